@@ -1,0 +1,181 @@
+//! The knowledge kizuna ships as data: watched events, NTSTATUS meanings, thresholds.
+//!
+//! The built-in copies are compiled from `data/*.toml`; a folder with files of the same
+//! names overrides them at run time (`KIZUNA_KNOWLEDGE_DIR` or `--knowledge DIR`), so an
+//! administrator can follow Microsoft's changes without a new build.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::{NtStatus, Severity, WatchList};
+
+const WATCHED: &str = include_str!("../data/watched.toml");
+const NTSTATUS: &str = include_str!("../data/ntstatus.toml");
+const THRESHOLDS: &str = include_str!("../data/thresholds.toml");
+
+/// Why a knowledge file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{name}: {source}")]
+    Parse {
+        name: String,
+        source: toml::de::Error,
+    },
+}
+
+/// How an NTSTATUS bears on the secure channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatusClass {
+    PasswordMismatch,
+    AccountMissing,
+    Connectivity,
+    Expected,
+    Blocked,
+    Other,
+}
+
+/// One known NTSTATUS.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatusInfo {
+    pub code: u32,
+    pub name: String,
+    pub class: StatusClass,
+    #[serde(deserialize_with = "de_severity")]
+    pub severity: Severity,
+}
+
+fn de_severity<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Severity, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+#[derive(Deserialize)]
+struct StatusFile {
+    status: Vec<StatusInfo>,
+}
+
+/// Rule thresholds (`data/thresholds.toml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Thresholds {
+    pub recurrence_gap_days: i64,
+    pub rollback_min_hours: i64,
+    pub evidence_per_finding: usize,
+}
+
+/// Everything kizuna knows, loaded once per run.
+#[derive(Debug, Clone)]
+pub struct Knowledge {
+    pub watched: WatchList,
+    statuses: BTreeMap<u32, StatusInfo>,
+    pub thresholds: Thresholds,
+}
+
+impl Knowledge {
+    /// The compiled-in catalogs.
+    pub fn builtin() -> Knowledge {
+        Self::from_texts(WATCHED, NTSTATUS, THRESHOLDS).expect("built-in knowledge parses")
+    }
+
+    /// The built-in catalogs, with any of `watched.toml`, `ntstatus.toml`,
+    /// `thresholds.toml` found in `dir` used instead.
+    pub fn with_overrides(dir: &Path) -> Result<Knowledge, KnowledgeError> {
+        let read = |name: &str, builtin: &'static str| -> Result<String, KnowledgeError> {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => Ok(text),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(builtin.to_string()),
+                Err(source) => Err(KnowledgeError::Read { path, source }),
+            }
+        };
+        Self::from_texts(
+            &read("watched.toml", WATCHED)?,
+            &read("ntstatus.toml", NTSTATUS)?,
+            &read("thresholds.toml", THRESHOLDS)?,
+        )
+    }
+
+    fn from_texts(watched: &str, statuses: &str, thresholds: &str) -> Result<Knowledge, KnowledgeError> {
+        let parse_err = |name: &str| {
+            let name = name.to_string();
+            move |source| KnowledgeError::Parse { name, source }
+        };
+        let watched = WatchList::from_toml(watched).map_err(parse_err("watched.toml"))?;
+        let file: StatusFile = toml::from_str(statuses).map_err(parse_err("ntstatus.toml"))?;
+        let thresholds: Thresholds =
+            toml::from_str(thresholds).map_err(parse_err("thresholds.toml"))?;
+        Ok(Knowledge {
+            watched,
+            statuses: file.status.into_iter().map(|s| (s.code, s)).collect(),
+            thresholds,
+        })
+    }
+
+    /// What kizuna knows about a status, if anything.
+    pub fn status(&self, status: NtStatus) -> Option<&StatusInfo> {
+        self.statuses.get(&status.0)
+    }
+
+    /// The class of a status; unknown codes are `Other`.
+    pub fn status_class(&self, status: NtStatus) -> StatusClass {
+        self.status(status).map_or(StatusClass::Other, |s| s.class)
+    }
+
+    /// The symbolic name (`STATUS_ACCESS_DENIED`), when known.
+    pub fn status_name(&self, status: NtStatus) -> Option<&str> {
+        self.status(status)
+            .map(|s| s.name.as_str())
+            .filter(|n| !n.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalogs_load_and_answer() {
+        let k = Knowledge::builtin();
+        assert_eq!(
+            k.status_name(NtStatus(0xC0000022)),
+            Some("STATUS_ACCESS_DENIED")
+        );
+        assert_eq!(
+            k.status_class(NtStatus(0xC000018B)),
+            StatusClass::AccountMissing
+        );
+        assert_eq!(k.status_class(NtStatus(0xC0001234)), StatusClass::Other);
+        assert!(k.watched.lookup("netlogon", 5722).is_some());
+        assert!(k.watched.lookup("NETLOGON", 5823).is_none());
+        assert!(k.watched.lookup("lsasrv", 6167).is_some());
+        assert_eq!(k.thresholds.recurrence_gap_days, 20);
+        // Every pair of the watched set is present.
+        let pairs = k.watched.pairs();
+        assert_eq!(pairs.len(), 11 + 3 + 6 + 8, "{pairs:?}");
+    }
+
+    #[test]
+    fn overrides_replace_one_file() {
+        let dir = std::env::temp_dir().join(format!("kz-knowledge-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("thresholds.toml"),
+            "recurrence_gap_days = 7\nrollback_min_hours = 1\nevidence_per_finding = 3\n",
+        )
+        .unwrap();
+        let k = Knowledge::with_overrides(&dir).unwrap();
+        assert_eq!(k.thresholds.recurrence_gap_days, 7);
+        assert!(k.watched.lookup("NETLOGON", 5805).is_some());
+        std::fs::write(dir.join("watched.toml"), "watch = 3").unwrap();
+        let err = Knowledge::with_overrides(&dir).unwrap_err().to_string();
+        assert!(err.starts_with("watched.toml:"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
