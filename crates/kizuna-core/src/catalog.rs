@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::{NtStatus, Severity, WatchList};
+use crate::{DeviceName, EventRecord, NtStatus, Severity, SubjectFrom, WatchList};
 
 const WATCHED: &str = include_str!("../data/watched.toml");
 const NTSTATUS: &str = include_str!("../data/ntstatus.toml");
@@ -47,6 +47,9 @@ pub enum StatusClass {
 pub struct StatusInfo {
     pub code: u32,
     pub name: String,
+    /// The Win32 error shown as `%%N` in event text for this status.
+    #[serde(default)]
+    pub win32: Option<u32>,
     pub class: StatusClass,
     #[serde(deserialize_with = "de_severity")]
     pub severity: Severity,
@@ -126,6 +129,49 @@ impl Knowledge {
     /// The class of a status; unknown codes are `Other`.
     pub fn status_class(&self, status: NtStatus) -> StatusClass {
         self.status(status).map_or(StatusClass::Other, |s| s.class)
+    }
+
+    /// The status for a `%%N` Win32 message reference (`%%5` → 0xC0000022), when known.
+    pub fn status_for_win32_ref(&self, text: &str) -> Option<NtStatus> {
+        let n: u32 = text.trim().strip_prefix("%%")?.parse().ok()?;
+        self.statuses
+            .values()
+            .find(|s| s.win32 == Some(n))
+            .map(|s| NtStatus(s.code))
+    }
+
+    /// Decides whether a normalized event is kept, and completes it: names positional
+    /// values of manifest events, finds the subject device, and fills in a missing
+    /// status from `%%N` references. Returns `None` for events that are not watched,
+    /// including Security logon events that are not about a computer account.
+    pub fn admit(&self, mut ev: EventRecord) -> Option<EventRecord> {
+        let entry = self.watched.lookup(&ev.provider, ev.event_id)?;
+        if ev.named.is_empty() && !entry.fields.is_empty() && !ev.data.is_empty() {
+            let values = std::mem::take(&mut ev.data);
+            for (name, value) in entry.fields.iter().zip(values) {
+                ev.named.insert(name.clone(), value);
+            }
+        }
+        let raw_subject: Option<&str> = match &entry.subject {
+            SubjectFrom::Computer => ev.computer.as_deref(),
+            SubjectFrom::Data(i) => ev.data.get(*i).map(String::as_str),
+            SubjectFrom::Named(f) => ev.named.get(f).map(String::as_str),
+        };
+        if entry.computer_account_only && !raw_subject.is_some_and(DeviceName::is_computer_account)
+        {
+            return None;
+        }
+        ev.subject = raw_subject
+            .and_then(DeviceName::parse)
+            .or_else(|| ev.logging_device());
+        if ev.status.is_none() {
+            ev.status = ev
+                .data
+                .iter()
+                .chain(ev.named.values())
+                .find_map(|v| self.status_for_win32_ref(v));
+        }
+        Some(ev)
     }
 
     /// The symbolic name (`STATUS_ACCESS_DENIED`), when known.

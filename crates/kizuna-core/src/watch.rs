@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::{DeviceName, EventRecord};
 
 /// Where Windows logs an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -78,6 +77,9 @@ pub struct WatchEntry {
     pub subject: SubjectFrom,
     #[serde(default)]
     pub computer_account_only: bool,
+    /// Field names in template order, to name positional values (see `watched.toml`).
+    #[serde(default)]
+    pub fields: Vec<String>,
 }
 
 fn default_subject() -> SubjectFrom {
@@ -140,26 +142,5 @@ impl WatchList {
             .collect();
         v.sort();
         v
-    }
-
-    /// Decides whether a normalized event is kept, and fills in its subject device.
-    /// Returns `None` for events that are not watched (including Security logon events
-    /// that are not about a computer account).
-    pub fn admit(&self, mut ev: EventRecord) -> Option<EventRecord> {
-        let entry = self.lookup(&ev.provider, ev.event_id)?;
-        let raw_subject: Option<&str> = match &entry.subject {
-            SubjectFrom::Computer => ev.computer.as_deref(),
-            SubjectFrom::Data(i) => ev.data.get(*i).map(String::as_str),
-            SubjectFrom::Named(f) => ev.named.get(f).map(String::as_str),
-        };
-        if entry.computer_account_only
-            && !raw_subject.is_some_and(DeviceName::is_computer_account)
-        {
-            return None;
-        }
-        ev.subject = raw_subject
-            .and_then(DeviceName::parse)
-            .or_else(|| ev.logging_device());
-        Some(ev)
     }
 }

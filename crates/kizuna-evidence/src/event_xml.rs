@@ -1,0 +1,325 @@
+//! Event XML: `wevtutil qe … /f:xml` (bare `<Event>` elements one after another), Event
+//! Viewer "Save as XML" (`<Events>` root), and the XML the `evtx` crate renders from EVTX.
+//! All of them are read by [`parse_event_xml`] / [`read_event_xml`], so an event read from
+//! EVTX and the same event exported as XML normalize identically.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use kizuna_core::{EventRecord, NtStatus, SourceRef, Timestamp};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use crate::{Fact, InputReport};
+
+/// Longest value kept for one `<Data>` element; longer values are cut.
+const MAX_VALUE: usize = 16 * 1024;
+/// Deepest element nesting accepted inside one event.
+const MAX_DEPTH: usize = 32;
+
+/// The fields of an event before validation, shared by the XML and JSON readers.
+#[derive(Debug, Default)]
+pub(crate) struct RawEvent {
+    pub provider: Option<String>,
+    pub event_id: Option<u32>,
+    pub qualifiers: Option<u16>,
+    pub time: Option<Timestamp>,
+    pub record_id: Option<u64>,
+    pub channel: Option<String>,
+    pub computer: Option<String>,
+    pub data: Vec<String>,
+    pub named: BTreeMap<String, String>,
+    pub binary: Option<String>,
+}
+
+impl RawEvent {
+    /// Validates and normalizes; the error says which required field is missing.
+    pub(crate) fn into_record(self, source: SourceRef) -> Result<EventRecord, String> {
+        let provider = self.provider.filter(|p| !p.is_empty()).ok_or("no provider name")?;
+        let event_id = self.event_id.ok_or("no event id")?;
+        let time = self.time.ok_or("no valid time")?;
+        let binary = self
+            .binary
+            .map(|b| b.trim().to_ascii_uppercase())
+            .filter(|b| !b.is_empty());
+        let status = binary
+            .as_deref()
+            .and_then(NtStatus::from_binary_hex)
+            .or_else(|| {
+                self.data
+                    .iter()
+                    .chain(self.named.values())
+                    .find_map(|v| NtStatus::find_in_text(v))
+            });
+        Ok(EventRecord {
+            provider,
+            event_id,
+            qualifiers: self.qualifiers,
+            time,
+            record_id: self.record_id,
+            channel: self.channel.filter(|c| !c.is_empty()),
+            computer: self.computer.filter(|c| !c.is_empty()),
+            data: self.data,
+            named: self.named,
+            binary,
+            status,
+            subject: None,
+            source,
+        })
+    }
+}
+
+/// Parses a time as Windows tools write it: RFC 3339 with up to 9 fraction digits
+/// (`2020-09-15T09:42:13.1234567Z`), or `2020-09-15 09:42:13.123 UTC`.
+pub(crate) fn parse_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.to_utc());
+    }
+    let s2 = s.trim_end_matches(" UTC").replace(' ', "T");
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&s2, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Some(t.and_utc());
+    }
+    None
+}
+
+fn cut(mut s: String) -> String {
+    if s.len() > MAX_VALUE {
+        let mut end = MAX_VALUE;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    e.attributes().flatten().find_map(|a| {
+        (a.key.local_name().as_ref() == name).then(|| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map(|v| v.into_owned())
+                .unwrap_or_else(|_| a.value.clone().into_owned())
+        })
+    })
+}
+
+/// Collects one event while the XML reader walks its elements.
+#[derive(Default)]
+struct EventBuilder {
+    raw: RawEvent,
+    /// Element names from `<Event>` down to the current element.
+    path: Vec<String>,
+    /// The Name attribute of the `<Data>` element being read.
+    data_name: Option<Option<String>>,
+    text: String,
+}
+
+impl EventBuilder {
+    fn start(&mut self, e: &BytesStart<'_>) -> Result<(), String> {
+        let name = e.local_name().as_ref().to_string();
+        if self.path.len() >= MAX_DEPTH {
+            return Err(format!("elements nested deeper than {MAX_DEPTH}"));
+        }
+        let parent = self.path.last().map(String::as_str);
+        match (parent, name.as_str()) {
+            (Some("System"), "Provider") => {
+                self.raw.provider = attr(e, "Name").or_else(|| attr(e, "EventSourceName"));
+            }
+            (Some("System"), "EventID") => {
+                self.raw.qualifiers = attr(e, "Qualifiers").and_then(|q| q.trim().parse().ok());
+            }
+            (Some("System"), "TimeCreated") => {
+                self.raw.time = attr(e, "SystemTime").as_deref().and_then(parse_time);
+            }
+            (Some("EventData"), "Data") => self.data_name = Some(attr(e, "Name")),
+            _ => {}
+        }
+        self.text.clear();
+        self.path.push(name);
+        Ok(())
+    }
+
+    fn text(&mut self, t: &str) {
+        if self.text.len() < MAX_VALUE {
+            self.text.push_str(t);
+        }
+    }
+
+    fn end(&mut self) {
+        let Some(name) = self.path.pop() else { return };
+        let parent = self.path.last().map(String::as_str);
+        let text = std::mem::take(&mut self.text);
+        match (parent, name.as_str()) {
+            (Some("System"), "EventID") => self.raw.event_id = text.trim().parse().ok(),
+            (Some("System"), "EventRecordID") => self.raw.record_id = text.trim().parse().ok(),
+            (Some("System"), "Channel") => self.raw.channel = Some(text.trim().to_string()),
+            (Some("System"), "Computer") => self.raw.computer = Some(text.trim().to_string()),
+            (Some("EventData"), "Data") => match self.data_name.take().flatten() {
+                Some(n) => {
+                    self.raw.named.insert(n, cut(text));
+                }
+                None => self.raw.data.push(cut(text)),
+            },
+            (Some("EventData"), "Binary") => self.raw.binary = Some(text),
+            // UserData: <UserData><Something xmlns=…><Field>value</Field></Something></UserData>
+            (Some(_), field) if self.path.len() == 3 && self.path[1] == "UserData" => {
+                self.raw.named.insert(field.to_string(), cut(text));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reads every `<Event>` from an XML stream. Each event is passed to `out` normalized;
+/// an event that lacks required fields becomes an error and the next event is read.
+/// XML syntax errors end the read (the events before them are kept).
+pub fn read_event_xml<R: BufRead>(
+    input: R,
+    path: &str,
+    report: &mut InputReport,
+    out: &mut dyn FnMut(Fact),
+    admit: &dyn Fn(EventRecord) -> Option<EventRecord>,
+) {
+    let mut reader = Reader::from_reader(input);
+    let config = reader.config_mut();
+    config.trim_text(false);
+    config.check_end_names = true;
+    let mut buf = Vec::new();
+    let mut current: Option<(EventBuilder, u64)> = None;
+    let mut skip_depth = 0usize;
+    loop {
+        let pos = reader.buffer_position();
+        let ev = match reader.read_event_into(&mut buf) {
+            Ok(ev) => ev,
+            Err(e) => {
+                report.error(format!("offset {pos}: XML error: {e}"));
+                break;
+            }
+        };
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                if let Some((b, _)) = current.as_mut() {
+                    if skip_depth > 0 {
+                        if !empty {
+                            skip_depth += 1;
+                        }
+                    } else if let Err(msg) = b.start(e) {
+                        report.error(format!("offset {pos}: {msg}; event skipped"));
+                        current = None;
+                        skip_depth = 0;
+                    } else if b.path.get(1).is_some_and(|p| p == "RenderingInfo") {
+                        // The rendered message is localized text: never keyed on.
+                        b.path.pop();
+                        if !empty {
+                            skip_depth = 1;
+                        }
+                    } else if empty {
+                        b.end();
+                    }
+                } else if e.local_name().as_ref() == "Event" && !empty {
+                    let mut b = EventBuilder::default();
+                    b.path.push("Event".into());
+                    current = Some((b, pos));
+                }
+            }
+            Event::Text(t) => {
+                if let Some((b, _)) = current.as_mut().filter(|_| skip_depth == 0) {
+                    b.text(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some((b, _)) = current.as_mut().filter(|_| skip_depth == 0) {
+                    let name = r.xml10_content().into_owned();
+                    let resolved = match name.as_str() {
+                        "lt" => Some("<".to_string()),
+                        "gt" => Some(">".into()),
+                        "amp" => Some("&".into()),
+                        "apos" => Some("'".into()),
+                        "quot" => Some("\"".into()),
+                        _ => r
+                            .resolve_char_ref()
+                            .ok()
+                            .flatten()
+                            .map(|c| c.to_string()),
+                    };
+                    // Unknown entities are kept literally: no DTD is ever expanded.
+                    b.text(&resolved.unwrap_or_else(|| format!("&{name};")));
+                }
+            }
+            Event::CData(t) => {
+                if let Some((b, _)) = current.as_mut().filter(|_| skip_depth == 0) {
+                    b.text(&t.xml10_content());
+                }
+            }
+            Event::End(_) => {
+                if skip_depth > 0 {
+                    skip_depth -= 1;
+                } else if let Some((b, start)) = current.as_mut() {
+                    if b.path.len() == 1 {
+                        let start = *start;
+                        let (b, _) = current.take().expect("current event");
+                        report.records += 1;
+                        let source = SourceRef {
+                            path: path.to_string(),
+                            offset: Some(start),
+                            line: None,
+                        };
+                        match b.raw.into_record(source) {
+                            Ok(rec) => {
+                                if let Some(rec) = admit(rec) {
+                                    report.kept += 1;
+                                    out(Fact::Event(rec));
+                                }
+                            }
+                            Err(msg) => {
+                                report.records -= 1;
+                                report.error(format!("offset {start}: event skipped: {msg}"));
+                            }
+                        }
+                    } else {
+                        b.end();
+                    }
+                }
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+    if current.is_some() {
+        report.error(format!(
+            "offset {}: input ends inside an <Event>",
+            reader.buffer_position()
+        ));
+    }
+}
+
+/// Parses a single event's XML (as the `evtx` crate renders one record).
+pub fn parse_event_xml(xml: &str, source: SourceRef) -> Result<EventRecord, String> {
+    let mut report = InputReport::new(source.path.clone(), crate::InputKind::EventXml, String::new(), 0);
+    let mut got = None;
+    read_event_xml(
+        xml.as_bytes(),
+        &source.path,
+        &mut report,
+        &mut |f| {
+            if let Fact::Event(e) = f {
+                got.get_or_insert(e);
+            }
+        },
+        &Some,
+    );
+    match got {
+        Some(mut e) => {
+            e.source = source;
+            Ok(e)
+        }
+        None => Err(report
+            .errors
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "no <Event> element".to_string())),
+    }
+}

@@ -1,0 +1,26 @@
+//! Evidence readers: turn files into facts.
+//!
+//! Readers know formats, not rules. Each input is recognized by its content (magic bytes
+//! or document shape, never the file name), fingerprinted by content, read as a stream,
+//! and yields normalized [`Fact`]s plus an [`InputReport`] that says what was read and
+//! what was damaged. One bad file never stops the others and never panics the run.
+//!
+//! Folders are walked recursively; `.gz`, `.xz` and `.zip` are opened transparently
+//! (decompressed to a temporary file, so memory stays bounded).
+
+mod event_json;
+mod event_xml;
+mod evtx;
+mod input;
+mod netlogon;
+mod sniff;
+mod source;
+mod text;
+
+pub use event_json::read_event_json;
+pub use event_xml::{parse_event_xml, read_event_xml};
+pub use evtx::read_evtx;
+pub use input::{Fact, InputKind, InputReport, InputStatus, YearSource};
+pub use netlogon::{parse_netlogon_line, read_netlogon, NetlogonContext};
+pub use sniff::sniff;
+pub use source::{ingest_paths, Ingest, ReadOptions};

@@ -1,0 +1,157 @@
+//! Recognizing an input from its first bytes, never from its name.
+
+use crate::InputKind;
+
+/// What the first bytes of an input say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    Kind(InputKind),
+    Gzip,
+    Xz,
+    Zip,
+}
+
+/// How many leading bytes [`sniff`] looks at.
+pub const SNIFF_LEN: usize = 8192;
+
+/// Recognizes an input from (up to) its first [`SNIFF_LEN`] bytes.
+pub fn sniff(head: &[u8]) -> Sniffed {
+    if head.starts_with(b"ElfFile\0") {
+        return Sniffed::Kind(InputKind::Evtx);
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Sniffed::Gzip;
+    }
+    if head.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00]) {
+        return Sniffed::Xz;
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Sniffed::Zip;
+    }
+    let text = decode_head(head);
+    Sniffed::Kind(classify_text(&text))
+}
+
+/// Decodes the head of a text file: UTF-8 (with or without BOM) or UTF-16LE/BE (BOM, or
+/// the zero-byte pattern PowerShell's redirection leaves without one).
+pub(crate) fn decode_head(head: &[u8]) -> String {
+    let (enc, body) = text_encoding(head);
+    let (text, _) = enc.decode_without_bom_handling(body);
+    text.into_owned()
+}
+
+/// The encoding of a text input, and its bytes after any BOM.
+pub(crate) fn text_encoding(head: &[u8]) -> (&'static encoding_rs::Encoding, &[u8]) {
+    if let Some(rest) = head.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return (encoding_rs::UTF_8, rest);
+    }
+    if let Some(rest) = head.strip_prefix(&[0xFF, 0xFE]) {
+        return (encoding_rs::UTF_16LE, rest);
+    }
+    if let Some(rest) = head.strip_prefix(&[0xFE, 0xFF]) {
+        return (encoding_rs::UTF_16BE, rest);
+    }
+    // No BOM: ASCII text in UTF-16 has a zero in every other byte.
+    let sample = &head[..head.len().min(512) & !1];
+    if sample.len() >= 8 {
+        let odd_zero = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+        let even_zero = sample.iter().step_by(2).filter(|&&b| b == 0).count();
+        let half = sample.len() / 2;
+        if odd_zero * 10 >= half * 9 && even_zero * 10 < half {
+            return (encoding_rs::UTF_16LE, head);
+        }
+        if even_zero * 10 >= half * 9 && odd_zero * 10 < half {
+            return (encoding_rs::UTF_16BE, head);
+        }
+    }
+    (encoding_rs::UTF_8, head)
+}
+
+fn classify_text(text: &str) -> InputKind {
+    let t = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if t.starts_with('<') {
+        // An XML declaration, comments, then <Events> or <Event xmlns=…>.
+        if t.contains("<Event ") || t.contains("<Event>") || t.contains("<Events") {
+            return InputKind::EventXml;
+        }
+        return InputKind::Unknown;
+    }
+    if t.starts_with('{') || t.starts_with('[') {
+        let markers = [
+            "\"ProviderName\"",
+            "\"Event\"",
+            "\"EventID\"",
+            "\"winlog\"",
+            "\"event_id\"",
+            "\"EventId\"",
+        ];
+        if markers.iter().any(|m| t.contains(m)) {
+            return InputKind::EventJson;
+        }
+        return InputKind::Unknown;
+    }
+    if looks_like_netlogon(t) {
+        return InputKind::NetlogonLog;
+    }
+    InputKind::Unknown
+}
+
+/// A netlogon.log has `[CATEGORY]` tags on most of its first lines.
+fn looks_like_netlogon(t: &str) -> bool {
+    let mut lines = 0;
+    let mut tagged = 0;
+    for line in t.lines().take(40) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines += 1;
+        if crate::netlogon::category_of(line).is_some() {
+            tagged += 1;
+        }
+    }
+    lines > 0 && tagged * 2 >= lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le(s: &str, bom: bool) -> Vec<u8> {
+        let mut v = if bom { vec![0xFF, 0xFE] } else { vec![] };
+        for u in s.encode_utf16() {
+            v.extend_from_slice(&u.to_le_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn magic_bytes() {
+        assert_eq!(sniff(b"ElfFile\0rest"), Sniffed::Kind(InputKind::Evtx));
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Sniffed::Gzip);
+        assert_eq!(sniff(b"\xFD7zXZ\0\0"), Sniffed::Xz);
+        assert_eq!(sniff(b"PK\x03\x04...."), Sniffed::Zip);
+        assert_eq!(sniff(b""), Sniffed::Kind(InputKind::Unknown));
+        assert_eq!(sniff(&[0u8; 100]), Sniffed::Kind(InputKind::Unknown));
+    }
+
+    #[test]
+    fn text_shapes_in_any_encoding() {
+        let xml = "<?xml version=\"1.0\"?>\r\n<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>";
+        let json = "[\r\n  {\r\n    \"Id\": 5719,\r\n    \"ProviderName\": \"NETLOGON\"";
+        let log = "08/22 07:32:23 [SESSION] [4128] CONTOSO: NlChangePassword: Doing it.\r\n08/22 07:32:24 [MISC] [4128] Eventlog: 5823 (4)\r\n";
+        for (text, kind) in [
+            (xml, InputKind::EventXml),
+            (json, InputKind::EventJson),
+            (log, InputKind::NetlogonLog),
+            ("hello world\n", InputKind::Unknown),
+            ("{\"name\": 1}", InputKind::Unknown),
+        ] {
+            assert_eq!(sniff(text.as_bytes()), Sniffed::Kind(kind), "{text}");
+            assert_eq!(sniff(&utf16le(text, true)), Sniffed::Kind(kind), "{text} utf16 bom");
+            assert_eq!(sniff(&utf16le(text, false)), Sniffed::Kind(kind), "{text} utf16");
+            let mut bom8 = b"\xEF\xBB\xBF".to_vec();
+            bom8.extend_from_slice(text.as_bytes());
+            assert_eq!(sniff(&bom8), Sniffed::Kind(kind), "{text} utf8 bom");
+        }
+    }
+}

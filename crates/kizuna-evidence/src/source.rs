@@ -1,0 +1,414 @@
+//! From paths to facts: walking folders, opening archives, fingerprinting, dispatching
+//! each input to its reader, in parallel across files, with a bounded hand-off to the
+//! single consumer (the store).
+
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use chrono::Datelike;
+use kizuna_core::{DeviceName, Knowledge};
+use sha2::{Digest, Sha256};
+
+use crate::netlogon::{read_netlogon, NetlogonContext};
+use crate::sniff::{sniff, Sniffed, SNIFF_LEN};
+use crate::text::utf8_reader;
+use crate::{read_event_json, read_event_xml, read_evtx, Fact, InputKind, InputReport, YearSource};
+
+/// How deep archives may nest (a .zip in a .gz in a .zip …).
+const MAX_NESTING: usize = 4;
+/// Facts are handed to the consumer in batches of this size.
+const BATCH: usize = 2048;
+
+/// Options for reading evidence.
+#[derive(Clone)]
+pub struct ReadOptions {
+    /// Files read at once, and EVTX chunk threads for a single file.
+    pub threads: usize,
+    /// The year for netlogon.log lines (else the file's modification time).
+    pub year: Option<i32>,
+    pub knowledge: Arc<Knowledge>,
+}
+
+/// The consumer of what readers produce: usually the store.
+pub trait Ingest {
+    /// If content with this fingerprint was read before, its earlier report: it is then
+    /// not read again.
+    fn known(&mut self, fingerprint: &str) -> Option<InputReport>;
+    /// Facts of the input being read, in batches.
+    fn facts(&mut self, fingerprint: &str, facts: Vec<Fact>);
+    /// The input is done (read, skipped or failed).
+    fn finish(&mut self, report: InputReport);
+}
+
+enum Msg {
+    Known {
+        fingerprint: String,
+        reply: SyncSender<Option<InputReport>>,
+    },
+    Facts(String, Vec<Fact>),
+    Done(InputReport),
+}
+
+/// Reads every input under `paths` and hands the results to `sink`. Errors never stop
+/// the run: each becomes part of an input's report.
+pub fn ingest_paths(paths: &[PathBuf], opts: &ReadOptions, sink: &mut dyn Ingest) {
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    for p in paths {
+        walk(p, &mut files, sink);
+    }
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        return;
+    }
+    let workers = opts.threads.clamp(1, files.len());
+    let inner_threads = if files.len() == 1 { opts.threads.max(1) } else { 1 };
+    let queue = Arc::new(Mutex::new(files.into_iter()));
+    let (tx, rx) = sync_channel::<Msg>(16);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let queue = queue.clone();
+            let tx = tx.clone();
+            let opts = opts.clone();
+            scope.spawn(move || {
+                let worker = Worker { tx, opts, inner_threads };
+                loop {
+                    let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                    let Some((path, display)) = next else { break };
+                    worker.file(&path, display);
+                }
+            });
+        }
+        drop(tx);
+        consume(rx, sink);
+    });
+}
+
+fn consume(rx: Receiver<Msg>, sink: &mut dyn Ingest) {
+    for msg in rx {
+        match msg {
+            Msg::Known { fingerprint, reply } => {
+                let _ = reply.send(sink.known(&fingerprint));
+            }
+            Msg::Facts(fp, facts) => sink.facts(&fp, facts),
+            Msg::Done(report) => sink.finish(report),
+        }
+    }
+}
+
+fn walk(p: &Path, files: &mut Vec<(PathBuf, String)>, sink: &mut dyn Ingest) {
+    let display = |p: &Path| p.to_string_lossy().into_owned();
+    if p.is_file() {
+        files.push((p.to_path_buf(), display(p)));
+        return;
+    }
+    if !p.exists() {
+        let mut r = InputReport::new(display(p), InputKind::Unknown, String::new(), 0);
+        r.error("no such file or folder");
+        r.settle();
+        sink.finish(r);
+        return;
+    }
+    for entry in walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name() {
+        match entry {
+            Ok(e) if e.file_type().is_file() => files.push((e.path().to_path_buf(), display(e.path()))),
+            Ok(_) => {}
+            Err(err) => {
+                let where_ = err.path().map(display).unwrap_or_else(|| display(p));
+                let mut r = InputReport::new(where_, InputKind::Unknown, String::new(), 0);
+                r.error(format!("cannot read: {err}"));
+                r.settle();
+                sink.finish(r);
+            }
+        }
+    }
+}
+
+struct Worker {
+    tx: SyncSender<Msg>,
+    opts: ReadOptions,
+    inner_threads: usize,
+}
+
+/// An input to read: an open file (maybe a temporary one holding decompressed data).
+struct Blob {
+    file: File,
+    /// The path shown to the user.
+    display: String,
+    /// Folder names around the input, innermost first, to name the device it came from.
+    folders: Vec<String>,
+    modified_year: Option<i32>,
+    /// Fingerprint computed while decompressing, if any.
+    fingerprint: Option<String>,
+    notes: Vec<String>,
+    depth: usize,
+}
+
+impl Worker {
+    fn send(&self, msg: Msg) {
+        // The consumer only goes away when the whole run ends.
+        let _ = self.tx.send(msg);
+    }
+
+    fn fail(&self, display: String, msg: String) {
+        let mut r = InputReport::new(display, InputKind::Unknown, String::new(), 0);
+        r.error(msg);
+        r.settle();
+        self.send(Msg::Done(r));
+    }
+
+    fn file(&self, path: &Path, display: String) {
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) => return self.fail(display, format!("cannot open: {e}")),
+        };
+        let modified_year = file
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .map(|t| chrono::DateTime::<chrono::Utc>::from(t).year());
+        let folders = path
+            .parent()
+            .map(|p| {
+                p.components()
+                    .rev()
+                    .filter_map(|c| match c {
+                        std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.blob(Blob {
+            file,
+            display,
+            folders,
+            modified_year,
+            fingerprint: None,
+            notes: Vec::new(),
+            depth: 0,
+        });
+    }
+
+    fn blob(&self, mut b: Blob) {
+        let mut head = Vec::with_capacity(SNIFF_LEN);
+        if let Err(e) = (&mut b.file).take(SNIFF_LEN as u64).read_to_end(&mut head) {
+            return self.fail(b.display, format!("offset 0: read error: {e}"));
+        }
+        if b.file.seek(SeekFrom::Start(0)).is_err() {
+            return self.fail(b.display, "cannot seek".into());
+        }
+        match sniff(&head) {
+            Sniffed::Gzip => self.decompressed(b, "gzip", |f| Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f)))),
+            Sniffed::Xz => self.decompressed(b, "xz", |f| Box::new(xz2::read::XzDecoder::new_multi_decoder(BufReader::new(f)))),
+            Sniffed::Zip => self.zip(b),
+            Sniffed::Kind(kind) => self.read(b, kind),
+        }
+    }
+
+    /// Decompresses to a temporary file (hashing on the way), then reads that.
+    fn decompressed(&self, b: Blob, what: &str, open: impl FnOnce(File) -> Box<dyn Read>) {
+        if b.depth >= MAX_NESTING {
+            return self.fail(b.display, format!("archives nested deeper than {MAX_NESTING}; not opened"));
+        }
+        let mut reader = open(b.file);
+        let (tmp, fingerprint) = match spool(&mut *reader) {
+            Ok(v) => v,
+            Err(e) => return self.fail(b.display, format!("{what}: {e}")),
+        };
+        let mut notes = b.notes;
+        notes.push(format!("{what}-compressed"));
+        self.blob(Blob {
+            file: tmp,
+            display: b.display,
+            folders: b.folders,
+            modified_year: b.modified_year,
+            fingerprint: Some(fingerprint),
+            notes,
+            depth: b.depth + 1,
+        });
+    }
+
+    fn zip(&self, b: Blob) {
+        if b.depth >= MAX_NESTING {
+            return self.fail(b.display, format!("archives nested deeper than {MAX_NESTING}; not opened"));
+        }
+        let mut archive = match zip::ZipArchive::new(b.file) {
+            Ok(a) => a,
+            Err(e) => return self.fail(b.display, format!("zip: {e}")),
+        };
+        let mut names: Vec<(String, usize)> = (0..archive.len())
+            .filter_map(|i| archive.name_for_index(i).and_then(|n| n.ok()).map(|n| (n.to_string(), i)))
+            .collect();
+        names.sort();
+        for (name, i) in names {
+            if name.ends_with('/') {
+                continue;
+            }
+            let display = format!("{}!/{}", b.display, name);
+            let mut entry = match archive.by_index(i) {
+                Ok(e) => e,
+                Err(e) => {
+                    self.fail(display, format!("zip entry: {e}"));
+                    continue;
+                }
+            };
+            let (tmp, fingerprint) = match spool(&mut entry) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.fail(display, format!("zip entry: {e}"));
+                    continue;
+                }
+            };
+            let mut folders: Vec<String> = name
+                .split('/')
+                .rev()
+                .skip(1)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            folders.extend(b.folders.iter().cloned());
+            self.blob(Blob {
+                file: tmp,
+                display,
+                folders,
+                modified_year: b.modified_year,
+                fingerprint: Some(fingerprint),
+                notes: b.notes.clone(),
+                depth: b.depth + 1,
+            });
+        }
+    }
+
+    fn read(&self, mut b: Blob, kind: InputKind) {
+        let size = b.file.metadata().map(|m| m.len()).unwrap_or(0);
+        if kind == InputKind::Unknown {
+            let mut r = InputReport::new(b.display, kind, String::new(), size);
+            r.error("not a recognized evidence format (EVTX, event XML/JSON, netlogon.log)");
+            r.notes = b.notes;
+            r.settle();
+            return self.send(Msg::Done(r));
+        }
+        let fingerprint = match b.fingerprint.take() {
+            Some(f) => f,
+            None => match hash_file(&mut b.file) {
+                Ok(f) => f,
+                Err(e) => return self.fail(b.display, format!("read error: {e}")),
+            },
+        };
+        let (reply_tx, reply_rx) = sync_channel(1);
+        self.send(Msg::Known {
+            fingerprint: fingerprint.clone(),
+            reply: reply_tx,
+        });
+        if let Ok(Some(mut earlier)) = reply_rx.recv() {
+            earlier.path = b.display;
+            earlier.notes.push("already read (same content): not read again".to_string());
+            return self.send(Msg::Done(earlier));
+        }
+        let mut report = InputReport::new(b.display.clone(), kind, fingerprint.clone(), size);
+        report.notes = b.notes.clone();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut out = |f: Fact| {
+            batch.push(f);
+            if batch.len() >= BATCH {
+                self.send(Msg::Facts(fingerprint.clone(), std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
+            }
+        };
+        let knowledge = self.opts.knowledge.clone();
+        let admit = |e| knowledge.admit(e);
+        let display = b.display.clone();
+        match kind {
+            InputKind::Evtx => read_evtx(b.file, &display, self.inner_threads, knowledge.clone(), &mut report, &mut out),
+            InputKind::EventXml | InputKind::EventJson | InputKind::NetlogonLog => match utf8_reader(b.file) {
+                Err(e) => report.error(format!("read error: {e}")),
+                Ok(text) => match kind {
+                    InputKind::EventXml => read_event_xml(text, &display, &mut report, &mut out, &admit),
+                    InputKind::EventJson => read_event_json(text, &display, &mut report, &mut out, &admit),
+                    _ => {
+                        let year = match (self.opts.year, b.modified_year) {
+                            (Some(y), _) => YearSource::Option(y),
+                            (None, Some(y)) => YearSource::FileTime(y),
+                            (None, None) => YearSource::FileTime(chrono::Utc::now().year()),
+                        };
+                        let ctx = NetlogonContext {
+                            year,
+                            device: device_from_folders(&b.folders),
+                        };
+                        read_netlogon(text, &display, &ctx, &mut report, &mut out)
+                    }
+                },
+            },
+            InputKind::Unknown => unreachable!("handled above"),
+        }
+        drop(out);
+        if !batch.is_empty() {
+            self.send(Msg::Facts(fingerprint, batch));
+        }
+        report.settle();
+        self.send(Msg::Done(report));
+    }
+}
+
+/// The device a collected log belongs to: the nearest folder that is not a generic
+/// Windows or collection folder (`PC01/debug/netlogon.log` → PC01).
+fn device_from_folders(folders: &[String]) -> Option<DeviceName> {
+    const GENERIC: [&str; 12] = [
+        "debug", "windows", "logs", "log", "netlogon", "evidence", "collected", "c", "c$", "tmp", "temp", "system32",
+    ];
+    folders
+        .iter()
+        .find(|f| !GENERIC.contains(&f.to_ascii_lowercase().as_str()))
+        .and_then(|f| DeviceName::parse(f))
+}
+
+/// Copies a stream into a temporary file, returning it (rewound) and its SHA-256.
+fn spool(r: &mut dyn Read) -> io::Result<(File, String)> {
+    let mut tmp = tempfile::tempfile()?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        tmp.write_all(&buf[..n])?;
+    }
+    tmp.seek(SeekFrom::Start(0))?;
+    Ok((tmp, hex(&hasher.finalize())))
+}
+
+fn hash_file(f: &mut File) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    f.seek(SeekFrom::Start(0))?;
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_folder() {
+        let f = |v: &[&str]| device_from_folders(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>()).map(|d| d.key().to_string());
+        assert_eq!(f(&["debug", "Windows", "PC01", "evidence"]), Some("PC01".into()));
+        assert_eq!(f(&["pc02.corp.example.com"]), Some("PC02".into()));
+        assert_eq!(f(&["debug"]), None);
+    }
+}
