@@ -306,7 +306,6 @@ impl Worker {
         });
         if let Ok(Some(mut earlier)) = reply_rx.recv() {
             earlier.path = b.display;
-            earlier.notes.push("already read (same content): not read again".to_string());
             return self.send(Msg::Done(earlier));
         }
         let mut report = InputReport::new(b.display.clone(), kind, fingerprint.clone(), size);

@@ -1,0 +1,254 @@
+//! KZ-SC-001..004: secure channels that fail, keep failing, lost their account, or went
+//! back in time. Thresholds come from `data/thresholds.toml`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Duration;
+use kizuna_core::{
+    Evidence, Finding, Knowledge, MessageArg, NtStatus, RuleId, Severity, StatusClass, Timestamp,
+};
+
+use crate::timeline::{Item, Timelines, What};
+
+pub const SC_FAILURE: RuleId = RuleId("KZ-SC-001");
+pub const SC_RECURRENCE: RuleId = RuleId("KZ-SC-002");
+pub const SC_ACCOUNT: RuleId = RuleId("KZ-SC-003");
+pub const SC_ROLLBACK: RuleId = RuleId("KZ-SC-004");
+
+/// The rules this module implements.
+pub const RULES: [RuleId; 4] = [SC_FAILURE, SC_RECURRENCE, SC_ACCOUNT, SC_ROLLBACK];
+
+fn time_arg(t: Option<Timestamp>) -> MessageArg {
+    MessageArg::Text(t.map_or_else(|| "?".to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()))
+}
+
+fn class_key(c: StatusClass) -> &'static str {
+    match c {
+        StatusClass::PasswordMismatch => "password",
+        StatusClass::AccountMissing => "account",
+        StatusClass::Connectivity => "connectivity",
+        StatusClass::Expected => "expected",
+        StatusClass::Blocked => "blocked",
+        StatusClass::Other => "other",
+    }
+}
+
+/// A failure that says the trust itself is broken (not the network, not an expected retry).
+fn is_trust_failure(w: &What) -> bool {
+    matches!(
+        w,
+        What::Failure {
+            class: StatusClass::PasswordMismatch | StatusClass::AccountMissing,
+            ..
+        }
+    )
+}
+
+fn finding(
+    rule: RuleId,
+    severity: Severity,
+    device: &str,
+    items: &[&Item],
+    args: Vec<(&'static str, MessageArg)>,
+    k: &Knowledge,
+) -> Finding {
+    let mut evidence: Vec<Evidence> = items.iter().map(|i| i.evidence.clone()).collect();
+    evidence.sort();
+    evidence.dedup();
+    let total = evidence.len();
+    evidence.truncate(k.thresholds.evidence_per_finding);
+    let mut all_args: BTreeMap<&'static str, MessageArg> = args.into_iter().collect();
+    all_args.insert("device", MessageArg::Text(device.to_string()));
+    Finding {
+        rule,
+        severity,
+        subjects: vec![device.to_string()],
+        args: all_args,
+        evidence,
+        evidence_total: total,
+    }
+}
+
+fn span(items: &[&Item]) -> (Option<Timestamp>, Option<Timestamp>) {
+    let times = items.iter().filter_map(|i| i.time);
+    (times.clone().min(), times.max())
+}
+
+fn reporters(items: &[&Item]) -> MessageArg {
+    let set: BTreeSet<&str> = items.iter().filter_map(|i| i.reporter.as_deref()).collect();
+    MessageArg::Text(set.into_iter().collect::<Vec<_>>().join(", "))
+}
+
+pub(crate) fn evaluate(t: &Timelines, k: &Knowledge) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (device, items) in &t.by_device {
+        let mut items: Vec<&Item> = items.iter().collect();
+        items.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.evidence.cmp(&b.evidence)));
+
+        // KZ-SC-001: every failure, with its statuses decoded.
+        let failures: Vec<&Item> = items
+            .iter()
+            .copied()
+            .filter(|i| matches!(i.what, What::Failure { .. }))
+            .collect();
+        if !failures.is_empty() {
+            let mut by_status: BTreeMap<Option<NtStatus>, usize> = BTreeMap::new();
+            let mut worst = (Severity::Info, StatusClass::Other);
+            for f in &failures {
+                if let What::Failure { status, class } = &f.what {
+                    *by_status.entry(*status).or_default() += 1;
+                    let sev = status
+                        .and_then(|s| k.status(s))
+                        .map_or(Severity::Medium, |s| s.severity);
+                    if sev > worst.0 {
+                        worst = (sev, *class);
+                    }
+                }
+            }
+            let statuses: Vec<String> = by_status
+                .iter()
+                .map(|(st, n)| match st {
+                    Some(s) => match k.status_name(*s) {
+                        Some(name) => format!("{} {name} ×{n}", s.hex()),
+                        None => format!("{} ×{n}", s.hex()),
+                    },
+                    None => format!("? ×{n}"),
+                })
+                .collect();
+            let (first, last) = span(&failures);
+            out.push(finding(
+                SC_FAILURE,
+                worst.0,
+                device,
+                &failures,
+                vec![
+                    ("count", failures.len().into()),
+                    ("first", time_arg(first)),
+                    ("last", time_arg(last)),
+                    ("statuses", statuses.join(", ").into()),
+                    ("reporters", reporters(&failures)),
+                    ("kind", class_key(worst.1).into()),
+                ],
+                k,
+            ));
+        }
+
+        // KZ-SC-003: the computer account is missing or was reset.
+        let missing: Vec<&Item> = items
+            .iter()
+            .copied()
+            .filter(|i| i.what == What::AccountMissing)
+            .collect();
+        if !missing.is_empty() {
+            let (first, last) = span(&missing);
+            out.push(finding(
+                SC_ACCOUNT,
+                Severity::High,
+                device,
+                &missing,
+                vec![
+                    ("count", missing.len().into()),
+                    ("first", time_arg(first)),
+                    ("last", time_arg(last)),
+                    ("reporters", reporters(&missing)),
+                ],
+                k,
+            ));
+        }
+
+        // KZ-SC-002: trust failures in two or more episodes, split by a recovery or a gap.
+        let gap = Duration::days(k.thresholds.recurrence_gap_days);
+        let mut episodes: Vec<Vec<&Item>> = Vec::new();
+        let mut recovered = false;
+        let mut last_failure: Option<Timestamp> = None;
+        let mut recoveries = 0usize;
+        for i in items.iter().copied().filter(|i| i.time.is_some()) {
+            match &i.what {
+                What::SelfPasswordChange | What::Repair => {
+                    if last_failure.is_some() {
+                        recovered = true;
+                        recoveries += 1;
+                    }
+                }
+                w if is_trust_failure(w) => {
+                    let t = i.time.expect("filtered");
+                    let new_episode = match last_failure {
+                        None => true,
+                        Some(prev) => recovered || t - prev >= gap,
+                    };
+                    if new_episode {
+                        episodes.push(Vec::new());
+                    }
+                    episodes.last_mut().expect("pushed").push(i);
+                    recovered = false;
+                    last_failure = Some(t);
+                }
+                _ => {}
+            }
+        }
+        if episodes.len() >= 2 {
+            let all: Vec<&Item> = episodes.iter().flatten().copied().collect();
+            let starts: Vec<String> = episodes
+                .iter()
+                .map(|e| {
+                    e.first()
+                        .and_then(|i| i.time)
+                        .map_or("?".to_string(), |t| t.format("%Y-%m-%d").to_string())
+                })
+                .collect();
+            let (first, last) = span(&all);
+            out.push(finding(
+                SC_RECURRENCE,
+                Severity::High,
+                device,
+                &all,
+                vec![
+                    ("episodes", episodes.len().into()),
+                    ("starts", starts.join(", ").into()),
+                    ("recoveries", recoveries.into()),
+                    ("first", time_arg(first)),
+                    ("last", time_arg(last)),
+                    ("gap_days", MessageArg::Number(k.thresholds.recurrence_gap_days)),
+                ],
+                k,
+            ));
+        }
+
+        // KZ-SC-004: the device's own password change went through, then — long enough
+        // after that a half-finished rotation is unlikely — the DC rejects its password.
+        let min = Duration::hours(k.thresholds.rollback_min_hours);
+        let mut last_change: Option<&Item> = None;
+        for i in items.iter().copied().filter(|i| i.time.is_some()) {
+            match &i.what {
+                What::SelfPasswordChange => last_change = Some(i),
+                What::Repair => last_change = None,
+                What::Failure {
+                    class: StatusClass::PasswordMismatch,
+                    ..
+                } => {
+                    if let Some(change) = last_change
+                        && let (Some(tc), Some(tf)) = (change.time, i.time)
+                        && tf - tc >= min
+                    {
+                        out.push(finding(
+                            SC_ROLLBACK,
+                            Severity::High,
+                            device,
+                            &[change, i],
+                            vec![
+                                ("changed", time_arg(Some(tc))),
+                                ("failed", time_arg(Some(tf))),
+                                ("days", MessageArg::Number((tf - tc).num_days())),
+                            ],
+                            k,
+                        ));
+                        break;
+                    }
+                    last_change = None;
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,180 @@
+//! Per-device timelines of what the secure-channel rules look at.
+
+use std::collections::BTreeMap;
+
+use kizuna_core::{
+    DeviceName, EventRecord, Evidence, Knowledge, NetlogonEntry, NetlogonKind, NtStatus, Signal,
+    StatusClass, Timestamp, WatchEntry,
+};
+
+/// What happened, for the rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum What {
+    /// The secure channel could not be set up.
+    Failure {
+        status: Option<NtStatus>,
+        class: StatusClass,
+    },
+    /// The DC has no usable computer account for the device.
+    AccountMissing,
+    /// The device changed its own password (rotation): 4742 by itself, netlogon.log success.
+    SelfPasswordChange,
+    /// Someone else reset the password or re-created the account: a repair.
+    Repair,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub time: Option<Timestamp>,
+    pub what: What,
+    /// Who reported it (a DC name, or the device's own log).
+    pub reporter: Option<String>,
+    pub evidence: Evidence,
+}
+
+#[derive(Default)]
+pub(crate) struct Timelines {
+    pub by_device: BTreeMap<String, Vec<Item>>,
+}
+
+fn label(ev: &EventRecord) -> String {
+    let mut s = format!("{} {}", ev.provider, ev.event_id);
+    if let Some(st) = ev.status {
+        s.push(' ');
+        s.push_str(&st.hex());
+    }
+    if let Some(c) = &ev.computer {
+        s.push_str(" @");
+        s.push_str(c);
+    }
+    s
+}
+
+impl Timelines {
+    fn push(&mut self, device: &DeviceName, item: Item) {
+        self.by_device
+            .entry(device.key().to_string())
+            .or_default()
+            .push(item);
+    }
+
+    pub(crate) fn add_event(&mut self, ev: &EventRecord, entry: &WatchEntry, k: &Knowledge) {
+        let Some(subject) = &ev.subject else { return };
+        let status_class = |st: Option<NtStatus>| st.map_or(StatusClass::Other, |s| k.status_class(s));
+        let whats: Vec<What> = match entry.signal {
+            Signal::ScFailure => {
+                let class = status_class(ev.status);
+                let mut v = vec![What::Failure {
+                    status: ev.status,
+                    class,
+                }];
+                if class == StatusClass::AccountMissing {
+                    v.push(What::AccountMissing);
+                }
+                v
+            }
+            Signal::AccountMissing => {
+                let status = ev.status.or(Some(NtStatus(0xC000018B)));
+                vec![
+                    What::Failure {
+                        status,
+                        class: StatusClass::AccountMissing,
+                    },
+                    What::AccountMissing,
+                ]
+            }
+            Signal::AccountChanged => {
+                let pwd = ev.named.get("PasswordLastSet").map(|s| s.trim()).unwrap_or("-");
+                if pwd.is_empty() || pwd == "-" {
+                    return;
+                }
+                let by = ev.named.get("SubjectUserName").and_then(|s| DeviceName::parse(s));
+                let by_itself = ev
+                    .named
+                    .get("SubjectUserName")
+                    .is_some_and(|s| DeviceName::is_computer_account(s))
+                    && by.as_ref().is_some_and(|b| b.key() == subject.key());
+                vec![if by_itself { What::SelfPasswordChange } else { What::Repair }]
+            }
+            Signal::AccountCreated => vec![What::Repair],
+            _ => return,
+        };
+        let reporter = ev.logging_device().map(|d| d.key().to_string());
+        for what in whats {
+            self.push(
+                subject,
+                Item {
+                    time: Some(ev.time),
+                    what,
+                    reporter: reporter.clone(),
+                    evidence: Evidence {
+                        time: Some(ev.time),
+                        path: ev.source.path.clone(),
+                        record_id: ev.record_id,
+                        line: ev.source.line,
+                        label: label(ev),
+                    },
+                },
+            );
+        }
+    }
+
+    pub(crate) fn add_netlogon(&mut self, e: &NetlogonEntry, k: &Knowledge) {
+        let (device, what, reporter) = match e.kind {
+            NetlogonKind::SessionSetupFailed | NetlogonKind::AuthDataFailed if e.status.is_some() => {
+                let class = e.status.map_or(StatusClass::Other, |s| k.status_class(s));
+                (e.device.clone(), What::Failure { status: e.status, class }, None)
+            }
+            NetlogonKind::NoDcFound => (
+                e.device.clone(),
+                What::Failure {
+                    status: Some(NtStatus(0xC000005E)),
+                    class: StatusClass::Connectivity,
+                },
+                None,
+            ),
+            NetlogonKind::PasswordChangeSucceeded => (e.device.clone(), What::SelfPasswordChange, None),
+            NetlogonKind::ServerAuthenticateFailed => {
+                let class = e.status.map_or(StatusClass::Other, |s| k.status_class(s));
+                (
+                    e.peer.as_deref().and_then(DeviceName::parse),
+                    What::Failure { status: e.status, class },
+                    e.device.as_ref().map(|d| d.key().to_string()),
+                )
+            }
+            _ => return,
+        };
+        let Some(device) = device else { return };
+        let mut label = format!("netlogon.log {}", kind_label(e.kind));
+        if let Some(st) = e.status {
+            label.push(' ');
+            label.push_str(&st.hex());
+        }
+        self.push(
+            &device,
+            Item {
+                time: e.time,
+                what,
+                reporter: reporter.or_else(|| Some(device.key().to_string())),
+                evidence: Evidence {
+                    time: e.time,
+                    path: e.source.path.clone(),
+                    record_id: None,
+                    line: e.source.line,
+                    label,
+                },
+            },
+        );
+    }
+}
+
+fn kind_label(k: NetlogonKind) -> &'static str {
+    match k {
+        NetlogonKind::SessionSetupFailed => "session setup failed",
+        NetlogonKind::AuthDataFailed => "I_NetLogonGetAuthData failed",
+        NetlogonKind::NoDcFound => "no DC found",
+        NetlogonKind::PasswordChangeSucceeded => "password changed",
+        NetlogonKind::ServerAuthenticateFailed => "NetrServerAuthenticate failed",
+        _ => "line",
+    }
+}

@@ -1,0 +1,500 @@
+//! The store: every fact kizuna has read, keyed by the content fingerprint of its input.
+//!
+//! Readers hand facts over through [`kizuna_evidence::Ingest`]; rules and outputs read
+//! them back from here. An input is marked complete only after its last fact is written,
+//! in the same transaction, so a run killed half-way leaves nothing that a re-run would
+//! count twice: incomplete inputs are purged and read again. Content already stored is
+//! never read again, so re-scanning the same evidence adds nothing.
+
+mod schema;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::SecondsFormat;
+use kizuna_core::{DeviceName, EventRecord, NetlogonEntry, NetlogonKind, NtStatus, SourceRef, Timestamp};
+use kizuna_evidence::{Fact, Ingest, InputKind, InputReport, InputStatus};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Store errors, with what the store was doing.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database schema version {found} is newer than this kizuna understands ({supported})")]
+    TooNew { found: i64, supported: i64 },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Which stored facts a query reads.
+#[derive(Debug, Clone, Default)]
+pub struct FactFilter {
+    /// Inputs by fingerprint; empty = every input.
+    pub inputs: Vec<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Event ids; empty = all.
+    pub event_ids: Vec<u32>,
+}
+
+/// A SQLite store.
+pub struct Store {
+    conn: Connection,
+    /// Holds a temporary database file alive for the store's lifetime.
+    _temp: Option<tempfile::TempDir>,
+    /// Reports of the inputs handled in this run, in the order they finished.
+    run: Vec<InputReport>,
+    /// Fingerprints being read in this run, so the same content at two paths is read once.
+    claimed: std::collections::HashSet<String>,
+    in_tx: bool,
+}
+
+fn ts(t: &Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+fn parse_ts(s: &str) -> Option<Timestamp> {
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.to_utc())
+}
+
+impl Store {
+    /// Opens (creating and migrating) a database file.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::init(conn, None)
+    }
+
+    /// A throw-away database in a temporary folder: bounded memory for big runs.
+    pub fn temporary() -> Result<Store> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Open {
+            path: "(temporary)".into(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        })?;
+        let conn = Connection::open(dir.path().join("kizuna.db"))?;
+        Self::init(conn, Some(dir))
+    }
+
+    fn init(conn: Connection, temp: Option<tempfile::TempDir>) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&conn)?;
+        Ok(Store {
+            conn,
+            _temp: temp,
+            run: Vec::new(),
+            claimed: Default::default(),
+            in_tx: false,
+        })
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        if !self.in_tx {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.in_tx = true;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        if self.in_tx {
+            self.conn.execute_batch("COMMIT")?;
+            self.in_tx = false;
+        }
+        Ok(())
+    }
+
+    /// Reports of the inputs handled since the store was opened (this run), sorted by
+    /// path. Content found at several paths is read once; every path gets the same
+    /// counts, and all but the first name the first.
+    pub fn run_inputs(&self) -> Vec<InputReport> {
+        let mut all = self.run.clone();
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut first: std::collections::HashMap<String, InputReport> = Default::default();
+        for r in all.iter().filter(|r| !r.fingerprint.is_empty()) {
+            let entry = first.entry(r.fingerprint.clone()).or_insert_with(|| r.clone());
+            // The report that actually read the content carries its counts.
+            if r.records > entry.records || !r.errors.is_empty() && entry.errors.is_empty() {
+                let path = entry.path.clone();
+                *entry = r.clone();
+                entry.path = path;
+            }
+        }
+        for r in all.iter_mut().filter(|r| !r.fingerprint.is_empty()) {
+            let f = &first[&r.fingerprint];
+            let path = std::mem::take(&mut r.path);
+            *r = f.clone();
+            if f.path != path {
+                r.notes.push(format!("same content as {}", f.path));
+            }
+            r.path = path;
+        }
+        all
+    }
+
+    /// Fingerprints of the inputs of this run.
+    pub fn run_fingerprints(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .run
+            .iter()
+            .filter(|r| !r.fingerprint.is_empty())
+            .map(|r| r.fingerprint.clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    fn input_id(&self, fingerprint: &str) -> Result<Option<(i64, bool)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, complete FROM inputs WHERE fingerprint = ?1",
+                [fingerprint],
+                |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
+            )
+            .optional()?)
+    }
+
+    fn known_input(&mut self, fingerprint: &str) -> Result<Option<InputReport>> {
+        match self.input_id(fingerprint)? {
+            None => Ok(None),
+            Some((id, false)) => {
+                // Left over from an interrupted run: forget it and read it again.
+                self.begin()?;
+                self.conn.execute("DELETE FROM events WHERE input_id = ?1", [id])?;
+                self.conn.execute("DELETE FROM netlogon WHERE input_id = ?1", [id])?;
+                self.conn.execute("DELETE FROM inputs WHERE id = ?1", [id])?;
+                self.commit()?;
+                Ok(None)
+            }
+            Some((id, true)) => Ok(Some(self.conn.query_row(
+                "SELECT first_path, kind, status, records, kept, errors, error_count, notes, fingerprint, size
+                 FROM inputs WHERE id = ?1",
+                [id],
+                |r| {
+                    let errors: String = r.get(5)?;
+                    let notes: String = r.get(7)?;
+                    Ok(InputReport {
+                        path: r.get(0)?,
+                        kind: InputKind::parse(&r.get::<_, String>(1)?),
+                        status: InputStatus::parse(&r.get::<_, String>(2)?),
+                        records: r.get::<_, i64>(3)? as u64,
+                        kept: r.get::<_, i64>(4)? as u64,
+                        errors: serde_json::from_str(&errors).unwrap_or_default(),
+                        error_count: r.get::<_, i64>(6)? as u64,
+                        notes: serde_json::from_str(&notes).unwrap_or_default(),
+                        fingerprint: r.get(8)?,
+                        size: r.get::<_, i64>(9)? as u64,
+                    })
+                },
+            )?)),
+        }
+    }
+
+    /// The row id of an input being read, created (incomplete) on first use.
+    fn open_input(&mut self, fingerprint: &str) -> Result<i64> {
+        if let Some((id, _)) = self.input_id(fingerprint)? {
+            return Ok(id);
+        }
+        self.begin()?;
+        self.conn.execute(
+            "INSERT INTO inputs (fingerprint, complete) VALUES (?1, 0)",
+            [fingerprint],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn write_facts(&mut self, fingerprint: &str, facts: Vec<Fact>) -> Result<()> {
+        let input = self.open_input(fingerprint)?;
+        self.begin()?;
+        let mut ev_stmt = self.conn.prepare_cached(
+            "INSERT INTO events (input_id, provider, event_id, qualifiers, time, record_id, channel,
+                computer, subject, subject_domain, status, data, named, binary, path, offset, line)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        )?;
+        let mut nl_stmt = self.conn.prepare_cached(
+            "INSERT INTO netlogon (input_id, time, category, thread, domain, kind, status, peer,
+                event_id, device, path, line)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        for fact in facts {
+            match fact {
+                Fact::Event(e) => {
+                    ev_stmt.execute(params![
+                        input,
+                        e.provider,
+                        e.event_id,
+                        e.qualifiers,
+                        ts(&e.time),
+                        e.record_id.map(|r| r as i64),
+                        e.channel,
+                        e.computer,
+                        e.subject.as_ref().map(|s| s.key().to_string()),
+                        e.subject.as_ref().and_then(|s| s.dns_domain().map(str::to_string)),
+                        e.status.map(|s| s.0),
+                        serde_json::to_string(&e.data).unwrap_or_default(),
+                        serde_json::to_string(&e.named).unwrap_or_default(),
+                        e.binary,
+                        e.source.path,
+                        e.source.offset.map(|o| o as i64),
+                        e.source.line.map(|o| o as i64),
+                    ])?;
+                }
+                Fact::Netlogon(n) => {
+                    nl_stmt.execute(params![
+                        input,
+                        n.time.as_ref().map(ts),
+                        n.category,
+                        n.thread,
+                        n.domain,
+                        kind_name(n.kind),
+                        n.status.map(|s| s.0),
+                        n.peer,
+                        n.event_id,
+                        n.device.as_ref().map(|d| d.key().to_string()),
+                        n.source.path,
+                        n.source.line.map(|o| o as i64),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_input(&mut self, report: &InputReport) -> Result<()> {
+        if report.fingerprint.is_empty() {
+            return Ok(());
+        }
+        let id = self.open_input(&report.fingerprint)?;
+        self.begin()?;
+        self.conn.execute(
+            "UPDATE inputs SET first_path = ?2, kind = ?3, status = ?4, records = ?5, kept = ?6,
+                errors = ?7, error_count = ?8, notes = ?9, size = ?10, complete = 1
+             WHERE id = ?1 AND complete = 0",
+            params![
+                id,
+                report.path,
+                report.kind.as_str(),
+                report.status.as_str(),
+                report.records as i64,
+                report.kept as i64,
+                serde_json::to_string(&report.errors).unwrap_or_default(),
+                report.error_count as i64,
+                serde_json::to_string(&report.notes).unwrap_or_default(),
+                report.size as i64,
+            ],
+        )?;
+        self.commit()
+    }
+
+    /// Calls `f` for each stored event matching `filter`, in a stable order: time, path,
+    /// record id.
+    pub fn for_each_event(&self, filter: &FactFilter, mut f: impl FnMut(EventRecord)) -> Result<()> {
+        let (where_, args) = where_clause(filter, "e");
+        let sql = format!(
+            "SELECT e.provider, e.event_id, e.qualifiers, e.time, e.record_id, e.channel, e.computer,
+                    e.subject, e.subject_domain, e.status, e.data, e.named, e.binary, e.path, e.offset, e.line
+             FROM events e JOIN inputs i ON i.id = e.input_id
+             WHERE i.complete = 1 {where_}
+             ORDER BY e.time, e.path, e.record_id, e.offset, e.line, e.id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+        while let Some(r) = rows.next()? {
+            let subject: Option<String> = r.get(7)?;
+            let subject_domain: Option<String> = r.get(8)?;
+            let data: String = r.get(10)?;
+            let named: String = r.get(11)?;
+            let Some(time) = parse_ts(&r.get::<_, String>(3)?) else { continue };
+            f(EventRecord {
+                provider: r.get(0)?,
+                event_id: r.get(1)?,
+                qualifiers: r.get(2)?,
+                time,
+                record_id: r.get::<_, Option<i64>>(4)?.map(|v| v as u64),
+                channel: r.get(5)?,
+                computer: r.get(6)?,
+                subject: subject.and_then(|s| match subject_domain {
+                    Some(d) => DeviceName::parse(&format!("{s}.{d}")),
+                    None => DeviceName::parse(&s),
+                }),
+                status: r.get::<_, Option<u32>>(9)?.map(NtStatus),
+                data: serde_json::from_str(&data).unwrap_or_default(),
+                named: serde_json::from_str::<BTreeMap<String, String>>(&named).unwrap_or_default(),
+                binary: r.get(12)?,
+                source: SourceRef {
+                    path: r.get(13)?,
+                    offset: r.get::<_, Option<i64>>(14)?.map(|v| v as u64),
+                    line: r.get::<_, Option<i64>>(15)?.map(|v| v as u64),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Calls `f` for each stored netlogon.log entry matching `filter` (event ids ignored),
+    /// ordered by time, path, line. Entries without a time are left out when a time
+    /// window is set.
+    pub fn for_each_netlogon(&self, filter: &FactFilter, mut f: impl FnMut(NetlogonEntry)) -> Result<()> {
+        let filter = FactFilter {
+            event_ids: Vec::new(),
+            ..filter.clone()
+        };
+        let (where_, args) = where_clause(&filter, "n");
+        let sql = format!(
+            "SELECT n.time, n.category, n.thread, n.domain, n.kind, n.status, n.peer, n.event_id,
+                    n.device, n.path, n.line
+             FROM netlogon n JOIN inputs i ON i.id = n.input_id
+             WHERE i.complete = 1 {where_}
+             ORDER BY n.time, n.path, n.line, n.id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+        while let Some(r) = rows.next()? {
+            let Some(kind) = kind_from_name(&r.get::<_, String>(4)?) else { continue };
+            f(NetlogonEntry {
+                time: r.get::<_, Option<String>>(0)?.as_deref().and_then(parse_ts),
+                category: r.get(1)?,
+                thread: r.get(2)?,
+                domain: r.get(3)?,
+                kind,
+                status: r.get::<_, Option<u32>>(5)?.map(NtStatus),
+                peer: r.get(6)?,
+                event_id: r.get(7)?,
+                device: r.get::<_, Option<String>>(8)?.as_deref().and_then(DeviceName::parse),
+                source: SourceRef {
+                    path: r.get(9)?,
+                    offset: None,
+                    line: r.get::<_, Option<i64>>(10)?.map(|v| v as u64),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts of stored rows, for tests and diagnostics: (inputs, events, netlogon lines).
+    pub fn counts(&self) -> Result<(i64, i64, i64)> {
+        let one = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+        Ok((
+            one("SELECT COUNT(*) FROM inputs")?,
+            one("SELECT COUNT(*) FROM events")?,
+            one("SELECT COUNT(*) FROM netlogon")?,
+        ))
+    }
+}
+
+fn where_clause(filter: &FactFilter, alias: &str) -> (String, Vec<String>) {
+    let mut sql = String::new();
+    let mut args: Vec<String> = Vec::new();
+    if !filter.inputs.is_empty() {
+        let marks: Vec<String> = filter
+            .inputs
+            .iter()
+            .map(|fp| {
+                args.push(fp.clone());
+                format!("?{}", args.len())
+            })
+            .collect();
+        sql.push_str(&format!(" AND i.fingerprint IN ({})", marks.join(",")));
+    }
+    if let Some(s) = &filter.since {
+        args.push(ts(s));
+        sql.push_str(&format!(" AND {alias}.time >= ?{}", args.len()));
+    }
+    if let Some(u) = &filter.until {
+        args.push(ts(u));
+        sql.push_str(&format!(" AND {alias}.time < ?{}", args.len()));
+    }
+    if !filter.event_ids.is_empty() {
+        let ids: Vec<String> = filter.event_ids.iter().map(u32::to_string).collect();
+        sql.push_str(&format!(" AND {alias}.event_id IN ({})", ids.join(",")));
+    }
+    (sql, args)
+}
+
+const KINDS: [(NetlogonKind, &str); 13] = [
+    (NetlogonKind::PasswordChangeStarted, "password-change-started"),
+    (NetlogonKind::PasswordChangeSucceeded, "password-change-succeeded"),
+    (NetlogonKind::PasswordChangeFailed, "password-change-failed"),
+    (NetlogonKind::SessionSetupFailed, "session-setup-failed"),
+    (NetlogonKind::OldPasswordTried, "old-password-tried"),
+    (NetlogonKind::ConnectionStatus, "connection-status"),
+    (NetlogonKind::NoDcFound, "no-dc-found"),
+    (NetlogonKind::KerberosSecureChannelDenied, "kerberos-secure-channel-denied"),
+    (NetlogonKind::AuthDataFailed, "auth-data-failed"),
+    (NetlogonKind::ServerAuthenticateSucceeded, "server-authenticate-succeeded"),
+    (NetlogonKind::ServerAuthenticateFailed, "server-authenticate-failed"),
+    (NetlogonKind::SamLogonFailed, "samlogon-failed"),
+    (NetlogonKind::EventlogMirror, "eventlog-mirror"),
+];
+
+/// The stable name of a netlogon line kind (stored, and shown in JSON).
+pub fn kind_name(k: NetlogonKind) -> &'static str {
+    KINDS.iter().find(|(x, _)| *x == k).map(|(_, n)| *n).unwrap_or("unknown")
+}
+
+fn kind_from_name(s: &str) -> Option<NetlogonKind> {
+    KINDS.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
+}
+
+impl Ingest for Store {
+    fn known(&mut self, fingerprint: &str) -> Option<InputReport> {
+        if !self.claimed.insert(fingerprint.to_string()) {
+            // Being read (or read) in this run under another path: counted once.
+            return Some(InputReport {
+                path: String::new(),
+                kind: InputKind::Unknown,
+                status: InputStatus::Ok,
+                records: 0,
+                kept: 0,
+                errors: Vec::new(),
+                error_count: 0,
+                notes: Vec::new(),
+                fingerprint: fingerprint.to_string(),
+                size: 0,
+            });
+        }
+        match self.known_input(fingerprint) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("kizuna: {e}");
+                None
+            }
+        }
+    }
+
+    fn facts(&mut self, fingerprint: &str, facts: Vec<Fact>) {
+        if let Err(e) = self.write_facts(fingerprint, facts) {
+            eprintln!("kizuna: {e}");
+        }
+    }
+
+    fn finish(&mut self, report: InputReport) {
+        if let Err(e) = self.finish_input(&report) {
+            eprintln!("kizuna: {e}");
+        }
+        self.run.push(report);
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let _ = self.commit();
+    }
+}

@@ -1,0 +1,84 @@
+//! Schema migrations, applied in order and recorded in `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+use crate::{Result, StoreError};
+
+/// Each entry moves the schema from version `i` to `i + 1`. Never edit a released one:
+/// add a new migration instead.
+const MIGRATIONS: &[&str] = &[
+    // 1: inputs, events, netlogon lines.
+    "CREATE TABLE inputs (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL UNIQUE,
+        first_path TEXT,
+        kind TEXT,
+        status TEXT,
+        records INTEGER NOT NULL DEFAULT 0,
+        kept INTEGER NOT NULL DEFAULT 0,
+        errors TEXT NOT NULL DEFAULT '[]',
+        error_count INTEGER NOT NULL DEFAULT 0,
+        notes TEXT NOT NULL DEFAULT '[]',
+        size INTEGER NOT NULL DEFAULT 0,
+        complete INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        input_id INTEGER NOT NULL REFERENCES inputs(id),
+        provider TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        qualifiers INTEGER,
+        time TEXT NOT NULL,
+        record_id INTEGER,
+        channel TEXT,
+        computer TEXT,
+        subject TEXT,
+        subject_domain TEXT,
+        status INTEGER,
+        data TEXT NOT NULL,
+        named TEXT NOT NULL,
+        binary TEXT,
+        path TEXT NOT NULL,
+        offset INTEGER,
+        line INTEGER
+    );
+    CREATE INDEX events_input ON events(input_id);
+    CREATE INDEX events_time ON events(time);
+    CREATE INDEX events_subject ON events(subject, time);
+    CREATE TABLE netlogon (
+        id INTEGER PRIMARY KEY,
+        input_id INTEGER NOT NULL REFERENCES inputs(id),
+        time TEXT,
+        category TEXT,
+        thread INTEGER,
+        domain TEXT,
+        kind TEXT NOT NULL,
+        status INTEGER,
+        peer TEXT,
+        event_id INTEGER,
+        device TEXT,
+        path TEXT NOT NULL,
+        line INTEGER
+    );
+    CREATE INDEX netlogon_input ON netlogon(input_id);",
+];
+
+/// The schema version this build writes.
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(crate) fn migrate(conn: &Connection) -> Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > VERSION {
+        return Err(StoreError::TooNew {
+            found: current,
+            supported: VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
