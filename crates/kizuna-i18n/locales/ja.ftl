@@ -1,0 +1,52 @@
+## ルール: 各検出結果のタイトル・詳細・対処。
+
+KZ-SC-001-title = セキュア チャネルの失敗: { $device }
+KZ-SC-001-detail = { $first } から { $last } の間にセキュア チャネルの失敗が { $count } 件。状態コード: { $statuses }。報告元: { $reporters }。
+KZ-SC-001-remedy = { $kind ->
+    [password] ドメイン コントローラーがこの端末のマシン パスワードを拒否しています(古いまたは誤ったパスワード)。端末で Test-ComputerSecureChannel -Repair -Credential ドメイン\参加用アカウント(または Reset-ComputerMachinePassword -Server <DC>)を実行し、nltest /sc_verify:<ドメイン> で確認してください。パスワード更新のたびに再発し、すべての DC が Windows Server 2025 の場合は回避策を適用します: kizuna gpo workaround。
+    [account] Active Directory のコンピューター アカウントが存在しないか、リセットされています。コンピューター オブジェクトが存在し有効か(削除・名前変更・別端末の参加による再作成がないか)を確認し、端末をドメインに再参加させるか、アカウントをリセットしてセキュア チャネルを修復してください。
+    [connectivity] ドメイン コントローラーに到達できませんでした(ネットワーク、DNS、サイト、ファイアウォール)。信頼関係の問題ではありません。DC の DNS レコードの名前解決、端末のサイト、DC へのポートを確認し、ネットワーク修正後に再発するかを監視してください。
+    [expected] Windows Server 2025 のメンバーが旧バージョンの DC に接続する際に 1 回出るのは想定内です(Kerberos によるセキュア チャネルを試した後、従来の Netlogon に切り替え)。他の失敗が続かない限り対応は不要です。UseKerberosForSecureChannels = 0 で抑止できます。
+   *[other] 端末のセキュア チャネル(nltest /sc_verify:<ドメイン>)と上記の状態コードを確認し、壊れていれば Test-ComputerSecureChannel -Repair -Credential で修復してください。
+}
+KZ-SC-002-title = セキュア チャネル失敗の再発: { $device }
+KZ-SC-002-detail = セキュア チャネルが { $episodes } 回の別々の期間で壊れています(開始日: { $starts })。その間に修復またはパスワード変更が { $recoveries } 回ありました。期間は、回復をはさむか { $gap_days } 日以上離れた失敗で区切ります。最初 { $first }、最後 { $last }。
+KZ-SC-002-remedy = 修復しても定着せず、次のマシン パスワード更新で再び壊れています。すべての DC が Windows Server 2025 の環境で見られるパターンです。DC 用 GPO「ドメイン コントローラー: コンピューター アカウントのパスワード変更を拒否する」(ドメイン コントローラー OU のみ)と、パイロット OU へのメンバー用 GPO で止血し(kizuna gpo workaround)、自己修復スクリプトを配布し、Microsoft の修正適用後のロールバックを計画してください。
+KZ-SC-003-title = コンピューター アカウントの欠落またはリセット: { $device }
+KZ-SC-003-detail = ドメイン コントローラーが、この端末の使用可能なコンピューター アカウントがないと報告しています({ $count } 回、{ $first } から { $last }、報告元: { $reporters })。状態コード 0xC000018B STATUS_NO_TRUST_SAM_ACCOUNT / NETLOGON 5723。
+KZ-SC-003-remedy = コンピューター オブジェクトが削除・無効化・名前変更されたか、同じ名前で別の端末(複製?)が参加して再作成されたかを調べてください。誤って削除した場合は AD のごみ箱から復元し、そうでなければ端末をドメインに再参加させてください。それまで端末は認証できません。
+KZ-SC-004-title = スナップショットまたは復元による巻き戻しの疑い: { $device }
+KZ-SC-004-detail = 端末は { $changed } に自身のマシン パスワードを変更しましたが、{ $failed }({ $days } 日後)にドメイン コントローラーがそのパスワードを誤りとして拒否しました。自分で行ったパスワード変更を忘れた端末は、巻き戻された(VM スナップショット、イメージやバックアップからの復元)可能性が高いです。
+KZ-SC-004-remedy = ドメイン メンバーの VM スナップショットを戻した後やバックアップから復元した後は、標準手順としてマシン パスワードを再同期してください(Test-ComputerSecureChannel -Repair -Credential または Reset-ComputerMachinePassword)。パスワード更新間隔より古いスナップショットにメンバーを戻さないでください。
+
+## NTSTATUS の意味。
+
+status-C0000022 = アクセス拒否: DC がマシン パスワードを拒否(古いまたは誤ったパスワード)
+status-C000006D = ログオン失敗: 資格情報が不正
+status-C000006A = パスワードが誤っている
+status-C000018B = 信頼アカウントなし: コンピューター アカウントが存在しないかリセットされた
+status-C000018A = 信頼シークレットなし: 端末のローカル マシン シークレットがない
+status-C000005E = ログオン サーバーなし: ドメイン コントローラーに到達できない
+status-C00000E5 = 内部エラー: Windows Server 2025 メンバーが旧 DC に Kerberos を試した際に 1 回出る想定内のもの
+status-C0000418 = ポリシーにより NTLM がブロックされた
+
+## 端末向けの概要。
+
+summary-title = kizuna スキャン
+summary-inputs = 入力: { $count } 件(正常 { $ok }、一部破損 { $partial }、読み取り不可 { $error })
+summary-input-line = { $status }  { $kind }  { $path }(レコード { $records } 件、保持 { $kept } 件)
+summary-events = 監視対象イベント
+summary-no-events = 監視対象イベントはありません。
+summary-devices = 検出結果のある端末
+summary-findings = 検出結果: { $count } 件
+summary-no-findings = 検出結果はありません。
+summary-evidence = 根拠({ $total } 件中 { $shown } 件):
+summary-remedy = 対処:
+summary-window = 期間: { $since } ～ { $until }
+summary-db = 保存先: { $path }
+summary-db-none = 保存先: なし(結果を残すには --out か --db を指定)
+severity-critical = 重大
+severity-high = 高
+severity-medium = 中
+severity-low = 低
+severity-info = 情報

@@ -1,0 +1,183 @@
+//! Message catalogs: every sentence kizuna shows, in Japanese and English (Fluent).
+//!
+//! Code never builds sentences; it picks a message id and passes arguments. Adding a
+//! language is adding a `locales/<lang>.ftl` file.
+
+use std::fmt;
+
+use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
+use kizuna_core::{Finding, MessageArg, NtStatus};
+
+const EN: &str = include_str!("../locales/en.ftl");
+const JA: &str = include_str!("../locales/ja.ftl");
+
+/// A language kizuna speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+impl Lang {
+    /// From `ja`, `en`, `ja_JP.UTF-8`, `en-US`… Unknown languages are `None`.
+    pub fn parse(s: &str) -> Option<Lang> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.starts_with("ja") {
+            Some(Lang::Ja)
+        } else if s.starts_with("en") || s == "c" || s == "posix" || s.starts_with("c.") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// From the locale environment (`LC_ALL`, `LC_MESSAGES`, `LANG`), English by default.
+    pub fn from_env() -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty())
+            .and_then(|v| Lang::parse(&v))
+            .unwrap_or(Lang::En)
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Renders messages in one language.
+pub struct Messages {
+    bundle: FluentBundle<FluentResource>,
+    lang: Lang,
+}
+
+impl Messages {
+    pub fn new(lang: Lang) -> Messages {
+        let (src, id) = match lang {
+            Lang::En => (EN, "en"),
+            Lang::Ja => (JA, "ja"),
+        };
+        let res = FluentResource::try_new(src.to_string()).expect("catalog parses");
+        let mut bundle = FluentBundle::new(vec![id.parse().expect("language id")]);
+        // No Unicode isolation marks: output goes to terminals, CSV and JSON.
+        bundle.set_use_isolating(false);
+        bundle.add_resource(res).expect("catalog has no duplicate ids");
+        Messages { bundle, lang }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// Whether the catalog has a message.
+    pub fn has(&self, id: &str) -> bool {
+        self.bundle.has_message(id)
+    }
+
+    /// The message `id` with `args`; the id itself when the catalog lacks it.
+    pub fn get(&self, id: &str, args: &[(&str, MessageArg)]) -> String {
+        let Some(msg) = self.bundle.get_message(id) else {
+            return id.to_string();
+        };
+        let Some(pattern) = msg.value() else {
+            return id.to_string();
+        };
+        let mut fargs = FluentArgs::new();
+        for (k, v) in args {
+            match v {
+                MessageArg::Text(s) => fargs.set(*k, FluentValue::from(s.clone())),
+                MessageArg::Number(n) => fargs.set(*k, FluentValue::from(*n)),
+            }
+        }
+        let mut errors = Vec::new();
+        self.bundle
+            .format_pattern(pattern, Some(&fargs), &mut errors)
+            .into_owned()
+    }
+
+    /// Shorthand for a message without arguments.
+    pub fn text(&self, id: &str) -> String {
+        self.get(id, &[])
+    }
+
+    fn finding_part(&self, f: &Finding, part: &str) -> String {
+        let args: Vec<(&str, MessageArg)> = f.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        self.get(&format!("{}-{part}", f.rule), &args)
+    }
+
+    pub fn title(&self, f: &Finding) -> String {
+        self.finding_part(f, "title")
+    }
+
+    pub fn detail(&self, f: &Finding) -> String {
+        self.finding_part(f, "detail")
+    }
+
+    pub fn remedy(&self, f: &Finding) -> String {
+        self.finding_part(f, "remedy")
+    }
+
+    /// The meaning of a status, when the catalog has one.
+    pub fn status_meaning(&self, s: NtStatus) -> Option<String> {
+        let id = format!("status-{:08X}", s.0);
+        self.has(&id).then(|| self.text(&id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogs_have_the_same_ids() {
+        let ids = |src: &str| -> Vec<String> {
+            let mut v: Vec<String> = src
+                .lines()
+                .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && l.contains(" = "))
+                .map(|l| l.split(" = ").next().unwrap().trim().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids(EN), ids(JA));
+        assert!(ids(EN).len() > 30);
+    }
+
+    #[test]
+    fn rule_messages_render_with_arguments() {
+        let mut args = std::collections::BTreeMap::new();
+        args.insert("device", MessageArg::Text("PC01".into()));
+        args.insert("kind", MessageArg::Text("password".into()));
+        let f = Finding {
+            rule: kizuna_core::RuleId("KZ-SC-001"),
+            severity: kizuna_core::Severity::High,
+            subjects: vec!["PC01".into()],
+            args,
+            evidence: vec![],
+            evidence_total: 0,
+        };
+        let en = Messages::new(Lang::En);
+        let ja = Messages::new(Lang::Ja);
+        assert_eq!(en.title(&f), "Secure channel failures: PC01");
+        assert_eq!(ja.title(&f), "セキュア チャネルの失敗: PC01");
+        assert!(en.remedy(&f).contains("Test-ComputerSecureChannel -Repair"));
+        assert!(ja.remedy(&f).contains("マシン パスワードを拒否"));
+        assert_eq!(
+            en.status_meaning(NtStatus(0xC000018B)).unwrap(),
+            "no trust account: the computer account is missing or was reset"
+        );
+        assert_eq!(Lang::parse("ja_JP.UTF-8"), Some(Lang::Ja));
+        assert_eq!(Lang::parse("en_US"), Some(Lang::En));
+        assert_eq!(Lang::parse("fr_FR"), None);
+    }
+}

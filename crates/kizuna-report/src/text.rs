@@ -1,0 +1,122 @@
+//! The terminal summary of a scan.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use kizuna_core::{MessageArg, Severity};
+use kizuna_evidence::InputStatus;
+use kizuna_i18n::Messages;
+
+use crate::ScanReport;
+
+fn sev(msg: &Messages, s: Severity) -> String {
+    msg.text(&format!("severity-{}", s.as_str()))
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines().map(|l| format!("{by}{l}\n")).collect()
+}
+
+/// A readable summary: inputs with problems, counts by event, devices with findings,
+/// then every finding with its evidence and remedy.
+pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}", msg.text("summary-title"));
+    let count = |st: InputStatus| r.inputs.iter().filter(|i| i.status == st).count();
+    let _ = writeln!(
+        s,
+        "{}",
+        msg.get(
+            "summary-inputs",
+            &[
+                ("count", r.inputs.len().into()),
+                ("ok", count(InputStatus::Ok).into()),
+                ("partial", count(InputStatus::Partial).into()),
+                ("error", count(InputStatus::Error).into()),
+            ]
+        )
+    );
+    for i in r.inputs.iter().filter(|i| i.status != InputStatus::Ok) {
+        let line = msg.get(
+            "summary-input-line",
+            &[
+                ("status", i.status.as_str().into()),
+                ("kind", i.kind.as_str().into()),
+                ("path", i.path.clone().into()),
+                ("records", MessageArg::Number(i.records as i64)),
+                ("kept", MessageArg::Number(i.kept as i64)),
+            ],
+        );
+        let _ = writeln!(s, "  {line}");
+        for e in i.errors.iter().take(3) {
+            let _ = writeln!(s, "      {e}");
+        }
+    }
+    if r.since.is_some() || r.until.is_some() {
+        let f = |t: &Option<kizuna_core::Timestamp>| t.map_or("…".to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+        let _ = writeln!(s, "{}", msg.get("summary-window", &[("since", f(&r.since).into()), ("until", f(&r.until).into())]));
+    }
+    let _ = writeln!(
+        s,
+        "{}",
+        match &r.db {
+            Some(p) => msg.get("summary-db", &[("path", p.clone().into())]),
+            None => msg.text("summary-db-none"),
+        }
+    );
+    s.push('\n');
+    if r.analysis.event_counts.is_empty() {
+        let _ = writeln!(s, "{}", msg.text("summary-no-events"));
+    } else {
+        let _ = writeln!(s, "{}", msg.text("summary-events"));
+        for (p, id, n) in &r.analysis.event_counts {
+            let _ = writeln!(s, "  {p:<38} {id:>6} {n:>8}");
+        }
+    }
+    s.push('\n');
+    // Devices with findings: worst severity first, then most findings.
+    let mut by_device: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
+    for f in &r.analysis.findings {
+        for d in &f.subjects {
+            let e = by_device.entry(d.as_str()).or_insert((Severity::Info, 0));
+            e.0 = e.0.max(f.severity);
+            e.1 += 1;
+        }
+    }
+    if !by_device.is_empty() {
+        let mut rows: Vec<_> = by_device.into_iter().collect();
+        rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(b.1 .1.cmp(&a.1 .1)).then(a.0.cmp(b.0)));
+        let _ = writeln!(s, "{}", msg.text("summary-devices"));
+        for (d, (sv, n)) in rows.iter().take(20) {
+            let _ = writeln!(s, "  {:<10} {d:<24} {n}", sev(msg, *sv));
+        }
+        s.push('\n');
+    }
+    if r.analysis.findings.is_empty() {
+        let _ = writeln!(s, "{}", msg.text("summary-no-findings"));
+        return s;
+    }
+    let _ = writeln!(s, "{}", msg.get("summary-findings", &[("count", r.analysis.findings.len().into())]));
+    for f in &r.analysis.findings {
+        let _ = writeln!(s, "\n[{}] {} {}", sev(msg, f.severity), f.rule, msg.title(f));
+        s.push_str(&indent(&msg.detail(f), "  "));
+        let shown = f.evidence.len().min(5);
+        let _ = writeln!(
+            s,
+            "  {}",
+            msg.get("summary-evidence", &[("shown", shown.into()), ("total", f.evidence_total.into())])
+        );
+        for e in f.evidence.iter().take(shown) {
+            let when = e.time.map_or("?".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+            let at = match (e.record_id, e.line) {
+                (Some(r), _) => format!("{}#{r}", e.path),
+                (None, Some(l)) => format!("{}:{l}", e.path),
+                _ => e.path.clone(),
+            };
+            let _ = writeln!(s, "    {when}  {}  {at}", e.label);
+        }
+        let _ = writeln!(s, "  {}", msg.text("summary-remedy"));
+        s.push_str(&indent(&msg.remedy(f), "    "));
+    }
+    s
+}

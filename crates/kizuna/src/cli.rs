@@ -1,0 +1,354 @@
+//! Command-line arguments (the contract in DESIGN.md) and what each command does.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kizuna_core::{Knowledge, Severity};
+use kizuna_i18n::{Lang, Messages};
+use kizuna_report::{scan_json, scan_text, EventFormat, EventWriter, ScanReport};
+
+use crate::pipeline::{analyze, ingest, ScanInput};
+use crate::window::{now, parse_bound};
+
+/// Exit codes: 0 ran with nothing at/above --fail-on; 1 findings at/above it; 2 usage
+/// error or nothing readable.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kizuna",
+    version,
+    about = "Find, explain and fix broken domain secure channels and duplicate machine SIDs.",
+    long_about = "kizuna reads Windows event logs (EVTX, event XML/JSON) and netlogon.log files, \
+finds devices whose secure channel to the domain breaks, explains why, and says what to do.\n\n\
+Exit codes: 0 = ran, nothing at or above --fail-on; 1 = findings at or above it; \
+2 = usage error or nothing readable."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan evidence: which devices are broken or about to break, why, and what to do.
+    Scan(ScanArgs),
+    /// List the watched events found in the evidence.
+    Events(EventsArgs),
+    /// List the devices named in the evidence.
+    Devices(DevicesArgs),
+    /// Generate a small lab domain with known problems and scan it.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReadArgs {
+    /// Files or folders (walked recursively; .gz, .xz and .zip are opened).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Only facts at or after this time: 7d, 12h, 2w, 2025-10-01 or an RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only facts before this time (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Files read in parallel (and EVTX chunk threads for a single file).
+    #[arg(long, default_value_t = default_threads())]
+    pub threads: usize,
+    /// Year of netlogon.log lines (they carry none); default: each file's modification time.
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Folder with watched.toml / ntstatus.toml / thresholds.toml overriding the built-in ones.
+    #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
+    pub knowledge: Option<PathBuf>,
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// The store (SQLite file); default: kizuna.db in --out, else a temporary one.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Output folder (holds kizuna.db unless --db is given).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    /// Language of the output: ja or en (default: from the locale).
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventsFormat {
+    Table,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Only these event ids (comma-separated), e.g. --id 5722,5805.
+    #[arg(long, value_delimiter = ',')]
+    pub id: Vec<u32>,
+    #[arg(long, value_enum, default_value_t = EventsFormat::Table)]
+    pub format: EventsFormat,
+    /// Keep the facts in this store (SQLite file) instead of a temporary one.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DevicesFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct DevicesArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[arg(long, value_enum, default_value_t = DevicesFormat::Table)]
+    pub format: DevicesFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where to write the lab evidence and the store (default: a temporary folder).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+    /// Seed of the generated lab domain.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("unknown language {s:?}: use ja or en"))
+}
+
+fn knowledge(dir: &Option<PathBuf>) -> anyhow::Result<Arc<Knowledge>> {
+    Ok(Arc::new(match dir {
+        Some(d) => Knowledge::with_overrides(d)?,
+        None => Knowledge::builtin(),
+    }))
+}
+
+fn scan_input(r: &ReadArgs) -> anyhow::Result<ScanInput> {
+    let now = now();
+    let bound = |s: &Option<String>| -> anyhow::Result<_> {
+        s.as_deref()
+            .map(|v| parse_bound(v, now))
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    };
+    Ok(ScanInput {
+        paths: r.paths.clone(),
+        threads: r.threads,
+        year: r.year,
+        since: bound(&r.since).context("--since")?,
+        until: bound(&r.until).context("--until")?,
+        knowledge: knowledge(&r.knowledge)?,
+    })
+}
+
+fn print_input_errors(inputs: &[kizuna_evidence::InputReport]) {
+    for i in inputs.iter().filter(|i| !i.errors.is_empty()) {
+        for e in i.errors.iter().take(3) {
+            eprintln!("kizuna: {}: {e}", i.path);
+        }
+    }
+}
+
+/// Runs a parsed command; returns the exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Scan(a) => {
+            let db = a.db.clone().or_else(|| a.out.as_ref().map(|o| o.join("kizuna.db")));
+            scan(&a.read, db, a.format, a.fail_on, a.lang.unwrap_or_else(Lang::from_env))
+        }
+        Command::Events(a) => events(a),
+        Command::Devices(a) => devices(a),
+        Command::Demo(a) => demo(a),
+    }
+}
+
+fn scan(r: &ReadArgs, db: Option<PathBuf>, format: ScanFormat, fail_on: Severity, lang: Lang) -> anyhow::Result<i32> {
+    let input = scan_input(r)?;
+    let ing = ingest(&input, db.as_deref())?;
+    print_input_errors(&ing.inputs);
+    if !ing.anything_readable() {
+        eprintln!("kizuna: nothing readable in the given paths");
+        return Ok(EXIT_USAGE);
+    }
+    let analysis = analyze(&ing, &input)?;
+    let msg = Messages::new(lang);
+    let report = ScanReport {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        inputs: &ing.inputs,
+        analysis: &analysis,
+        since: input.since,
+        until: input.until,
+        db: ing.db.as_ref().map(|p| p.display().to_string()),
+    };
+    let out = match format {
+        ScanFormat::Text => scan_text(&report, &msg),
+        ScanFormat::Json => scan_json(&report, &msg),
+    };
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    Ok(if worst.is_some_and(|w| w >= fail_on) { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+fn events(a: EventsArgs) -> anyhow::Result<i32> {
+    let input = scan_input(&a.read)?;
+    let ing = ingest(&input, a.db.as_deref())?;
+    print_input_errors(&ing.inputs);
+    if !ing.anything_readable() {
+        eprintln!("kizuna: nothing readable in the given paths");
+        return Ok(EXIT_USAGE);
+    }
+    let format = match a.format {
+        EventsFormat::Table => EventFormat::Table,
+        EventsFormat::Jsonl => EventFormat::Jsonl,
+        EventsFormat::Csv => EventFormat::Csv,
+    };
+    let stdout = std::io::stdout();
+    let mut w = EventWriter::new(std::io::BufWriter::new(stdout.lock()), format, &input.knowledge);
+    let mut err = None;
+    ing.store.for_each_event(&ing.filter(&input, a.id.clone()), |e| {
+        if err.is_none()
+            && let Err(e) = w.write(&e)
+        {
+            err = Some(e);
+        }
+    })?;
+    match err {
+        // A closed pipe (`| head`) is not an error.
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
+        Some(e) => return Err(e.into()),
+        None => {}
+    }
+    w.finish()?;
+    Ok(EXIT_OK)
+}
+
+fn devices(a: DevicesArgs) -> anyhow::Result<i32> {
+    let input = scan_input(&a.read)?;
+    let ing = ingest(&input, None)?;
+    print_input_errors(&ing.inputs);
+    if !ing.anything_readable() {
+        eprintln!("kizuna: nothing readable in the given paths");
+        return Ok(EXIT_USAGE);
+    }
+    let analysis = analyze(&ing, &input)?;
+    let mut out = String::new();
+    match a.format {
+        DevicesFormat::Json => {
+            let v: Vec<_> = analysis
+                .devices
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "name": d.name, "domain": d.domain, "role": d.role.as_str(),
+                        "machine_sid": d.machine_sid, "os_build": d.os_build,
+                        "sources": d.sources.iter().collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&v)? + "\n";
+        }
+        DevicesFormat::Csv => {
+            out.push_str("name,domain,role,machine_sid,os_build,sources\n");
+            for d in &analysis.devices {
+                let sources: Vec<&str> = d.sources.iter().map(String::as_str).collect();
+                let q = |s: &str| if s.contains([',', '"']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
+                out.push_str(&format!(
+                    "{},{},{},{},{},{}\n",
+                    q(&d.name),
+                    q(d.domain.as_deref().unwrap_or("")),
+                    d.role.as_str(),
+                    d.machine_sid.as_deref().unwrap_or(""),
+                    d.os_build.as_deref().unwrap_or(""),
+                    q(&sources.join(";"))
+                ));
+            }
+        }
+        DevicesFormat::Table => {
+            out.push_str(&format!("{:<20} {:<28} {:<12} SOURCES\n", "NAME", "DOMAIN", "ROLE"));
+            for d in &analysis.devices {
+                out.push_str(&format!(
+                    "{:<20} {:<28} {:<12} {}\n",
+                    d.name,
+                    d.domain.as_deref().unwrap_or("-"),
+                    d.role.as_str(),
+                    d.sources.len()
+                ));
+            }
+        }
+    }
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(EXIT_OK)
+}
+
+fn demo(a: DemoArgs) -> anyhow::Result<i32> {
+    let temp;
+    let out = match &a.out {
+        Some(o) => o.clone(),
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let evidence = out.join("evidence");
+    let truth = kizuna_lab::small::write(&evidence, a.seed).context("writing the lab evidence")?;
+    let lang = a.lang.unwrap_or_else(Lang::from_env);
+    if a.format == ScanFormat::Text {
+        eprintln!(
+            "kizuna demo: lab domain {} ({} devices, {} event files) written to {}",
+            truth.domain,
+            truth.devices.len(),
+            truth.files.len(),
+            evidence.display()
+        );
+    }
+    let read = ReadArgs {
+        paths: vec![evidence],
+        since: None,
+        until: None,
+        threads: default_threads(),
+        year: Some(truth.year),
+        knowledge: None,
+    };
+    let db = a.out.as_ref().map(|o| o.join("kizuna.db"));
+    scan(&read, db, a.format, Severity::Critical, lang)
+}

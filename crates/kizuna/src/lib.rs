@@ -1,0 +1,7 @@
+//! The `kizuna` command line: argument parsing and the scan pipeline that ties the
+//! library crates together (readers → store → rules → outputs). Everything that decides
+//! something lives in the library crates; this crate only wires them.
+
+pub mod cli;
+pub mod pipeline;
+pub mod window;

@@ -1,0 +1,79 @@
+//! The scan pipeline: read evidence into the store, then run the rules over this run's
+//! facts, streaming them back out of the store in a stable order.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kizuna_analysis::{Analysis, Analyzer};
+use kizuna_core::{EventRecord, Knowledge, Timestamp};
+use kizuna_evidence::{ingest_paths, InputReport, InputStatus, ReadOptions};
+use kizuna_store::{FactFilter, Store};
+
+/// What to read and how.
+pub struct ScanInput {
+    pub paths: Vec<PathBuf>,
+    pub threads: usize,
+    pub year: Option<i32>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub knowledge: Arc<Knowledge>,
+}
+
+/// A store that was filled, with the reports of this run.
+pub struct Ingested {
+    pub store: Store,
+    pub inputs: Vec<InputReport>,
+    /// Where the store lives, when it is kept.
+    pub db: Option<PathBuf>,
+}
+
+impl Ingested {
+    /// Whether anything at all could be read.
+    pub fn anything_readable(&self) -> bool {
+        self.inputs.iter().any(|i| i.status != InputStatus::Error)
+    }
+
+    /// The facts of this run, within the time window.
+    pub fn filter(&self, input: &ScanInput, event_ids: Vec<u32>) -> FactFilter {
+        FactFilter {
+            inputs: self.store.run_fingerprints(),
+            since: input.since,
+            until: input.until,
+            event_ids,
+        }
+    }
+}
+
+/// Opens the store (`db`, else a temporary one) and reads every input into it.
+pub fn ingest(input: &ScanInput, db: Option<&Path>) -> anyhow::Result<Ingested> {
+    let mut store = match db {
+        Some(p) => {
+            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            Store::open(p)?
+        }
+        None => Store::temporary()?,
+    };
+    let opts = ReadOptions {
+        threads: input.threads.max(1),
+        year: input.year,
+        knowledge: input.knowledge.clone(),
+    };
+    ingest_paths(&input.paths, &opts, &mut store);
+    let inputs = store.run_inputs();
+    Ok(Ingested {
+        store,
+        inputs,
+        db: db.map(Path::to_path_buf),
+    })
+}
+
+/// Runs the rules over this run's facts.
+pub fn analyze(ing: &Ingested, input: &ScanInput) -> anyhow::Result<Analysis> {
+    let mut analyzer = Analyzer::new(&input.knowledge);
+    let filter = ing.filter(input, Vec::new());
+    ing.store.for_each_event(&filter, |e: EventRecord| analyzer.add_event(&e))?;
+    ing.store.for_each_netlogon(&filter, |n| analyzer.add_netlogon(&n))?;
+    Ok(analyzer.finish())
+}
