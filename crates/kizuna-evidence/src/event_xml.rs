@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
+use chrono::Timelike;
 use kizuna_core::{EventRecord, NtStatus, SourceRef, Timestamp};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -37,7 +38,12 @@ impl RawEvent {
     pub(crate) fn into_record(self, source: SourceRef) -> Result<EventRecord, String> {
         let provider = self.provider.filter(|p| !p.is_empty()).ok_or("no provider name")?;
         let event_id = self.event_id.ok_or("no event id")?;
+        // Milliseconds: the finest unit every export keeps (Get-WinEvent JSON and SIEM
+        // documents drop the rest), so the same event compares equal from any format.
         let time = self.time.ok_or("no valid time")?;
+        let time = time
+            .with_nanosecond(time.timestamp_subsec_millis() * 1_000_000)
+            .unwrap_or(time);
         let binary = self
             .binary
             .map(|b| b.trim().to_ascii_uppercase())

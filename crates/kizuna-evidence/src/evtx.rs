@@ -29,6 +29,7 @@ pub fn read_evtx(
     report: &mut InputReport,
     out: &mut dyn FnMut(Fact),
 ) {
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let settings = ParserSettings::new().num_threads(threads.max(1));
     let mut parser = match EvtxParser::from_read_seek(file) {
         Ok(p) => p.with_configuration(settings),
@@ -57,6 +58,14 @@ pub fn read_evtx(
                 .map_err(|msg| format!("record {}: {msg}", rendered.event_record_id)),
         ))
     });
+    if size > HEADER && (size - HEADER) % CHUNK != 0 {
+        let chunk = (size - HEADER) / CHUNK;
+        report.error(format!(
+            "offset {:#x}: file ends {} bytes into chunk {chunk} (truncated); the records of that chunk are lost",
+            HEADER + chunk * CHUNK,
+            (size - HEADER) % CHUNK
+        ));
+    }
     for item in records {
         match item {
             Ok(None) => report.records += 1,
@@ -72,9 +81,19 @@ pub fn read_evtx(
     }
 }
 
-/// The error with its causes, one line.
+/// EVTX layout: a 4 KiB file header, then 64 KiB chunks.
+const HEADER: u64 = 4096;
+const CHUNK: u64 = 65536;
+
+/// The error with its causes, one line, starting with the file offset when known.
 fn describe(e: &evtx::err::EvtxError) -> String {
-    let mut msg = e.to_string();
+    let mut msg = match e {
+        evtx::err::EvtxError::FailedToParseChunk { chunk_id, .. } => {
+            format!("offset {:#x}: ", HEADER + chunk_id * CHUNK)
+        }
+        _ => String::new(),
+    };
+    msg.push_str(&e.to_string());
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
         msg.push_str(": ");
