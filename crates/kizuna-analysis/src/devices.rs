@@ -73,7 +73,10 @@ impl Inventory {
             // Client-side NETLOGON events name the device's own domain first (3210, 5719).
             if entry.logged_on == LoggedOn::Client
                 && acc.netbios_domain.is_none()
-                && let Some(d) = ev.data.first().filter(|d| !d.is_empty() && !d.contains(' '))
+                && let Some(d) = ev
+                    .data
+                    .first()
+                    .filter(|d| !d.is_empty() && !d.contains(' '))
             {
                 acc.netbios_domain = Some(d.to_uppercase());
             }

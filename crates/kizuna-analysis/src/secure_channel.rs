@@ -19,7 +19,10 @@ pub const SC_ROLLBACK: RuleId = RuleId("KZ-SC-004");
 pub const RULES: [RuleId; 4] = [SC_FAILURE, SC_RECURRENCE, SC_ACCOUNT, SC_ROLLBACK];
 
 fn time_arg(t: Option<Timestamp>) -> MessageArg {
-    MessageArg::Text(t.map_or_else(|| "?".to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()))
+    MessageArg::Text(t.map_or_else(
+        || "?".to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    ))
 }
 
 fn class_key(c: StatusClass) -> &'static str {
@@ -83,7 +86,11 @@ pub(crate) fn evaluate(t: &Timelines, k: &Knowledge) -> Vec<Finding> {
     let mut out = Vec::new();
     for (device, items) in &t.by_device {
         let mut items: Vec<&Item> = items.iter().collect();
-        items.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.evidence.cmp(&b.evidence)));
+        items.sort_by(|a, b| {
+            a.time
+                .cmp(&b.time)
+                .then_with(|| a.evidence.cmp(&b.evidence))
+        });
 
         // KZ-SC-001: every failure, with its statuses decoded.
         let failures: Vec<&Item> = items
@@ -164,11 +171,9 @@ pub(crate) fn evaluate(t: &Timelines, k: &Knowledge) -> Vec<Finding> {
         let mut recoveries = 0usize;
         for i in items.iter().copied().filter(|i| i.time.is_some()) {
             match &i.what {
-                What::SelfPasswordChange | What::Repair => {
-                    if last_failure.is_some() {
-                        recovered = true;
-                        recoveries += 1;
-                    }
+                What::SelfPasswordChange | What::Repair if last_failure.is_some() => {
+                    recovered = true;
+                    recoveries += 1;
                 }
                 w if is_trust_failure(w) => {
                     let t = i.time.expect("filtered");
@@ -208,7 +213,10 @@ pub(crate) fn evaluate(t: &Timelines, k: &Knowledge) -> Vec<Finding> {
                     ("recoveries", recoveries.into()),
                     ("first", time_arg(first)),
                     ("last", time_arg(last)),
-                    ("gap_days", MessageArg::Number(k.thresholds.recurrence_gap_days)),
+                    (
+                        "gap_days",
+                        MessageArg::Number(k.thresholds.recurrence_gap_days),
+                    ),
                 ],
                 k,
             ));

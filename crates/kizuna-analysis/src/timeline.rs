@@ -60,7 +60,8 @@ impl Timelines {
 
     pub(crate) fn add_event(&mut self, ev: &EventRecord, entry: &WatchEntry, k: &Knowledge) {
         let Some(subject) = &ev.subject else { return };
-        let status_class = |st: Option<NtStatus>| st.map_or(StatusClass::Other, |s| k.status_class(s));
+        let status_class =
+            |st: Option<NtStatus>| st.map_or(StatusClass::Other, |s| k.status_class(s));
         let whats: Vec<What> = match entry.signal {
             Signal::ScFailure => {
                 let class = status_class(ev.status);
@@ -84,17 +85,28 @@ impl Timelines {
                 ]
             }
             Signal::AccountChanged => {
-                let pwd = ev.named.get("PasswordLastSet").map(|s| s.trim()).unwrap_or("-");
+                let pwd = ev
+                    .named
+                    .get("PasswordLastSet")
+                    .map(|s| s.trim())
+                    .unwrap_or("-");
                 if pwd.is_empty() || pwd == "-" {
                     return;
                 }
-                let by = ev.named.get("SubjectUserName").and_then(|s| DeviceName::parse(s));
+                let by = ev
+                    .named
+                    .get("SubjectUserName")
+                    .and_then(|s| DeviceName::parse(s));
                 let by_itself = ev
                     .named
                     .get("SubjectUserName")
                     .is_some_and(|s| DeviceName::is_computer_account(s))
                     && by.as_ref().is_some_and(|b| b.key() == subject.key());
-                vec![if by_itself { What::SelfPasswordChange } else { What::Repair }]
+                vec![if by_itself {
+                    What::SelfPasswordChange
+                } else {
+                    What::Repair
+                }]
             }
             Signal::AccountCreated => vec![What::Repair],
             _ => return,
@@ -121,9 +133,18 @@ impl Timelines {
 
     pub(crate) fn add_netlogon(&mut self, e: &NetlogonEntry, k: &Knowledge) {
         let (device, what, reporter) = match e.kind {
-            NetlogonKind::SessionSetupFailed | NetlogonKind::AuthDataFailed if e.status.is_some() => {
+            NetlogonKind::SessionSetupFailed | NetlogonKind::AuthDataFailed
+                if e.status.is_some() =>
+            {
                 let class = e.status.map_or(StatusClass::Other, |s| k.status_class(s));
-                (e.device.clone(), What::Failure { status: e.status, class }, None)
+                (
+                    e.device.clone(),
+                    What::Failure {
+                        status: e.status,
+                        class,
+                    },
+                    None,
+                )
             }
             NetlogonKind::NoDcFound => (
                 e.device.clone(),
@@ -133,12 +154,17 @@ impl Timelines {
                 },
                 None,
             ),
-            NetlogonKind::PasswordChangeSucceeded => (e.device.clone(), What::SelfPasswordChange, None),
+            NetlogonKind::PasswordChangeSucceeded => {
+                (e.device.clone(), What::SelfPasswordChange, None)
+            }
             NetlogonKind::ServerAuthenticateFailed => {
                 let class = e.status.map_or(StatusClass::Other, |s| k.status_class(s));
                 (
                     e.peer.as_deref().and_then(DeviceName::parse),
-                    What::Failure { status: e.status, class },
+                    What::Failure {
+                        status: e.status,
+                        class,
+                    },
                     e.device.as_ref().map(|d| d.key().to_string()),
                 )
             }

@@ -105,7 +105,11 @@ impl Knowledge {
         )
     }
 
-    fn from_texts(watched: &str, statuses: &str, thresholds: &str) -> Result<Knowledge, KnowledgeError> {
+    fn from_texts(
+        watched: &str,
+        statuses: &str,
+        thresholds: &str,
+    ) -> Result<Knowledge, KnowledgeError> {
         let parse_err = |name: &str| {
             let name = name.to_string();
             move |source| KnowledgeError::Parse { name, source }

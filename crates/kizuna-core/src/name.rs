@@ -25,7 +25,9 @@ impl DeviceName {
         if s.is_empty() || s == "-" || s.starts_with("%%") || s.starts_with("S-1-") {
             return None;
         }
-        if s.chars().any(|c| c.is_control() || c == ' ' || c == '\\' || c == '/') {
+        if s.chars()
+            .any(|c| c.is_control() || c == ' ' || c == '\\' || c == '/')
+        {
             return None;
         }
         let (short, domain) = match s.split_once('.') {
@@ -97,7 +99,9 @@ mod tests {
 
     #[test]
     fn non_names_are_rejected() {
-        for raw in ["", "-", "$", "%%1311", "S-1-5-18", "10.0.0.1", "a b", "x\\y"] {
+        for raw in [
+            "", "-", "$", "%%1311", "S-1-5-18", "10.0.0.1", "a b", "x\\y",
+        ] {
             assert!(DeviceName::parse(raw).is_none(), "{raw:?} accepted");
         }
     }

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-
 /// Where Windows logs an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -13,8 +13,8 @@ use kizuna_core::{EventRecord, SourceRef, Timestamp};
 use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::event_xml::{parse_time, RawEvent};
-use crate::text::{next_line, Line};
+use crate::event_xml::{RawEvent, parse_time};
+use crate::text::{Line, next_line};
 use crate::{Fact, InputReport};
 
 /// Reads every event object from a JSON stream (array, concatenated objects or lines).
@@ -66,7 +66,11 @@ pub fn read_event_json(
                 },
             };
             if let Err(e) = (&mut de).deserialize_seq(visitor) {
-                report.error(format!("JSON error at line {} column {}: {e}", e.line(), e.column()));
+                report.error(format!(
+                    "JSON error at line {} column {}: {e}",
+                    e.line(),
+                    e.column()
+                ));
             }
         }
         Some(_) => {
@@ -88,7 +92,9 @@ pub fn read_event_json(
                 let text = match line {
                     Line::Text(t) => t,
                     Line::TooLong(len) => {
-                        report.error(format!("line {line_no}: {len} bytes, longer than the limit; skipped"));
+                        report.error(format!(
+                            "line {line_no}: {len} bytes, longer than the limit; skipped"
+                        ));
                         continue;
                     }
                 };
@@ -110,7 +116,9 @@ pub fn read_event_json(
                     pending.extend_from_slice(text.as_bytes());
                     pending.push(b'\n');
                     if pending.len() > 64 * 1024 * 1024 {
-                        report.error("a JSON document is larger than 64 MiB; rest skipped".to_string());
+                        report.error(
+                            "a JSON document is larger than 64 MiB; rest skipped".to_string(),
+                        );
                         pending.clear();
                         break;
                     }
@@ -129,7 +137,11 @@ pub fn read_event_json(
                         }
                         Ok(v) => handle(v, format!("document {k}"), report),
                         Err(e) => {
-                            report.error(format!("JSON error at line {} column {}: {e}", e.line(), e.column()));
+                            report.error(format!(
+                                "JSON error at line {} column {}: {e}",
+                                e.line(),
+                                e.column()
+                            ));
                             break;
                         }
                     }
@@ -183,7 +195,10 @@ fn text(v: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
-        Value::Object(o) => o.get("#text").and_then(text).or_else(|| o.get("value").and_then(text)),
+        Value::Object(o) => o
+            .get("#text")
+            .and_then(text)
+            .or_else(|| o.get("value").and_then(text)),
         _ => None,
     }
 }
@@ -192,7 +207,10 @@ fn number(v: &Value) -> Option<u64> {
     match v {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
-        Value::Object(o) => o.get("#text").and_then(number).or_else(|| o.get("value").and_then(number)),
+        Value::Object(o) => o
+            .get("#text")
+            .and_then(number)
+            .or_else(|| o.get("value").and_then(number)),
         _ => None,
     }
 }
@@ -249,8 +267,14 @@ fn raw_from_json(v: &Value) -> Result<RawEvent, String> {
 fn from_get_winevent(o: &Map<String, Value>) -> RawEvent {
     let mut raw = RawEvent {
         provider: o.get("ProviderName").and_then(text),
-        event_id: o.get("Id").and_then(number).and_then(|n| u32::try_from(n).ok()),
-        qualifiers: o.get("Qualifiers").and_then(number).and_then(|n| u16::try_from(n).ok()),
+        event_id: o
+            .get("Id")
+            .and_then(number)
+            .and_then(|n| u32::try_from(n).ok()),
+        qualifiers: o
+            .get("Qualifiers")
+            .and_then(number)
+            .and_then(|n| u16::try_from(n).ok()),
         time: o.get("TimeCreated").and_then(json_time),
         record_id: o.get("RecordId").and_then(number),
         channel: o.get("LogName").and_then(text),
@@ -272,7 +296,10 @@ fn from_get_winevent(o: &Map<String, Value>) -> RawEvent {
 
 fn from_evtx_json(ev: &Map<String, Value>) -> RawEvent {
     let empty = Map::new();
-    let sys = ev.get("System").and_then(Value::as_object).unwrap_or(&empty);
+    let sys = ev
+        .get("System")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let attrs = |key: &str| -> Option<&Map<String, Value>> {
         sys.get(key)
             .and_then(|v| v.get("#attributes"))
@@ -280,13 +307,20 @@ fn from_evtx_json(ev: &Map<String, Value>) -> RawEvent {
             .and_then(Value::as_object)
     };
     let mut raw = RawEvent {
-        provider: attrs("Provider").and_then(|a| a.get("Name").or_else(|| a.get("EventSourceName"))).and_then(text),
-        event_id: sys.get("EventID").and_then(number).and_then(|n| u32::try_from(n).ok()),
+        provider: attrs("Provider")
+            .and_then(|a| a.get("Name").or_else(|| a.get("EventSourceName")))
+            .and_then(text),
+        event_id: sys
+            .get("EventID")
+            .and_then(number)
+            .and_then(|n| u32::try_from(n).ok()),
         qualifiers: attrs("EventID")
             .and_then(|a| a.get("Qualifiers"))
             .and_then(number)
             .and_then(|n| u16::try_from(n).ok()),
-        time: attrs("TimeCreated").and_then(|a| a.get("SystemTime")).and_then(json_time),
+        time: attrs("TimeCreated")
+            .and_then(|a| a.get("SystemTime"))
+            .and_then(json_time),
         record_id: sys.get("EventRecordID").and_then(number),
         channel: sys.get("Channel").and_then(text),
         computer: sys.get("Computer").and_then(text),
@@ -300,7 +334,9 @@ fn from_evtx_json(ev: &Map<String, Value>) -> RawEvent {
                 "Data" => {
                     let v = v.get("#text").unwrap_or(v);
                     match v {
-                        Value::Array(items) => raw.data.extend(items.iter().map(|i| text(i).unwrap_or_default())),
+                        Value::Array(items) => raw
+                            .data
+                            .extend(items.iter().map(|i| text(i).unwrap_or_default())),
                         Value::Null => {}
                         other => raw.data.push(text(other).unwrap_or_default()),
                     }
@@ -327,7 +363,11 @@ fn from_winlogbeat(top: &Map<String, Value>, w: &Map<String, Value>) -> RawEvent
         event_id: w
             .get("event_id")
             .and_then(number)
-            .or_else(|| top.get("event").and_then(|e| e.get("code")).and_then(number))
+            .or_else(|| {
+                top.get("event")
+                    .and_then(|e| e.get("code"))
+                    .and_then(number)
+            })
             .and_then(|n| u32::try_from(n).ok()),
         time: top.get("@timestamp").and_then(json_time),
         record_id: w.get("record_id").and_then(number),
@@ -340,7 +380,10 @@ fn from_winlogbeat(top: &Map<String, Value>, w: &Map<String, Value>) -> RawEvent
         for (k, v) in data {
             if k == "Binary" {
                 raw.binary = text(v);
-            } else if let Some(n) = k.strip_prefix("param").and_then(|n| n.parse::<usize>().ok()) {
+            } else if let Some(n) = k
+                .strip_prefix("param")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
                 params.push((n, text(v).unwrap_or_default()));
             } else {
                 raw.named.insert(k.clone(), text(v).unwrap_or_default());

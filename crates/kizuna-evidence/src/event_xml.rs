@@ -8,8 +8,8 @@ use std::io::BufRead;
 
 use chrono::Timelike;
 use kizuna_core::{EventRecord, NtStatus, SourceRef, Timestamp};
-use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
 
 use crate::{Fact, InputReport};
 
@@ -36,7 +36,10 @@ pub(crate) struct RawEvent {
 impl RawEvent {
     /// Validates and normalizes; the error says which required field is missing.
     pub(crate) fn into_record(self, source: SourceRef) -> Result<EventRecord, String> {
-        let provider = self.provider.filter(|p| !p.is_empty()).ok_or("no provider name")?;
+        let provider = self
+            .provider
+            .filter(|p| !p.is_empty())
+            .ok_or("no provider name")?;
         let event_id = self.event_id.ok_or("no event id")?;
         // Milliseconds: the finest unit every export keeps (Get-WinEvent JSON and SIEM
         // documents drop the rest), so the same event compares equal from any format.
@@ -245,11 +248,7 @@ pub fn read_event_xml<R: BufRead>(
                         "amp" => Some("&".into()),
                         "apos" => Some("'".into()),
                         "quot" => Some("\"".into()),
-                        _ => r
-                            .resolve_char_ref()
-                            .ok()
-                            .flatten()
-                            .map(|c| c.to_string()),
+                        _ => r.resolve_char_ref().ok().flatten().map(|c| c.to_string()),
                     };
                     // Unknown entities are kept literally: no DTD is ever expanded.
                     b.text(&resolved.unwrap_or_else(|| format!("&{name};")));
@@ -304,7 +303,12 @@ pub fn read_event_xml<R: BufRead>(
 
 /// Parses a single event's XML (as the `evtx` crate renders one record).
 pub fn parse_event_xml(xml: &str, source: SourceRef) -> Result<EventRecord, String> {
-    let mut report = InputReport::new(source.path.clone(), crate::InputKind::EventXml, String::new(), 0);
+    let mut report = InputReport::new(
+        source.path.clone(),
+        crate::InputKind::EventXml,
+        String::new(),
+        0,
+    );
     let mut got = None;
     read_event_xml(
         xml.as_bytes(),

@@ -52,13 +52,11 @@ pub fn read_evtx(
             line: None,
         };
         let parsed: Result<EventRecord, String> = parse_event_xml(&rendered.data, source);
-        Ok(Some(
-            parsed
-                .map(|ev| k.admit(ev))
-                .map_err(|msg| format!("record {}: {msg}", rendered.event_record_id)),
-        ))
+        Ok(Some(parsed.map(|ev| k.admit(ev)).map_err(|msg| {
+            format!("record {}: {msg}", rendered.event_record_id)
+        })))
     });
-    if size > HEADER && (size - HEADER) % CHUNK != 0 {
+    if size > HEADER && !(size - HEADER).is_multiple_of(CHUNK) {
         let chunk = (size - HEADER) / CHUNK;
         report.error(format!(
             "offset {:#x}: file ends {} bytes into chunk {chunk} (truncated); the records of that chunk are lost",
@@ -109,7 +107,10 @@ mod tests {
 
     #[test]
     fn event_id_without_parsing() {
-        assert_eq!(quick_event_id("<System><EventID Qualifiers=\"0\">5719</EventID>"), Some(5719));
+        assert_eq!(
+            quick_event_id("<System><EventID Qualifiers=\"0\">5719</EventID>"),
+            Some(5719)
+        );
         assert_eq!(quick_event_id("<EventID>4624</EventID>"), Some(4624));
         assert_eq!(quick_event_id("<EventID></EventID>"), None);
         assert_eq!(quick_event_id("<Event/>"), None);

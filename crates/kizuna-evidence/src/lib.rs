@@ -21,6 +21,6 @@ pub use event_json::read_event_json;
 pub use event_xml::{parse_event_xml, read_event_xml};
 pub use evtx::read_evtx;
 pub use input::{Fact, InputKind, InputReport, InputStatus, YearSource};
-pub use netlogon::{parse_netlogon_line, read_netlogon, NetlogonContext};
+pub use netlogon::{NetlogonContext, parse_netlogon_line, read_netlogon};
 pub use sniff::sniff;
-pub use source::{ingest_paths, Ingest, ReadOptions};
+pub use source::{Ingest, ReadOptions, ingest_paths};

@@ -10,7 +10,7 @@ use std::io::BufRead;
 use chrono::NaiveDate;
 use kizuna_core::{DeviceName, NetlogonEntry, NetlogonKind, NtStatus, SourceRef};
 
-use crate::text::{next_line, Line};
+use crate::text::{Line, next_line};
 use crate::{Fact, InputReport, YearSource};
 
 /// What the reader needs to know that the file does not say.
@@ -60,7 +60,9 @@ fn split_prefix(line: &str) -> Option<Prefix<'_>> {
     let category = &inner[..end];
     if category.is_empty()
         || category.len() > 16
-        || !category.bytes().all(|c| c.is_ascii_uppercase() || c == b'_')
+        || !category
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c == b'_')
     {
         return None;
     }
@@ -94,12 +96,19 @@ fn unc_name(s: &str) -> Option<String> {
 /// A status written as a bare `c0000022` after `prefix`.
 fn bare_status_after(s: &str, prefix: &str) -> Option<NtStatus> {
     let at = s.find(prefix)? + prefix.len();
-    let word: String = s[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let word: String = s[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
     NtStatus::parse_hex(&word).filter(|st| st.0 != 0)
 }
 
 /// Classifies one line. `None` for lines kizuna does not keep.
-pub fn parse_netlogon_line(line: &str, ctx: &NetlogonContext, source: SourceRef) -> Option<NetlogonEntry> {
+pub fn parse_netlogon_line(
+    line: &str,
+    ctx: &NetlogonContext,
+    source: SourceRef,
+) -> Option<NetlogonEntry> {
     let p = split_prefix(line)?;
     // Leading `WORD: ` segments: domains, then the function name.
     let mut segs: Vec<&str> = Vec::new();
@@ -150,7 +159,16 @@ pub fn parse_netlogon_line(line: &str, ctx: &NetlogonContext, source: SourceRef)
         "NlDiscoverDc" if msg.starts_with("Cannot find DC") => NetlogonKind::NoDcFound,
         "NlSetStatusClientSession" => {
             let st = bare_status_after(msg, "Set connection status to ")?;
-            return Some(entry(&p, ctx, domain, NetlogonKind::ConnectionStatus, Some(st), None, None, source));
+            return Some(entry(
+                &p,
+                ctx,
+                domain,
+                NetlogonKind::ConnectionStatus,
+                Some(st),
+                None,
+                None,
+                source,
+            ));
         }
         "Eventlog" => {
             let id: String = msg.chars().take_while(char::is_ascii_digit).collect();
@@ -160,7 +178,9 @@ pub fn parse_netlogon_line(line: &str, ctx: &NetlogonContext, source: SourceRef)
             NetlogonKind::EventlogMirror
         }
         _ if p.rest.starts_with("I_NetLogonGetAuthData failed") => NetlogonKind::AuthDataFailed,
-        _ if function.starts_with("NetrServerAuthenticate") || function.starts_with("NetrServerPasswordSet") => {
+        _ if function.starts_with("NetrServerAuthenticate")
+            || function.starts_with("NetrServerPasswordSet") =>
+        {
             return None;
         }
         _ => {
@@ -186,17 +206,36 @@ pub fn parse_netlogon_line(line: &str, ctx: &NetlogonContext, source: SourceRef)
                 let peer = (!client.is_empty()).then_some(client);
                 return Some(entry(&p, ctx, domain, kind, status, peer, None, source));
             }
-            if body.starts_with("SamLogon:") || function == "SamLogon" || full.contains("SamLogon:") {
+            if body.starts_with("SamLogon:") || function == "SamLogon" || full.contains("SamLogon:")
+            {
                 let st = full
                     .rfind("Returns ")
                     .and_then(|i| NtStatus::parse_hex(full[i + 8..].split_whitespace().next()?))
                     .filter(|s| s.0 >> 30 == 3)?;
-                return Some(entry(&p, ctx, domain, NetlogonKind::SamLogonFailed, Some(st), None, None, source));
+                return Some(entry(
+                    &p,
+                    ctx,
+                    domain,
+                    NetlogonKind::SamLogonFailed,
+                    Some(st),
+                    None,
+                    None,
+                    source,
+                ));
             }
             return None;
         }
     };
-    Some(entry(&p, ctx, domain, kind, text_status, peer, event_id, source))
+    Some(entry(
+        &p,
+        ctx,
+        domain,
+        kind,
+        text_status,
+        peer,
+        event_id,
+        source,
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -253,7 +292,9 @@ pub fn read_netlogon(
         let text = match line {
             Line::Text(t) => t,
             Line::TooLong(n) => {
-                report.error(format!("line {line_no}: {n} bytes, longer than the limit; skipped"));
+                report.error(format!(
+                    "line {line_no}: {n} bytes, longer than the limit; skipped"
+                ));
                 continue;
             }
         };
@@ -272,7 +313,10 @@ pub fn read_netlogon(
         }
     }
     if bad_dates > 0 {
-        report.error(format!("{bad_dates} kept lines have an impossible date (e.g. 02/30 in {})", ctx.year.year()));
+        report.error(format!(
+            "{bad_dates} kept lines have an impossible date (e.g. 02/30 in {})",
+            ctx.year.year()
+        ));
     }
     report.notes.push(match ctx.year {
         YearSource::Option(y) => format!("netlogon.log lines carry no year: {y} from --year; times are the device's local time"),
@@ -299,40 +343,137 @@ mod tests {
     #[test]
     fn anchor_lines() {
         use NetlogonKind::*;
-        let cases: &[(&str, Option<(NetlogonKind, Option<u32>)>)] = &[
-            ("08/22 07:32:23 [SESSION] [4128] CONTOSO: NlChangePassword: Doing it.", Some((PasswordChangeStarted, None))),
-            ("08/22 07:32:23 [SESSION] [4128] CONTOSO: NlChangePassword: Successful response from DC \\\\DC1-CONT.contoso.com", None),
-            ("08/22 07:32:24 [SESSION] [4128] CONTOSO: NlChangePassword: Flag password changed in LsaSecret", None),
-            ("08/22 07:32:24 [SESSION] [4128] CONTOSO: NlChangePassword: Flag password updated on DC", Some((PasswordChangeSucceeded, None))),
-            ("08/22 07:32:24 [MISC] [4128] Eventlog: 5823 (4) \"\\\\DC1-CONT.contoso.com\"", Some((EventlogMirror, None))),
-            ("08/22 07:32:24 [MISC] [4128] NlWksScavenger: Can be called again in # days (0x5265c00)", None),
-            ("07/21 10:56:51 [CRITICAL] [768] NlPrintRpcDebug: Couldn't get EEInfo for I_NetServerAuthenticate3: 1761 (may be legitimate for 0xc0000022)", None),
-            ("07/21 10:56:51 [SESSION] [768] CONTOSO: NlSessionSetup: Negotiated flags with server are 0x612fffff", None),
-            ("07/21 10:56:51 [CRITICAL] [768] CONTOSO: NlSessionSetup: Session setup: cannot I_NetServerAuthenticate 0xc0000022", Some((SessionSetupFailed, Some(0xC0000022)))),
-            ("07/21 10:56:51 [CRITICAL] [768] CONTOSO: NlSessionSetup: new password is bad, try old one", Some((OldPasswordTried, None))),
-            ("07/21 10:56:51 [MISC] [768] Eventlog: 3210 (1) \"CONTOSO\" \"\\\\DC2016.CONTOSO.COM\" 2f8270f1 5bc8d5e7 34c3e164 6665df64 .p./...[d..4d.ef", Some((EventlogMirror, None))),
-            ("07/21 10:56:51 [SESSION] [768] CONTOSO: NlSetStatusClientSession: Set connection status to c0000022", Some((ConnectionStatus, Some(0xC0000022)))),
-            ("07/21 10:56:51 [SESSION] [768] CONTOSO: NlSetStatusClientSession: Unbind from server \\\\DC2016.CONTOSO.COM (TCP) 0.", None),
-            ("07/21 10:56:51 [SESSION] [768] CONTOSO: NlSessionSetup: Session setup failed", Some((SessionSetupFailed, None))),
-            ("07/21 10:56:55 [CRITICAL] [768] I_NetLogonGetAuthData failed: (null) CONTOSO (Flags 0x1): '0xc0000022'", Some((AuthDataFailed, Some(0xC0000022)))),
-            ("07/21 14:27:40 [CRITICAL] [2292] CONTOSO: NlDiscoverDc: Cannot find DC.", Some((NoDcFound, None))),
-            ("07/21 14:27:40 [CRITICAL] [2292] CONTOSO: NlSessionSetup: Session setup: cannot pick trusted DC", Some((NoDcFound, None))),
-            ("07/21 14:27:40 [MISC] [2292] Eventlog: 5719 (1) \"CONTOSO\" 0xc000005e 7f14dcc8 6c48a92f f9c5d616 c111129e ..../.Hl........", Some((EventlogMirror, Some(0xC000005E)))),
-            ("07/16 16:17:43 [CRITICAL] [524] I_NetLogonGetAuthData failed: (null) CONTOSO.COM (Flags 0x1): 0xc000005e", Some((AuthDataFailed, Some(0xC000005E)))),
-            (" [INIT] [10664]    UseKerberosForSecureChannels = TRUE", None),
-            ("[SESSION] [3036] CONTOSO: NlSessionSetup: Denied access as we could not authenticate with Kerberos 0xC002002E", Some((KerberosSecureChannelDenied, Some(0xC002002E)))),
-            ("[SESSION] [3036] CONTOSO: NlSessionSetup: Denied access as we could not authenticate with Kerberos (translated status) 0xC00000E5", Some((KerberosSecureChannelDenied, Some(0xC00000E5)))),
-            ("[MISC] [3036] Eventlog: 5719 (1) \"CONTOSO\" 0xc00000e5 3dc54378 84808124 847d677c e2aadc59   xC.=$...|g}.Y...", Some((EventlogMirror, Some(0xC00000E5)))),
-            ("04/30 05:41:12 [SESSION] CIGAR: NetrServerAuthenticate entered: M82-DC2 (192.168.100.135) on account M82-DC2$ (Negot: 612fffff)", None),
-            ("04/30 05:41:12 [SESSION] CIGAR: NetrServerAuthenticate returns Success: M82-DC2 on account M82-DC2$ (Negot: 612fffff)", Some((ServerAuthenticateSucceeded, None))),
-            ("04/30 05:41:12 [SESSION] CIGAR: NetrLogonGetDomainInfo: M82-DC2 is running NT 10.0 build 17763 (3)", None),
-            ("04/30 04:21:31 [LOGON] CIGAR: SamLogon: Transitive Network logon of CONTOSO\\testuser from CONT-W81 (via M82-DC2) Returns 0xC000005E", Some((SamLogonFailed, Some(0xC000005E)))),
-            ("09/12 20:23:09 [SESSION] [6456] devmdcom: NlSetStatusClientSession: Set connection status to c000005e", Some((ConnectionStatus, Some(0xC000005E)))),
-            ("09/12 20:22:46 [MISC] [6456] DbFlag is set to 2080ffff", None),
-            ("Date Time [CRITICAL] CORP: NlSessionSetup: Session setup: cannot I_NetServerAuthenticate 0xc0000022", Some((SessionSetupFailed, Some(0xC0000022)))),
-            ("Date Time [SESSION] CORP: NlSessionSetup: Session setup Failed", Some((SessionSetupFailed, None))),
+        type Case = (&'static str, Option<(NetlogonKind, Option<u32>)>);
+        let cases: &[Case] = &[
+            (
+                "08/22 07:32:23 [SESSION] [4128] CONTOSO: NlChangePassword: Doing it.",
+                Some((PasswordChangeStarted, None)),
+            ),
+            (
+                "08/22 07:32:23 [SESSION] [4128] CONTOSO: NlChangePassword: Successful response from DC \\\\DC1-CONT.contoso.com",
+                None,
+            ),
+            (
+                "08/22 07:32:24 [SESSION] [4128] CONTOSO: NlChangePassword: Flag password changed in LsaSecret",
+                None,
+            ),
+            (
+                "08/22 07:32:24 [SESSION] [4128] CONTOSO: NlChangePassword: Flag password updated on DC",
+                Some((PasswordChangeSucceeded, None)),
+            ),
+            (
+                "08/22 07:32:24 [MISC] [4128] Eventlog: 5823 (4) \"\\\\DC1-CONT.contoso.com\"",
+                Some((EventlogMirror, None)),
+            ),
+            (
+                "08/22 07:32:24 [MISC] [4128] NlWksScavenger: Can be called again in # days (0x5265c00)",
+                None,
+            ),
+            (
+                "07/21 10:56:51 [CRITICAL] [768] NlPrintRpcDebug: Couldn't get EEInfo for I_NetServerAuthenticate3: 1761 (may be legitimate for 0xc0000022)",
+                None,
+            ),
+            (
+                "07/21 10:56:51 [SESSION] [768] CONTOSO: NlSessionSetup: Negotiated flags with server are 0x612fffff",
+                None,
+            ),
+            (
+                "07/21 10:56:51 [CRITICAL] [768] CONTOSO: NlSessionSetup: Session setup: cannot I_NetServerAuthenticate 0xc0000022",
+                Some((SessionSetupFailed, Some(0xC0000022))),
+            ),
+            (
+                "07/21 10:56:51 [CRITICAL] [768] CONTOSO: NlSessionSetup: new password is bad, try old one",
+                Some((OldPasswordTried, None)),
+            ),
+            (
+                "07/21 10:56:51 [MISC] [768] Eventlog: 3210 (1) \"CONTOSO\" \"\\\\DC2016.CONTOSO.COM\" 2f8270f1 5bc8d5e7 34c3e164 6665df64 .p./...[d..4d.ef",
+                Some((EventlogMirror, None)),
+            ),
+            (
+                "07/21 10:56:51 [SESSION] [768] CONTOSO: NlSetStatusClientSession: Set connection status to c0000022",
+                Some((ConnectionStatus, Some(0xC0000022))),
+            ),
+            (
+                "07/21 10:56:51 [SESSION] [768] CONTOSO: NlSetStatusClientSession: Unbind from server \\\\DC2016.CONTOSO.COM (TCP) 0.",
+                None,
+            ),
+            (
+                "07/21 10:56:51 [SESSION] [768] CONTOSO: NlSessionSetup: Session setup failed",
+                Some((SessionSetupFailed, None)),
+            ),
+            (
+                "07/21 10:56:55 [CRITICAL] [768] I_NetLogonGetAuthData failed: (null) CONTOSO (Flags 0x1): '0xc0000022'",
+                Some((AuthDataFailed, Some(0xC0000022))),
+            ),
+            (
+                "07/21 14:27:40 [CRITICAL] [2292] CONTOSO: NlDiscoverDc: Cannot find DC.",
+                Some((NoDcFound, None)),
+            ),
+            (
+                "07/21 14:27:40 [CRITICAL] [2292] CONTOSO: NlSessionSetup: Session setup: cannot pick trusted DC",
+                Some((NoDcFound, None)),
+            ),
+            (
+                "07/21 14:27:40 [MISC] [2292] Eventlog: 5719 (1) \"CONTOSO\" 0xc000005e 7f14dcc8 6c48a92f f9c5d616 c111129e ..../.Hl........",
+                Some((EventlogMirror, Some(0xC000005E))),
+            ),
+            (
+                "07/16 16:17:43 [CRITICAL] [524] I_NetLogonGetAuthData failed: (null) CONTOSO.COM (Flags 0x1): 0xc000005e",
+                Some((AuthDataFailed, Some(0xC000005E))),
+            ),
+            (
+                " [INIT] [10664]    UseKerberosForSecureChannels = TRUE",
+                None,
+            ),
+            (
+                "[SESSION] [3036] CONTOSO: NlSessionSetup: Denied access as we could not authenticate with Kerberos 0xC002002E",
+                Some((KerberosSecureChannelDenied, Some(0xC002002E))),
+            ),
+            (
+                "[SESSION] [3036] CONTOSO: NlSessionSetup: Denied access as we could not authenticate with Kerberos (translated status) 0xC00000E5",
+                Some((KerberosSecureChannelDenied, Some(0xC00000E5))),
+            ),
+            (
+                "[MISC] [3036] Eventlog: 5719 (1) \"CONTOSO\" 0xc00000e5 3dc54378 84808124 847d677c e2aadc59   xC.=$...|g}.Y...",
+                Some((EventlogMirror, Some(0xC00000E5))),
+            ),
+            (
+                "04/30 05:41:12 [SESSION] CIGAR: NetrServerAuthenticate entered: M82-DC2 (192.168.100.135) on account M82-DC2$ (Negot: 612fffff)",
+                None,
+            ),
+            (
+                "04/30 05:41:12 [SESSION] CIGAR: NetrServerAuthenticate returns Success: M82-DC2 on account M82-DC2$ (Negot: 612fffff)",
+                Some((ServerAuthenticateSucceeded, None)),
+            ),
+            (
+                "04/30 05:41:12 [SESSION] CIGAR: NetrLogonGetDomainInfo: M82-DC2 is running NT 10.0 build 17763 (3)",
+                None,
+            ),
+            (
+                "04/30 04:21:31 [LOGON] CIGAR: SamLogon: Transitive Network logon of CONTOSO\\testuser from CONT-W81 (via M82-DC2) Returns 0xC000005E",
+                Some((SamLogonFailed, Some(0xC000005E))),
+            ),
+            (
+                "09/12 20:23:09 [SESSION] [6456] devmdcom: NlSetStatusClientSession: Set connection status to c000005e",
+                Some((ConnectionStatus, Some(0xC000005E))),
+            ),
+            (
+                "09/12 20:22:46 [MISC] [6456] DbFlag is set to 2080ffff",
+                None,
+            ),
+            (
+                "Date Time [CRITICAL] CORP: NlSessionSetup: Session setup: cannot I_NetServerAuthenticate 0xc0000022",
+                Some((SessionSetupFailed, Some(0xC0000022))),
+            ),
+            (
+                "Date Time [SESSION] CORP: NlSessionSetup: Session setup Failed",
+                Some((SessionSetupFailed, None)),
+            ),
             ("04/30 04:21:16 6c246b27 1e12c491 ...   'k$l....", None),
-            ("04/30 05:41:12 [SESSION] CIGAR: NetrServerAuthenticate returns Access denied: PC7 on account PC7$ (Negot: 612fffff)", Some((ServerAuthenticateFailed, None))),
+            (
+                "04/30 05:41:12 [SESSION] CIGAR: NetrServerAuthenticate returns Access denied: PC7 on account PC7$ (Negot: 612fffff)",
+                Some((ServerAuthenticateFailed, None)),
+            ),
         ];
         for (line, want) in cases {
             let got = parse(line).map(|e| (e.kind, e.status.map(|s| s.0)));
@@ -354,7 +495,8 @@ mod tests {
         assert_eq!(e.peer.as_deref(), Some("M82-DC2"));
         assert_eq!(e.domain.as_deref(), Some("CIGAR"));
         // An impossible date keeps the line, without a time.
-        let e = parse("02/30 10:00:00 [SESSION] [1] X: NlSessionSetup: Session setup failed").unwrap();
+        let e =
+            parse("02/30 10:00:00 [SESSION] [1] X: NlSessionSetup: Session setup failed").unwrap();
         assert!(e.time.is_none());
     }
 }

@@ -54,7 +54,12 @@ pub(crate) fn text_encoding(head: &[u8]) -> (&'static encoding_rs::Encoding, &[u
     // No BOM: ASCII text in UTF-16 has a zero in every other byte.
     let sample = &head[..head.len().min(512) & !1];
     if sample.len() >= 8 {
-        let odd_zero = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+        let odd_zero = sample
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count();
         let even_zero = sample.iter().step_by(2).filter(|&&b| b == 0).count();
         let half = sample.len() / 2;
         if odd_zero * 10 >= half * 9 && even_zero * 10 < half {
@@ -147,8 +152,16 @@ mod tests {
             ("{\"name\": 1}", InputKind::Unknown),
         ] {
             assert_eq!(sniff(text.as_bytes()), Sniffed::Kind(kind), "{text}");
-            assert_eq!(sniff(&utf16le(text, true)), Sniffed::Kind(kind), "{text} utf16 bom");
-            assert_eq!(sniff(&utf16le(text, false)), Sniffed::Kind(kind), "{text} utf16");
+            assert_eq!(
+                sniff(&utf16le(text, true)),
+                Sniffed::Kind(kind),
+                "{text} utf16 bom"
+            );
+            assert_eq!(
+                sniff(&utf16le(text, false)),
+                Sniffed::Kind(kind),
+                "{text} utf16"
+            );
             let mut bom8 = b"\xEF\xBB\xBF".to_vec();
             bom8.extend_from_slice(text.as_bytes());
             assert_eq!(sniff(&bom8), Sniffed::Kind(kind), "{text} utf8 bom");

@@ -5,17 +5,17 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use chrono::Datelike;
 use kizuna_core::{DeviceName, Knowledge};
 use sha2::{Digest, Sha256};
 
-use crate::netlogon::{read_netlogon, NetlogonContext};
-use crate::sniff::{sniff, Sniffed, SNIFF_LEN};
+use crate::netlogon::{NetlogonContext, read_netlogon};
+use crate::sniff::{SNIFF_LEN, Sniffed, sniff};
 use crate::text::utf8_reader;
-use crate::{read_event_json, read_event_xml, read_evtx, Fact, InputKind, InputReport, YearSource};
+use crate::{Fact, InputKind, InputReport, YearSource, read_event_json, read_event_xml, read_evtx};
 
 /// How deep archives may nest (a .zip in a .gz in a .zip …).
 const MAX_NESTING: usize = 4;
@@ -65,7 +65,11 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &ReadOptions, sink: &mut dyn Ingest
         return;
     }
     let workers = opts.threads.clamp(1, files.len());
-    let inner_threads = if files.len() == 1 { opts.threads.max(1) } else { 1 };
+    let inner_threads = if files.len() == 1 {
+        opts.threads.max(1)
+    } else {
+        1
+    };
     let queue = Arc::new(Mutex::new(files.into_iter()));
     let (tx, rx) = sync_channel::<Msg>(16);
     std::thread::scope(|scope| {
@@ -74,7 +78,11 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &ReadOptions, sink: &mut dyn Ingest
             let tx = tx.clone();
             let opts = opts.clone();
             scope.spawn(move || {
-                let worker = Worker { tx, opts, inner_threads };
+                let worker = Worker {
+                    tx,
+                    opts,
+                    inner_threads,
+                };
                 loop {
                     let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
                     let Some((path, display)) = next else { break };
@@ -112,9 +120,14 @@ fn walk(p: &Path, files: &mut Vec<(PathBuf, String)>, sink: &mut dyn Ingest) {
         sink.finish(r);
         return;
     }
-    for entry in walkdir::WalkDir::new(p).follow_links(false).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(p)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         match entry {
-            Ok(e) if e.file_type().is_file() => files.push((e.path().to_path_buf(), display(e.path()))),
+            Ok(e) if e.file_type().is_file() => {
+                files.push((e.path().to_path_buf(), display(e.path())))
+            }
             Ok(_) => {}
             Err(err) => {
                 let where_ = err.path().map(display).unwrap_or_else(|| display(p));
@@ -202,8 +215,12 @@ impl Worker {
             return self.fail(b.display, "cannot seek".into());
         }
         match sniff(&head) {
-            Sniffed::Gzip => self.decompressed(b, "gzip", |f| Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f)))),
-            Sniffed::Xz => self.decompressed(b, "xz", |f| Box::new(xz2::read::XzDecoder::new_multi_decoder(BufReader::new(f)))),
+            Sniffed::Gzip => self.decompressed(b, "gzip", |f| {
+                Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f)))
+            }),
+            Sniffed::Xz => self.decompressed(b, "xz", |f| {
+                Box::new(xz2::read::XzDecoder::new_multi_decoder(BufReader::new(f)))
+            }),
             Sniffed::Zip => self.zip(b),
             Sniffed::Kind(kind) => self.read(b, kind),
         }
@@ -212,7 +229,10 @@ impl Worker {
     /// Decompresses to a temporary file (hashing on the way), then reads that.
     fn decompressed(&self, b: Blob, what: &str, open: impl FnOnce(File) -> Box<dyn Read>) {
         if b.depth >= MAX_NESTING {
-            return self.fail(b.display, format!("archives nested deeper than {MAX_NESTING}; not opened"));
+            return self.fail(
+                b.display,
+                format!("archives nested deeper than {MAX_NESTING}; not opened"),
+            );
         }
         let mut reader = open(b.file);
         let (tmp, fingerprint) = match spool(&mut *reader) {
@@ -234,14 +254,22 @@ impl Worker {
 
     fn zip(&self, b: Blob) {
         if b.depth >= MAX_NESTING {
-            return self.fail(b.display, format!("archives nested deeper than {MAX_NESTING}; not opened"));
+            return self.fail(
+                b.display,
+                format!("archives nested deeper than {MAX_NESTING}; not opened"),
+            );
         }
         let mut archive = match zip::ZipArchive::new(b.file) {
             Ok(a) => a,
             Err(e) => return self.fail(b.display, format!("zip: {e}")),
         };
         let mut names: Vec<(String, usize)> = (0..archive.len())
-            .filter_map(|i| archive.name_for_index(i).and_then(|n| n.ok()).map(|n| (n.to_string(), i)))
+            .filter_map(|i| {
+                archive
+                    .name_for_index(i)
+                    .and_then(|n| n.ok())
+                    .map(|n| (n.to_string(), i))
+            })
             .collect();
         names.sort();
         for (name, i) in names {
@@ -311,39 +339,57 @@ impl Worker {
         let mut report = InputReport::new(b.display.clone(), kind, fingerprint.clone(), size);
         report.notes = b.notes.clone();
         let mut batch = Vec::with_capacity(BATCH);
-        let mut out = |f: Fact| {
-            batch.push(f);
-            if batch.len() >= BATCH {
-                self.send(Msg::Facts(fingerprint.clone(), std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
-            }
-        };
-        let knowledge = self.opts.knowledge.clone();
-        let admit = |e| knowledge.admit(e);
-        let display = b.display.clone();
-        match kind {
-            InputKind::Evtx => read_evtx(b.file, &display, self.inner_threads, knowledge.clone(), &mut report, &mut out),
-            InputKind::EventXml | InputKind::EventJson | InputKind::NetlogonLog => match utf8_reader(b.file) {
-                Err(e) => report.error(format!("read error: {e}")),
-                Ok(text) => match kind {
-                    InputKind::EventXml => read_event_xml(text, &display, &mut report, &mut out, &admit),
-                    InputKind::EventJson => read_event_json(text, &display, &mut report, &mut out, &admit),
-                    _ => {
-                        let year = match (self.opts.year, b.modified_year) {
-                            (Some(y), _) => YearSource::Option(y),
-                            (None, Some(y)) => YearSource::FileTime(y),
-                            (None, None) => YearSource::FileTime(chrono::Utc::now().year()),
-                        };
-                        let ctx = NetlogonContext {
-                            year,
-                            device: device_from_folders(&b.folders),
-                        };
-                        read_netlogon(text, &display, &ctx, &mut report, &mut out)
+        // The batching closure borrows `batch` until the reader is done.
+        {
+            let mut out = |f: Fact| {
+                batch.push(f);
+                if batch.len() >= BATCH {
+                    self.send(Msg::Facts(
+                        fingerprint.clone(),
+                        std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                    ));
+                }
+            };
+            let knowledge = self.opts.knowledge.clone();
+            let admit = |e| knowledge.admit(e);
+            let display = b.display.clone();
+            match kind {
+                InputKind::Evtx => read_evtx(
+                    b.file,
+                    &display,
+                    self.inner_threads,
+                    knowledge.clone(),
+                    &mut report,
+                    &mut out,
+                ),
+                InputKind::EventXml | InputKind::EventJson | InputKind::NetlogonLog => {
+                    match utf8_reader(b.file) {
+                        Err(e) => report.error(format!("read error: {e}")),
+                        Ok(text) => match kind {
+                            InputKind::EventXml => {
+                                read_event_xml(text, &display, &mut report, &mut out, &admit)
+                            }
+                            InputKind::EventJson => {
+                                read_event_json(text, &display, &mut report, &mut out, &admit)
+                            }
+                            _ => {
+                                let year = match (self.opts.year, b.modified_year) {
+                                    (Some(y), _) => YearSource::Option(y),
+                                    (None, Some(y)) => YearSource::FileTime(y),
+                                    (None, None) => YearSource::FileTime(chrono::Utc::now().year()),
+                                };
+                                let ctx = NetlogonContext {
+                                    year,
+                                    device: device_from_folders(&b.folders),
+                                };
+                                read_netlogon(text, &display, &ctx, &mut report, &mut out)
+                            }
+                        },
                     }
-                },
-            },
-            InputKind::Unknown => unreachable!("handled above"),
+                }
+                InputKind::Unknown => unreachable!("handled above"),
+            }
         }
-        drop(out);
         if !batch.is_empty() {
             self.send(Msg::Facts(fingerprint, batch));
         }
@@ -356,7 +402,18 @@ impl Worker {
 /// Windows or collection folder (`PC01/debug/netlogon.log` → PC01).
 fn device_from_folders(folders: &[String]) -> Option<DeviceName> {
     const GENERIC: [&str; 12] = [
-        "debug", "windows", "logs", "log", "netlogon", "evidence", "collected", "c", "c$", "tmp", "temp", "system32",
+        "debug",
+        "windows",
+        "logs",
+        "log",
+        "netlogon",
+        "evidence",
+        "collected",
+        "c",
+        "c$",
+        "tmp",
+        "temp",
+        "system32",
     ];
     folders
         .iter()
@@ -405,8 +462,14 @@ mod tests {
 
     #[test]
     fn device_folder() {
-        let f = |v: &[&str]| device_from_folders(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>()).map(|d| d.key().to_string());
-        assert_eq!(f(&["debug", "Windows", "PC01", "evidence"]), Some("PC01".into()));
+        let f = |v: &[&str]| {
+            device_from_folders(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .map(|d| d.key().to_string())
+        };
+        assert_eq!(
+            f(&["debug", "Windows", "PC01", "evidence"]),
+            Some("PC01".into())
+        );
         assert_eq!(f(&["pc02.corp.example.com"]), Some("PC02".into()));
         assert_eq!(f(&["debug"]), None);
     }

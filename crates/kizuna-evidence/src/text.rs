@@ -2,7 +2,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use crate::sniff::{text_encoding, SNIFF_LEN};
+use crate::sniff::{SNIFF_LEN, text_encoding};
 
 /// Lines longer than this are skipped (and reported), so one hostile line cannot take
 /// the memory of the run.

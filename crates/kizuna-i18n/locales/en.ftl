@@ -1,19 +1,29 @@
 ## Rules: title, detail and remedy of each finding.
 
 KZ-SC-001-title = Secure channel failures: { $device }
-KZ-SC-001-detail = { $count } secure-channel failures between { $first } and { $last }. Status: { $statuses }. Reported by: { $reporters }.
+KZ-SC-001-detail = { $count ->
+    [one] One secure-channel failure, { $first }.
+   *[other] { $count } secure-channel failures between { $first } and { $last }.
+} Status: { $statuses }. Reported by: { $reporters }.
 KZ-SC-001-remedy = { $kind ->
-    [password] The domain controller rejects this computer's machine password (old or wrong password). On the device run Test-ComputerSecureChannel -Repair -Credential DOMAIN\JoinAccount (or Reset-ComputerMachinePassword -Server <DC>), then confirm with nltest /sc_verify:<domain>. If it keeps coming back after each password rotation and every DC runs Windows Server 2025, apply the workaround: kizuna gpo workaround.
+    [password] The domain controller rejects this computer's machine password (old or wrong password). On the device run Test-ComputerSecureChannel -Repair -Credential DOMAIN\JoinAccount (or Reset-ComputerMachinePassword -Server <DC>), then confirm with nltest /sc_verify:<domain>. If it keeps coming back after each password rotation and every DC runs Windows Server 2025, apply the GPO workaround of the playbook: "Refuse machine account password changes" on a GPO linked only to the Domain Controllers OU, and a maximum machine password age on a pilot OU of members.
     [account] The computer account is missing or was reset in Active Directory. Check that the computer object exists and is enabled (it may have been deleted, renamed or re-created by another join), then rejoin the device or reset its account and repair the secure channel.
     [connectivity] No domain controller could be reached (network, DNS, site or firewall), not a trust problem. Check name resolution of the domain's DC records, the device's site and the ports to the DCs; watch whether it recurs after the network is fixed.
     [expected] Expected once on a Windows Server 2025 member talking to an older DC (Kerberos secure channel attempt, then classic Netlogon). No action unless it is followed by other failures; UseKerberosForSecureChannels = 0 silences it.
    *[other] Check the device's secure channel (nltest /sc_verify:<domain>) and the status code above; repair with Test-ComputerSecureChannel -Repair -Credential when the channel is broken.
 }
 KZ-SC-002-title = Recurring secure-channel failures: { $device }
-KZ-SC-002-detail = The secure channel broke in { $episodes } separate episodes (starting { $starts }), with { $recoveries } repairs or password changes in between; episodes are failures separated by a recovery or by { $gap_days } days or more. First { $first }, last { $last }.
-KZ-SC-002-remedy = Repairs do not stick: the device breaks again at its next machine-password rotation. This is the pattern seen when every DC runs Windows Server 2025. Stop the bleeding with the DC "Refuse machine account password changes" GPO (Domain Controllers OU only) and a member GPO on a pilot OU (kizuna gpo workaround), distribute a self-repair script, and plan the rollback once Microsoft's fix is installed.
+KZ-SC-002-detail = The secure channel broke in { $episodes } separate episodes (starting { $starts }), with { $recoveries ->
+    [0] no repair or password change
+    [one] one repair or password change
+   *[other] { $recoveries } repairs or password changes
+} in between; episodes are failures separated by a recovery or by { $gap_days } days or more. First { $first }, last { $last }.
+KZ-SC-002-remedy = Repairs do not stick: the device breaks again at its next machine-password rotation. This is the pattern seen when every DC runs Windows Server 2025. Stop the bleeding with the DC "Refuse machine account password changes" GPO (Domain Controllers OU only) and a member GPO on a pilot OU, distribute a self-repair script, and plan the rollback once Microsoft's fix is installed.
 KZ-SC-003-title = Computer account missing or reset: { $device }
-KZ-SC-003-detail = Domain controllers report no usable computer account for this device ({ $count } times, { $first } to { $last }; reported by { $reporters }). Status 0xC000018B STATUS_NO_TRUST_SAM_ACCOUNT / NETLOGON 5723.
+KZ-SC-003-detail = Domain controllers report no usable computer account for this device ({ $count ->
+    [one] once, { $first }
+   *[other] { $count } times, { $first } to { $last }
+}; reported by { $reporters }). Status 0xC000018B STATUS_NO_TRUST_SAM_ACCOUNT / NETLOGON 5723.
 KZ-SC-003-remedy = Find out whether the computer object was deleted, disabled, renamed or re-created by a join with the same name from another device (a clone?). Restore it from the AD recycle bin if it was deleted by mistake; otherwise rejoin the device to the domain. Until then it cannot authenticate.
 KZ-SC-004-title = Snapshot or restore rollback suspected: { $device }
 KZ-SC-004-detail = The device changed its own machine password on { $changed }, yet on { $failed } ({ $days } days later) the domain controller rejected its password as wrong. A device that forgets a password change it made was most likely rolled back (VM snapshot, image or backup restore).

@@ -3,7 +3,7 @@
 KZ-SC-001-title = セキュア チャネルの失敗: { $device }
 KZ-SC-001-detail = { $first } から { $last } の間にセキュア チャネルの失敗が { $count } 件。状態コード: { $statuses }。報告元: { $reporters }。
 KZ-SC-001-remedy = { $kind ->
-    [password] ドメイン コントローラーがこの端末のマシン パスワードを拒否しています(古いまたは誤ったパスワード)。端末で Test-ComputerSecureChannel -Repair -Credential ドメイン\参加用アカウント(または Reset-ComputerMachinePassword -Server <DC>)を実行し、nltest /sc_verify:<ドメイン> で確認してください。パスワード更新のたびに再発し、すべての DC が Windows Server 2025 の場合は回避策を適用します: kizuna gpo workaround。
+    [password] ドメイン コントローラーがこの端末のマシン パスワードを拒否しています(古いまたは誤ったパスワード)。端末で Test-ComputerSecureChannel -Repair -Credential ドメイン\参加用アカウント(または Reset-ComputerMachinePassword -Server <DC>)を実行し、nltest /sc_verify:<ドメイン> で確認してください。パスワード更新のたびに再発し、すべての DC が Windows Server 2025 の場合は、手順書の GPO 回避策を適用します: ドメイン コントローラー OU のみにリンクした GPO で「コンピューター アカウントのパスワード変更を拒否する」を有効にし、メンバーはパイロット OU からマシン パスワードの最大有効期間を設定します。
     [account] Active Directory のコンピューター アカウントが存在しないか、リセットされています。コンピューター オブジェクトが存在し有効か(削除・名前変更・別端末の参加による再作成がないか)を確認し、端末をドメインに再参加させるか、アカウントをリセットしてセキュア チャネルを修復してください。
     [connectivity] ドメイン コントローラーに到達できませんでした(ネットワーク、DNS、サイト、ファイアウォール)。信頼関係の問題ではありません。DC の DNS レコードの名前解決、端末のサイト、DC へのポートを確認し、ネットワーク修正後に再発するかを監視してください。
     [expected] Windows Server 2025 のメンバーが旧バージョンの DC に接続する際に 1 回出るのは想定内です(Kerberos によるセキュア チャネルを試した後、従来の Netlogon に切り替え)。他の失敗が続かない限り対応は不要です。UseKerberosForSecureChannels = 0 で抑止できます。
@@ -11,7 +11,7 @@ KZ-SC-001-remedy = { $kind ->
 }
 KZ-SC-002-title = セキュア チャネル失敗の再発: { $device }
 KZ-SC-002-detail = セキュア チャネルが { $episodes } 回の別々の期間で壊れています(開始日: { $starts })。その間に修復またはパスワード変更が { $recoveries } 回ありました。期間は、回復をはさむか { $gap_days } 日以上離れた失敗で区切ります。最初 { $first }、最後 { $last }。
-KZ-SC-002-remedy = 修復しても定着せず、次のマシン パスワード更新で再び壊れています。すべての DC が Windows Server 2025 の環境で見られるパターンです。DC 用 GPO「ドメイン コントローラー: コンピューター アカウントのパスワード変更を拒否する」(ドメイン コントローラー OU のみ)と、パイロット OU へのメンバー用 GPO で止血し(kizuna gpo workaround)、自己修復スクリプトを配布し、Microsoft の修正適用後のロールバックを計画してください。
+KZ-SC-002-remedy = 修復しても定着せず、次のマシン パスワード更新で再び壊れています。すべての DC が Windows Server 2025 の環境で見られるパターンです。DC 用 GPO「ドメイン コントローラー: コンピューター アカウントのパスワード変更を拒否する」(ドメイン コントローラー OU のみ)と、パイロット OU へのメンバー用 GPO で止血し、自己修復スクリプトを配布し、Microsoft の修正適用後のロールバックを計画してください。
 KZ-SC-003-title = コンピューター アカウントの欠落またはリセット: { $device }
 KZ-SC-003-detail = ドメイン コントローラーが、この端末の使用可能なコンピューター アカウントがないと報告しています({ $count } 回、{ $first } から { $last }、報告元: { $reporters })。状態コード 0xC000018B STATUS_NO_TRUST_SAM_ACCOUNT / NETLOGON 5723。
 KZ-SC-003-remedy = コンピューター オブジェクトが削除・無効化・名前変更されたか、同じ名前で別の端末(複製?)が参加して再作成されたかを調べてください。誤って削除した場合は AD のごみ箱から復元し、そうでなければ端末をドメインに再参加させてください。それまで端末は認証できません。

@@ -71,7 +71,9 @@ impl Messages {
         let mut bundle = FluentBundle::new(vec![id.parse().expect("language id")]);
         // No Unicode isolation marks: output goes to terminals, CSV and JSON.
         bundle.set_use_isolating(false);
-        bundle.add_resource(res).expect("catalog has no duplicate ids");
+        bundle
+            .add_resource(res)
+            .expect("catalog has no duplicate ids");
         Messages { bundle, lang }
     }
 

@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use crate::writers::{
-    netlogon_line, write_event_viewer_xml, write_get_winevent_json, write_wevtutil_xml,
-    write_winlogbeat_jsonl, LabEvent,
-};
 use crate::Rng;
+use crate::writers::{
+    LabEvent, netlogon_line, write_event_viewer_xml, write_get_winevent_json, write_wevtutil_xml,
+    write_winlogbeat_jsonl,
+};
 
 pub const DOMAIN: &str = "corp.example";
 pub const NETBIOS: &str = "CORP";
@@ -76,7 +76,10 @@ impl Log {
             channel,
             computer: computer.to_string(),
             data: data.iter().map(|s| s.to_string()).collect(),
-            named: named.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            named: named
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             status,
         });
         self.next_record += 1;
@@ -96,7 +99,14 @@ fn fqdn(name: &str) -> String {
 }
 
 /// Security 4742 (computer account changed) with the fields Windows writes.
-fn account_changed(log: &mut Log, dc: &str, t: DateTime<Utc>, target: &str, by: &str, pwd_last_set: &str) {
+fn account_changed(
+    log: &mut Log,
+    dc: &str,
+    t: DateTime<Utc>,
+    target: &str,
+    by: &str,
+    pwd_last_set: &str,
+) {
     let target_acc = format!("{target}$");
     log.push(
         "Microsoft-Windows-Security-Auditing",
@@ -110,7 +120,10 @@ fn account_changed(log: &mut Log, dc: &str, t: DateTime<Utc>, target: &str, by: 
             ("TargetUserName", &target_acc),
             ("TargetDomainName", NETBIOS),
             ("TargetSid", "S-1-5-21-1004336348-1177238915-682003330-1105"),
-            ("SubjectUserSid", "S-1-5-21-1004336348-1177238915-682003330-500"),
+            (
+                "SubjectUserSid",
+                "S-1-5-21-1004336348-1177238915-682003330-500",
+            ),
             ("SubjectUserName", by),
             ("SubjectDomainName", NETBIOS),
             ("SubjectLogonId", "0x3e7"),
@@ -135,7 +148,10 @@ fn logon(log: &mut Log, dc: &str, t: DateTime<Utc>, account: &str) {
             ("SubjectUserName", "-"),
             ("SubjectDomainName", "-"),
             ("SubjectLogonId", "0x0"),
-            ("TargetUserSid", "S-1-5-21-1004336348-1177238915-682003330-1106"),
+            (
+                "TargetUserSid",
+                "S-1-5-21-1004336348-1177238915-682003330-1106",
+            ),
             ("TargetUserName", account),
             ("TargetDomainName", NETBIOS),
             ("TargetLogonId", "0x5a1b2c"),
@@ -157,9 +173,14 @@ fn create(path: &Path) -> io::Result<BufWriter<File>> {
 /// Writes the lab evidence under `dir` and returns its ground truth.
 pub fn write(dir: &Path, seed: u64) -> io::Result<GroundTruth> {
     let mut rng = Rng::new(seed);
-    let base = Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).single().expect("valid date");
+    let base = Utc
+        .with_ymd_and_hms(2026, 9, 1, 0, 0, 0)
+        .single()
+        .expect("valid date");
     let mut at = |day: i64, hour: i64| {
-        base + Duration::days(day) + Duration::hours(hour) + Duration::seconds(rng.below(3600) as i64)
+        base + Duration::days(day)
+            + Duration::hours(hour)
+            + Duration::seconds(rng.below(3600) as i64)
     };
 
     let mut dc01_sys = Log::new(1000);
@@ -171,32 +192,119 @@ pub fn write(dir: &Path, seed: u64) -> io::Result<GroundTruth> {
 
     // PC-A01: rejected on day 3, repaired by an administrator, rejected again on day 33.
     for h in [8, 9, 10] {
-        dc01_sys.push("NETLOGON", 5805, at(3, h), "System", &fqdn("DC01"), &["PC-A01", "%%5"], &[], Some(STATUS_ACCESS_DENIED));
-        pc_a01.push("NETLOGON", 3210, at(3, h), "System", &fqdn("PC-A01"), &[NETBIOS, "\\\\DC01.corp.example"], &[], Some(STATUS_ACCESS_DENIED));
+        dc01_sys.push(
+            "NETLOGON",
+            5805,
+            at(3, h),
+            "System",
+            &fqdn("DC01"),
+            &["PC-A01", "%%5"],
+            &[],
+            Some(STATUS_ACCESS_DENIED),
+        );
+        pc_a01.push(
+            "NETLOGON",
+            3210,
+            at(3, h),
+            "System",
+            &fqdn("PC-A01"),
+            &[NETBIOS, "\\\\DC01.corp.example"],
+            &[],
+            Some(STATUS_ACCESS_DENIED),
+        );
     }
-    account_changed(&mut dc01_sec, "DC01", at(3, 14), "PC-A01", "helpdesk1", "9/4/2026 2:11:09 PM");
+    account_changed(
+        &mut dc01_sec,
+        "DC01",
+        at(3, 14),
+        "PC-A01",
+        "helpdesk1",
+        "9/4/2026 2:11:09 PM",
+    );
     for h in [8, 11] {
-        dc02_sys.push("NETLOGON", 5722, at(33, h), "System", &fqdn("DC02"), &["PC-A01", "PC-A01$", "%%5"], &[], Some(STATUS_ACCESS_DENIED));
-        pc_a01.push("NETLOGON", 3210, at(33, h), "System", &fqdn("PC-A01"), &[NETBIOS, "\\\\DC02.corp.example"], &[], Some(STATUS_ACCESS_DENIED));
+        dc02_sys.push(
+            "NETLOGON",
+            5722,
+            at(33, h),
+            "System",
+            &fqdn("DC02"),
+            &["PC-A01", "PC-A01$", "%%5"],
+            &[],
+            Some(STATUS_ACCESS_DENIED),
+        );
+        pc_a01.push(
+            "NETLOGON",
+            3210,
+            at(33, h),
+            "System",
+            &fqdn("PC-A01"),
+            &[NETBIOS, "\\\\DC02.corp.example"],
+            &[],
+            Some(STATUS_ACCESS_DENIED),
+        );
         let t = at(33, h);
         netlogon_a01.push(netlogon_line(&t, "CRITICAL", 768, &format!("{NETBIOS}: NlSessionSetup: Session setup: cannot I_NetServerAuthenticate 0xc0000022")));
-        netlogon_a01.push(netlogon_line(&t, "CRITICAL", 768, &format!("{NETBIOS}: NlSessionSetup: new password is bad, try old one")));
-        netlogon_a01.push(netlogon_line(&t, "SESSION", 768, &format!("{NETBIOS}: NlSetStatusClientSession: Set connection status to c0000022")));
+        netlogon_a01.push(netlogon_line(
+            &t,
+            "CRITICAL",
+            768,
+            &format!("{NETBIOS}: NlSessionSetup: new password is bad, try old one"),
+        ));
+        netlogon_a01.push(netlogon_line(
+            &t,
+            "SESSION",
+            768,
+            &format!("{NETBIOS}: NlSetStatusClientSession: Set connection status to c0000022"),
+        ));
     }
 
     // PC-B02: its computer account is missing.
     for d in [12, 13] {
-        dc01_sys.push("NETLOGON", 5723, at(d, 9), "System", &fqdn("DC01"), &["PC-B02", "PC-B02$"], &[], Some(STATUS_NO_TRUST_SAM_ACCOUNT));
+        dc01_sys.push(
+            "NETLOGON",
+            5723,
+            at(d, 9),
+            "System",
+            &fqdn("DC01"),
+            &["PC-B02", "PC-B02$"],
+            &[],
+            Some(STATUS_NO_TRUST_SAM_ACCOUNT),
+        );
     }
 
     // PC-C03: no DC reachable (the client's own log, exported by Winlogbeat).
     for d in [20, 21, 22] {
-        pc_c03.push("NETLOGON", 5719, at(d, 7), "System", &fqdn("PC-C03"), &[NETBIOS, "%%1311"], &[], Some(STATUS_NO_LOGON_SERVERS));
+        pc_c03.push(
+            "NETLOGON",
+            5719,
+            at(d, 7),
+            "System",
+            &fqdn("PC-C03"),
+            &[NETBIOS, "%%1311"],
+            &[],
+            Some(STATUS_NO_LOGON_SERVERS),
+        );
     }
 
     // PC-D04: changes its own password on day 10, is rejected on day 20 (rolled back).
-    account_changed(&mut dc01_sec, "DC01", at(10, 2), "PC-D04", "PC-D04$", "9/11/2026 2:03:44 AM");
-    dc02_sys.push("NETLOGON", 5722, at(20, 9), "System", &fqdn("DC02"), &["PC-D04", "PC-D04$", "%%5"], &[], Some(STATUS_ACCESS_DENIED));
+    account_changed(
+        &mut dc01_sec,
+        "DC01",
+        at(10, 2),
+        "PC-D04",
+        "PC-D04$",
+        "9/11/2026 2:03:44 AM",
+    );
+    dc02_sys.push(
+        "NETLOGON",
+        5722,
+        at(20, 9),
+        "System",
+        &fqdn("DC02"),
+        &["PC-D04", "PC-D04$", "%%5"],
+        &[],
+        Some(STATUS_ACCESS_DENIED),
+    );
 
     // PC-E05 and every member: successful machine logons; a user logon that must be ignored.
     for d in (0..40).step_by(5) {
@@ -229,7 +337,11 @@ pub fn write(dir: &Path, seed: u64) -> io::Result<GroundTruth> {
     Ok(GroundTruth {
         domain: DOMAIN.to_string(),
         year: 2026,
-        devices: ["DC01", "DC02", "PC-A01", "PC-B02", "PC-C03", "PC-D04", "PC-E05"].map(String::from).to_vec(),
+        devices: [
+            "DC01", "DC02", "PC-A01", "PC-B02", "PC-C03", "PC-D04", "PC-E05",
+        ]
+        .map(String::from)
+        .to_vec(),
         files,
         findings: vec![
             ("KZ-SC-001", "PC-A01"),

@@ -43,13 +43,20 @@ fn esc(s: &str) -> String {
 
 fn system_time(t: &DateTime<Utc>) -> String {
     // Windows writes 7 fraction digits (100 ns ticks).
-    format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100)
+    format!(
+        "{}.{:07}Z",
+        t.format("%Y-%m-%dT%H:%M:%S"),
+        t.timestamp_subsec_nanos() / 100
+    )
 }
 
 /// One `<Event>` as `wevtutil qe /f:xml` prints it (single line).
 pub fn event_xml(e: &LabEvent) -> String {
     let provider = if e.provider == "Microsoft-Windows-Security-Auditing" {
-        format!("<Provider Name='{}' Guid='{{54849625-5478-4994-a5ba-3e3b0328c30d}}'/>", e.provider)
+        format!(
+            "<Provider Name='{}' Guid='{{54849625-5478-4994-a5ba-3e3b0328c30d}}'/>",
+            e.provider
+        )
     } else {
         format!("<Provider Name='{}'/>", e.provider)
     };
@@ -169,5 +176,8 @@ pub fn write_winlogbeat_jsonl(out: &mut dyn Write, events: &[LabEvent]) -> io::R
 
 /// One netlogon.log line: `MM/DD HH:MM:SS [CATEGORY] [TID] message`.
 pub fn netlogon_line(t: &DateTime<Utc>, category: &str, tid: u32, message: &str) -> String {
-    format!("{} [{category}] [{tid}] {message}", t.format("%m/%d %H:%M:%S"))
+    format!(
+        "{} [{category}] [{tid}] {message}",
+        t.format("%m/%d %H:%M:%S")
+    )
 }

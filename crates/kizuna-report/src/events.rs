@@ -23,7 +23,8 @@ pub struct EventWriter<'a, W: Write> {
     started: bool,
 }
 
-const CSV_HEADER: &str = "time,provider,event_id,record_id,computer,subject,status,status_name,channel,path";
+const CSV_HEADER: &str =
+    "time,provider,event_id,record_id,computer,subject,status,status_name,channel,path";
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {

@@ -2,9 +2,9 @@
 //! with fields that never change the meaning of existing ones.
 
 use kizuna_i18n::Messages;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::{rfc3339, ScanReport};
+use crate::{ScanReport, rfc3339};
 
 /// The scan as one JSON document (pretty-printed, keys sorted, newline-terminated).
 pub fn scan_json(r: &ScanReport<'_>, msg: &Messages) -> String {

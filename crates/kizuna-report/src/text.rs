@@ -53,8 +53,19 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
         }
     }
     if r.since.is_some() || r.until.is_some() {
-        let f = |t: &Option<kizuna_core::Timestamp>| t.map_or("…".to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
-        let _ = writeln!(s, "{}", msg.get("summary-window", &[("since", f(&r.since).into()), ("until", f(&r.until).into())]));
+        let f = |t: &Option<kizuna_core::Timestamp>| {
+            t.map_or("…".to_string(), |t| {
+                t.format("%Y-%m-%d %H:%M UTC").to_string()
+            })
+        };
+        let _ = writeln!(
+            s,
+            "{}",
+            msg.get(
+                "summary-window",
+                &[("since", f(&r.since).into()), ("until", f(&r.until).into())]
+            )
+        );
     }
     let _ = writeln!(
         s,
@@ -85,7 +96,7 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
     }
     if !by_device.is_empty() {
         let mut rows: Vec<_> = by_device.into_iter().collect();
-        rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(b.1 .1.cmp(&a.1 .1)).then(a.0.cmp(b.0)));
+        rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(b.1.1.cmp(&a.1.1)).then(a.0.cmp(b.0)));
         let _ = writeln!(s, "{}", msg.text("summary-devices"));
         for (d, (sv, n)) in rows.iter().take(20) {
             let _ = writeln!(s, "  {:<10} {d:<24} {n}", sev(msg, *sv));
@@ -96,18 +107,36 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
         let _ = writeln!(s, "{}", msg.text("summary-no-findings"));
         return s;
     }
-    let _ = writeln!(s, "{}", msg.get("summary-findings", &[("count", r.analysis.findings.len().into())]));
+    let _ = writeln!(
+        s,
+        "{}",
+        msg.get(
+            "summary-findings",
+            &[("count", r.analysis.findings.len().into())]
+        )
+    );
     for f in &r.analysis.findings {
-        let _ = writeln!(s, "\n[{}] {} {}", sev(msg, f.severity), f.rule, msg.title(f));
+        let _ = writeln!(
+            s,
+            "\n[{}] {} {}",
+            sev(msg, f.severity),
+            f.rule,
+            msg.title(f)
+        );
         s.push_str(&indent(&msg.detail(f), "  "));
         let shown = f.evidence.len().min(5);
         let _ = writeln!(
             s,
             "  {}",
-            msg.get("summary-evidence", &[("shown", shown.into()), ("total", f.evidence_total.into())])
+            msg.get(
+                "summary-evidence",
+                &[("shown", shown.into()), ("total", f.evidence_total.into())]
+            )
         );
         for e in f.evidence.iter().take(shown) {
-            let when = e.time.map_or("?".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+            let when = e.time.map_or("?".to_string(), |t| {
+                t.format("%Y-%m-%d %H:%M:%S").to_string()
+            });
             let at = match (e.record_id, e.line) {
                 (Some(r), _) => format!("{}#{r}", e.path),
                 (None, Some(l)) => format!("{}:{l}", e.path),

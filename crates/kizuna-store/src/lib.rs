@@ -12,9 +12,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::SecondsFormat;
-use kizuna_core::{DeviceName, EventRecord, NetlogonEntry, NetlogonKind, NtStatus, SourceRef, Timestamp};
+use kizuna_core::{
+    DeviceName, EventRecord, NetlogonEntry, NetlogonKind, NtStatus, SourceRef, Timestamp,
+};
 use kizuna_evidence::{Fact, Ingest, InputKind, InputReport, InputStatus};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// Store errors, with what the store was doing.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +62,9 @@ fn ts(t: &Timestamp) -> String {
 }
 
 fn parse_ts(s: &str) -> Option<Timestamp> {
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.to_utc())
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.to_utc())
 }
 
 impl Store {
@@ -100,7 +104,9 @@ impl Store {
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     fn begin(&mut self) -> Result<()> {
@@ -127,7 +133,9 @@ impl Store {
         all.sort_by(|a, b| a.path.cmp(&b.path));
         let mut first: std::collections::HashMap<String, InputReport> = Default::default();
         for r in all.iter().filter(|r| !r.fingerprint.is_empty()) {
-            let entry = first.entry(r.fingerprint.clone()).or_insert_with(|| r.clone());
+            let entry = first
+                .entry(r.fingerprint.clone())
+                .or_insert_with(|| r.clone());
             // The report that actually read the content carries its counts.
             if r.records > entry.records || !r.errors.is_empty() && entry.errors.is_empty() {
                 let path = entry.path.clone();
@@ -246,7 +254,9 @@ impl Store {
                         e.channel,
                         e.computer,
                         e.subject.as_ref().map(|s| s.key().to_string()),
-                        e.subject.as_ref().and_then(|s| s.dns_domain().map(str::to_string)),
+                        e.subject
+                            .as_ref()
+                            .and_then(|s| s.dns_domain().map(str::to_string)),
                         e.status.map(|s| s.0),
                         serde_json::to_string(&e.data).unwrap_or_default(),
                         serde_json::to_string(&e.named).unwrap_or_default(),
@@ -305,7 +315,11 @@ impl Store {
 
     /// Calls `f` for each stored event matching `filter`, in a stable order: time, path,
     /// record id.
-    pub fn for_each_event(&self, filter: &FactFilter, mut f: impl FnMut(EventRecord)) -> Result<()> {
+    pub fn for_each_event(
+        &self,
+        filter: &FactFilter,
+        mut f: impl FnMut(EventRecord),
+    ) -> Result<()> {
         let (where_, args) = where_clause(filter, "e");
         let sql = format!(
             "SELECT e.provider, e.event_id, e.qualifiers, e.time, e.record_id, e.channel, e.computer,
@@ -321,7 +335,9 @@ impl Store {
             let subject_domain: Option<String> = r.get(8)?;
             let data: String = r.get(10)?;
             let named: String = r.get(11)?;
-            let Some(time) = parse_ts(&r.get::<_, String>(3)?) else { continue };
+            let Some(time) = parse_ts(&r.get::<_, String>(3)?) else {
+                continue;
+            };
             f(EventRecord {
                 provider: r.get(0)?,
                 event_id: r.get(1)?,
@@ -351,7 +367,11 @@ impl Store {
     /// Calls `f` for each stored netlogon.log entry matching `filter` (event ids ignored),
     /// ordered by time, path, line. Entries without a time are left out when a time
     /// window is set.
-    pub fn for_each_netlogon(&self, filter: &FactFilter, mut f: impl FnMut(NetlogonEntry)) -> Result<()> {
+    pub fn for_each_netlogon(
+        &self,
+        filter: &FactFilter,
+        mut f: impl FnMut(NetlogonEntry),
+    ) -> Result<()> {
         let filter = FactFilter {
             event_ids: Vec::new(),
             ..filter.clone()
@@ -367,7 +387,9 @@ impl Store {
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
         while let Some(r) = rows.next()? {
-            let Some(kind) = kind_from_name(&r.get::<_, String>(4)?) else { continue };
+            let Some(kind) = kind_from_name(&r.get::<_, String>(4)?) else {
+                continue;
+            };
             f(NetlogonEntry {
                 time: r.get::<_, Option<String>>(0)?.as_deref().and_then(parse_ts),
                 category: r.get(1)?,
@@ -377,7 +399,10 @@ impl Store {
                 status: r.get::<_, Option<u32>>(5)?.map(NtStatus),
                 peer: r.get(6)?,
                 event_id: r.get(7)?,
-                device: r.get::<_, Option<String>>(8)?.as_deref().and_then(DeviceName::parse),
+                device: r
+                    .get::<_, Option<String>>(8)?
+                    .as_deref()
+                    .and_then(DeviceName::parse),
                 source: SourceRef {
                     path: r.get(9)?,
                     offset: None,
@@ -429,24 +454,43 @@ fn where_clause(filter: &FactFilter, alias: &str) -> (String, Vec<String>) {
 }
 
 const KINDS: [(NetlogonKind, &str); 13] = [
-    (NetlogonKind::PasswordChangeStarted, "password-change-started"),
-    (NetlogonKind::PasswordChangeSucceeded, "password-change-succeeded"),
+    (
+        NetlogonKind::PasswordChangeStarted,
+        "password-change-started",
+    ),
+    (
+        NetlogonKind::PasswordChangeSucceeded,
+        "password-change-succeeded",
+    ),
     (NetlogonKind::PasswordChangeFailed, "password-change-failed"),
     (NetlogonKind::SessionSetupFailed, "session-setup-failed"),
     (NetlogonKind::OldPasswordTried, "old-password-tried"),
     (NetlogonKind::ConnectionStatus, "connection-status"),
     (NetlogonKind::NoDcFound, "no-dc-found"),
-    (NetlogonKind::KerberosSecureChannelDenied, "kerberos-secure-channel-denied"),
+    (
+        NetlogonKind::KerberosSecureChannelDenied,
+        "kerberos-secure-channel-denied",
+    ),
     (NetlogonKind::AuthDataFailed, "auth-data-failed"),
-    (NetlogonKind::ServerAuthenticateSucceeded, "server-authenticate-succeeded"),
-    (NetlogonKind::ServerAuthenticateFailed, "server-authenticate-failed"),
+    (
+        NetlogonKind::ServerAuthenticateSucceeded,
+        "server-authenticate-succeeded",
+    ),
+    (
+        NetlogonKind::ServerAuthenticateFailed,
+        "server-authenticate-failed",
+    ),
     (NetlogonKind::SamLogonFailed, "samlogon-failed"),
     (NetlogonKind::EventlogMirror, "eventlog-mirror"),
 ];
 
 /// The stable name of a netlogon line kind (stored, and shown in JSON).
 pub fn kind_name(k: NetlogonKind) -> &'static str {
-    KINDS.iter().find(|(x, _)| *x == k).map(|(_, n)| *n).unwrap_or("unknown")
+    KINDS
+        .iter()
+        .find(|(x, _)| *x == k)
+        .map(|(_, n)| *n)
+        .unwrap_or("unknown")
 }
 
 fn kind_from_name(s: &str) -> Option<NetlogonKind> {

@@ -8,9 +8,9 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use kizuna_core::{Knowledge, Severity};
 use kizuna_i18n::{Lang, Messages};
-use kizuna_report::{scan_json, scan_text, EventFormat, EventWriter, ScanReport};
+use kizuna_report::{EventFormat, EventWriter, ScanReport, scan_json, scan_text};
 
-use crate::pipeline::{analyze, ingest, ScanInput};
+use crate::pipeline::{ScanInput, analyze, ingest};
 use crate::window::{now, parse_bound};
 
 /// Exit codes: 0 ran with nothing at/above --fail-on; 1 findings at/above it; 2 usage
@@ -193,8 +193,16 @@ fn print_input_errors(inputs: &[kizuna_evidence::InputReport]) {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Scan(a) => {
-            let db = a.db.clone().or_else(|| a.out.as_ref().map(|o| o.join("kizuna.db")));
-            scan(&a.read, db, a.format, a.fail_on, a.lang.unwrap_or_else(Lang::from_env))
+            let db =
+                a.db.clone()
+                    .or_else(|| a.out.as_ref().map(|o| o.join("kizuna.db")));
+            scan(
+                &a.read,
+                db,
+                a.format,
+                a.fail_on,
+                a.lang.unwrap_or_else(Lang::from_env),
+            )
         }
         Command::Events(a) => events(a),
         Command::Devices(a) => devices(a),
@@ -202,7 +210,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-fn scan(r: &ReadArgs, db: Option<PathBuf>, format: ScanFormat, fail_on: Severity, lang: Lang) -> anyhow::Result<i32> {
+fn scan(
+    r: &ReadArgs,
+    db: Option<PathBuf>,
+    format: ScanFormat,
+    fail_on: Severity,
+    lang: Lang,
+) -> anyhow::Result<i32> {
     let input = scan_input(r)?;
     let ing = ingest(&input, db.as_deref())?;
     print_input_errors(&ing.inputs);
@@ -226,7 +240,11 @@ fn scan(r: &ReadArgs, db: Option<PathBuf>, format: ScanFormat, fail_on: Severity
     };
     std::io::stdout().lock().write_all(out.as_bytes())?;
     let worst = analysis.findings.iter().map(|f| f.severity).max();
-    Ok(if worst.is_some_and(|w| w >= fail_on) { EXIT_FINDINGS } else { EXIT_OK })
+    Ok(if worst.is_some_and(|w| w >= fail_on) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 fn events(a: EventsArgs) -> anyhow::Result<i32> {
@@ -243,15 +261,20 @@ fn events(a: EventsArgs) -> anyhow::Result<i32> {
         EventsFormat::Csv => EventFormat::Csv,
     };
     let stdout = std::io::stdout();
-    let mut w = EventWriter::new(std::io::BufWriter::new(stdout.lock()), format, &input.knowledge);
+    let mut w = EventWriter::new(
+        std::io::BufWriter::new(stdout.lock()),
+        format,
+        &input.knowledge,
+    );
     let mut err = None;
-    ing.store.for_each_event(&ing.filter(&input, a.id.clone()), |e| {
-        if err.is_none()
-            && let Err(e) = w.write(&e)
-        {
-            err = Some(e);
-        }
-    })?;
+    ing.store
+        .for_each_event(&ing.filter(&input, a.id.clone()), |e| {
+            if err.is_none()
+                && let Err(e) = w.write(&e)
+            {
+                err = Some(e);
+            }
+        })?;
     match err {
         // A closed pipe (`| head`) is not an error.
         Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
@@ -291,7 +314,13 @@ fn devices(a: DevicesArgs) -> anyhow::Result<i32> {
             out.push_str("name,domain,role,machine_sid,os_build,sources\n");
             for d in &analysis.devices {
                 let sources: Vec<&str> = d.sources.iter().map(String::as_str).collect();
-                let q = |s: &str| if s.contains([',', '"']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
+                let q = |s: &str| {
+                    if s.contains([',', '"']) {
+                        format!("\"{}\"", s.replace('"', "\"\""))
+                    } else {
+                        s.to_string()
+                    }
+                };
                 out.push_str(&format!(
                     "{},{},{},{},{},{}\n",
                     q(&d.name),
@@ -304,7 +333,10 @@ fn devices(a: DevicesArgs) -> anyhow::Result<i32> {
             }
         }
         DevicesFormat::Table => {
-            out.push_str(&format!("{:<20} {:<28} {:<12} SOURCES\n", "NAME", "DOMAIN", "ROLE"));
+            out.push_str(&format!(
+                "{:<20} {:<28} {:<12} SOURCES\n",
+                "NAME", "DOMAIN", "ROLE"
+            ));
             for d in &analysis.devices {
                 out.push_str(&format!(
                     "{:<20} {:<28} {:<12} {}\n",

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kizuna_analysis::{Analysis, Analyzer};
 use kizuna_core::{EventRecord, Knowledge, Timestamp};
-use kizuna_evidence::{ingest_paths, InputReport, InputStatus, ReadOptions};
+use kizuna_evidence::{InputReport, InputStatus, ReadOptions, ingest_paths};
 use kizuna_store::{FactFilter, Store};
 
 /// What to read and how.
@@ -73,7 +73,9 @@ pub fn ingest(input: &ScanInput, db: Option<&Path>) -> anyhow::Result<Ingested> 
 pub fn analyze(ing: &Ingested, input: &ScanInput) -> anyhow::Result<Analysis> {
     let mut analyzer = Analyzer::new(&input.knowledge);
     let filter = ing.filter(input, Vec::new());
-    ing.store.for_each_event(&filter, |e: EventRecord| analyzer.add_event(&e))?;
-    ing.store.for_each_netlogon(&filter, |n| analyzer.add_netlogon(&n))?;
+    ing.store
+        .for_each_event(&filter, |e: EventRecord| analyzer.add_event(&e))?;
+    ing.store
+        .for_each_netlogon(&filter, |n| analyzer.add_netlogon(&n))?;
     Ok(analyzer.finish())
 }

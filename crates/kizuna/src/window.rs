@@ -46,12 +46,25 @@ mod tests {
 
     #[test]
     fn bounds() {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-21T00:00:00Z").unwrap().to_utc();
-        assert_eq!(parse_bound("7d", now).unwrap().to_rfc3339(), "2026-11-14T00:00:00+00:00");
-        assert_eq!(parse_bound("12h", now).unwrap().to_rfc3339(), "2026-11-20T12:00:00+00:00");
-        assert_eq!(parse_bound("2025-10-01", now).unwrap().to_rfc3339(), "2025-10-01T00:00:00+00:00");
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-21T00:00:00Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(
-            parse_bound("2025-10-01T08:00:00+09:00", now).unwrap().to_rfc3339(),
+            parse_bound("7d", now).unwrap().to_rfc3339(),
+            "2026-11-14T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_bound("12h", now).unwrap().to_rfc3339(),
+            "2026-11-20T12:00:00+00:00"
+        );
+        assert_eq!(
+            parse_bound("2025-10-01", now).unwrap().to_rfc3339(),
+            "2025-10-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_bound("2025-10-01T08:00:00+09:00", now)
+                .unwrap()
+                .to_rfc3339(),
             "2025-09-30T23:00:00+00:00"
         );
         assert!(parse_bound("yesterday", now).is_err());

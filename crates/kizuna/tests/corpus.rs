@@ -10,9 +10,17 @@ use common::{corpus, json, kizuna, stdout};
 
 /// The watch list, written out independently of `data/watched.toml`.
 const WATCHED: &[(&str, &[u32])] = &[
-    ("netlogon", &[5719, 5722, 5723, 5805, 5827, 5828, 5829, 5830, 5831, 3209, 3210]),
+    (
+        "netlogon",
+        &[
+            5719, 5722, 5723, 5805, 5827, 5828, 5829, 5830, 5831, 3209, 3210,
+        ],
+    ),
     ("lsasrv", &[40960, 40961, 6167]),
-    ("microsoft-windows-security-kerberos", &[3, 4, 7, 14, 16, 27]),
+    (
+        "microsoft-windows-security-kerberos",
+        &[3, 4, 7, 14, 16, 27],
+    ),
     ("microsoft-windows-security-auditing", &[4741, 4742]),
 ];
 const COMPUTER_ONLY: &[u32] = &[4624, 4625, 4768, 4769, 4771, 4776];
@@ -26,17 +34,24 @@ fn expected_counts(root: &Path) -> Counts {
     let mut files: Vec<_> = walk(root);
     files.sort();
     for f in files {
-        let Ok(mut parser) = evtx::EvtxParser::from_path(&f) else { continue };
+        let Ok(mut parser) = evtx::EvtxParser::from_path(&f) else {
+            continue;
+        };
         let rel = f.strip_prefix(root).unwrap().to_string_lossy().into_owned();
         for rec in parser.records_json_value().flatten() {
             let sys = &rec.data["Event"]["System"];
-            let provider = sys["Provider"]["#attributes"]["Name"].as_str().unwrap_or("").to_string();
+            let provider = sys["Provider"]["#attributes"]["Name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             let id = sys["EventID"]
                 .as_u64()
                 .or_else(|| sys["EventID"]["#text"].as_u64())
                 .unwrap_or(0) as u32;
             let p = provider.to_ascii_lowercase();
-            let watched = WATCHED.iter().any(|(wp, ids)| *wp == p && ids.contains(&id));
+            let watched = WATCHED
+                .iter()
+                .any(|(wp, ids)| *wp == p && ids.contains(&id));
             let computer_rule = p == "microsoft-windows-security-auditing"
                 && COMPUTER_ONLY.contains(&id)
                 && rec.data["Event"]["EventData"]["TargetUserName"]
@@ -64,17 +79,42 @@ fn walk(p: &Path) -> Vec<std::path::PathBuf> {
 }
 
 fn kizuna_counts(root: &Path, threads: &str) -> Counts {
-    let o = kizuna(root, &["events", ".", "--format", "jsonl", "--threads", threads]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = kizuna(
+        root,
+        &["events", ".", "--format", "jsonl", "--threads", threads],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let mut out = Counts::new();
     for line in stdout(&o).lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
-        for key in ["provider", "event_id", "time", "record_id", "computer", "subject", "status", "path"] {
+        for key in [
+            "provider",
+            "event_id",
+            "time",
+            "record_id",
+            "computer",
+            "subject",
+            "status",
+            "path",
+        ] {
             assert!(v.get(key).is_some(), "JSON line lacks {key}: {line}");
         }
-        let path = v["path"].as_str().unwrap().trim_start_matches("./").to_string();
-        *out.entry((path, v["provider"].as_str().unwrap().to_string(), v["event_id"].as_u64().unwrap() as u32))
-            .or_default() += 1;
+        let path = v["path"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("./")
+            .to_string();
+        *out.entry((
+            path,
+            v["provider"].as_str().unwrap().to_string(),
+            v["event_id"].as_u64().unwrap() as u32,
+        ))
+        .or_default() += 1;
     }
     out
 }
@@ -88,7 +128,10 @@ fn events_match_the_manifest_method_exactly() {
     assert_eq!(got, expected);
     // The MANIFEST's own numbers for the System logs.
     let total = |p: &str, id: u32| -> u64 {
-        got.iter().filter(|((_, prov, i), _)| prov == p && *i == id).map(|(_, n)| n).sum()
+        got.iter()
+            .filter(|((_, prov, i), _)| prov == p && *i == id)
+            .map(|(_, n)| n)
+            .sum()
     };
     assert_eq!(total("NETLOGON", 5719), 19);
     assert_eq!(total("NETLOGON", 5723), 2);
@@ -96,7 +139,10 @@ fn events_match_the_manifest_method_exactly() {
     assert_eq!(total("LsaSrv", 40961), 1);
     // Near misses never appear.
     for id in [5516, 5782, 5783, 5823, 6038, 6041, 29223, 29, 5] {
-        assert!(got.keys().all(|(_, _, i)| *i != id), "near-miss id {id} reported");
+        assert!(
+            got.keys().all(|(_, _, i)| *i != id),
+            "near-miss id {id} reported"
+        );
     }
     // One thread gives the same.
     assert_eq!(kizuna_counts(&root, "1"), got);
@@ -105,8 +151,14 @@ fn events_match_the_manifest_method_exactly() {
 #[test]
 fn statuses_are_decoded_from_binary() {
     let Some(c) = corpus() else { return };
-    let o = kizuna(&c.join("evtx/netlogon"), &["events", ".", "--format", "jsonl", "--id", "5719,5723,5805"]);
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let o = kizuna(
+        &c.join("evtx/netlogon"),
+        &["events", ".", "--format", "jsonl", "--id", "5719,5723,5805"],
+    );
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let status_of = |id: u64| -> Vec<String> {
         let mut v: Vec<String> = lines
             .iter()
@@ -127,23 +179,48 @@ fn statuses_are_decoded_from_binary() {
 #[test]
 fn plaso_dc_log_gives_sc_findings_with_statuses() {
     let Some(c) = corpus() else { return };
-    let o = kizuna(&c.join("evtx/netlogon"), &["scan", "plaso-greendale_System.evtx", "--format", "json"]);
+    let o = kizuna(
+        &c.join("evtx/netlogon"),
+        &["scan", "plaso-greendale_System.evtx", "--format", "json"],
+    );
     assert_eq!(o.status.code(), Some(1), "high findings exit 1");
     let v = json(&o);
     let findings = v["findings"].as_array().unwrap();
     let rules: Vec<(&str, &str)> = findings
         .iter()
-        .map(|f| (f["rule"].as_str().unwrap(), f["subjects"][0].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["subjects"][0].as_str().unwrap(),
+            )
+        })
         .collect();
     assert!(rules.contains(&("KZ-SC-001", "GREENDALEGOLD")), "{rules:?}");
     assert!(rules.contains(&("KZ-SC-003", "GREENDALEGOLD")), "{rules:?}");
     let sc1 = findings.iter().find(|f| f["rule"] == "KZ-SC-001").unwrap();
     let detail = sc1["detail"].as_str().unwrap();
-    assert!(detail.contains("0xC0000022 STATUS_ACCESS_DENIED ×2"), "{detail}");
-    assert!(detail.contains("0xC000018B STATUS_NO_TRUST_SAM_ACCOUNT ×2"), "{detail}");
+    assert!(
+        detail.contains("0xC0000022 STATUS_ACCESS_DENIED ×2"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("0xC000018B STATUS_NO_TRUST_SAM_ACCOUNT ×2"),
+        "{detail}"
+    );
     assert_eq!(sc1["evidence_total"], 4);
-    assert!(sc1["evidence"].as_array().unwrap().iter().all(|e| e["record_id"].is_u64()));
-    let dc = v["devices"].as_array().unwrap().iter().find(|d| d["name"] == "DC1").unwrap();
+    assert!(
+        sc1["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["record_id"].is_u64())
+    );
+    let dc = v["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "DC1")
+        .unwrap();
     assert_eq!(dc["role"], "dc");
     assert_eq!(dc["domain"], "internal.greendale.edu");
 }
@@ -156,7 +233,12 @@ fn damaged_files_are_listed_with_what_was_recovered() {
     let v = json(&o);
     let inputs = v["inputs"].as_array().unwrap();
     assert_eq!(inputs.len(), 6, "every odd file listed");
-    let by = |name: &str| inputs.iter().find(|i| i["path"].as_str().unwrap().ends_with(name)).unwrap();
+    let by = |name: &str| {
+        inputs
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+    };
     for (name, status) in [
         ("evtxrs-sample_with_a_bad_chunk_magic.evtx", "partial"),
         ("evtxrs-sample-with-zero-data-size-event.evtx", "partial"),
@@ -167,17 +249,26 @@ fn damaged_files_are_listed_with_what_was_recovered() {
         let i = by(name);
         assert_eq!(i["status"], status, "{name}: {i}");
         assert_eq!(i["kind"], "evtx");
-        assert!(i["records"].as_u64().unwrap() > 0, "{name}: records recovered");
+        assert!(
+            i["records"].as_u64().unwrap() > 0,
+            "{name}: records recovered"
+        );
         if status == "partial" {
             let first = i["errors"][0].as_str().unwrap();
-            assert!(first.to_lowercase().contains("offset"), "{name}: error says where: {first}");
+            assert!(
+                first.to_lowercase().contains("offset"),
+                "{name}: error says where: {first}"
+            );
         }
     }
     // The truncated file: whatever was complete is read, and the loss is not hidden.
     let t = by("plaso-System2-truncated.evtx");
     assert!(t["records"].as_u64().unwrap() >= 100, "{t}");
     assert_eq!(t["status"], "partial", "{t}");
-    assert!(t["errors"][0].as_str().unwrap().contains("truncated"), "{t}");
+    assert!(
+        t["errors"][0].as_str().unwrap().contains("truncated"),
+        "{t}"
+    );
     // Manifest: the bad-string-cache file holds 583 logons of which the computer-account ones are kept.
     assert_eq!(by("evtxrs-security_bad_string_cache.evtx")["records"], 2261);
 }

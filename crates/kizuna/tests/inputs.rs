@@ -63,19 +63,25 @@ fn hostile_inputs_are_reported_not_fatal() {
     }
     std::fs::write(d.join("junk.evtx"), &junk).unwrap();
     // A netlogon.log with one 2 MB line between good ones.
-    let mut log = b"08/22 07:32:23 [SESSION] [4128] CONTOSO: NlChangePassword: Doing it.\r\n".to_vec();
+    let mut log =
+        b"08/22 07:32:23 [SESSION] [4128] CONTOSO: NlChangePassword: Doing it.\r\n".to_vec();
     log.extend(std::iter::repeat_n(b'A', 2 * 1024 * 1024));
     log.extend_from_slice(b"\r\n08/22 07:32:24 [SESSION] [4128] CONTOSO: NlChangePassword: Flag password updated on DC\r\n");
     std::fs::create_dir_all(d.join("PC9")).unwrap();
     std::fs::write(d.join("PC9/netlogon.log"), &log).unwrap();
     // Broken XML, broken JSON, an empty file, a file named .evtx that is text.
-    std::fs::write(d.join("broken.xml"), "<Events><Event><System><Provider Name='NETLOGON'/><EventID>5719</EventID>").unwrap();
+    std::fs::write(
+        d.join("broken.xml"),
+        "<Events><Event><System><Provider Name='NETLOGON'/><EventID>5719</EventID>",
+    )
+    .unwrap();
     std::fs::write(d.join("broken.json"), "[{\"Id\": 5719, \"ProviderName\": \"NETLOGON\", \"TimeCreated\": \"/Date(1700000000000)/\"}, {\"Id\": ").unwrap();
     std::fs::write(d.join("empty.evtx"), "").unwrap();
     std::fs::write(d.join("readme.evtx"), "this is not an event log\n").unwrap();
     // A truncated copy of a real EVTX, when the corpus is here.
     if let Some(c) = corpus() {
-        let real = std::fs::read(c.join("evtx/netlogon/belkasoft-win10-client_System.evtx")).unwrap();
+        let real =
+            std::fs::read(c.join("evtx/netlogon/belkasoft-win10-client_System.evtx")).unwrap();
         std::fs::write(d.join("cut.evtx"), &real[..real.len() / 3 + 777]).unwrap();
     }
 
@@ -94,10 +100,25 @@ fn hostile_inputs_are_reported_not_fatal() {
     let nl = by("netlogon.log");
     assert_eq!(nl["status"], "partial");
     assert_eq!(nl["kept"], 2, "both good lines kept around the huge one");
-    assert!(nl["errors"][0].as_str().unwrap().starts_with("line 2:"), "{nl}");
-    assert!(nl["notes"][0].as_str().unwrap().contains("2026"), "the year used is said");
-    assert!(by("broken.xml")["errors"][0].as_str().unwrap().contains("offset"));
-    assert_eq!(by("broken.json")["records"], 1, "the complete element is kept");
+    assert!(
+        nl["errors"][0].as_str().unwrap().starts_with("line 2:"),
+        "{nl}"
+    );
+    assert!(
+        nl["notes"][0].as_str().unwrap().contains("2026"),
+        "the year used is said"
+    );
+    assert!(
+        by("broken.xml")["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("offset")
+    );
+    assert_eq!(
+        by("broken.json")["records"],
+        1,
+        "the complete element is kept"
+    );
     assert_eq!(by("broken.json")["status"], "partial");
     assert_eq!(by("empty.evtx")["kind"], "unknown");
     assert_eq!(by("readme.evtx")["kind"], "unknown");
@@ -137,30 +158,65 @@ fn archives_are_opened_and_named() {
         let mut z = zip::ZipWriter::new(f);
         let opts = zip::write::SimpleFileOptions::default();
         z.start_file("DC02/System-saved.xml", opts).unwrap();
-        z.write_all(&std::fs::read(lab.join("DC02/System-saved.xml")).unwrap()).unwrap();
+        z.write_all(&std::fs::read(lab.join("DC02/System-saved.xml")).unwrap())
+            .unwrap();
         z.start_file("PC-A01/debug/netlogon.log", opts).unwrap();
-        z.write_all(&std::fs::read(lab.join("PC-A01/debug/netlogon.log")).unwrap()).unwrap();
+        z.write_all(&std::fs::read(lab.join("PC-A01/debug/netlogon.log")).unwrap())
+            .unwrap();
         z.finish().unwrap();
     }
     std::fs::remove_dir_all(&lab).unwrap();
-    let o = kizuna(dir.path(), &["scan", ".", "--format", "json", "--year", "2026"]);
+    let o = kizuna(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--year", "2026"],
+    );
     let v = json(&o);
-    let paths: Vec<&str> = v["inputs"].as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
     assert_eq!(
         paths,
-        ["./System.xml.gz", "./bundle.zip!/DC02/System-saved.xml", "./bundle.zip!/PC-A01/debug/netlogon.log"]
+        [
+            "./System.xml.gz",
+            "./bundle.zip!/DC02/System-saved.xml",
+            "./bundle.zip!/PC-A01/debug/netlogon.log"
+        ]
     );
-    assert!(v["inputs"][0]["notes"][0].as_str().unwrap().contains("gzip"));
+    assert!(
+        v["inputs"][0]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("gzip")
+    );
     assert_eq!(v["inputs"][0]["kind"], "event-xml");
     assert_eq!(v["inputs"][2]["kind"], "netlogon-log");
     // The netlogon.log inside the zip is attributed to the device folder it sits in.
-    let a01 = v["devices"].as_array().unwrap().iter().find(|d| d["name"] == "PC-A01").unwrap();
-    assert!(a01["sources"].as_array().unwrap().iter().any(|s| s.as_str().unwrap().ends_with("netlogon.log")));
+    let a01 = v["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "PC-A01")
+        .unwrap();
+    assert!(
+        a01["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().ends_with("netlogon.log"))
+    );
 }
 
 fn flate2_writer(p: std::path::PathBuf) -> flate2::write::GzEncoder<std::fs::File> {
-    flate2::write::GzEncoder::new(std::fs::File::create(p).unwrap(), flate2::Compression::default())
+    flate2::write::GzEncoder::new(
+        std::fs::File::create(p).unwrap(),
+        flate2::Compression::default(),
+    )
 }
+
+type Writer = fn(&mut dyn Write, &[kizuna_lab::writers::LabEvent]) -> std::io::Result<()>;
 
 /// The same event read from EVTX, event XML and event JSON normalizes identically.
 #[test]
@@ -181,16 +237,27 @@ fn evtx_xml_and_json_normalize_identically() {
             channel: "System",
             computer: original.computer.clone().unwrap(),
             data: original.data.clone(),
-            named: original.named.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            status: original.binary.as_deref().and_then(|b| {
-                kizuna_core::NtStatus::from_binary_hex(b).map(|s| s.0)
-            }),
+            named: original
+                .named
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            status: original
+                .binary
+                .as_deref()
+                .and_then(|b| kizuna_core::NtStatus::from_binary_hex(b).map(|s| s.0)),
         };
-        let writers: [(&str, fn(&mut dyn Write, &[kizuna_lab::writers::LabEvent]) -> std::io::Result<()>); 4] = [
+        let writers: [(&str, Writer); 4] = [
             ("wevtutil.xml", kizuna_lab::writers::write_wevtutil_xml),
             ("viewer.xml", kizuna_lab::writers::write_event_viewer_xml),
-            ("get-winevent.json", kizuna_lab::writers::write_get_winevent_json),
-            ("winlogbeat.ndjson", kizuna_lab::writers::write_winlogbeat_jsonl),
+            (
+                "get-winevent.json",
+                kizuna_lab::writers::write_get_winevent_json,
+            ),
+            (
+                "winlogbeat.ndjson",
+                kizuna_lab::writers::write_winlogbeat_jsonl,
+            ),
         ];
         for (name, write) in writers {
             let p = dir.path().join(name);
@@ -215,7 +282,11 @@ fn evtx_xml_and_json_normalize_identically() {
                 offset: got[0].source.offset,
                 line: got[0].source.line,
             };
-            assert_eq!(got[0], want, "{name} differs from EVTX for record {:?}", original.record_id);
+            assert_eq!(
+                got[0], want,
+                "{name} differs from EVTX for record {:?}",
+                original.record_id
+            );
         }
     }
 }
@@ -234,7 +305,10 @@ fn same_input_same_bytes_and_rescan_adds_nothing() {
     assert_eq!(a.stdout, b.stdout, "byte-identical JSON");
     let c = run(&["--db", "k.db"]);
     let d = run(&["--db", "k.db"]);
-    assert_eq!(c.stdout, d.stdout, "re-scan into the same DB gives the same JSON");
+    assert_eq!(
+        c.stdout, d.stdout,
+        "re-scan into the same DB gives the same JSON"
+    );
     assert_eq!(a.stdout, c.stdout);
     let store = kizuna_store::Store::open(&dir.path().join("k.db")).unwrap();
     let (inputs, events, netlogon) = store.counts().unwrap();
@@ -243,11 +317,26 @@ fn same_input_same_bytes_and_rescan_adds_nothing() {
     drop(store);
     // A copy of the evidence under another name adds nothing either.
     std::fs::create_dir_all(dir.path().join("copy")).unwrap();
-    std::fs::copy(dir.path().join("ev/DC01/System.xml"), dir.path().join("copy/dc01.xml")).unwrap();
-    let e = kizuna(dir.path(), &["scan", "ev", "copy", "--format", "json", "--db", "k.db"]);
+    std::fs::copy(
+        dir.path().join("ev/DC01/System.xml"),
+        dir.path().join("copy/dc01.xml"),
+    )
+    .unwrap();
+    let e = kizuna(
+        dir.path(),
+        &["scan", "ev", "copy", "--format", "json", "--db", "k.db"],
+    );
     let v = json(&e);
-    let copy = v["inputs"].as_array().unwrap().iter().find(|i| i["path"] == "copy/dc01.xml").unwrap();
-    assert!(copy["records"].as_u64().unwrap() > 0, "the copy reports the counts of its content");
+    let copy = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == "copy/dc01.xml")
+        .unwrap();
+    assert!(
+        copy["records"].as_u64().unwrap() > 0,
+        "the copy reports the counts of its content"
+    );
     let store = kizuna_store::Store::open(&dir.path().join("k.db")).unwrap();
     assert_eq!(store.counts().unwrap(), (6, first_events, netlogon));
 }
