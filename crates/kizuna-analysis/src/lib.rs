@@ -81,3 +81,163 @@ impl<'k> Analyzer<'k> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+    use kizuna_core::{DeviceName, NtStatus, Severity, SourceRef, Timestamp};
+
+    fn t(day: i64, hour: i64) -> Timestamp {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+            + Duration::days(day)
+            + Duration::hours(hour)
+    }
+
+    fn dc_event(id: u32, day: i64, hour: i64, client: &str, status: Option<u32>) -> EventRecord {
+        EventRecord {
+            provider: "NETLOGON".into(),
+            event_id: id,
+            qualifiers: Some(0),
+            time: t(day, hour),
+            record_id: Some((day * 100 + hour) as u64),
+            channel: Some("System".into()),
+            computer: Some("DC1.corp.example".into()),
+            data: vec![client.into(), format!("{client}$")],
+            named: Default::default(),
+            binary: None,
+            status: status.map(NtStatus),
+            subject: DeviceName::parse(client),
+            source: SourceRef {
+                path: "dc1.evtx".into(),
+                offset: None,
+                line: None,
+            },
+        }
+    }
+
+    fn change(day: i64, hour: i64, target: &str, by: &str) -> EventRecord {
+        let mut named = std::collections::BTreeMap::new();
+        named.insert("TargetUserName".to_string(), format!("{target}$"));
+        named.insert("SubjectUserName".to_string(), by.to_string());
+        named.insert(
+            "PasswordLastSet".to_string(),
+            "1/1/2026 1:00:00 AM".to_string(),
+        );
+        EventRecord {
+            provider: "Microsoft-Windows-Security-Auditing".into(),
+            event_id: 4742,
+            qualifiers: None,
+            data: vec![],
+            named,
+            status: None,
+            ..dc_event(4742, day, hour, target, None)
+        }
+    }
+
+    fn run(events: &[EventRecord]) -> Vec<(String, String, Severity)> {
+        let k = Knowledge::builtin();
+        let mut a = Analyzer::new(&k);
+        for e in events {
+            a.add_event(e);
+        }
+        a.finish()
+            .findings
+            .into_iter()
+            .map(|f| (f.rule.0.to_string(), f.subjects[0].clone(), f.severity))
+            .collect()
+    }
+
+    const DENIED: Option<u32> = Some(0xC000_0022);
+
+    #[test]
+    fn recurrence_by_gap_or_by_repair() {
+        // Two failures 25 days apart, nothing in between: two episodes by the gap.
+        let got = run(&[
+            dc_event(5805, 1, 8, "PC1", DENIED),
+            dc_event(5805, 26, 8, "PC1", DENIED),
+        ]);
+        assert!(
+            got.contains(&("KZ-SC-002".into(), "PC1".into(), Severity::High)),
+            "{got:?}"
+        );
+        // Five days apart without a repair: one episode.
+        let got = run(&[
+            dc_event(5805, 1, 8, "PC2", DENIED),
+            dc_event(5805, 6, 8, "PC2", DENIED),
+        ]);
+        assert!(!got.iter().any(|f| f.0 == "KZ-SC-002"), "{got:?}");
+        // Five days apart with an admin repair in between: two episodes.
+        let got = run(&[
+            dc_event(5805, 1, 8, "PC3", DENIED),
+            change(2, 9, "PC3", "admin"),
+            dc_event(5805, 6, 8, "PC3", DENIED),
+        ]);
+        assert!(got.iter().any(|f| f.0 == "KZ-SC-002"), "{got:?}");
+        // Connectivity failures never make a recurrence.
+        let got = run(&[
+            dc_event(5805, 1, 8, "PC4", Some(0xC000_005E)),
+            dc_event(5805, 40, 8, "PC4", Some(0xC000_005E)),
+        ]);
+        assert_eq!(got, [("KZ-SC-001".into(), "PC4".into(), Severity::Medium)]);
+    }
+
+    #[test]
+    fn rollback_needs_a_day_between_change_and_rejection() {
+        let got = run(&[
+            change(1, 1, "PC5", "PC5$"),
+            dc_event(5722, 8, 9, "PC5", DENIED),
+        ]);
+        assert!(
+            got.contains(&("KZ-SC-004".into(), "PC5".into(), Severity::High)),
+            "{got:?}"
+        );
+        // Rejected within the hour after its own change: a half-finished rotation, not a rollback.
+        let got = run(&[
+            change(1, 1, "PC6", "PC6$"),
+            dc_event(5722, 1, 2, "PC6", DENIED),
+        ]);
+        assert!(!got.iter().any(|f| f.0 == "KZ-SC-004"), "{got:?}");
+        // Changed by an administrator: a repair, not the device's own change.
+        let got = run(&[
+            change(1, 1, "PC7", "admin"),
+            dc_event(5722, 8, 9, "PC7", DENIED),
+        ]);
+        assert!(!got.iter().any(|f| f.0 == "KZ-SC-004"), "{got:?}");
+    }
+
+    #[test]
+    fn severity_follows_the_status() {
+        let got = run(&[dc_event(5805, 1, 8, "PC8", Some(0xC000_00E5))]);
+        assert_eq!(got, [("KZ-SC-001".into(), "PC8".into(), Severity::Low)]);
+        let got = run(&[dc_event(5805, 1, 8, "PC9", None)]);
+        assert_eq!(got, [("KZ-SC-001".into(), "PC9".into(), Severity::Medium)]);
+        let got = run(&[dc_event(5723, 1, 8, "PC10", None)]);
+        assert_eq!(
+            got,
+            [
+                ("KZ-SC-001".into(), "PC10".into(), Severity::High),
+                ("KZ-SC-003".into(), "PC10".into(), Severity::High)
+            ]
+        );
+    }
+
+    #[test]
+    fn devices_get_roles_and_domains() {
+        let k = Knowledge::builtin();
+        let mut a = Analyzer::new(&k);
+        a.add_event(&dc_event(5805, 1, 8, "pc11", DENIED));
+        let devices = a.finish().devices;
+        assert_eq!(devices.len(), 2);
+        assert_eq!(
+            (devices[0].name.as_str(), devices[0].role),
+            ("DC1", Role::Dc)
+        );
+        assert_eq!(devices[1].name, "PC11");
+        assert_eq!(
+            devices[1].domain.as_deref(),
+            Some("corp.example"),
+            "from the DC that named it"
+        );
+    }
+}

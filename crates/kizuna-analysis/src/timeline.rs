@@ -133,7 +133,9 @@ impl Timelines {
 
     pub(crate) fn add_netlogon(&mut self, e: &NetlogonEntry, k: &Knowledge) {
         let (device, what, reporter) = match e.kind {
-            NetlogonKind::SessionSetupFailed | NetlogonKind::AuthDataFailed
+            NetlogonKind::SessionSetupFailed
+            | NetlogonKind::AuthDataFailed
+            | NetlogonKind::KerberosSecureChannelDenied
                 if e.status.is_some() =>
             {
                 let class = e.status.map_or(StatusClass::Other, |s| k.status_class(s));
@@ -198,6 +200,7 @@ fn kind_label(k: NetlogonKind) -> &'static str {
     match k {
         NetlogonKind::SessionSetupFailed => "session setup failed",
         NetlogonKind::AuthDataFailed => "I_NetLogonGetAuthData failed",
+        NetlogonKind::KerberosSecureChannelDenied => "Kerberos secure channel denied",
         NetlogonKind::NoDcFound => "no DC found",
         NetlogonKind::PasswordChangeSucceeded => "password changed",
         NetlogonKind::ServerAuthenticateFailed => "NetrServerAuthenticate failed",

@@ -81,6 +81,10 @@ fn classify_text(text: &str) -> InputKind {
         }
         return InputKind::Unknown;
     }
+    // Before JSON: a netlogon.log without time stamps starts with `[CATEGORY]` too.
+    if looks_like_netlogon(t) {
+        return InputKind::NetlogonLog;
+    }
     if t.starts_with('{') || t.starts_with('[') {
         let markers = [
             "\"ProviderName\"",
@@ -94,9 +98,6 @@ fn classify_text(text: &str) -> InputKind {
             return InputKind::EventJson;
         }
         return InputKind::Unknown;
-    }
-    if looks_like_netlogon(t) {
-        return InputKind::NetlogonLog;
     }
     InputKind::Unknown
 }
@@ -148,6 +149,14 @@ mod tests {
             (xml, InputKind::EventXml),
             (json, InputKind::EventJson),
             (log, InputKind::NetlogonLog),
+            (
+                "[SESSION] [3036] CONTOSO: NlSessionSetup: Try Session setup\n[MISC] [3036] x\n",
+                InputKind::NetlogonLog,
+            ),
+            (
+                "[\n  {\"ProviderName\": \"NETLOGON\"}]",
+                InputKind::EventJson,
+            ),
             ("hello world\n", InputKind::Unknown),
             ("{\"name\": 1}", InputKind::Unknown),
         ] {

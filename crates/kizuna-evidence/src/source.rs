@@ -125,7 +125,8 @@ fn walk(p: &Path, files: &mut Vec<(PathBuf, String)>, sink: &mut dyn Ingest) {
         .sort_by_file_name()
     {
         match entry {
-            Ok(e) if e.file_type().is_file() => {
+            // Symbolic links to files are followed; links to folders are not (no loops).
+            Ok(e) if e.file_type().is_file() || (e.path_is_symlink() && e.path().is_file()) => {
                 files.push((e.path().to_path_buf(), display(e.path())))
             }
             Ok(_) => {}

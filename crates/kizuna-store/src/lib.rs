@@ -542,3 +542,101 @@ impl Drop for Store {
         let _ = self.commit();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kizuna_core::{EventRecord, NtStatus, SourceRef};
+
+    fn fact(i: u64) -> Fact {
+        Fact::Event(EventRecord {
+            provider: "NETLOGON".into(),
+            event_id: 5805,
+            qualifiers: Some(0),
+            time: chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+                .unwrap()
+                .to_utc(),
+            record_id: Some(i),
+            channel: Some("System".into()),
+            computer: Some("DC1".into()),
+            data: vec!["PC1".into(), "%%5".into()],
+            named: Default::default(),
+            binary: Some("220000C0".into()),
+            status: Some(NtStatus(0xC0000022)),
+            subject: DeviceName::parse("PC1.corp.example"),
+            source: SourceRef {
+                path: "a.evtx".into(),
+                offset: None,
+                line: None,
+            },
+        })
+    }
+
+    fn report(fp: &str) -> InputReport {
+        InputReport {
+            path: "a.evtx".into(),
+            kind: InputKind::Evtx,
+            status: InputStatus::Ok,
+            records: 2,
+            kept: 2,
+            errors: vec![],
+            error_count: 0,
+            notes: vec![],
+            fingerprint: fp.into(),
+            size: 10,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_input_is_purged_and_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        {
+            // A run that dies after writing facts but before finishing the input.
+            let mut s = Store::open(&db).unwrap();
+            assert!(s.known("abc").is_none());
+            s.facts("abc", vec![fact(1), fact(2)]);
+            s.commit().unwrap();
+            std::mem::forget(s); // no orderly shutdown
+        }
+        let mut s = Store::open(&db).unwrap();
+        assert_eq!(
+            s.counts().unwrap(),
+            (1, 2, 0),
+            "the half-read input is there, incomplete"
+        );
+        assert!(s.known("abc").is_none(), "incomplete content is read again");
+        assert_eq!(
+            s.counts().unwrap(),
+            (0, 0, 0),
+            "and its facts are gone first"
+        );
+        s.facts("abc", vec![fact(1), fact(2)]);
+        s.finish(report("abc"));
+        drop(s);
+        let mut s = Store::open(&db).unwrap();
+        let known = s.known("abc").expect("complete now");
+        assert_eq!(known.records, 2);
+        let mut got = Vec::new();
+        s.for_each_event(&FactFilter::default(), |e| got.push(e))
+            .unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0].subject.as_ref().unwrap().dns_domain(),
+            Some("corp.example")
+        );
+        assert_eq!(got[0].status, Some(NtStatus(0xC0000022)));
+        assert_eq!(s.schema_version().unwrap(), schema::VERSION);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        let c = Connection::open(&db).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        drop(c);
+        let err = Store::open(&db).err().unwrap().to_string();
+        assert!(err.contains("99"), "{err}");
+    }
+}

@@ -272,3 +272,64 @@ fn damaged_files_are_listed_with_what_was_recovered() {
     // Manifest: the bad-string-cache file holds 583 logons of which the computer-account ones are kept.
     assert_eq!(by("evtxrs-security_bad_string_cache.evtx")["records"], 2261);
 }
+
+#[test]
+fn real_netlogon_excerpts() {
+    let Some(c) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Collected per device, as the README asks.
+    for (device, file) in [
+        ("PC-ROTATE", "01-client-password-change-success.log"),
+        (
+            "PC-DENIED",
+            "02-client-session-setup-3210-access-denied.log",
+        ),
+        (
+            "SRV2025",
+            "03-ws2025-member-kerberos-secure-channel-5719.log",
+        ),
+    ] {
+        std::fs::create_dir_all(dir.path().join(device)).unwrap();
+        std::os::unix::fs::symlink(
+            c.join("netlogon").join(file),
+            dir.path().join(device).join("netlogon.log"),
+        )
+        .unwrap();
+    }
+    let o = kizuna(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--year", "2025"],
+    );
+    let v = json(&o);
+    let inputs = v["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 3);
+    for i in inputs {
+        assert_eq!(i["kind"], "netlogon-log", "{i}");
+        assert_eq!(i["status"], "ok", "{i}");
+        assert!(i["kept"].as_u64().unwrap() >= 2, "{i}");
+    }
+    let f: Vec<(String, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["subjects"][0].as_str().unwrap().into(),
+                f["severity"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    // 02: access denied, no times in the excerpt ("Date Time"), still attributed.
+    assert!(
+        f.contains(&("KZ-SC-001".into(), "PC-DENIED".into(), "high".into())),
+        "{f:?}"
+    );
+    // 03: the expected 2025 Kerberos fallback is low, not an alarm.
+    assert!(
+        f.contains(&("KZ-SC-001".into(), "SRV2025".into(), "low".into())),
+        "{f:?}"
+    );
+    // 01: a healthy rotation is no finding.
+    assert!(!f.iter().any(|x| x.1 == "PC-ROTATE"), "{f:?}");
+}
