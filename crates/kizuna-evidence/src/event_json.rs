@@ -9,12 +9,13 @@
 use std::io::BufRead;
 
 use chrono::TimeZone;
-use kizuna_core::{EventRecord, SourceRef, Timestamp};
+use kizuna_core::{SourceRef, Timestamp};
 use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::event_xml::{RawEvent, parse_time};
-use crate::text::{Line, next_line};
+use crate::input::Admit;
+use crate::text::for_each_line;
 use crate::{Fact, InputReport};
 
 /// Reads every event object from a JSON stream (array, concatenated objects or lines).
@@ -23,7 +24,7 @@ pub fn read_event_json(
     path: &str,
     report: &mut InputReport,
     out: &mut dyn FnMut(Fact),
-    admit: &dyn Fn(EventRecord) -> Option<EventRecord>,
+    admit: Admit<'_>,
 ) {
     let first = match skip_ws_peek(&mut *input) {
         Ok(b) => b,
@@ -32,27 +33,14 @@ pub fn read_event_json(
             return;
         }
     };
-    let mut n = 0u64;
-    let mut handle = |v: Value, where_: String, report: &mut InputReport| {
-        n += 1;
-        report.records += 1;
+    let handle = |v: Value, at: String, report: &mut InputReport, out: &mut dyn FnMut(Fact)| {
         let source = SourceRef {
             path: path.to_string(),
             offset: None,
-            line: where_.strip_prefix("line ").and_then(|l| l.parse().ok()),
+            line: at.strip_prefix("line ").and_then(|l| l.parse().ok()),
         };
-        match raw_from_json(&v).and_then(|raw| raw.into_record(source)) {
-            Ok(rec) => {
-                if let Some(rec) = admit(rec) {
-                    report.kept += 1;
-                    out(Fact::Event(rec));
-                }
-            }
-            Err(msg) => {
-                report.records -= 1;
-                report.error(format!("{where_}: event skipped: {msg}"));
-            }
-        }
+        let parsed = raw_from_json(&v).and_then(|raw| raw.into_record(source));
+        report.event(parsed, &at, admit, out);
     };
     match first {
         None => {}
@@ -62,7 +50,7 @@ pub fn read_event_json(
             let visitor = ArrayVisitor {
                 f: &mut |v: Value| {
                     count += 1;
-                    handle(v, format!("array element {count}"), report);
+                    handle(v, format!("array element {count}"), report, out);
                 },
             };
             if let Err(e) = (&mut de).deserialize_seq(visitor) {
@@ -75,55 +63,33 @@ pub fn read_event_json(
         }
         Some(_) => {
             // JSON lines when the first line is a whole object, else concatenated documents.
-            let mut buf = Vec::new();
-            let mut line_no = 0u64;
             let mut pending: Vec<u8> = Vec::new();
             let mut lines_mode = None;
-            loop {
-                let line = match next_line(&mut *input, &mut buf) {
-                    Ok(Some(l)) => l,
-                    Ok(None) => break,
-                    Err(e) => {
-                        report.error(format!("line {}: read error: {e}", line_no + 1));
-                        break;
-                    }
-                };
-                line_no += 1;
-                let text = match line {
-                    Line::Text(t) => t,
-                    Line::TooLong(len) => {
-                        report.error(format!(
-                            "line {line_no}: {len} bytes, longer than the limit; skipped"
-                        ));
-                        continue;
-                    }
-                };
+            for_each_line(&mut *input, report, |line_no, text, report| {
                 if lines_mode.is_none() {
                     if text.trim().is_empty() {
-                        continue;
+                        return true;
                     }
                     lines_mode = Some(serde_json::from_str::<Value>(&text).is_ok());
                 }
                 if lines_mode == Some(true) {
-                    if text.trim().is_empty() {
-                        continue;
+                    if !text.trim().is_empty() {
+                        match serde_json::from_str::<Value>(&text) {
+                            Ok(v) => handle(v, format!("line {line_no}"), report, out),
+                            Err(e) => report.error(format!("line {line_no}: not JSON: {e}")),
+                        }
                     }
-                    match serde_json::from_str::<Value>(&text) {
-                        Ok(v) => handle(v, format!("line {line_no}"), report),
-                        Err(e) => report.error(format!("line {line_no}: not JSON: {e}")),
-                    }
-                } else {
-                    pending.extend_from_slice(text.as_bytes());
-                    pending.push(b'\n');
-                    if pending.len() > 64 * 1024 * 1024 {
-                        report.error(
-                            "a JSON document is larger than 64 MiB; rest skipped".to_string(),
-                        );
-                        pending.clear();
-                        break;
-                    }
+                    return true;
                 }
-            }
+                pending.extend_from_slice(text.as_bytes());
+                pending.push(b'\n');
+                if pending.len() > 64 * 1024 * 1024 {
+                    report.error("a JSON document is larger than 64 MiB; rest skipped".to_string());
+                    pending.clear();
+                    return false;
+                }
+                true
+            });
             if !pending.is_empty() {
                 let stream = serde_json::Deserializer::from_slice(&pending).into_iter::<Value>();
                 let mut k = 0;
@@ -132,10 +98,10 @@ pub fn read_event_json(
                     match v {
                         Ok(Value::Array(items)) => {
                             for item in items {
-                                handle(item, format!("document {k}"), report);
+                                handle(item, format!("document {k}"), report, out);
                             }
                         }
-                        Ok(v) => handle(v, format!("document {k}"), report),
+                        Ok(v) => handle(v, format!("document {k}"), report, out),
                         Err(e) => {
                             report.error(format!(
                                 "JSON error at line {} column {}: {e}",
@@ -149,7 +115,6 @@ pub fn read_event_json(
             }
         }
     }
-    let _ = n;
 }
 
 fn skip_ws_peek(r: &mut dyn BufRead) -> std::io::Result<Option<u8>> {

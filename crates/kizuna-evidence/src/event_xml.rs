@@ -11,6 +11,7 @@ use kizuna_core::{EventRecord, NtStatus, SourceRef, Timestamp};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use crate::input::Admit;
 use crate::{Fact, InputReport};
 
 /// Longest value kept for one `<Data>` element; longer values are cut.
@@ -188,7 +189,7 @@ pub fn read_event_xml<R: BufRead>(
     path: &str,
     report: &mut InputReport,
     out: &mut dyn FnMut(Fact),
-    admit: &dyn Fn(EventRecord) -> Option<EventRecord>,
+    admit: Admit<'_>,
 ) {
     let mut reader = Reader::from_reader(input);
     let config = reader.config_mut();
@@ -266,24 +267,17 @@ pub fn read_event_xml<R: BufRead>(
                     if b.path.len() == 1 {
                         let start = *start;
                         let (b, _) = current.take().expect("current event");
-                        report.records += 1;
                         let source = SourceRef {
                             path: path.to_string(),
                             offset: Some(start),
                             line: None,
                         };
-                        match b.raw.into_record(source) {
-                            Ok(rec) => {
-                                if let Some(rec) = admit(rec) {
-                                    report.kept += 1;
-                                    out(Fact::Event(rec));
-                                }
-                            }
-                            Err(msg) => {
-                                report.records -= 1;
-                                report.error(format!("offset {start}: event skipped: {msg}"));
-                            }
-                        }
+                        report.event(
+                            b.raw.into_record(source),
+                            &format!("offset {start}"),
+                            admit,
+                            out,
+                        );
                     } else {
                         b.end();
                     }

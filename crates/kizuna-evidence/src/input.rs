@@ -4,6 +4,9 @@ use std::fmt;
 
 use kizuna_core::{EventRecord, NetlogonEntry};
 
+/// Decides whether a normalized event is kept (see `Knowledge::admit`).
+pub(crate) type Admit<'a> = &'a dyn Fn(EventRecord) -> Option<EventRecord>;
+
 /// A fact read from evidence.
 #[derive(Debug, Clone)]
 pub enum Fact {
@@ -142,6 +145,27 @@ impl InputReport {
         self.error_count += 1;
         if self.errors.len() < MAX_ERRORS_KEPT {
             self.errors.push(msg.into());
+        }
+    }
+
+    /// Counts one parsed event and passes it on when it is watched; a parse failure
+    /// becomes an error naming `at` (an offset or a line).
+    pub(crate) fn event(
+        &mut self,
+        parsed: Result<EventRecord, String>,
+        at: &str,
+        admit: Admit<'_>,
+        out: &mut dyn FnMut(Fact),
+    ) {
+        match parsed {
+            Ok(rec) => {
+                self.records += 1;
+                if let Some(rec) = admit(rec) {
+                    self.kept += 1;
+                    out(Fact::Event(rec));
+                }
+            }
+            Err(msg) => self.error(format!("{at}: event skipped: {msg}")),
         }
     }
 

@@ -10,7 +10,7 @@ use std::io::BufRead;
 use chrono::NaiveDate;
 use kizuna_core::{DeviceName, NetlogonEntry, NetlogonKind, NtStatus, SourceRef};
 
-use crate::text::{Line, next_line};
+use crate::text::for_each_line;
 use crate::{Fact, InputReport, YearSource};
 
 /// What the reader needs to know that the file does not say.
@@ -276,28 +276,8 @@ pub fn read_netlogon(
     report: &mut InputReport,
     out: &mut dyn FnMut(Fact),
 ) {
-    let mut buf = Vec::new();
-    let mut line_no = 0u64;
     let mut bad_dates = 0u64;
-    loop {
-        let line = match next_line(&mut *input, &mut buf) {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
-                report.error(format!("line {}: read error: {e}", line_no + 1));
-                break;
-            }
-        };
-        line_no += 1;
-        let text = match line {
-            Line::Text(t) => t,
-            Line::TooLong(n) => {
-                report.error(format!(
-                    "line {line_no}: {n} bytes, longer than the limit; skipped"
-                ));
-                continue;
-            }
-        };
+    for_each_line(&mut *input, report, |line_no, text, report| {
         report.records += 1;
         let source = SourceRef {
             path: path.to_string(),
@@ -311,7 +291,8 @@ pub fn read_netlogon(
             report.kept += 1;
             out(Fact::Netlogon(e));
         }
-    }
+        true
+    });
     if bad_dates > 0 {
         report.error(format!(
             "{bad_dates} kept lines have an impossible date (e.g. 02/30 in {})",

@@ -2,6 +2,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
+use crate::InputReport;
 use crate::sniff::{SNIFF_LEN, text_encoding};
 
 /// Lines longer than this are skipped (and reported), so one hostile line cannot take
@@ -71,6 +72,39 @@ pub(crate) fn next_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> io::Result<Op
         buf.pop();
     }
     Ok(Some(Line::Text(String::from_utf8_lossy(buf).into_owned())))
+}
+
+/// Calls `f(line_number, text, report)` for each line of at most [`MAX_LINE`] bytes;
+/// over-long lines and read errors go into `report` (a read error ends the input).
+/// `f` returns `false` to stop early.
+pub(crate) fn for_each_line(
+    input: &mut dyn BufRead,
+    report: &mut InputReport,
+    mut f: impl FnMut(u64, String, &mut InputReport) -> bool,
+) {
+    let mut buf = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        let line = match next_line(input, &mut buf) {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(e) => {
+                report.error(format!("line {}: read error: {e}", line_no + 1));
+                break;
+            }
+        };
+        line_no += 1;
+        match line {
+            Line::Text(t) => {
+                if !f(line_no, t, report) {
+                    break;
+                }
+            }
+            Line::TooLong(n) => report.error(format!(
+                "line {line_no}: {n} bytes, longer than the limit; skipped"
+            )),
+        }
+    }
 }
 
 #[cfg(test)]
