@@ -28,6 +28,8 @@ pub enum StoreError {
     },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("cannot create a temporary database: {0}")]
+    Temporary(std::io::Error),
     #[error("database schema version {found} is newer than this kizuna understands ({supported})")]
     TooNew { found: i64, supported: i64 },
 }
@@ -79,10 +81,7 @@ impl Store {
 
     /// A throw-away database in a temporary folder: bounded memory for big runs.
     pub fn temporary() -> Result<Store> {
-        let dir = tempfile::tempdir().map_err(|e| StoreError::Open {
-            path: "(temporary)".into(),
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-        })?;
+        let dir = tempfile::tempdir().map_err(StoreError::Temporary)?;
         let conn = Connection::open(dir.path().join("kizuna.db"))?;
         Self::init(conn, Some(dir))
     }

@@ -152,6 +152,13 @@ fn archives_are_opened_and_named() {
     let mut gz = flate2_writer(dir.path().join("System.xml.gz"));
     gz.write_all(&xml).unwrap();
     gz.finish().unwrap();
+    let pc_json = std::fs::read(lab.join("PC-A01/System.json")).unwrap();
+    let mut xz = xz2::write::XzEncoder::new(
+        std::fs::File::create(dir.path().join("pc-a01.json.xz")).unwrap(),
+        6,
+    );
+    xz.write_all(&pc_json).unwrap();
+    xz.finish().unwrap();
     let zip_path = dir.path().join("bundle.zip");
     {
         let f = std::fs::File::create(&zip_path).unwrap();
@@ -182,7 +189,8 @@ fn archives_are_opened_and_named() {
         [
             "./System.xml.gz",
             "./bundle.zip!/DC02/System-saved.xml",
-            "./bundle.zip!/PC-A01/debug/netlogon.log"
+            "./bundle.zip!/PC-A01/debug/netlogon.log",
+            "./pc-a01.json.xz"
         ]
     );
     assert!(
@@ -193,6 +201,9 @@ fn archives_are_opened_and_named() {
     );
     assert_eq!(v["inputs"][0]["kind"], "event-xml");
     assert_eq!(v["inputs"][2]["kind"], "netlogon-log");
+    assert_eq!(v["inputs"][3]["kind"], "event-json");
+    assert!(v["inputs"][3]["notes"][0].as_str().unwrap().contains("xz"));
+    assert_eq!(v["inputs"][3]["kept"], 5, "five 3210 events from PC-A01");
     // The netlogon.log inside the zip is attributed to the device folder it sits in.
     let a01 = v["devices"]
         .as_array()
