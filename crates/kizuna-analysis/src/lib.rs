@@ -6,14 +6,16 @@
 //! and never build sentences: findings carry message arguments for the catalogs.
 
 mod devices;
+mod duplicate_sid;
 mod secure_channel;
 mod timeline;
 
 use std::collections::BTreeMap;
 
-use kizuna_core::{EventRecord, Finding, Knowledge, NetlogonEntry};
+use kizuna_core::{EventRecord, Finding, IdentityRecord, Knowledge, NetlogonEntry};
 
-pub use devices::{Device, Role};
+pub use devices::Device;
+pub use kizuna_core::DeviceRole as Role;
 pub use secure_channel::RULES as SECURE_CHANNEL_RULES;
 
 /// What a scan concludes.
@@ -33,6 +35,8 @@ pub struct Analyzer<'k> {
     devices: devices::Inventory,
     timelines: timeline::Timelines,
     counts: BTreeMap<(String, u32), u64>,
+    /// LsaSrv 6167 (machine-ID mismatch) by the device that logged it.
+    machine_id_events: BTreeMap<String, Vec<kizuna_core::Evidence>>,
 }
 
 impl<'k> Analyzer<'k> {
@@ -42,6 +46,7 @@ impl<'k> Analyzer<'k> {
             devices: devices::Inventory::default(),
             timelines: timeline::Timelines::default(),
             counts: BTreeMap::new(),
+            machine_id_events: BTreeMap::new(),
         }
     }
 
@@ -54,6 +59,14 @@ impl<'k> Analyzer<'k> {
             .entry((entry.provider.clone(), ev.event_id))
             .or_default() += 1;
         self.devices.add_event(ev, entry);
+        if entry.signal == kizuna_core::Signal::MachineIdMismatch
+            && let Some(d) = ev.logging_device()
+        {
+            self.machine_id_events
+                .entry(d.key().to_string())
+                .or_default()
+                .push(timeline::evidence_of(ev));
+        }
         self.timelines.add_event(ev, entry, self.knowledge);
     }
 
@@ -62,8 +75,18 @@ impl<'k> Analyzer<'k> {
         self.timelines.add_netlogon(e, self.knowledge);
     }
 
+    pub fn add_identity(&mut self, r: &IdentityRecord) {
+        self.devices.add_identity(r);
+    }
+
     pub fn finish(self) -> Analysis {
+        let devices = self.devices.finish(self.knowledge);
         let mut findings = secure_channel::evaluate(&self.timelines, self.knowledge);
+        findings.extend(duplicate_sid::evaluate(
+            &devices,
+            &self.machine_id_events,
+            self.knowledge,
+        ));
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
@@ -71,7 +94,7 @@ impl<'k> Analyzer<'k> {
                 .then_with(|| a.subjects.cmp(&b.subjects))
         });
         Analysis {
-            devices: self.devices.finish(),
+            devices,
             findings,
             event_counts: self
                 .counts

@@ -37,6 +37,17 @@ pub(crate) struct Timelines {
     pub by_device: BTreeMap<String, Vec<Item>>,
 }
 
+/// An event as evidence for a finding.
+pub(crate) fn evidence_of(ev: &EventRecord) -> Evidence {
+    Evidence {
+        time: Some(ev.time),
+        path: ev.source.path.clone(),
+        record_id: ev.record_id,
+        line: ev.source.line,
+        label: label(ev),
+    }
+}
+
 fn label(ev: &EventRecord) -> String {
     let mut s = format!("{} {}", ev.provider, ev.event_id);
     if let Some(st) = ev.status {
@@ -119,13 +130,7 @@ impl Timelines {
                     time: Some(ev.time),
                     what,
                     reporter: reporter.clone(),
-                    evidence: Evidence {
-                        time: Some(ev.time),
-                        path: ev.source.path.clone(),
-                        record_id: ev.record_id,
-                        line: ev.source.line,
-                        label: label(ev),
-                    },
+                    evidence: evidence_of(ev),
                 },
             );
         }

@@ -14,6 +14,7 @@ use crate::{DeviceName, EventRecord, NtStatus, Severity, SubjectFrom, WatchList}
 const WATCHED: &str = include_str!("../data/watched.toml");
 const NTSTATUS: &str = include_str!("../data/ntstatus.toml");
 const THRESHOLDS: &str = include_str!("../data/thresholds.toml");
+const HARDENING: &str = include_str!("../data/hardening.toml");
 
 /// Why a knowledge file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -73,18 +74,114 @@ pub struct Thresholds {
     pub evidence_per_finding: usize,
 }
 
+/// One build range the duplicate-SID check ships in.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AffectedBuild {
+    /// This build, from `min_ubr` on.
+    pub build: Option<u32>,
+    pub min_ubr: Option<u32>,
+    /// Every build from this one on.
+    pub from_build: Option<u32>,
+    /// The update that brings the check, for messages.
+    pub update: String,
+}
+
+/// When Windows blocks duplicate machine SIDs (`data/hardening.toml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Hardening {
+    pub first_kb: String,
+    pub first_kb_date: String,
+    pub security_kb: String,
+    pub security_kb_date: String,
+    pub compat_option_from: String,
+    pub compat_option_expires: String,
+    pub affected: Vec<AffectedBuild>,
+}
+
+/// Whether a device enforces the duplicate-SID check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Affected {
+    Yes,
+    No,
+    /// The build (or its update revision) is not known: kizuna does not guess.
+    Unknown,
+}
+
+impl Affected {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Affected::Yes => "yes",
+            Affected::No => "no",
+            Affected::Unknown => "unknown",
+        }
+    }
+}
+
+impl Hardening {
+    /// Whether a build enforces the check.
+    pub fn affected(&self, build: Option<crate::OsBuild>) -> Affected {
+        let Some(b) = build else {
+            return Affected::Unknown;
+        };
+        for a in &self.affected {
+            if a.from_build.is_some_and(|f| b.build >= f) {
+                return Affected::Yes;
+            }
+            if a.build == Some(b.build) {
+                return match (b.ubr, a.min_ubr) {
+                    (_, None) => Affected::Yes,
+                    (Some(u), Some(m)) if u >= m => Affected::Yes,
+                    (Some(_), Some(_)) => Affected::No,
+                    (None, Some(_)) => Affected::Unknown,
+                };
+            }
+        }
+        if self
+            .affected
+            .iter()
+            .filter_map(|a| a.build.or(a.from_build))
+            .all(|f| b.build < f)
+        {
+            Affected::No
+        } else {
+            Affected::Unknown
+        }
+    }
+
+    /// The update that makes a not-yet-affected build enforce the check.
+    pub fn breaking_update(&self, build: Option<crate::OsBuild>) -> String {
+        match build {
+            Some(b) => self
+                .affected
+                .iter()
+                .find(|a| a.build == Some(b.build))
+                .map(|a| a.update.clone())
+                .unwrap_or_else(|| {
+                    self.affected
+                        .iter()
+                        .map(|a| a.update.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                }),
+            None => self.first_kb.clone(),
+        }
+    }
+}
+
 /// Everything kizuna knows, loaded once per run.
 #[derive(Debug, Clone)]
 pub struct Knowledge {
     pub watched: WatchList,
     statuses: BTreeMap<u32, StatusInfo>,
     pub thresholds: Thresholds,
+    pub hardening: Hardening,
 }
 
 impl Knowledge {
     /// The compiled-in catalogs.
     pub fn builtin() -> Knowledge {
-        Self::from_texts(WATCHED, NTSTATUS, THRESHOLDS).expect("built-in knowledge parses")
+        Self::from_texts(WATCHED, NTSTATUS, THRESHOLDS, HARDENING)
+            .expect("built-in knowledge parses")
     }
 
     /// The built-in catalogs, with any of `watched.toml`, `ntstatus.toml`,
@@ -102,6 +199,7 @@ impl Knowledge {
             &read("watched.toml", WATCHED)?,
             &read("ntstatus.toml", NTSTATUS)?,
             &read("thresholds.toml", THRESHOLDS)?,
+            &read("hardening.toml", HARDENING)?,
         )
     }
 
@@ -109,6 +207,7 @@ impl Knowledge {
         watched: &str,
         statuses: &str,
         thresholds: &str,
+        hardening: &str,
     ) -> Result<Knowledge, KnowledgeError> {
         let parse_err = |name: &str| {
             let name = name.to_string();
@@ -118,7 +217,10 @@ impl Knowledge {
         let file: StatusFile = toml::from_str(statuses).map_err(parse_err("ntstatus.toml"))?;
         let thresholds: Thresholds =
             toml::from_str(thresholds).map_err(parse_err("thresholds.toml"))?;
+        let hardening: Hardening =
+            toml::from_str(hardening).map_err(parse_err("hardening.toml"))?;
         Ok(Knowledge {
+            hardening,
             watched,
             statuses: file.status.into_iter().map(|s| (s.code, s)).collect(),
             thresholds,
@@ -209,6 +311,27 @@ mod tests {
         // Every pair of the watched set is present.
         let pairs = k.watched.pairs();
         assert_eq!(pairs.len(), 11 + 3 + 6 + 8, "{pairs:?}");
+    }
+
+    #[test]
+    fn hardening_builds() {
+        use crate::OsBuild;
+        let h = Knowledge::builtin().hardening;
+        let b = |s: &str| OsBuild::parse(s);
+        assert_eq!(h.affected(b("26100.6584")), Affected::Yes);
+        assert_eq!(h.affected(b("26100.5074")), Affected::Yes);
+        assert_eq!(h.affected(b("26100.4946")), Affected::No);
+        assert_eq!(
+            h.affected(b("26100")),
+            Affected::Unknown,
+            "no UBR: don't guess"
+        );
+        assert_eq!(h.affected(b("26200.6584")), Affected::Yes);
+        assert_eq!(h.affected(b("19045.6093")), Affected::No);
+        assert_eq!(h.affected(b("22631.5000")), Affected::No);
+        assert_eq!(h.affected(None), Affected::Unknown);
+        assert!(h.breaking_update(b("26100.4946")).contains("KB5064081"));
+        assert_eq!(h.compat_option_expires, "2027-12-31");
     }
 
     #[test]

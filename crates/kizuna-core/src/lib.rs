@@ -8,14 +8,19 @@
 mod catalog;
 mod event;
 mod finding;
+mod identity;
 mod name;
 mod netlogon;
 mod ntstatus;
 mod watch;
 
-pub use catalog::{Knowledge, KnowledgeError, StatusClass, StatusInfo, Thresholds};
+pub use catalog::{
+    Affected, AffectedBuild, Hardening, Knowledge, KnowledgeError, StatusClass, StatusInfo,
+    Thresholds,
+};
 pub use event::{EventRecord, SourceRef};
 pub use finding::{Evidence, Finding, MessageArg, RuleId, Severity};
+pub use identity::{DeviceRole, IdentityRecord, IdentitySource, MachineSid, OsBuild};
 pub use name::DeviceName;
 pub use netlogon::{NetlogonEntry, NetlogonKind};
 pub use ntstatus::NtStatus;

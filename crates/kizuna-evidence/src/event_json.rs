@@ -20,11 +20,34 @@ use crate::{Fact, InputReport};
 
 /// Reads every event object from a JSON stream (array, concatenated objects or lines).
 pub fn read_event_json(
-    mut input: Box<dyn BufRead>,
+    input: Box<dyn BufRead>,
     path: &str,
     report: &mut InputReport,
     out: &mut dyn FnMut(Fact),
     admit: Admit<'_>,
+) {
+    for_each_json_value(
+        input,
+        report,
+        &mut |v: Value, at: String, report: &mut InputReport| {
+            let source = SourceRef {
+                path: path.to_string(),
+                offset: None,
+                line: at.strip_prefix("line ").and_then(|l| l.parse().ok()),
+            };
+            let parsed = raw_from_json(&v).and_then(|raw| raw.into_record(source));
+            report.event(parsed, &at, admit, out);
+        },
+    );
+}
+
+/// Calls `f(value, where, report)` for each JSON object of a stream: the elements of a
+/// top-level array (streamed, never loaded whole), JSON lines, or concatenated documents.
+/// `where` is `line N`, `array element N` or `document N`.
+pub(crate) fn for_each_json_value(
+    mut input: Box<dyn BufRead>,
+    report: &mut InputReport,
+    f: &mut dyn FnMut(Value, String, &mut InputReport),
 ) {
     let first = match skip_ws_peek(&mut *input) {
         Ok(b) => b,
@@ -33,27 +56,21 @@ pub fn read_event_json(
             return;
         }
     };
-    let handle = |v: Value, at: String, report: &mut InputReport, out: &mut dyn FnMut(Fact)| {
-        let source = SourceRef {
-            path: path.to_string(),
-            offset: None,
-            line: at.strip_prefix("line ").and_then(|l| l.parse().ok()),
-        };
-        let parsed = raw_from_json(&v).and_then(|raw| raw.into_record(source));
-        report.event(parsed, &at, admit, out);
-    };
     match first {
         None => {}
         Some(b'[') => {
             let mut de = serde_json::Deserializer::from_reader(input);
             let mut count = 0usize;
-            let visitor = ArrayVisitor {
-                f: &mut |v: Value| {
-                    count += 1;
-                    handle(v, format!("array element {count}"), report, out);
-                },
+            let result = {
+                let visitor = ArrayVisitor {
+                    f: &mut |v: Value| {
+                        count += 1;
+                        f(v, format!("array element {count}"), report);
+                    },
+                };
+                (&mut de).deserialize_seq(visitor)
             };
-            if let Err(e) = (&mut de).deserialize_seq(visitor) {
+            if let Err(e) = result {
                 report.error(format!(
                     "JSON error at line {} column {}: {e}",
                     e.line(),
@@ -75,7 +92,7 @@ pub fn read_event_json(
                 if lines_mode == Some(true) {
                     if !text.trim().is_empty() {
                         match serde_json::from_str::<Value>(&text) {
-                            Ok(v) => handle(v, format!("line {line_no}"), report, out),
+                            Ok(v) => f(v, format!("line {line_no}"), report),
                             Err(e) => report.error(format!("line {line_no}: not JSON: {e}")),
                         }
                     }
@@ -92,16 +109,15 @@ pub fn read_event_json(
             });
             if !pending.is_empty() {
                 let stream = serde_json::Deserializer::from_slice(&pending).into_iter::<Value>();
-                let mut k = 0;
-                for v in stream {
-                    k += 1;
+                for (k, v) in stream.enumerate() {
+                    let k = k + 1;
                     match v {
                         Ok(Value::Array(items)) => {
                             for item in items {
-                                handle(item, format!("document {k}"), report, out);
+                                f(item, format!("document {k}"), report);
                             }
                         }
-                        Ok(v) => handle(v, format!("document {k}"), report, out),
+                        Ok(v) => f(v, format!("document {k}"), report),
                         Err(e) => {
                             report.error(format!(
                                 "JSON error at line {} column {}: {e}",

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use kizuna_core::{EventRecord, NetlogonEntry};
+use kizuna_core::{EventRecord, IdentityRecord, NetlogonEntry};
 
 /// Decides whether a normalized event is kept (see `Knowledge::admit`).
 pub(crate) type Admit<'a> = &'a dyn Fn(EventRecord) -> Option<EventRecord>;
@@ -12,6 +12,7 @@ pub(crate) type Admit<'a> = &'a dyn Fn(EventRecord) -> Option<EventRecord>;
 pub enum Fact {
     Event(EventRecord),
     Netlogon(NetlogonEntry),
+    Identity(IdentityRecord),
 }
 
 /// The format of an input, as recognized from its content.
@@ -21,6 +22,15 @@ pub enum InputKind {
     EventXml,
     EventJson,
     NetlogonLog,
+    HiveSam,
+    HiveSecurity,
+    HiveSystem,
+    HiveSoftware,
+    /// A registry transaction log (.LOG1/.LOG2): replayed into the hive beside it.
+    HiveLog,
+    PsGetSid,
+    InventoryCsv,
+    InventoryJson,
     Unknown,
 }
 
@@ -32,6 +42,14 @@ impl InputKind {
             InputKind::EventXml => "event-xml",
             InputKind::EventJson => "event-json",
             InputKind::NetlogonLog => "netlogon-log",
+            InputKind::HiveSam => "hive-sam",
+            InputKind::HiveSecurity => "hive-security",
+            InputKind::HiveSystem => "hive-system",
+            InputKind::HiveSoftware => "hive-software",
+            InputKind::HiveLog => "hive-log",
+            InputKind::PsGetSid => "psgetsid",
+            InputKind::InventoryCsv => "inventory-csv",
+            InputKind::InventoryJson => "inventory-json",
             InputKind::Unknown => "unknown",
         }
     }
@@ -42,6 +60,14 @@ impl InputKind {
             InputKind::EventXml,
             InputKind::EventJson,
             InputKind::NetlogonLog,
+            InputKind::HiveSam,
+            InputKind::HiveSecurity,
+            InputKind::HiveSystem,
+            InputKind::HiveSoftware,
+            InputKind::HiveLog,
+            InputKind::PsGetSid,
+            InputKind::InventoryCsv,
+            InputKind::InventoryJson,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

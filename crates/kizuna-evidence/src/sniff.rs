@@ -6,6 +6,8 @@ use crate::InputKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniffed {
     Kind(InputKind),
+    /// A primary registry hive; which one is known after reading it.
+    Hive,
     Gzip,
     Xz,
     Zip,
@@ -18,6 +20,17 @@ pub const SNIFF_LEN: usize = 8192;
 pub fn sniff(head: &[u8]) -> Sniffed {
     if head.starts_with(b"ElfFile\0") {
         return Sniffed::Kind(InputKind::Evtx);
+    }
+    if head.starts_with(b"regf") {
+        // File type at offset 28: 0 = primary hive, 1/2/6 = transaction log.
+        return match head
+            .get(28..32)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        {
+            Some(0) => Sniffed::Hive,
+            Some(1 | 2 | 6) => Sniffed::Kind(InputKind::HiveLog),
+            _ => Sniffed::Kind(InputKind::Unknown),
+        };
     }
     if head.starts_with(&[0x1f, 0x8b]) {
         return Sniffed::Gzip;
@@ -69,7 +82,22 @@ pub(crate) fn text_encoding(head: &[u8]) -> (&'static encoding_rs::Encoding, &[u
             return (encoding_rs::UTF_16BE, head);
         }
     }
+    // Not UTF-8 (an invalid sequence, not just one cut at the end of the sample) but
+    // clean Shift_JIS: a Japanese Excel / Windows (CP932) file.
+    if let Err(e) = std::str::from_utf8(head)
+        && e.error_len().is_some()
+    {
+        let (_, _, had_errors) = encoding_rs::SHIFT_JIS.decode(head);
+        if !had_errors || sjis_clean_but_last(head) {
+            return (encoding_rs::SHIFT_JIS, head);
+        }
+    }
     (encoding_rs::UTF_8, head)
+}
+
+/// Shift_JIS that is clean except for a double-byte character cut at the end of the sample.
+fn sjis_clean_but_last(head: &[u8]) -> bool {
+    head.len() > 1 && !encoding_rs::SHIFT_JIS.decode(&head[..head.len() - 1]).2
 }
 
 fn classify_text(text: &str) -> InputKind {
@@ -85,7 +113,11 @@ fn classify_text(text: &str) -> InputKind {
     if looks_like_netlogon(t) {
         return InputKind::NetlogonLog;
     }
+    if crate::psgetsid::looks_like_psgetsid(t) {
+        return InputKind::PsGetSid;
+    }
     if t.starts_with('{') || t.starts_with('[') {
+
         let markers = [
             "\"ProviderName\"",
             "\"Event\"",
@@ -97,7 +129,14 @@ fn classify_text(text: &str) -> InputKind {
         if markers.iter().any(|m| t.contains(m)) {
             return InputKind::EventJson;
         }
+        // After the event shapes: Get-WinEvent objects have MachineName and Version too.
+        if crate::inventory::looks_like_inventory_json(t) {
+            return InputKind::InventoryJson;
+        }
         return InputKind::Unknown;
+    }
+    if crate::inventory::looks_like_inventory_csv(t) {
+        return InputKind::InventoryCsv;
     }
     InputKind::Unknown
 }
@@ -141,6 +180,16 @@ mod tests {
     }
 
     #[test]
+    fn cp932_is_detected() {
+        let (bytes, _, _) =
+            encoding_rs::SHIFT_JIS.encode("コンピューター名,SID\r\n端末1,S-1-5-21-1-2-3\r\n");
+        let (enc, _) = text_encoding(&bytes);
+        assert_eq!(enc, encoding_rs::SHIFT_JIS);
+        assert_eq!(sniff(&bytes), Sniffed::Kind(InputKind::InventoryCsv));
+        assert_eq!(text_encoding("日本語".as_bytes()).0, encoding_rs::UTF_8);
+    }
+
+    #[test]
     fn text_shapes_in_any_encoding() {
         let xml = "<?xml version=\"1.0\"?>\r\n<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>";
         let json = "[\r\n  {\r\n    \"Id\": 5719,\r\n    \"ProviderName\": \"NETLOGON\"";
@@ -158,6 +207,18 @@ mod tests {
                 InputKind::EventJson,
             ),
             ("hello world\n", InputKind::Unknown),
+            (
+                "\r\nPsGetSid v1.46 - Translates SIDs\r\n\r\nSID for \\\\PC01:\r\nS-1-5-21-1-2-3\r\n",
+                InputKind::PsGetSid,
+            ),
+            (
+                "\"ComputerName\",\"MachineSid\",\"OSBuild\"\r\n\"PC1\",\"S-1-5-21-1-2-3\",\"26100.6584\"\r\n",
+                InputKind::InventoryCsv,
+            ),
+            (
+                "[{\"ComputerName\": \"PC1\", \"MachineSid\": \"S-1-5-21-1-2-3\"}]",
+                InputKind::InventoryJson,
+            ),
             ("{\"name\": 1}", InputKind::Unknown),
         ] {
             assert_eq!(sniff(text.as_bytes()), Sniffed::Kind(kind), "{text}");

@@ -15,7 +15,10 @@ use sha2::{Digest, Sha256};
 use crate::netlogon::{NetlogonContext, read_netlogon};
 use crate::sniff::{SNIFF_LEN, Sniffed, sniff};
 use crate::text::utf8_reader;
-use crate::{Fact, InputKind, InputReport, YearSource, read_event_json, read_event_xml, read_evtx};
+use crate::{
+    Fact, InputKind, InputReport, YearSource, read_event_json, read_event_xml, read_evtx,
+    read_inventory_csv, read_inventory_json, read_psgetsid,
+};
 
 /// How deep archives may nest (a .zip in a .gz in a .zip …).
 const MAX_NESTING: usize = 4;
@@ -224,6 +227,7 @@ impl Worker {
             }),
             Sniffed::Zip => self.zip(b),
             Sniffed::Kind(kind) => self.read(b, kind),
+            Sniffed::Hive => self.fail(b.display, "registry hives are not read yet".into()),
         }
     }
 
@@ -363,31 +367,51 @@ impl Worker {
                     &mut report,
                     &mut out,
                 ),
-                InputKind::EventXml | InputKind::EventJson | InputKind::NetlogonLog => {
-                    match utf8_reader(b.file) {
-                        Err(e) => report.error(format!("read error: {e}")),
-                        Ok(text) => match kind {
-                            InputKind::EventXml => {
-                                read_event_xml(text, &display, &mut report, &mut out, &admit)
-                            }
-                            InputKind::EventJson => {
-                                read_event_json(text, &display, &mut report, &mut out, &admit)
-                            }
-                            _ => {
-                                let year = match (self.opts.year, b.modified_year) {
-                                    (Some(y), _) => YearSource::Option(y),
-                                    (None, Some(y)) => YearSource::FileTime(y),
-                                    (None, None) => YearSource::FileTime(chrono::Utc::now().year()),
-                                };
-                                let ctx = NetlogonContext {
-                                    year,
-                                    device: device_from_folders(&b.folders),
-                                };
-                                read_netlogon(text, &display, &ctx, &mut report, &mut out)
-                            }
-                        },
-                    }
+                InputKind::HiveLog => report.notes.push(
+                    "registry transaction log: replayed into the hive beside it, not read alone"
+                        .to_string(),
+                ),
+                InputKind::HiveSam
+                | InputKind::HiveSecurity
+                | InputKind::HiveSystem
+                | InputKind::HiveSoftware => {
+                    unreachable!("hives are sniffed as Sniffed::Hive")
                 }
+                InputKind::EventXml
+                | InputKind::EventJson
+                | InputKind::NetlogonLog
+                | InputKind::PsGetSid
+                | InputKind::InventoryCsv
+                | InputKind::InventoryJson => match utf8_reader(b.file) {
+                    Err(e) => report.error(format!("read error: {e}")),
+                    Ok(text) => match kind {
+                        InputKind::EventXml => {
+                            read_event_xml(text, &display, &mut report, &mut out, &admit)
+                        }
+                        InputKind::EventJson => {
+                            read_event_json(text, &display, &mut report, &mut out, &admit)
+                        }
+                        InputKind::PsGetSid => read_psgetsid(text, &display, &mut report, &mut out),
+                        InputKind::InventoryCsv => {
+                            read_inventory_csv(text, &display, &mut report, &mut out)
+                        }
+                        InputKind::InventoryJson => {
+                            read_inventory_json(text, &display, &mut report, &mut out)
+                        }
+                        _ => {
+                            let year = match (self.opts.year, b.modified_year) {
+                                (Some(y), _) => YearSource::Option(y),
+                                (None, Some(y)) => YearSource::FileTime(y),
+                                (None, None) => YearSource::FileTime(chrono::Utc::now().year()),
+                            };
+                            let ctx = NetlogonContext {
+                                year,
+                                device: device_from_folders(&b.folders),
+                            };
+                            read_netlogon(text, &display, &ctx, &mut report, &mut out)
+                        }
+                    },
+                },
                 InputKind::Unknown => unreachable!("handled above"),
             }
         }

@@ -29,6 +29,28 @@ KZ-SC-004-title = Snapshot or restore rollback suspected: { $device }
 KZ-SC-004-detail = The device changed its own machine password on { $changed }, yet on { $failed } ({ $days } days later) the domain controller rejected its password as wrong. A device that forgets a password change it made was most likely rolled back (VM snapshot, image or backup restore).
 KZ-SC-004-remedy = After reverting a VM snapshot or restoring a backup of a domain member, re-sync its machine password as a standard step (Test-ComputerSecureChannel -Repair -Credential, or Reset-ComputerMachinePassword). Avoid reverting members to snapshots older than their password rotation interval.
 
+KZ-SID-001-title = Duplicate machine SID, authentication blocked now: { $sid }
+KZ-SID-001-detail = { $count } devices share the machine SID { $sid }: { $members }. Both ends of { $pair_count ->
+    [one] this pair
+   *[other] these { $pair_count } pairs
+} enforce the machine-ID check ({ $kb } and later), so NTLM and Kerberos between them fail (SMB, RDP, WinRM; LsaSrv 6167 on the target): { $pairs }.
+KZ-SID-001-remedy = Keep { $keep } and rebuild { $rebuild } from scratch with Sysprep (unjoining and running Sysprep is not enough; SID-changing tools are unsupported). Stop cloning without Sysprep. Microsoft's temporary compatibility option (via Microsoft support) only buys time: it ends { $compat_expires }.
+KZ-SID-002-title = Duplicate machine SID, breaks when updated: { $sid }
+KZ-SID-002-detail = { $count } devices share the machine SID { $sid }: { $members }. Not blocked yet, but { $pair_count ->
+    [one] this pair breaks
+   *[other] these { $pair_count } pairs break
+} once both ends run a build with the machine-ID check: { $pairs }. Updates that bring it: { $updates }. Builds unknown (not guessed): { $unknown }.
+KZ-SID-002-remedy = Rebuild { $rebuild } with Sysprep before they receive the update (keep { $keep }), or hold the update on them until they are rebuilt. Unjoining and running Sysprep is not enough.
+KZ-SID-003-title = Member shares a domain controller's SID: { $sid }
+KZ-SID-003-detail = Domain controllers { $dcs } legitimately share their domain's SID { $sid }, but these members carry it too: { $others }. A member with the domain's SID is a clone of a DC image or of the domain itself and cannot be trusted to authenticate correctly.
+KZ-SID-003-remedy = Rebuild { $rebuild } from scratch with Sysprep and rejoin them; never image a domain controller for members. Keep { $keep }.
+KZ-SID-004-title = Machine-ID check refused authentication (LsaSrv 6167): { $device }
+KZ-SID-004-detail = { $device } logged LsaSrv 6167 ("partial mismatch in the machine ID") { $count ->
+    [one] once, { $first }
+   *[other] { $count } times, { $first } to { $last }
+}: it refused a ticket from a device with the same machine SID. Its SID: { $sid }; devices known to share it: { $group }.
+KZ-SID-004-remedy = Find the devices sharing { $device }'s machine SID (PsGetSid, or kizuna with their hives or an inventory) and rebuild the clones with Sysprep.
+
 ## NTSTATUS meanings.
 
 status-C0000022 = access denied: the DC rejected the machine password (old or wrong password)

@@ -4,6 +4,7 @@
 //! No public log holds NETLOGON 5722 or 3210, so the lab writes them the way Windows
 //! does (positional `<Data>`, NTSTATUS little-endian in `<Binary>`, `Qualifiers`).
 
+pub mod fleet;
 pub mod small;
 pub mod writers;
 

@@ -3,10 +3,12 @@
 //! Outputs know findings, not how they were found; all sentences come from the
 //! message catalogs. Every output is sorted so the same input gives the same bytes.
 
+mod devices;
 mod events;
 mod scan_json;
 mod text;
 
+pub use devices::{device_json, devices_csv, devices_json, devices_table};
 pub use events::{EventFormat, EventWriter};
 pub use scan_json::scan_json;
 pub use text::scan_text;

@@ -35,16 +35,7 @@ pub fn scan_json(r: &ScanReport<'_>, msg: &Messages) -> String {
         .analysis
         .devices
         .iter()
-        .map(|d| {
-            json!({
-                "name": d.name,
-                "domain": d.domain,
-                "role": d.role.as_str(),
-                "machine_sid": d.machine_sid,
-                "os_build": d.os_build,
-                "sources": d.sources.iter().collect::<Vec<_>>(),
-            })
-        })
+        .map(crate::devices::device_json)
         .collect();
     let findings: Vec<Value> = r
         .analysis

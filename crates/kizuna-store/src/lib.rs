@@ -13,7 +13,8 @@ use std::path::Path;
 
 use chrono::SecondsFormat;
 use kizuna_core::{
-    DeviceName, EventRecord, NetlogonEntry, NetlogonKind, NtStatus, SourceRef, Timestamp,
+    DeviceName, DeviceRole, EventRecord, IdentityRecord, IdentitySource, MachineSid, NetlogonEntry,
+    NetlogonKind, NtStatus, OsBuild, SourceRef, Timestamp,
 };
 use kizuna_evidence::{Fact, Ingest, InputKind, InputReport, InputStatus};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -186,6 +187,7 @@ impl Store {
                 self.begin()?;
                 self.conn.execute("DELETE FROM events WHERE input_id = ?1", [id])?;
                 self.conn.execute("DELETE FROM netlogon WHERE input_id = ?1", [id])?;
+                self.conn.execute("DELETE FROM identity WHERE input_id = ?1", [id])?;
                 self.conn.execute("DELETE FROM inputs WHERE id = ?1", [id])?;
                 self.commit()?;
                 Ok(None)
@@ -235,6 +237,11 @@ impl Store {
                 computer, subject, subject_domain, status, data, named, binary, path, offset, line)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?;
+        let mut id_stmt = self.conn.prepare_cached(
+            "INSERT INTO identity (input_id, device, device_domain, folder, machine_sid, role, domain,
+                os_build, os_ubr, netlogon, kind, path, line)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
         let mut nl_stmt = self.conn.prepare_cached(
             "INSERT INTO netlogon (input_id, time, category, thread, domain, kind, status, peer,
                 event_id, device, path, line)
@@ -263,6 +270,25 @@ impl Store {
                         e.source.path,
                         e.source.offset.map(|o| o as i64),
                         e.source.line.map(|o| o as i64),
+                    ])?;
+                }
+                Fact::Identity(r) => {
+                    id_stmt.execute(params![
+                        input,
+                        r.device.as_ref().map(|d| d.key().to_string()),
+                        r.device
+                            .as_ref()
+                            .and_then(|d| d.dns_domain().map(str::to_string)),
+                        r.folder,
+                        r.machine_sid.map(|s| s.to_string()),
+                        r.role.map(|x| x.as_str()),
+                        r.domain,
+                        r.os_build.map(|b| b.build),
+                        r.os_build.and_then(|b| b.ubr),
+                        serde_json::to_string(&r.netlogon).unwrap_or_default(),
+                        r.kind.as_str(),
+                        r.source.path,
+                        r.source.line.map(|o| o as i64),
                     ])?;
                 }
                 Fact::Netlogon(n) => {
@@ -406,6 +432,64 @@ impl Store {
                     path: r.get(9)?,
                     offset: None,
                     line: r.get::<_, Option<i64>>(10)?.map(|v| v as u64),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Calls `f` for each stored identity fact of the filtered inputs (time window and
+    /// event ids do not apply), ordered by path, line.
+    pub fn for_each_identity(
+        &self,
+        filter: &FactFilter,
+        mut f: impl FnMut(IdentityRecord),
+    ) -> Result<()> {
+        let filter = FactFilter {
+            inputs: filter.inputs.clone(),
+            ..FactFilter::default()
+        };
+        let (where_, args) = where_clause(&filter, "d");
+        let sql = format!(
+            "SELECT d.device, d.device_domain, d.folder, d.machine_sid, d.role, d.domain, d.os_build,
+                    d.os_ubr, d.netlogon, d.kind, d.path, d.line
+             FROM identity d JOIN inputs i ON i.id = d.input_id
+             WHERE i.complete = 1 {where_}
+             ORDER BY d.path, d.line, d.id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+        while let Some(r) = rows.next()? {
+            let Some(kind) = IdentitySource::parse(&r.get::<_, String>(9)?) else {
+                continue;
+            };
+            let device: Option<String> = r.get(0)?;
+            let device_domain: Option<String> = r.get(1)?;
+            let netlogon: String = r.get(8)?;
+            f(IdentityRecord {
+                device: device.and_then(|d| match device_domain {
+                    Some(dd) => DeviceName::parse(&format!("{d}.{dd}")),
+                    None => DeviceName::parse(&d),
+                }),
+                folder: r.get(2)?,
+                machine_sid: r
+                    .get::<_, Option<String>>(3)?
+                    .and_then(|s| s.parse::<MachineSid>().ok()),
+                role: r
+                    .get::<_, Option<String>>(4)?
+                    .as_deref()
+                    .and_then(DeviceRole::parse),
+                domain: r.get(5)?,
+                os_build: r.get::<_, Option<u32>>(6)?.map(|build| OsBuild {
+                    build,
+                    ubr: r.get(7).ok().flatten(),
+                }),
+                netlogon: serde_json::from_str(&netlogon).unwrap_or_default(),
+                kind,
+                source: SourceRef {
+                    path: r.get(10)?,
+                    offset: None,
+                    line: r.get::<_, Option<i64>>(11)?.map(|v| v as u64),
                 },
             });
         }

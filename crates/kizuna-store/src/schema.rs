@@ -61,6 +61,24 @@ const MIGRATIONS: &[&str] = &[
         line INTEGER
     );
     CREATE INDEX netlogon_input ON netlogon(input_id);",
+    // 2: identity facts (hives, PsGetSid, inventories).
+    "CREATE TABLE identity (
+        id INTEGER PRIMARY KEY,
+        input_id INTEGER NOT NULL REFERENCES inputs(id),
+        device TEXT,
+        device_domain TEXT,
+        folder TEXT,
+        machine_sid TEXT,
+        role TEXT,
+        domain TEXT,
+        os_build INTEGER,
+        os_ubr INTEGER,
+        netlogon TEXT NOT NULL DEFAULT '{}',
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL,
+        line INTEGER
+    );
+    CREATE INDEX identity_input ON identity(input_id);",
 ];
 
 /// The schema version this build writes.

@@ -8,7 +8,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use kizuna_core::{Knowledge, Severity};
 use kizuna_i18n::{Lang, Messages};
-use kizuna_report::{EventFormat, EventWriter, ScanReport, scan_json, scan_text};
+use kizuna_report::{
+    EventFormat, EventWriter, ScanReport, devices_csv, devices_json, devices_table, scan_json,
+    scan_text,
+};
 
 use crate::pipeline::{ScanInput, analyze, ingest};
 use crate::window::{now, parse_bound};
@@ -294,60 +297,11 @@ fn devices(a: DevicesArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_USAGE);
     }
     let analysis = analyze(&ing, &input)?;
-    let mut out = String::new();
-    match a.format {
-        DevicesFormat::Json => {
-            let v: Vec<_> = analysis
-                .devices
-                .iter()
-                .map(|d| {
-                    serde_json::json!({
-                        "name": d.name, "domain": d.domain, "role": d.role.as_str(),
-                        "machine_sid": d.machine_sid, "os_build": d.os_build,
-                        "sources": d.sources.iter().collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            out = serde_json::to_string_pretty(&v)? + "\n";
-        }
-        DevicesFormat::Csv => {
-            out.push_str("name,domain,role,machine_sid,os_build,sources\n");
-            for d in &analysis.devices {
-                let sources: Vec<&str> = d.sources.iter().map(String::as_str).collect();
-                let q = |s: &str| {
-                    if s.contains([',', '"']) {
-                        format!("\"{}\"", s.replace('"', "\"\""))
-                    } else {
-                        s.to_string()
-                    }
-                };
-                out.push_str(&format!(
-                    "{},{},{},{},{},{}\n",
-                    q(&d.name),
-                    q(d.domain.as_deref().unwrap_or("")),
-                    d.role.as_str(),
-                    d.machine_sid.as_deref().unwrap_or(""),
-                    d.os_build.as_deref().unwrap_or(""),
-                    q(&sources.join(";"))
-                ));
-            }
-        }
-        DevicesFormat::Table => {
-            out.push_str(&format!(
-                "{:<20} {:<28} {:<12} SOURCES\n",
-                "NAME", "DOMAIN", "ROLE"
-            ));
-            for d in &analysis.devices {
-                out.push_str(&format!(
-                    "{:<20} {:<28} {:<12} {}\n",
-                    d.name,
-                    d.domain.as_deref().unwrap_or("-"),
-                    d.role.as_str(),
-                    d.sources.len()
-                ));
-            }
-        }
-    }
+    let out = match a.format {
+        DevicesFormat::Json => devices_json(&analysis.devices),
+        DevicesFormat::Csv => devices_csv(&analysis.devices),
+        DevicesFormat::Table => devices_table(&analysis.devices),
+    };
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(EXIT_OK)
 }

@@ -77,5 +77,7 @@ pub fn analyze(ing: &Ingested, input: &ScanInput) -> anyhow::Result<Analysis> {
         .for_each_event(&filter, |e: EventRecord| analyzer.add_event(&e))?;
     ing.store
         .for_each_netlogon(&filter, |n| analyzer.add_netlogon(&n))?;
+    ing.store
+        .for_each_identity(&filter, |r| analyzer.add_identity(&r))?;
     Ok(analyzer.finish())
 }

@@ -1,0 +1,389 @@
+//! Inventories: CSV (Excel, `Export-Csv`, PingCastle-style tab-separated) and JSON
+//! (`ConvertTo-Json`) lists of computers, with header names matched case-insensitively
+//! through common aliases. The text encoding (UTF-8 with or without BOM, UTF-16LE, CP932)
+//! is detected by the text layer.
+
+use std::io::BufRead;
+
+use kizuna_core::{
+    DeviceName, DeviceRole, IdentityRecord, IdentitySource, MachineSid, OsBuild, SourceRef,
+};
+use serde_json::Value;
+
+use crate::event_json::for_each_json_value;
+use crate::{Fact, InputReport};
+
+/// Which field a header names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Name(u8),
+    Sid,
+    Build,
+    CurrentBuild,
+    Ubr,
+    Role,
+    Domain,
+    Os,
+}
+
+/// Header aliases, normalized (lower case, no spaces, `_` or `-`). `Name(n)`: lower n wins.
+fn field(header: &str) -> Option<Field> {
+    let h: String = header
+        .trim()
+        .trim_matches('"')
+        .to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '\u{3000}'))
+        .collect();
+    Some(match h.as_str() {
+        "computername" | "コンピューター名" | "コンピュータ名" | "コンピュータ" => {
+            Field::Name(0)
+        }
+        "pscomputername" | "devicename" | "machinename" | "端末名" => Field::Name(1),
+        "dnshostname" | "hostname" | "ホスト名" | "fqdn" => Field::Name(2),
+        "name" | "computer" | "device" | "host" | "名前" => Field::Name(3),
+        "machinesid" | "sid" | "computersid" | "localsid" | "マシンsid" => Field::Sid,
+        "osbuild"
+        | "build"
+        | "buildnumber"
+        | "osversion"
+        | "operatingsystemversion"
+        | "version"
+        | "osビルド"
+        | "ビルド" => Field::Build,
+        "currentbuild" | "currentbuildnumber" => Field::CurrentBuild,
+        "ubr" => Field::Ubr,
+        "role" | "producttype" | "domainrole" | "役割" | "種別" => Field::Role,
+        "domain" | "domainname" | "dnsdomain" | "dnsdomainname" | "ドメイン" => Field::Domain,
+        "operatingsystem" | "os" | "osname" | "caption" | "productname" => Field::Os,
+        _ => return None,
+    })
+}
+
+/// Column positions of the fields an inventory has.
+#[derive(Debug, Default)]
+struct Columns {
+    name: Option<(u8, usize)>,
+    sid: Option<usize>,
+    build: Option<usize>,
+    current_build: Option<usize>,
+    ubr: Option<usize>,
+    role: Option<usize>,
+    domain: Option<usize>,
+    os: Option<usize>,
+}
+
+impl Columns {
+    fn from_headers<'a>(headers: impl Iterator<Item = &'a str>) -> Columns {
+        let mut c = Columns::default();
+        for (i, h) in headers.enumerate() {
+            match field(h) {
+                Some(Field::Name(rank)) if c.name.is_none_or(|(r, _)| rank < r) => {
+                    c.name = Some((rank, i));
+                }
+                Some(Field::Name(_)) => {}
+                Some(Field::Sid) => c.sid = c.sid.or(Some(i)),
+                Some(Field::Build) => c.build = c.build.or(Some(i)),
+                Some(Field::CurrentBuild) => c.current_build = c.current_build.or(Some(i)),
+                Some(Field::Ubr) => c.ubr = c.ubr.or(Some(i)),
+                Some(Field::Role) => c.role = c.role.or(Some(i)),
+                Some(Field::Domain) => c.domain = c.domain.or(Some(i)),
+                Some(Field::Os) => c.os = c.os.or(Some(i)),
+                None => {}
+            }
+        }
+        c
+    }
+
+    /// An inventory names devices and says something about their identity.
+    fn usable(&self) -> bool {
+        self.name.is_some()
+            && (self.sid.is_some() || self.build.is_some() || self.current_build.is_some())
+    }
+}
+
+/// `10.0.26100.6584`, `26100.6584`, AD's `10.0 (26100)`, or CurrentBuild + UBR.
+fn build_of(build: Option<&str>, current: Option<&str>, ubr: Option<&str>) -> Option<OsBuild> {
+    let from_build = build.and_then(|b| {
+        let b = b.trim();
+        match (b.find('('), b.find(')')) {
+            (Some(i), Some(j)) if j > i => OsBuild::parse(&b[i + 1..j]),
+            _ => OsBuild::parse(b),
+        }
+    });
+    let from_parts = current
+        .and_then(|c| c.trim().parse::<u32>().ok())
+        .map(|build| OsBuild {
+            build,
+            ubr: ubr.and_then(|u| u.trim().parse().ok()),
+        });
+    match (from_build, from_parts) {
+        (Some(b), Some(p)) if b.ubr.is_none() && p.build == b.build => Some(p),
+        (Some(b), _) => Some(b),
+        (None, p) => p,
+    }
+}
+
+fn role_of(role: Option<&str>, os: Option<&str>) -> Option<DeviceRole> {
+    role.and_then(DeviceRole::parse).or_else(|| {
+        let os = os?.to_lowercase();
+        if os.trim().is_empty() {
+            None
+        } else if os.contains("server") {
+            Some(DeviceRole::Server)
+        } else if os.contains("windows") {
+            Some(DeviceRole::Workstation)
+        } else {
+            None
+        }
+    })
+}
+
+/// One row of values (by column) to an identity fact.
+fn record(
+    c: &Columns,
+    get: &dyn Fn(Option<usize>) -> Option<String>,
+    source: SourceRef,
+) -> Result<Option<IdentityRecord>, String> {
+    let Some(name) = get(c.name.map(|(_, i)| i)).filter(|n| !n.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let device =
+        DeviceName::parse(&name).ok_or_else(|| format!("{name:?} is not a computer name"))?;
+    let machine_sid = match get(c.sid).filter(|s| !s.trim().is_empty()) {
+        Some(s) => Some(s.parse::<MachineSid>()?),
+        None => None,
+    };
+    let os_build = build_of(
+        get(c.build).as_deref(),
+        get(c.current_build).as_deref(),
+        get(c.ubr).as_deref(),
+    );
+    let domain = get(c.domain)
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
+        .or_else(|| device.dns_domain().map(str::to_string));
+    Ok(Some(IdentityRecord {
+        role: role_of(get(c.role).as_deref(), get(c.os).as_deref()),
+        device: Some(device),
+        folder: None,
+        machine_sid,
+        domain,
+        os_build,
+        netlogon: Default::default(),
+        kind: IdentitySource::Inventory,
+        source,
+    }))
+}
+
+/// The delimiter of a CSV header line: comma, tab or semicolon (Excel in some locales).
+fn delimiter(header: &str) -> u8 {
+    let count = |c: char| header.matches(c).count();
+    [(b'\t', count('\t')), (b';', count(';')), (b',', count(','))]
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map_or(b',', |(d, _)| d)
+}
+
+/// The first line that is not a PowerShell `#TYPE` comment.
+fn header_line(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// Whether decoded text looks like an inventory CSV.
+pub(crate) fn looks_like_inventory_csv(text: &str) -> bool {
+    let Some(h) = header_line(text) else {
+        return false;
+    };
+    let d = delimiter(h) as char;
+    Columns::from_headers(h.split(d)).usable()
+}
+
+/// Whether a JSON document's first object has inventory keys.
+pub(crate) fn looks_like_inventory_json(text: &str) -> bool {
+    // Keys of the first object, found without a full parse (the head may be cut).
+    let mut keys = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('"') {
+        let after = &rest[i + 1..];
+        let Some(j) = after.find('"') else { break };
+        let key = &after[..j];
+        let tail = after[j + 1..].trim_start();
+        if tail.starts_with(':') {
+            keys.push(key.to_string());
+        }
+        rest = &after[j + 1..];
+        if keys.len() > 64 {
+            break;
+        }
+    }
+    Columns::from_headers(keys.iter().map(String::as_str)).usable()
+}
+
+/// Reads an inventory CSV.
+pub fn read_inventory_csv(
+    mut input: Box<dyn BufRead>,
+    path: &str,
+    report: &mut InputReport,
+    out: &mut dyn FnMut(Fact),
+) {
+    let head = match input.fill_buf() {
+        Ok(b) => String::from_utf8_lossy(b).into_owned(),
+        Err(e) => {
+            report.error(format!("read error: {e}"));
+            return;
+        }
+    };
+    let d = header_line(&head).map_or(b',', delimiter);
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(d)
+        .comment(Some(b'#'))
+        .flexible(true)
+        .from_reader(input);
+    let columns = match rdr.headers() {
+        Ok(h) => Columns::from_headers(h.iter()),
+        Err(e) => {
+            report.error(format!("header: {e}"));
+            return;
+        }
+    };
+    if !columns.usable() {
+        report.error("no computer-name column with a SID or build column");
+        return;
+    }
+    let mut row = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = row.position().map(|p| p.line());
+                report.records += 1;
+                let get = |i: Option<usize>| i.and_then(|i| row.get(i)).map(str::to_string);
+                let source = SourceRef {
+                    path: path.to_string(),
+                    offset: None,
+                    line,
+                };
+                match record(&columns, &get, source) {
+                    Ok(Some(r)) => {
+                        report.kept += 1;
+                        out(Fact::Identity(r));
+                    }
+                    Ok(None) => {}
+                    Err(e) => report.error(format!("line {}: {e}", line.unwrap_or(0))),
+                }
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                report.error(format!("line {line}: {e}"));
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                ) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn json_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads an inventory JSON (array of objects, JSON lines, or one object).
+pub fn read_inventory_json(
+    input: Box<dyn BufRead>,
+    path: &str,
+    report: &mut InputReport,
+    out: &mut dyn FnMut(Fact),
+) {
+    for_each_json_value(
+        input,
+        report,
+        &mut |v: Value, at: String, report: &mut InputReport| {
+            let Some(obj) = v.as_object() else {
+                report.error(format!("{at}: not an object"));
+                return;
+            };
+            report.records += 1;
+            let keys: Vec<&String> = obj.keys().collect();
+            let columns = Columns::from_headers(keys.iter().map(|k| k.as_str()));
+            let get = |i: Option<usize>| i.and_then(|i| obj.get(keys[i])).and_then(json_text);
+            let source = SourceRef {
+                path: path.to_string(),
+                offset: None,
+                line: at.strip_prefix("line ").and_then(|l| l.parse().ok()),
+            };
+            match record(&columns, &get, source) {
+                Ok(Some(r)) => {
+                    report.kept += 1;
+                    out(Fact::Identity(r));
+                }
+                Ok(None) => {}
+                Err(e) => report.error(format!("{at}: {e}")),
+            }
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_and_builds() {
+        let c =
+            Columns::from_headers(["Name", "PSComputerName", "MachineSid", "Version"].into_iter());
+        assert_eq!(c.name, Some((1, 1)), "PSComputerName beats Name");
+        assert!(c.usable());
+        assert!(!Columns::from_headers(["Name", "Owner"].into_iter()).usable());
+        assert_eq!(
+            build_of(Some("10.0.26100.6584"), None, None)
+                .unwrap()
+                .to_string(),
+            "26100.6584"
+        );
+        assert_eq!(
+            build_of(Some("10.0 (26100)"), None, None)
+                .unwrap()
+                .to_string(),
+            "26100"
+        );
+        assert_eq!(
+            build_of(None, Some("26100"), Some("4946"))
+                .unwrap()
+                .to_string(),
+            "26100.4946"
+        );
+        assert_eq!(
+            build_of(Some("26100"), Some("26100"), Some("6584"))
+                .unwrap()
+                .to_string(),
+            "26100.6584"
+        );
+        assert_eq!(
+            role_of(None, Some("Windows Server 2025 Datacenter")),
+            Some(DeviceRole::Server)
+        );
+        assert_eq!(role_of(Some("LanmanNT"), None), Some(DeviceRole::Dc));
+        assert_eq!(delimiter("ComputerName\tSID\tBuild"), b'\t');
+        assert!(looks_like_inventory_csv(
+            "#TYPE System.Management.Automation.PSCustomObject\r\n\"ComputerName\",\"MachineSid\"\r\n"
+        ));
+        assert!(looks_like_inventory_json(
+            "[\r\n  {\r\n    \"ComputerName\": \"PC1\",\r\n    \"OSBuild\": \"26100.1\""
+        ));
+        assert!(!looks_like_inventory_json(
+            "[{\"Id\": 5719, \"ProviderName\": \"NETLOGON\"}]"
+        ));
+    }
+}
