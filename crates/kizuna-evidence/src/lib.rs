@@ -11,6 +11,7 @@
 mod event_json;
 mod event_xml;
 mod evtx;
+pub mod hive;
 mod input;
 mod inventory;
 mod netlogon;

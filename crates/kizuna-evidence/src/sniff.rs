@@ -117,7 +117,6 @@ fn classify_text(text: &str) -> InputKind {
         return InputKind::PsGetSid;
     }
     if t.starts_with('{') || t.starts_with('[') {
-
         let markers = [
             "\"ProviderName\"",
             "\"Event\"",
