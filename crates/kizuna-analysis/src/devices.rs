@@ -57,8 +57,6 @@ pub(crate) struct Inventory {
     devices: BTreeMap<String, Acc>,
     /// Hive facts that name no device yet, by folder.
     unnamed: Vec<IdentityRecord>,
-    /// The name a folder's artifacts give their device: (rank, name).
-    folder_names: BTreeMap<String, (u8, DeviceName)>,
 }
 
 impl Inventory {
@@ -115,24 +113,86 @@ impl Inventory {
     }
 
     pub(crate) fn add_identity(&mut self, r: &IdentityRecord) {
-        // A folder's SYSTEM hive names its device; else its SECURITY hive (PolAcDmN).
-        if let (Some(folder), Some(name)) = (&r.folder, &r.device) {
-            let rank = match r.kind {
-                IdentitySource::HiveSystem => 0,
-                IdentitySource::HiveSecurity => 1,
-                _ => 2,
-            };
-            let e = self
-                .folder_names
-                .entry(folder.clone())
-                .or_insert((rank, name.clone()));
-            if rank < e.0 {
-                *e = (rank, name.clone());
-            }
+        let from_hive = matches!(
+            r.kind,
+            IdentitySource::HiveSam
+                | IdentitySource::HiveSecurity
+                | IdentitySource::HiveSystem
+                | IdentitySource::HiveSoftware
+        );
+        match (&r.device, from_hive && r.folder.is_some()) {
+            // Hives are named per folder at the end (a SAM hive has no name of its own).
+            (_, true) => self.unnamed.push(r.clone()),
+            (Some(d), false) => self.apply(d.clone(), r),
+            (None, false) => {}
         }
-        match &r.device {
-            Some(d) => self.apply(d.clone(), r),
-            None => self.unnamed.push(r.clone()),
+    }
+
+    /// Names the hive facts of each folder: the folder's SYSTEM hive, else its SECURITY
+    /// hive (PolAcDmN), else the folder. A folder that mixes machines (several machine
+    /// SIDs or computer names) is split by SID instead of merged.
+    fn name_hives(&mut self) {
+        let mut by_folder: BTreeMap<String, Vec<IdentityRecord>> = BTreeMap::new();
+        for r in std::mem::take(&mut self.unnamed) {
+            by_folder
+                .entry(r.folder.clone().unwrap_or_default())
+                .or_default()
+                .push(r);
+        }
+        for (folder, records) in by_folder {
+            let folder_name = folder
+                .rsplit(['/', '\\', '!'])
+                .find(|s| !s.is_empty() && *s != ".")
+                .and_then(DeviceName::parse);
+            let sids: BTreeSet<MachineSid> = records.iter().filter_map(|r| r.machine_sid).collect();
+            let names_of = |kind: IdentitySource| -> BTreeSet<DeviceName> {
+                records
+                    .iter()
+                    .filter(|r| r.kind == kind)
+                    .filter_map(|r| r.device.clone())
+                    .collect()
+            };
+            let systems = names_of(IdentitySource::HiveSystem);
+            let securities = names_of(IdentitySource::HiveSecurity);
+            if sids.len() <= 1 && systems.len() <= 1 && securities.len() <= 1 {
+                let name = systems
+                    .into_iter()
+                    .next()
+                    .or(securities.into_iter().next())
+                    .or(folder_name);
+                if let Some(name) = name {
+                    for r in &records {
+                        self.apply(name.clone(), r);
+                    }
+                }
+                continue;
+            }
+            let by_sid: BTreeMap<MachineSid, DeviceName> = records
+                .iter()
+                .filter(|r| r.kind == IdentitySource::HiveSecurity)
+                .filter_map(|r| Some((r.machine_sid?, r.device.clone()?)))
+                .collect();
+            for r in &records {
+                let name = r
+                    .device
+                    .clone()
+                    .or_else(|| r.machine_sid.and_then(|s| by_sid.get(&s).cloned()))
+                    .or_else(|| {
+                        let base = folder_name
+                            .as_ref()
+                            .map_or("HIVES".to_string(), |f| f.key().to_string());
+                        let tail = r
+                            .machine_sid
+                            .map(|s| s.to_string().rsplit('-').next().unwrap_or("").to_string());
+                        DeviceName::parse(&match tail {
+                            Some(t) => format!("{base}-{t}"),
+                            None => base,
+                        })
+                    });
+                if let Some(name) = name {
+                    self.apply(name, r);
+                }
+            }
         }
     }
 
@@ -176,20 +236,7 @@ impl Inventory {
     }
 
     pub(crate) fn finish(mut self, k: &Knowledge) -> Vec<Device> {
-        for r in std::mem::take(&mut self.unnamed) {
-            let name = r.folder.as_ref().and_then(|f| {
-                self.folder_names
-                    .get(f)
-                    .map(|(_, n)| n.clone())
-                    .or_else(|| {
-                        let last = f.rsplit(['/', '\\']).find(|s| !s.is_empty() && *s != ".")?;
-                        DeviceName::parse(last)
-                    })
-            });
-            if let Some(name) = name {
-                self.apply(name, &r);
-            }
-        }
+        self.name_hives();
         self.devices
             .into_iter()
             .map(|(name, a)| {

@@ -9,9 +9,12 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use chrono::Datelike;
-use kizuna_core::{DeviceName, Knowledge};
+use kizuna_core::{
+    DeviceName, DeviceRole, IdentityRecord, IdentitySource, Knowledge, MachineSid, OsBuild, SourceRef,
+};
 use sha2::{Digest, Sha256};
 
+use crate::hive;
 use crate::netlogon::{NetlogonContext, read_netlogon};
 use crate::sniff::{SNIFF_LEN, Sniffed, sniff};
 use crate::text::utf8_reader;
@@ -162,6 +165,9 @@ struct Blob {
     fingerprint: Option<String>,
     notes: Vec<String>,
     depth: usize,
+    /// The file on disk this blob is (or decompresses from): hives are read by path,
+    /// with their transaction logs beside them. `None` for archive members.
+    origin: Option<PathBuf>,
 }
 
 impl Worker {
@@ -207,6 +213,7 @@ impl Worker {
             fingerprint: None,
             notes: Vec::new(),
             depth: 0,
+            origin: Some(path.to_path_buf()),
         });
     }
 
@@ -227,7 +234,7 @@ impl Worker {
             }),
             Sniffed::Zip => self.zip(b),
             Sniffed::Kind(kind) => self.read(b, kind),
-            Sniffed::Hive => self.fail(b.display, "registry hives are not read yet".into()),
+            Sniffed::Hive => self.hive(b),
         }
     }
 
@@ -254,6 +261,7 @@ impl Worker {
             fingerprint: Some(fingerprint),
             notes,
             depth: b.depth + 1,
+            origin: b.origin,
         });
     }
 
@@ -312,8 +320,82 @@ impl Worker {
                 fingerprint: Some(fingerprint),
                 notes: b.notes.clone(),
                 depth: b.depth + 1,
+                origin: None,
             });
         }
+    }
+
+    /// A registry hive: read by path with the transaction logs found beside it.
+    fn hive(&self, mut b: Blob) {
+        let size = b.file.metadata().map(|m| m.len()).unwrap_or(0);
+        let logs = b.origin.as_deref().map(hive::sibling_logs).unwrap_or_default();
+        // The logs change what the hive says: they are part of its fingerprint.
+        let mut fp = match b.fingerprint.take() {
+            Some(f) => f,
+            None => match hash_file(&mut b.file) {
+                Ok(f) => f,
+                Err(e) => return self.fail(b.display, format!("read error: {e}")),
+            },
+        };
+        for log in &logs {
+            if let Ok(mut f) = File::open(log)
+                && let Ok(h) = hash_file(&mut f)
+            {
+                fp = hex(&Sha256::digest(format!("{fp}+{h}").as_bytes()));
+            }
+        }
+        if let Some(mut earlier) = self.known(&fp) {
+            earlier.path = b.display;
+            return self.send(Msg::Done(earlier));
+        }
+        // Archive members have no path of their own: give them one.
+        let spooled;
+        let path = match &b.origin {
+            Some(p) => p.clone(),
+            None => {
+                let mut named = match tempfile::NamedTempFile::new() {
+                    Ok(n) => n,
+                    Err(e) => return self.fail(b.display, format!("temporary file: {e}")),
+                };
+                if let Err(e) = io::copy(&mut b.file, named.as_file_mut()) {
+                    return self.fail(b.display, format!("temporary file: {e}"));
+                }
+                spooled = named.into_temp_path();
+                spooled.to_path_buf()
+            }
+        };
+        let mut report = InputReport::new(b.display.clone(), InputKind::Unknown, fp.clone(), size);
+        report.notes = b.notes.clone();
+        match hive::read_hive(&path, &logs) {
+            Err(e) => report.error(format!("offset 0: {e}")),
+            Ok(facts) => {
+                let folder = folder_of(&b.display);
+                if let Some(rec) = hive_identity(&facts, &b.display, folder, &mut report) {
+                    report.kept = 1;
+                    self.send(Msg::Facts(fp, vec![Fact::Identity(rec)]));
+                }
+                report.records = facts.key_count as u64;
+                for e in facts.errors {
+                    report.error(e);
+                }
+                report.notes.extend(facts.notes);
+                if facts.dirty && !facts.logs_applied.is_empty() {
+                    report.notes.push(format!("dirty hive: {} transaction logs applied", facts.logs_applied.len()));
+                }
+            }
+        }
+        report.settle();
+        self.send(Msg::Done(report));
+    }
+
+    /// Whether content with this fingerprint was read before (then its earlier report).
+    fn known(&self, fingerprint: &str) -> Option<InputReport> {
+        let (reply_tx, reply_rx) = sync_channel(1);
+        self.send(Msg::Known {
+            fingerprint: fingerprint.to_string(),
+            reply: reply_tx,
+        });
+        reply_rx.recv().ok().flatten()
     }
 
     fn read(&self, mut b: Blob, kind: InputKind) {
@@ -332,12 +414,7 @@ impl Worker {
                 Err(e) => return self.fail(b.display, format!("read error: {e}")),
             },
         };
-        let (reply_tx, reply_rx) = sync_channel(1);
-        self.send(Msg::Known {
-            fingerprint: fingerprint.clone(),
-            reply: reply_tx,
-        });
-        if let Ok(Some(mut earlier)) = reply_rx.recv() {
+        if let Some(mut earlier) = self.known(&fingerprint) {
             earlier.path = b.display;
             return self.send(Msg::Done(earlier));
         }
@@ -421,6 +498,58 @@ impl Worker {
         report.settle();
         self.send(Msg::Done(report));
     }
+}
+
+/// The folder an input sits in, as displayed (`evidence/PC01`, `bundle.zip!/PC01`).
+fn folder_of(display: &str) -> Option<String> {
+    let cut = display.rfind(['/', '\\'])?;
+    let folder = &display[..cut];
+    (!folder.is_empty()).then(|| folder.trim_end_matches('!').to_string())
+}
+
+/// What a hive says about its device's identity.
+fn hive_identity(
+    f: &hive::HiveFacts,
+    display: &str,
+    folder: Option<String>,
+    report: &mut InputReport,
+) -> Option<IdentityRecord> {
+    let (kind, source_kind) = match f.hive_type? {
+        hive::HiveType::Sam => (InputKind::HiveSam, IdentitySource::HiveSam),
+        hive::HiveType::Security => (InputKind::HiveSecurity, IdentitySource::HiveSecurity),
+        hive::HiveType::System => (InputKind::HiveSystem, IdentitySource::HiveSystem),
+        hive::HiveType::Software => (InputKind::HiveSoftware, IdentitySource::HiveSoftware),
+        hive::HiveType::Unknown => return None,
+    };
+    report.kind = kind;
+    let device = match source_kind {
+        IdentitySource::HiveSystem => f.computer_name.as_deref().and_then(DeviceName::parse),
+        IdentitySource::HiveSecurity => f.account_domain_name.as_deref().and_then(DeviceName::parse),
+        _ => None,
+    };
+    let machine_sid = f.machine_sid.as_deref().and_then(|s| s.parse::<MachineSid>().ok());
+    let domain = f
+        .dns_domain_name
+        .clone()
+        .or_else(|| f.tcpip_domain.clone())
+        .or_else(|| f.primary_domain_name.clone())
+        .filter(|d| !d.is_empty() && !d.eq_ignore_ascii_case("WORKGROUP"));
+    let os_build = f.current_build.map(|build| OsBuild { build, ubr: f.ubr });
+    Some(IdentityRecord {
+        device,
+        folder,
+        machine_sid,
+        role: f.product_type.as_deref().and_then(DeviceRole::parse),
+        domain,
+        os_build,
+        netlogon: f.netlogon.clone(),
+        kind: source_kind,
+        source: SourceRef {
+            path: display.to_string(),
+            offset: None,
+            line: None,
+        },
+    })
 }
 
 /// The device a collected log belongs to: the nearest folder that is not a generic
