@@ -1,6 +1,7 @@
 //! The device inventory built from what the facts say about each device.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use kizuna_core::{
     Affected, DeviceName, DeviceRole as Role, EventRecord, IdentityRecord, IdentitySource,
@@ -21,8 +22,9 @@ pub struct Device {
     pub affected: Affected,
     /// Netlogon parameters read from its SYSTEM hive.
     pub netlogon: BTreeMap<String, u32>,
-    /// Input paths that mention the device, sorted.
-    pub sources: BTreeSet<String>,
+    /// Input paths that mention the device, sorted (shared strings: a million devices
+    /// from one inventory hold one copy of its path).
+    pub sources: Vec<Arc<str>>,
 }
 
 #[derive(Default)]
@@ -32,7 +34,7 @@ struct Acc {
     /// DNS domain of a DC that named this device (a fallback).
     dc_domain: Option<String>,
     role: Option<Role>,
-    sources: BTreeSet<String>,
+    sources: Vec<Arc<str>>,
     /// (rank, SID): hives outrank PsGetSid, which outranks inventories.
     sid: Option<(u8, MachineSid)>,
     build: Option<(u8, OsBuild)>,
@@ -52,14 +54,36 @@ fn rank(k: IdentitySource) -> u8 {
     }
 }
 
+/// One shared copy of each input path.
+#[derive(Default)]
+struct Paths(std::collections::HashMap<String, Arc<str>>);
+
+impl Paths {
+    fn intern(&mut self, p: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(p) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(p);
+        self.0.insert(p.to_string(), a.clone());
+        a
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Inventory {
+    paths: Paths,
     devices: BTreeMap<String, Acc>,
     /// Hive facts that name no device yet, by folder.
     unnamed: Vec<IdentityRecord>,
 }
 
 impl Inventory {
+    fn add_source(sources: &mut Vec<Arc<str>>, p: Arc<str>) {
+        if !sources.contains(&p) {
+            sources.push(p);
+        }
+    }
+
     fn acc(&mut self, name: &DeviceName) -> &mut Acc {
         let acc = self.devices.entry(name.key().to_string()).or_default();
         if acc.dns_domain.is_none() {
@@ -69,10 +93,11 @@ impl Inventory {
     }
 
     pub(crate) fn add_event(&mut self, ev: &EventRecord, entry: &WatchEntry) {
+        let src = self.paths.intern(&ev.source.path);
         let logger = ev.logging_device();
         if let Some(l) = &logger {
             let acc = self.acc(l);
-            acc.sources.insert(ev.source.path.clone());
+            Self::add_source(&mut acc.sources, src.clone());
             if entry.logged_on == LoggedOn::Dc {
                 acc.role = Some(Role::Dc);
             }
@@ -95,7 +120,7 @@ impl Inventory {
                 .filter(|_| entry.logged_on == LoggedOn::Dc)
                 .and_then(|l| l.dns_domain().map(str::to_string));
             let acc = self.acc(s);
-            acc.sources.insert(ev.source.path.clone());
+            Self::add_source(&mut acc.sources, src.clone());
             if acc.dc_domain.is_none() {
                 acc.dc_domain = dc_domain;
             }
@@ -103,9 +128,10 @@ impl Inventory {
     }
 
     pub(crate) fn add_netlogon(&mut self, e: &NetlogonEntry) {
+        let src = self.paths.intern(&e.source.path);
         if let Some(d) = &e.device {
             let acc = self.acc(d);
-            acc.sources.insert(e.source.path.clone());
+            Self::add_source(&mut acc.sources, src.clone());
             if acc.netbios_domain.is_none() {
                 acc.netbios_domain = e.domain.as_ref().map(|d| d.to_uppercase());
             }
@@ -197,8 +223,9 @@ impl Inventory {
     }
 
     fn apply(&mut self, name: DeviceName, r: &IdentityRecord) {
+        let src = self.paths.intern(&r.source.path);
         let acc = self.acc(&name);
-        acc.sources.insert(r.source.path.clone());
+        Self::add_source(&mut acc.sources, src.clone());
         let k = rank(r.kind);
         if let Some(s) = r.machine_sid
             && acc.sid.is_none_or(|(rk, _)| k < rk)
@@ -253,7 +280,11 @@ impl Inventory {
                     affected: k.hardening.affected(os_build),
                     os_build,
                     netlogon: a.netlogon,
-                    sources: a.sources,
+                    sources: {
+                        let mut v = a.sources;
+                        v.sort();
+                        v
+                    },
                 }
             })
             .collect()

@@ -51,7 +51,7 @@ fn evidence(members: &[&Device]) -> Vec<Evidence> {
         .flat_map(|d| {
             d.sources.iter().map(|p| Evidence {
                 time: None,
-                path: p.clone(),
+                path: p.to_string(),
                 record_id: None,
                 line: None,
                 label: format!(

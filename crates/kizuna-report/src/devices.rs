@@ -13,7 +13,7 @@ pub fn device_json(d: &Device) -> Value {
         "os_build": d.os_build.map(|b| b.to_string()),
         "affected_by_sid_check": d.affected.as_str(),
         "netlogon": d.netlogon,
-        "sources": d.sources.iter().collect::<Vec<_>>(),
+        "sources": d.sources.iter().map(|s| &**s).collect::<Vec<&str>>(),
     })
 }
 
@@ -34,7 +34,7 @@ pub fn devices_csv(devices: &[Device]) -> String {
     let mut out =
         String::from("name,domain,role,machine_sid,os_build,affected_by_sid_check,sources\n");
     for d in devices {
-        let sources: Vec<&str> = d.sources.iter().map(String::as_str).collect();
+        let sources: Vec<&str> = d.sources.iter().map(|s| &**s).collect();
         let fields = [
             d.name.clone(),
             d.domain.clone().unwrap_or_default(),

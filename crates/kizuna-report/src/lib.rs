@@ -10,7 +10,7 @@ mod text;
 
 pub use devices::{device_json, devices_csv, devices_json, devices_table};
 pub use events::{EventFormat, EventWriter};
-pub use scan_json::scan_json;
+pub use scan_json::{scan_json, write_scan_json};
 pub use text::scan_text;
 
 use kizuna_analysis::Analysis;

@@ -1,17 +1,54 @@
 //! `scan --format json`: the stable contract (`schema_version` 1) from DESIGN.md, extended
 //! with fields that never change the meaning of existing ones.
+//!
+//! Written as a stream: one array element per line, so a scan of a million devices never
+//! holds the whole document in memory, and two scans diff line by line.
+
+use std::io::{self, Write};
 
 use kizuna_i18n::Messages;
 use serde_json::{Value, json};
 
 use crate::{ScanReport, rfc3339};
 
-/// The scan as one JSON document (pretty-printed, keys sorted, newline-terminated).
-pub fn scan_json(r: &ScanReport<'_>, msg: &Messages) -> String {
-    let inputs: Vec<Value> = r
-        .inputs
-        .iter()
-        .map(|i| {
+fn array(
+    out: &mut dyn Write,
+    name: &str,
+    items: &mut dyn Iterator<Item = Value>,
+    last: bool,
+) -> io::Result<()> {
+    write!(out, "  \"{name}\": [")?;
+    let mut first = true;
+    for v in items {
+        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, &v)?;
+        first = false;
+    }
+    if !first {
+        out.write_all(b"\n  ")?;
+    }
+    out.write_all(if last { b"]\n" } else { b"],\n" })
+}
+
+/// Writes the scan as one JSON document (keys of each object sorted, newline-terminated).
+pub fn write_scan_json(r: &ScanReport<'_>, msg: &Messages, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{{")?;
+    writeln!(out, "  \"schema_version\": 1,")?;
+    writeln!(
+        out,
+        "  \"tool\": {},",
+        json!({"name": "kizuna", "version": r.tool_version})
+    )?;
+    writeln!(out, "  \"lang\": {},", json!(msg.lang().code()))?;
+    writeln!(
+        out,
+        "  \"window\": {},",
+        json!({"since": r.since.as_ref().map(rfc3339), "until": r.until.as_ref().map(rfc3339)})
+    )?;
+    array(
+        out,
+        "inputs",
+        &mut r.inputs.iter().map(|i| {
             json!({
                 "path": i.path,
                 "kind": i.kind.as_str(),
@@ -23,25 +60,29 @@ pub fn scan_json(r: &ScanReport<'_>, msg: &Messages) -> String {
                 "notes": i.notes,
                 "sha256": if i.fingerprint.is_empty() { Value::Null } else { Value::from(i.fingerprint.clone()) },
             })
-        })
-        .collect();
-    let events: Vec<Value> = r
-        .analysis
-        .event_counts
-        .iter()
-        .map(|(p, id, n)| json!({"provider": p, "event_id": id, "count": n}))
-        .collect();
-    let devices: Vec<Value> = r
-        .analysis
-        .devices
-        .iter()
-        .map(crate::devices::device_json)
-        .collect();
-    let findings: Vec<Value> = r
-        .analysis
-        .findings
-        .iter()
-        .map(|f| {
+        }),
+        false,
+    )?;
+    array(
+        out,
+        "events",
+        &mut r
+            .analysis
+            .event_counts
+            .iter()
+            .map(|(p, id, n)| json!({"provider": p, "event_id": id, "count": n})),
+        false,
+    )?;
+    array(
+        out,
+        "devices",
+        &mut r.analysis.devices.iter().map(crate::devices::device_json),
+        false,
+    )?;
+    array(
+        out,
+        "findings",
+        &mut r.analysis.findings.iter().map(|f| {
             let evidence: Vec<Value> = f
                 .evidence
                 .iter()
@@ -65,22 +106,15 @@ pub fn scan_json(r: &ScanReport<'_>, msg: &Messages) -> String {
                 "evidence": evidence,
                 "evidence_total": f.evidence_total,
             })
-        })
-        .collect();
-    let doc = json!({
-        "schema_version": 1,
-        "tool": {"name": "kizuna", "version": r.tool_version},
-        "lang": msg.lang().code(),
-        "window": {
-            "since": r.since.as_ref().map(rfc3339),
-            "until": r.until.as_ref().map(rfc3339),
-        },
-        "inputs": inputs,
-        "events": events,
-        "devices": devices,
-        "findings": findings,
-    });
-    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
-    s.push('\n');
-    s
+        }),
+        true,
+    )?;
+    writeln!(out, "}}")
+}
+
+/// The scan JSON as a string (for tests and small scans).
+pub fn scan_json(r: &ScanReport<'_>, msg: &Messages) -> String {
+    let mut v = Vec::new();
+    write_scan_json(r, msg, &mut v).expect("writing to memory");
+    String::from_utf8(v).expect("JSON is UTF-8")
 }

@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use kizuna_core::{Knowledge, Severity};
 use kizuna_i18n::{Lang, Messages};
 use kizuna_report::{
-    EventFormat, EventWriter, ScanReport, devices_csv, devices_json, devices_table, scan_json,
-    scan_text,
+    EventFormat, EventWriter, ScanReport, devices_csv, devices_json, devices_table, scan_text,
+    write_scan_json,
 };
 
 use crate::pipeline::{ScanInput, analyze, ingest};
@@ -47,6 +47,8 @@ pub enum Command {
     Devices(DevicesArgs),
     /// Generate a small lab domain with known problems and scan it.
     Demo(DemoArgs),
+    /// Measure kizuna against a baseline in the same run (see docs/performance.md).
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -210,6 +212,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Events(a) => events(a),
         Command::Devices(a) => devices(a),
         Command::Demo(a) => demo(a),
+        Command::Bench(a) => crate::bench::run(a),
     }
 }
 
@@ -237,11 +240,13 @@ fn scan(
         until: input.until,
         db: ing.db.as_ref().map(|p| p.display().to_string()),
     };
-    let out = match format {
-        ScanFormat::Text => scan_text(&report, &msg),
-        ScanFormat::Json => scan_json(&report, &msg),
-    };
-    std::io::stdout().lock().write_all(out.as_bytes())?;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    match format {
+        ScanFormat::Text => w.write_all(scan_text(&report, &msg).as_bytes())?,
+        ScanFormat::Json => write_scan_json(&report, &msg, &mut w)?,
+    }
+    w.flush()?;
     let worst = analysis.findings.iter().map(|f| f.severity).max();
     Ok(if worst.is_some_and(|w| w >= fail_on) {
         EXIT_FINDINGS

@@ -1,0 +1,136 @@
+//! `kizuna bench`: speed and memory of kizuna's paths, each against a baseline measured
+//! in the same run on the same data (never timed in unit tests).
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use kizuna_core::Knowledge;
+
+use crate::pipeline::{ScanInput, analyze, ingest};
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// Group N inventory rows by machine SID (duplicate-SID analysis).
+    Inventory,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[arg(value_enum)]
+    pub workload: Workload,
+    /// Inventory rows to generate.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: usize,
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A deterministic inventory: every tenth device shares its SID with two others; builds
+/// cycle through affected, not-yet-affected and Windows 10.
+fn write_inventory(path: &Path, rows: usize) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(w, "ComputerName,MachineSid,OSBuild,Role")?;
+    let builds = [
+        "10.0.26100.6584",
+        "10.0.19045.6093",
+        "10.0.26100.4946",
+        "10.0.26200.6584",
+    ];
+    for i in 0..rows {
+        let g = if i % 10 == 0 { i / 3 } else { i };
+        writeln!(
+            w,
+            "PC{i:07},S-1-5-21-{}-{}-{},{},Workstation",
+            1_000_000 + g,
+            2_000_000 + g,
+            3_000_000 + g,
+            builds[(i * 7) % 4]
+        )?;
+    }
+    w.flush()
+}
+
+pub fn run(a: BenchArgs) -> anyhow::Result<i32> {
+    match a.workload {
+        Workload::Inventory => inventory(a.rows, a.threads),
+    }
+}
+
+fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {
+    let dir = tempfile::tempdir()?;
+    let csv_path = dir.path().join("inventory.csv");
+    write_inventory(&csv_path, rows)?;
+    let size = std::fs::metadata(&csv_path)?.len();
+    let rss0 = peak_rss_kib();
+
+    // Baseline: the csv crate alone, reading every row.
+    let t = Instant::now();
+    let mut rdr = csv::Reader::from_path(&csv_path)?;
+    let mut rec = csv::StringRecord::new();
+    let mut n = 0usize;
+    while rdr.read_record(&mut rec)? {
+        n += rec.len().min(1);
+    }
+    let base = t.elapsed().as_secs_f64();
+    let rss_base = peak_rss_kib();
+
+    // kizuna: sniff, decode, store in SQLite, read back, group, find, render JSON.
+    let t = Instant::now();
+    let input = ScanInput {
+        paths: vec![csv_path.clone()],
+        threads,
+        year: None,
+        since: None,
+        until: None,
+        knowledge: Arc::new(Knowledge::builtin()),
+    };
+    let ing = ingest(&input, None)?;
+    let t_ingest = t.elapsed().as_secs_f64();
+    let analysis = analyze(&ing, &input)?;
+    let t_analyze = t.elapsed().as_secs_f64();
+    let msg = kizuna_i18n::Messages::new(kizuna_i18n::Lang::En);
+    let report = kizuna_report::ScanReport {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        inputs: &ing.inputs,
+        analysis: &analysis,
+        since: None,
+        until: None,
+        db: None,
+    };
+    kizuna_report::write_scan_json(&report, &msg, &mut std::io::sink())?;
+    let total = t.elapsed().as_secs_f64();
+    let rss_all = peak_rss_kib();
+
+    let mb = size as f64 / 1e6;
+    println!("workload: inventory, {rows} rows, {mb:.1} MB, {threads} threads");
+    println!(
+        "baseline (csv crate, parse only): {base:.2} s, {:.0} rows/s",
+        n as f64 / base
+    );
+    println!(
+        "kizuna scan: {total:.2} s ({:.0} rows/s) = ingest {t_ingest:.2} s + analyze {:.2} s + JSON {:.2} s",
+        rows as f64 / total,
+        t_analyze - t_ingest,
+        total - t_analyze
+    );
+    println!("ratio kizuna / baseline: {:.1}x", total / base);
+    println!(
+        "devices {}, findings {}, peak RSS: start {} KiB, after baseline {} KiB, after scan {} KiB",
+        analysis.devices.len(),
+        analysis.findings.len(),
+        rss0.unwrap_or(0),
+        rss_base.unwrap_or(0),
+        rss_all.unwrap_or(0)
+    );
+    Ok(crate::cli::EXIT_OK)
+}
