@@ -1,5 +1,6 @@
 //! `kizuna devices`: the device inventory as a table, JSON or CSV.
 
+use crate::csv_field;
 use kizuna_analysis::Device;
 use serde_json::{Value, json};
 
@@ -20,14 +21,6 @@ pub fn device_json(d: &Device) -> Value {
 pub fn devices_json(devices: &[Device]) -> String {
     let v: Vec<Value> = devices.iter().map(device_json).collect();
     serde_json::to_string_pretty(&v).expect("JSON values serialize") + "\n"
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 pub fn devices_csv(devices: &[Device]) -> String {

@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use crate::csv_field;
 use kizuna_core::{EventRecord, Knowledge};
 use serde_json::json;
 
@@ -25,14 +26,6 @@ pub struct EventWriter<'a, W: Write> {
 
 const CSV_HEADER: &str =
     "time,provider,event_id,record_id,computer,subject,status,status_name,channel,path";
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
 
 impl<'a, W: Write> EventWriter<'a, W> {
     pub fn new(out: W, format: EventFormat, knowledge: &'a Knowledge) -> Self {
@@ -129,8 +122,8 @@ impl<'a, W: Write> EventWriter<'a, W> {
 mod tests {
     #[test]
     fn csv_quoting() {
-        assert_eq!(super::csv_field("a,b"), "\"a,b\"");
-        assert_eq!(super::csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(super::csv_field("plain"), "plain");
+        assert_eq!(crate::csv_field("a,b"), "\"a,b\"");
+        assert_eq!(crate::csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(crate::csv_field("plain"), "plain");
     }
 }
