@@ -151,7 +151,8 @@ pub struct InputReport {
 pub const MAX_ERRORS_KEPT: usize = 20;
 
 impl InputReport {
-    pub(crate) fn new(path: String, kind: InputKind, fingerprint: String, size: u64) -> Self {
+    /// A report with nothing read yet.
+    pub fn new(path: String, kind: InputKind, fingerprint: String, size: u64) -> Self {
         InputReport {
             path,
             kind,

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Datelike;
 use kizuna_core::{
-    DeviceName, DeviceRole, IdentityRecord, IdentitySource, Knowledge, MachineSid, OsBuild, SourceRef,
+    DeviceName, DeviceRole, IdentityRecord, IdentitySource, Knowledge, MachineSid, OsBuild,
+    SourceRef,
 };
 use sha2::{Digest, Sha256};
 
@@ -328,7 +329,11 @@ impl Worker {
     /// A registry hive: read by path with the transaction logs found beside it.
     fn hive(&self, mut b: Blob) {
         let size = b.file.metadata().map(|m| m.len()).unwrap_or(0);
-        let logs = b.origin.as_deref().map(hive::sibling_logs).unwrap_or_default();
+        let logs = b
+            .origin
+            .as_deref()
+            .map(hive::sibling_logs)
+            .unwrap_or_default();
         // The logs change what the hive says: they are part of its fingerprint.
         let mut fp = match b.fingerprint.take() {
             Some(f) => f,
@@ -380,7 +385,10 @@ impl Worker {
                 }
                 report.notes.extend(facts.notes);
                 if facts.dirty && !facts.logs_applied.is_empty() {
-                    report.notes.push(format!("dirty hive: {} transaction logs applied", facts.logs_applied.len()));
+                    report.notes.push(format!(
+                        "dirty hive: {} transaction logs applied",
+                        facts.logs_applied.len()
+                    ));
                 }
             }
         }
@@ -524,10 +532,15 @@ fn hive_identity(
     report.kind = kind;
     let device = match source_kind {
         IdentitySource::HiveSystem => f.computer_name.as_deref().and_then(DeviceName::parse),
-        IdentitySource::HiveSecurity => f.account_domain_name.as_deref().and_then(DeviceName::parse),
+        IdentitySource::HiveSecurity => {
+            f.account_domain_name.as_deref().and_then(DeviceName::parse)
+        }
         _ => None,
     };
-    let machine_sid = f.machine_sid.as_deref().and_then(|s| s.parse::<MachineSid>().ok());
+    let machine_sid = f
+        .machine_sid
+        .as_deref()
+        .and_then(|s| s.parse::<MachineSid>().ok());
     let domain = f
         .dns_domain_name
         .clone()

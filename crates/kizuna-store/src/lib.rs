@@ -584,18 +584,12 @@ impl Ingest for Store {
     fn known(&mut self, fingerprint: &str) -> Option<InputReport> {
         if !self.claimed.insert(fingerprint.to_string()) {
             // Being read (or read) in this run under another path: counted once.
-            return Some(InputReport {
-                path: String::new(),
-                kind: InputKind::Unknown,
-                status: InputStatus::Ok,
-                records: 0,
-                kept: 0,
-                errors: Vec::new(),
-                error_count: 0,
-                notes: Vec::new(),
-                fingerprint: fingerprint.to_string(),
-                size: 0,
-            });
+            return Some(InputReport::new(
+                String::new(),
+                InputKind::Unknown,
+                fingerprint.to_string(),
+                0,
+            ));
         }
         match self.known_input(fingerprint) {
             Ok(r) => r,
@@ -656,18 +650,10 @@ mod tests {
     }
 
     fn report(fp: &str) -> InputReport {
-        InputReport {
-            path: "a.evtx".into(),
-            kind: InputKind::Evtx,
-            status: InputStatus::Ok,
-            records: 2,
-            kept: 2,
-            errors: vec![],
-            error_count: 0,
-            notes: vec![],
-            fingerprint: fp.into(),
-            size: 10,
-        }
+        let mut r = InputReport::new("a.evtx".into(), InputKind::Evtx, fp.into(), 10);
+        r.records = 2;
+        r.kept = 2;
+        r
     }
 
     #[test]

@@ -12,6 +12,15 @@ fn lab() -> (tempfile::TempDir, kizuna_lab::small::GroundTruth) {
     (dir, truth)
 }
 
+/// Scans the lab evidence with `args` after `scan evidence --year YEAR`.
+fn scan_lab(args: &[&str]) -> std::process::Output {
+    let (dir, truth) = lab();
+    let year = truth.year.to_string();
+    let mut all = vec!["scan", "evidence", "--year", &year];
+    all.extend_from_slice(args);
+    kizuna(dir.path(), &all)
+}
+
 #[test]
 fn demo_runs_and_finds_the_ground_truth() {
     let dir = tempfile::tempdir().unwrap();
@@ -58,36 +67,14 @@ fn demo_runs_and_finds_the_ground_truth() {
 
 #[test]
 fn scan_text_en_snapshot() {
-    let (dir, truth) = lab();
-    let o = kizuna(
-        dir.path(),
-        &[
-            "scan",
-            "evidence",
-            "--year",
-            &truth.year.to_string(),
-            "--lang",
-            "en",
-        ],
-    );
+    let o = scan_lab(&["--lang", "en"]);
     assert_eq!(o.status.code(), Some(1));
     insta::assert_snapshot!("scan_text_en", stdout(&o));
 }
 
 #[test]
 fn scan_text_ja_snapshot() {
-    let (dir, truth) = lab();
-    let o = kizuna(
-        dir.path(),
-        &[
-            "scan",
-            "evidence",
-            "--year",
-            &truth.year.to_string(),
-            "--lang",
-            "ja",
-        ],
-    );
+    let o = scan_lab(&["--lang", "ja"]);
     let out = stdout(&o);
     assert!(out.contains("セキュア チャネルの失敗: PC-A01"));
     insta::assert_snapshot!("scan_text_ja", out);
@@ -95,18 +82,7 @@ fn scan_text_ja_snapshot() {
 
 #[test]
 fn scan_json_snapshot() {
-    let (dir, truth) = lab();
-    let o = kizuna(
-        dir.path(),
-        &[
-            "scan",
-            "evidence",
-            "--year",
-            &truth.year.to_string(),
-            "--format",
-            "json",
-        ],
-    );
+    let o = scan_lab(&["--format", "json"]);
     let v = json(&o);
     assert_eq!(v["schema_version"], 1);
     insta::assert_snapshot!("scan_json", stdout(&o));
