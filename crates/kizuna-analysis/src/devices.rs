@@ -165,7 +165,17 @@ impl Inventory {
                 .or_default()
                 .push(r);
         }
-        for (folder, records) in by_folder {
+        for (folder, mut records) in by_folder {
+            // A DC's SAM holds only its local (DSRM) accounts, under the SID the server had
+            // before promotion; its machine SID is the domain's (SECURITY PolAcDmS).
+            if records.iter().any(|r| r.role == Some(Role::Dc)) {
+                for r in records
+                    .iter_mut()
+                    .filter(|r| r.kind == IdentitySource::HiveSam)
+                {
+                    r.machine_sid = None;
+                }
+            }
             let folder_name = folder
                 .rsplit(['/', '\\', '!'])
                 .find(|s| !s.is_empty() && *s != ".")

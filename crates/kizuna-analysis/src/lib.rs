@@ -7,6 +7,7 @@
 
 mod devices;
 mod duplicate_sid;
+mod policy;
 mod secure_channel;
 mod timeline;
 
@@ -87,6 +88,7 @@ impl<'k> Analyzer<'k> {
             &self.machine_id_events,
             self.knowledge,
         ));
+        findings.extend(policy::evaluate(&devices, self.knowledge));
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)

@@ -72,6 +72,20 @@ pub struct Thresholds {
     pub recurrence_gap_days: i64,
     pub rollback_min_hours: i64,
     pub evidence_per_finding: usize,
+    /// KZ-POL-003: MaximumPasswordAge above this (or 0) is outside Microsoft's range.
+    #[serde(default = "default_max_password_age_limit")]
+    pub max_password_age_limit: i64,
+    /// KZ-DC-001: the first build of Windows Server 2025.
+    #[serde(default = "default_server_2025_build")]
+    pub server_2025_build: u32,
+}
+
+fn default_max_password_age_limit() -> i64 {
+    999
+}
+
+fn default_server_2025_build() -> u32 {
+    26100
 }
 
 /// One build range the duplicate-SID check ships in.

@@ -530,12 +530,28 @@ fn hive_identity(
         hive::HiveType::Unknown => return None,
     };
     report.kind = kind;
+    // On a domain controller the account domain is the domain itself (PolAcDmS ==
+    // PolPrDmS and PolAcDmN == PolPrDmN): PolAcDmN then names the domain, not the
+    // computer. (A member cloned from a DC image shares the SID but keeps its own name.)
+    let security_of_dc = source_kind == IdentitySource::HiveSecurity
+        && f.machine_sid.is_some()
+        && f.machine_sid == f.primary_domain_sid
+        && f.account_domain_name.is_some()
+        && f.account_domain_name
+            .as_deref()
+            .zip(f.primary_domain_name.as_deref())
+            .is_some_and(|(a, p)| a.eq_ignore_ascii_case(p));
     let device = match source_kind {
         IdentitySource::HiveSystem => f.computer_name.as_deref().and_then(DeviceName::parse),
-        IdentitySource::HiveSecurity => {
+        IdentitySource::HiveSecurity if !security_of_dc => {
             f.account_domain_name.as_deref().and_then(DeviceName::parse)
         }
         _ => None,
+    };
+    let role = if security_of_dc {
+        Some(DeviceRole::Dc)
+    } else {
+        f.product_type.as_deref().and_then(DeviceRole::parse)
     };
     let machine_sid = f
         .machine_sid
@@ -552,7 +568,7 @@ fn hive_identity(
         device,
         folder,
         machine_sid,
-        role: f.product_type.as_deref().and_then(DeviceRole::parse),
+        role,
         domain,
         os_build,
         netlogon: f.netlogon.clone(),

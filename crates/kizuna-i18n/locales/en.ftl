@@ -51,6 +51,28 @@ KZ-SID-004-detail = { $device } logged LsaSrv 6167 ("partial mismatch in the mac
 }: it refused a ticket from a device with the same machine SID. Its SID: { $sid }; devices known to share it: { $group }.
 KZ-SID-004-remedy = Find the devices sharing { $device }'s machine SID (PsGetSid, or kizuna with their hives or an inventory) and rebuild the clones with Sysprep.
 
+KZ-POL-001-title = "Refuse machine account password changes" on { $count ->
+    [one] a non-DC
+   *[other] { $count } non-DCs
+}: { $devices }
+KZ-POL-001-detail = RefusePasswordChange=1 is a domain-controller setting (the DC half of the source article's workaround), yet these members have it: { $devices }. A GPO meant for the Domain Controllers OU is linked too widely or lacks its ProductType = 2 WMI filter, so the same link can carry other DC-only settings to members.
+KZ-POL-001-remedy = Link the Refuse GPO to OU=Domain Controllers only, with a WMI filter "SELECT * FROM Win32_OperatingSystem WHERE ProductType = 2"; set RefusePasswordChange back to 0 on these members (a security option stays in the registry after its GPO goes). `kizuna gpo workaround` builds correctly scoped GPOs.
+KZ-POL-002-title = Machine password changes disabled (DisablePasswordChange=1): { $devices }
+KZ-POL-002-detail = { $count ->
+    [one] This device never changes its
+   *[other] These { $count } devices never change their
+} machine account password: { $devices }. It is not the source article's workaround (that pauses rotation with MaximumPasswordAge and an expiry date), it is a baseline finding, and a password that never changes outlives any compromise.
+KZ-POL-002-remedy = Set "Domain member: Disable machine account password changes" to Disabled (DisablePasswordChange=0) in the GPO or image that sets it. If rotation must pause, use MaximumPasswordAge with a rollback date instead.
+KZ-POL-003-title = MaximumPasswordAge = { $value } on { $count ->
+    [one] one device
+   *[other] { $count } devices
+}
+KZ-POL-003-detail = Machine password age { $value } is outside Microsoft's range (1 to { $max_age_limit } days; 0 means never change) on: { $devices }. This is the member half of the source article's workaround: it stops rotation (and the failures that come with it) but is a CIS/STIG finding ("30 or fewer, but not 0") and PingCastle's S-PwdLastSet findings follow as accounts age.
+KZ-POL-003-remedy = Keep it only with an expiry date in the change record, and roll back to 30 once Microsoft's fix is installed on every DC (`kizuna gpo rollback`). If a pause is needed longer, a large value such as 999 stays within the documented range.
+KZ-DC-001-title = Every domain controller runs Windows Server 2025: { $dcs }
+KZ-DC-001-detail = All { $count } domain controllers seen run Windows Server 2025 ({ $dcs }). Secure channels that keep breaking after machine password rotations (problem A of the source article) appear when no older DC remains.
+KZ-DC-001-remedy = Watch DC NETLOGON 5722/5805 and client 3210 weekly (`kizuna scan`); install Microsoft's fix on every DC when available; where rotations fail, apply the DC-only workaround with an expiry date (`kizuna gpo workaround`).
+
 ## NTSTATUS meanings.
 
 status-C0000022 = access denied: the DC rejected the machine password (old or wrong password)

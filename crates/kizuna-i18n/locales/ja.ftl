@@ -32,6 +32,19 @@ KZ-SID-004-title = マシン ID チェックが認証を拒否(LsaSrv 6167): { $
 KZ-SID-004-detail = { $device } が LsaSrv 6167(「マシン ID に部分的な不一致があります」)を記録しました({ $count } 回、{ $first } ～ { $last })。同じマシン SID を持つ端末からのチケットを拒否しています。SID: { $sid }。同じ SID を持つと分かっている端末: { $group }。
 KZ-SID-004-remedy = { $device } とマシン SID を共有する端末を特定し(PsGetSid、またはハイブやインベントリを kizuna で読む)、複製された端末を Sysprep で再構築してください。
 
+KZ-POL-001-title = DC 以外 { $count } 台に「コンピューター アカウントのパスワード変更を拒否する」: { $devices }
+KZ-POL-001-detail = RefusePasswordChange=1 はドメイン コントローラー用の設定(元記事の回避策の DC 側)ですが、次のメンバーに適用されています: { $devices }。Domain Controllers OU 向けの GPO のリンク範囲が広すぎるか、ProductType = 2 の WMI フィルターがありません。同じリンクで DC 専用の他の設定もメンバーに届きます。
+KZ-POL-001-remedy = 拒否 GPO は OU=Domain Controllers にだけリンクし、WMI フィルター「SELECT * FROM Win32_OperatingSystem WHERE ProductType = 2」を付けてください。これらのメンバーでは RefusePasswordChange を 0 に戻してください(セキュリティ オプションは GPO を外してもレジストリに残ります)。`kizuna gpo workaround` は正しく範囲を絞った GPO を作ります。
+KZ-POL-002-title = マシン パスワードの変更が無効(DisablePasswordChange=1): { $devices }
+KZ-POL-002-detail = 次の { $count } 台はマシン アカウントのパスワードを一切変更しません: { $devices }。これは元記事の回避策(MaximumPasswordAge と期限で一時停止する)ではなく、ベースライン違反であり、変わらないパスワードは侵害の後も使われ続けます。
+KZ-POL-002-remedy = 設定元の GPO またはイメージで「ドメイン メンバー: コンピューター アカウントのパスワード変更を無効にする」を無効(DisablePasswordChange=0)にしてください。ローテーションを止める必要がある場合は、代わりに期限付きで MaximumPasswordAge を使ってください。
+KZ-POL-003-title = { $count } 台で MaximumPasswordAge = { $value }
+KZ-POL-003-detail = マシン パスワードの有効期間 { $value } は Microsoft の範囲(1～{ $max_age_limit } 日。0 は変更しない)外です: { $devices }。元記事の回避策のメンバー側で、ローテーション(とそれに伴う失敗)を止めますが、CIS/STIG の指摘事項(「30 以下、ただし 0 以外」)であり、アカウントが古くなるにつれ PingCastle の S-PwdLastSet も出ます。
+KZ-POL-003-remedy = 変更記録に期限を書いたうえでのみ維持し、すべての DC に Microsoft の修正が入ったら 30 に戻してください(`kizuna gpo rollback`)。長く止める必要がある場合は、範囲内の大きな値(999 など)にしてください。
+KZ-DC-001-title = すべてのドメイン コントローラーが Windows Server 2025: { $dcs }
+KZ-DC-001-detail = 確認できた { $count } 台の DC がすべて Windows Server 2025 です({ $dcs })。マシン パスワードのローテーション後にセキュア チャネルが壊れ続ける問題(元記事の問題 A)は、古い DC がなくなると現れます。
+KZ-DC-001-remedy = DC の NETLOGON 5722/5805 とクライアントの 3210 を毎週確認し(`kizuna scan`)、Microsoft の修正が出たらすべての DC に適用してください。ローテーションが失敗する場合は、期限付きで DC 限定の回避策を適用してください(`kizuna gpo workaround`)。
+
 ## NTSTATUS の意味。
 
 status-C0000022 = アクセス拒否: DC がマシン パスワードを拒否(古いまたは誤ったパスワード)

@@ -47,6 +47,8 @@ pub enum Command {
     Devices(DevicesArgs),
     /// Generate a small lab domain with known problems and scan it.
     Demo(DemoArgs),
+    /// Lab domains with known ground truth (for tests, demos and benchmarks).
+    Lab(crate::lab::LabArgs),
     /// Measure kizuna against a baseline in the same run (see docs/performance.md).
     Bench(crate::bench::BenchArgs),
 }
@@ -212,6 +214,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Events(a) => events(a),
         Command::Devices(a) => devices(a),
         Command::Demo(a) => demo(a),
+        Command::Lab(a) => crate::lab::run(a),
         Command::Bench(a) => crate::bench::run(a),
     }
 }
@@ -320,16 +323,21 @@ fn demo(a: DemoArgs) -> anyhow::Result<i32> {
             temp.path().to_path_buf()
         }
     };
+    let lab = kizuna_lab::sim::generate(kizuna_lab::sim::Scenario::Small, a.seed, None, None, &out)
+        .context("writing the lab evidence")?;
     let evidence = out.join("evidence");
-    let truth = kizuna_lab::small::write(&evidence, a.seed).context("writing the lab evidence")?;
     let lang = a.lang.unwrap_or_else(Lang::from_env);
     if a.format == ScanFormat::Text {
+        let d = &lab.domain;
         eprintln!(
-            "kizuna demo: lab domain {} ({} devices, {} event files) written to {}",
-            truth.domain,
-            truth.devices.len(),
-            truth.files.len(),
-            evidence.display()
+            "kizuna demo: lab domain {} ({} devices over {} days, {} files) written to {}; \
+             what a correct scan finds: {}",
+            d.dns_name,
+            d.device_count(),
+            d.days,
+            lab.written.files,
+            evidence.display(),
+            out.join("truth.json").display(),
         );
     }
     let read = ReadArgs {
@@ -337,9 +345,11 @@ fn demo(a: DemoArgs) -> anyhow::Result<i32> {
         since: None,
         until: None,
         threads: default_threads(),
-        year: Some(truth.year),
+        year: None,
         knowledge: None,
     };
     let db = a.out.as_ref().map(|o| o.join("kizuna.db"));
-    scan(&read, db, a.format, Severity::Critical, lang)
+    // A demonstration succeeds when it shows its findings: exit 0 unless it failed.
+    let code = scan(&read, db, a.format, Severity::Critical, lang)?;
+    Ok(if code == EXIT_FINDINGS { EXIT_OK } else { code })
 }

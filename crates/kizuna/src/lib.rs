@@ -4,5 +4,6 @@
 
 pub mod bench;
 pub mod cli;
+pub mod lab;
 pub mod pipeline;
 pub mod window;

@@ -146,7 +146,7 @@ fn nothing_readable_exits_2() {
 fn archives_are_opened_and_named() {
     let dir = tempfile::tempdir().unwrap();
     let lab = dir.path().join("lab");
-    kizuna_lab::small::write(&lab, 7).unwrap();
+    kizuna_lab::exports::write(&lab, 7).unwrap();
     // gzip one file, zip the rest.
     let xml = std::fs::read(lab.join("DC01/System.xml")).unwrap();
     let mut gz = flate2_writer(dir.path().join("System.xml.gz"));
@@ -305,7 +305,7 @@ fn evtx_xml_and_json_normalize_identically() {
 #[test]
 fn same_input_same_bytes_and_rescan_adds_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    kizuna_lab::small::write(&dir.path().join("ev"), 3).unwrap();
+    kizuna_lab::exports::write(&dir.path().join("ev"), 3).unwrap();
     let run = |extra: &[&str]| {
         let mut args = vec!["scan", "ev", "--format", "json", "--year", "2026"];
         args.extend_from_slice(extra);

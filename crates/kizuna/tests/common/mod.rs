@@ -40,3 +40,28 @@ pub fn json(o: &Output) -> serde_json::Value {
         )
     })
 }
+
+/// The findings of a scan JSON or a lab's truth.json as comparable keys:
+/// (rule, severity, subjects).
+#[allow(dead_code)]
+pub fn finding_keys(
+    v: &serde_json::Value,
+) -> std::collections::BTreeSet<(String, String, Vec<String>)> {
+    v["findings"]
+        .as_array()
+        .expect("a findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["subjects"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}

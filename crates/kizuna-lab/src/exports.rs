@@ -1,5 +1,8 @@
-//! The `small` lab domain: two Windows Server 2025 DCs and five members, each member with
-//! one known problem (or none). Used by `kizuna demo` and by tests as ground truth.
+//! The exports lab: two Windows Server 2025 DCs and five members, each with one known
+//! problem (or none), written in every export format administrators produce (wevtutil and
+//! Event Viewer XML, Get-WinEvent JSON, Winlogbeat lines, netlogon.log). Tests use it to
+//! prove the text readers feed the rules the same facts as EVTX; the simulator
+//! ([`crate::sim`]) writes EVTX and hives.
 //!
 //! | device | what happens | findings a correct scan gives |
 //! |---|---|---|

@@ -1,0 +1,184 @@
+//! KZ-POL-001..003: Netlogon password settings read from devices' SYSTEM hives, and
+//! KZ-DC-001: every domain controller runs Windows Server 2025 (problem A's risk factor).
+//!
+//! Settings are grouped by value: one finding lists every device where a GPO (or a local
+//! tweak) put the same value, because one GPO link or one image is usually the cause.
+
+use std::collections::BTreeMap;
+
+use kizuna_core::{DeviceRole, Evidence, Finding, Knowledge, MessageArg, RuleId, Severity};
+
+use crate::Device;
+
+pub const POL_REFUSE_ON_MEMBER: RuleId = RuleId("KZ-POL-001");
+pub const POL_DISABLE_CHANGE: RuleId = RuleId("KZ-POL-002");
+pub const POL_MAX_AGE: RuleId = RuleId("KZ-POL-003");
+pub const DC_ALL_2025: RuleId = RuleId("KZ-DC-001");
+
+const REFUSE: &str = "RefusePasswordChange";
+const DISABLE: &str = "DisablePasswordChange";
+const MAX_AGE: &str = "MaximumPasswordAge";
+
+fn grouped(
+    rule: RuleId,
+    severity: Severity,
+    devices: &[&Device],
+    setting: &str,
+    value: u32,
+    k: &Knowledge,
+) -> Finding {
+    let mut evidence: Vec<Evidence> = devices
+        .iter()
+        .flat_map(|d| {
+            d.sources
+                .iter()
+                .filter(|p| !d.netlogon.is_empty() && is_hive_path(p))
+                .map(move |p| Evidence {
+                    time: None,
+                    path: p.to_string(),
+                    record_id: None,
+                    line: None,
+                    label: format!("{} {setting}={value}", d.name),
+                })
+        })
+        .collect();
+    evidence.sort();
+    evidence.dedup();
+    let total = evidence.len();
+    evidence.truncate(k.thresholds.evidence_per_finding);
+    let mut subjects: Vec<String> = devices.iter().map(|d| d.name.clone()).collect();
+    subjects.sort();
+    let list = subjects.join(", ");
+    Finding {
+        rule,
+        severity,
+        args: [
+            ("devices", MessageArg::Text(list)),
+            ("count", subjects.len().into()),
+            ("value", MessageArg::Number(i64::from(value))),
+            (
+                "max_age_limit",
+                MessageArg::Number(k.thresholds.max_password_age_limit),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        subjects,
+        evidence,
+        evidence_total: total,
+    }
+}
+
+/// Registry values come from SYSTEM hives only; any other source of the device is not
+/// evidence for them.
+fn is_hive_path(p: &str) -> bool {
+    let name = p
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(p)
+        .to_ascii_uppercase();
+    name.starts_with("SYSTEM") && !name.ends_with(".EVTX")
+}
+
+pub(crate) fn evaluate(devices: &[Device], k: &Knowledge) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let value = |d: &Device, name: &str| d.netlogon.get(name).copied();
+
+    let refusing: Vec<&Device> = devices
+        .iter()
+        .filter(|d| matches!(d.role, DeviceRole::Workstation | DeviceRole::Server))
+        .filter(|d| value(d, REFUSE) == Some(1))
+        .collect();
+    if !refusing.is_empty() {
+        out.push(grouped(
+            POL_REFUSE_ON_MEMBER,
+            Severity::High,
+            &refusing,
+            REFUSE,
+            1,
+            k,
+        ));
+    }
+
+    let disabled: Vec<&Device> = devices
+        .iter()
+        .filter(|d| value(d, DISABLE) == Some(1))
+        .collect();
+    if !disabled.is_empty() {
+        out.push(grouped(
+            POL_DISABLE_CHANGE,
+            Severity::Medium,
+            &disabled,
+            DISABLE,
+            1,
+            k,
+        ));
+    }
+
+    let limit = k.thresholds.max_password_age_limit;
+    let mut by_age: BTreeMap<u32, Vec<&Device>> = BTreeMap::new();
+    for d in devices {
+        if let Some(age) = value(d, MAX_AGE)
+            && (age == 0 || i64::from(age) > limit)
+        {
+            by_age.entry(age).or_default().push(d);
+        }
+    }
+    for (age, group) in by_age {
+        out.push(grouped(POL_MAX_AGE, Severity::Low, &group, MAX_AGE, age, k));
+    }
+
+    out.extend(every_dc_2025(devices, k));
+    out
+}
+
+/// KZ-DC-001 only when every DC seen has a known build: a DC whose build is unknown
+/// could be the older one, so nothing is said.
+fn every_dc_2025(devices: &[Device], k: &Knowledge) -> Option<Finding> {
+    let dcs: Vec<&Device> = devices
+        .iter()
+        .filter(|d| d.role == DeviceRole::Dc)
+        .collect();
+    let first = k.thresholds.server_2025_build;
+    if dcs.is_empty()
+        || !dcs
+            .iter()
+            .all(|d| d.os_build.is_some_and(|b| b.build >= first))
+    {
+        return None;
+    }
+    let mut evidence: Vec<Evidence> = dcs
+        .iter()
+        .flat_map(|d| {
+            d.sources.iter().map(move |p| Evidence {
+                time: None,
+                path: p.to_string(),
+                record_id: None,
+                line: None,
+                label: format!(
+                    "{} {}",
+                    d.name,
+                    d.os_build.map(|b| b.to_string()).unwrap_or_default()
+                ),
+            })
+        })
+        .collect();
+    evidence.sort();
+    evidence.dedup();
+    let total = evidence.len();
+    evidence.truncate(k.thresholds.evidence_per_finding);
+    let subjects: Vec<String> = dcs.iter().map(|d| d.name.clone()).collect();
+    Some(Finding {
+        rule: DC_ALL_2025,
+        severity: Severity::Medium,
+        args: [
+            ("dcs", MessageArg::Text(subjects.join(", "))),
+            ("count", subjects.len().into()),
+        ]
+        .into_iter()
+        .collect(),
+        subjects,
+        evidence,
+        evidence_total: total,
+    })
+}

@@ -1,0 +1,229 @@
+//! The fleet-level files of a lab domain: inventory, PsGetSid output, LDIF of the
+//! directory, and each device's registry hives.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::str::FromStr;
+
+use kizuna_core::MachineSid;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::model::{Domain, Machine, OsImage, Role, Sid};
+use super::run::Run;
+use super::truth::netlogon_parameters;
+use crate::Rng;
+use crate::hive::{MachineHives, MachineRole, write_machine_hives};
+
+/// Every serving DC, then every member.
+fn machines(d: &Domain) -> impl Iterator<Item = &Machine> {
+    d.dcs
+        .iter()
+        .filter(|x| x.demoted.is_none())
+        .map(|x| &x.machine)
+        .chain(&d.members)
+}
+
+/// The name the directory and inventories give the OS (Windows 11 says so there, unlike
+/// the registry's ProductName).
+fn os_name(img: &OsImage) -> String {
+    if !img.server && img.build >= 22000 {
+        img.product_name.replace("Windows 10", "Windows 11")
+    } else {
+        img.product_name.to_string()
+    }
+}
+
+fn csv_quoted(fields: &[String]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("\"{}\"", f.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A fleet inventory as `Export-Csv -NoTypeInformation -Encoding UTF8` writes it (BOM,
+/// quoted fields, CRLF). The OS version lacks the UBR where the inventory tool does not
+/// collect it.
+pub fn write_inventory(d: &Domain, path: &Path) -> io::Result<()> {
+    let mut f = BufWriter::new(File::create(path)?);
+    f.write_all(b"\xEF\xBB\xBF")?;
+    let header = [
+        "ComputerName",
+        "DNSHostName",
+        "OperatingSystem",
+        "OSVersion",
+        "Role",
+        "Domain",
+        "MachineSid",
+    ];
+    writeln_crlf(&mut f, &csv_quoted(&header.map(String::from)))?;
+    let last = d.days.saturating_sub(1);
+    for m in machines(d) {
+        let img = m.image_on(last);
+        let version = if m.collected.inventory_ubr {
+            img.version()
+        } else {
+            format!("10.0.{}", img.build)
+        };
+        let role = match m.role {
+            Role::Workstation => "Workstation",
+            Role::Server => "Server",
+            Role::Dc => "Domain Controller",
+        };
+        writeln_crlf(
+            &mut f,
+            &csv_quoted(&[
+                m.name.clone(),
+                d.fqdn(&m.name),
+                os_name(&img),
+                version,
+                role.into(),
+                d.dns_name.clone(),
+                m.sid.to_string(),
+            ]),
+        )?;
+    }
+    f.flush()
+}
+
+fn writeln_crlf(f: &mut dyn Write, line: &str) -> io::Result<()> {
+    f.write_all(line.as_bytes())?;
+    f.write_all(b"\r\n")
+}
+
+/// `psgetsid \\host1,host2 > psgetsid.txt` from cmd: the banner, then one block per host.
+pub fn write_psgetsid(d: &Domain, path: &Path) -> io::Result<()> {
+    let mut f = BufWriter::new(File::create(path)?);
+    f.write_all(
+        b"\r\nPsGetSid v1.46 - Translates SIDs to names and vice versa\r\n\
+Copyright (C) 1999-2023 Mark Russinovich\r\nSysinternals - www.sysinternals.com\r\n\r\n",
+    )?;
+    for m in machines(d).filter(|m| m.collected.psgetsid) {
+        write!(f, "SID for \\\\{}:\r\n{}\r\n\r\n", m.name, m.sid)?;
+    }
+    f.flush()
+}
+
+/// Windows FILETIME (100 ns since 1601) as the directory stores times.
+fn filetime(t: DateTime<Utc>) -> i64 {
+    (t.timestamp() + 11_644_473_600) * 10_000_000 + i64::from(t.timestamp_subsec_nanos() / 100)
+}
+
+fn generalized(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%d%H%M%S.0Z").to_string()
+}
+
+/// The directory as LDIF (`ldifde -f` style, no base64 needed: all values are ASCII):
+/// the OUs and every computer with the attributes kizuna's directory audit reads —
+/// password and logon times as of the lab's last day.
+pub fn write_ldif(d: &Domain, run: &Run, path: &Path) -> io::Result<()> {
+    let mut f = BufWriter::new(File::create(path)?);
+    let base = d.base_dn();
+    writeln!(f, "version: 1")?;
+    let mut ous: Vec<String> = Vec::new();
+    for m in machines(d) {
+        let parts: Vec<&str> = m.ou.split(',').collect();
+        for i in (0..parts.len()).rev() {
+            let ou = parts[i..].join(",");
+            if !ous.contains(&ou) {
+                ous.push(ou);
+            }
+        }
+    }
+    for ou in &ous {
+        let name = ou.split(',').next().unwrap_or("").trim_start_matches("OU=");
+        writeln!(f)?;
+        writeln!(f, "dn: {ou},{base}")?;
+        writeln!(f, "objectClass: top")?;
+        writeln!(f, "objectClass: organizationalUnit")?;
+        writeln!(f, "ou: {name}")?;
+    }
+    let end = d.end();
+    let last = d.days.saturating_sub(1);
+    for (i, m) in machines(d).enumerate() {
+        let img = m.image_on(last);
+        let member = d.members.iter().position(|x| std::ptr::eq(x, m));
+        let pwd = member
+            .and_then(|j| run.outcomes[j].last_password_set)
+            .unwrap_or(end - Duration::days(7 + i as i64 % 20));
+        let uac = if m.role == Role::Dc { 532_480 } else { 4096 };
+        writeln!(f)?;
+        writeln!(f, "dn: CN={},{},{base}", m.name, m.ou)?;
+        for class in ["top", "person", "organizationalPerson", "user", "computer"] {
+            writeln!(f, "objectClass: {class}")?;
+        }
+        writeln!(f, "cn: {}", m.name)?;
+        writeln!(f, "sAMAccountName: {}$", m.name)?;
+        writeln!(f, "dNSHostName: {}", d.fqdn(&m.name))?;
+        writeln!(f, "userAccountControl: {uac}")?;
+        writeln!(f, "operatingSystem: {}", os_name(&img))?;
+        writeln!(f, "operatingSystemVersion: 10.0 ({})", img.build)?;
+        writeln!(f, "pwdLastSet: {}", filetime(pwd))?;
+        writeln!(
+            f,
+            "lastLogonTimestamp: {}",
+            filetime(end - Duration::hours(1 + (i as i64 * 7) % 240))
+        )?;
+        writeln!(
+            f,
+            "whenCreated: {}",
+            generalized(d.start - Duration::days(m.created_days_before as i64))
+        )?;
+        writeln!(f, "msDS-SupportedEncryptionTypes: {}", m.encryption_types)?;
+    }
+    f.flush()
+}
+
+fn machine_sid(s: Sid) -> MachineSid {
+    MachineSid::from_str(&s.to_string()).expect("the lab makes valid SIDs")
+}
+
+/// SAM, SECURITY, SYSTEM and SOFTWARE of a machine as on the lab's last day. Returns the
+/// number of files written.
+pub fn write_hives(d: &Domain, m: &Machine, dir: &Path) -> io::Result<u64> {
+    let last = d.days.saturating_sub(1);
+    let img = m.image_on(last);
+    let p = netlogon_parameters(d, m);
+    let (role, local_sid) = match m.role {
+        Role::Workstation => (MachineRole::Workstation, m.sid),
+        Role::Server => (MachineRole::Server, m.sid),
+        // A DC's SAM keeps the local (DSRM) accounts under the SID the server had before
+        // promotion; its machine SID, PolAcDmS, is the domain's.
+        Role::Dc => {
+            let mut r = Rng::stream(
+                d.seed,
+                0x4000_0000 + m.name.len() as u64 * 31 + m.name.as_bytes()[m.name.len() - 1] as u64,
+            );
+            (
+                MachineRole::DomainController,
+                Sid([
+                    r.next_u64() as u32 | 1 << 30,
+                    r.next_u64() as u32 | 1 << 30,
+                    r.next_u64() as u32 | 1 << 30,
+                ]),
+            )
+        }
+    };
+    let hives = MachineHives {
+        computer_name: m.name.clone(),
+        netbios_domain: d.netbios.clone(),
+        dns_domain: Some(d.dns_name.clone()),
+        domain_sid: Some(machine_sid(d.domain_sid)),
+        machine_sid: machine_sid(local_sid),
+        machine_account_rid: None,
+        role,
+        build: img.build,
+        ubr: img.ubr,
+        display_version: img.display_version.into(),
+        product_name: img.product_name.into(),
+        edition_id: img.edition_id.into(),
+        installation_type: if img.server { "Server" } else { "Client" }.into(),
+        refuse_password_change: p.get("RefusePasswordChange").copied(),
+        maximum_password_age: p.get("MaximumPasswordAge").copied(),
+        disable_password_change: p.get("DisablePasswordChange").copied(),
+        last_written: d.end() - Duration::hours(2),
+    };
+    Ok(write_machine_hives(dir, &hives)?.len() as u64)
+}

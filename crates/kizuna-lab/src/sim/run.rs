@@ -1,0 +1,375 @@
+//! The engine: runs each member of the lab domain day by day and records what happens
+//! (occurrences), and what a correct scan must therefore report (outcomes).
+//!
+//! Every occurrence is caused by something the model decided (a rotation failing while
+//! every DC runs Server 2025, a snapshot revert, a deleted account, a laptop away from the
+//! network, clones meeting): the outcomes are counted from those causes, under invariants
+//! the engine keeps — failures of one incident at most a day apart, every incident ended
+//! by a repair before the next one starts, a failing rotation's first failure within hours
+//! of its password change — so that the documented rules must find exactly them.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::model::{Domain, Machine, Role};
+use crate::Rng;
+
+pub const STATUS_ACCESS_DENIED: u32 = 0xC000_0022;
+pub const STATUS_NO_TRUST_SAM_ACCOUNT: u32 = 0xC000_018B;
+pub const STATUS_NO_LOGON_SERVERS: u32 = 0xC000_005E;
+pub const STATUS_INTERNAL_ERROR: u32 = 0xC000_00E5;
+
+/// What happened to a member at one moment. `dc` indexes [`Domain::dcs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Happening {
+    /// The member changed its own machine password through `dc` (Security 4742 by the
+    /// computer account; netlogon.log "Flag password updated on DC").
+    SelfChange { dc: usize },
+    /// `dc` rejected the member's secure-channel setup (DC 5722 or 5805, member 3210,
+    /// netlogon.log session-setup failure).
+    Rejected {
+        dc: usize,
+        status: u32,
+        dc_event: u32,
+    },
+    /// `dc` has no account for the member (DC 5723, member 3210 with 0xC000018B).
+    NoAccount { dc: usize },
+    /// An administrator reset the computer account password (Security 4742 by a person).
+    Repaired { dc: usize },
+    /// An administrator rejoined the member: its account is created again (4741).
+    Rejoined { dc: usize },
+    /// No DC reachable (member 5719 0xC000005E; netlogon.log "Cannot find DC").
+    NoDc,
+    /// A Server 2025 member's Kerberos secure channel refused by an older DC
+    /// (netlogon.log 0xC00000E5, expected while the domain is mixed).
+    KerberosRefused,
+    /// The member refused a clone that shares its machine SID (LsaSrv 6167 on it).
+    MachineIdRefused { peer: usize },
+}
+
+/// One happening of one member (`member` indexes [`Domain::members`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Occurrence {
+    pub time: DateTime<Utc>,
+    pub member: usize,
+    pub what: Happening,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+/// What the collected evidence of one member shows, by cause.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Worst secure-channel failure visible in the collected evidence (KZ-SC-001).
+    pub worst: Option<Severity>,
+    /// Trust incidents (password mismatch or missing account), each ended by a repair.
+    pub trust_incidents: u32,
+    /// An incident of a missing computer account (KZ-SC-003).
+    pub account_missing: bool,
+    /// A snapshot revert made it forget its own password change (KZ-SC-004).
+    pub forgot_own_change: bool,
+    /// It logged LsaSrv 6167 and its System log was collected (KZ-SID-004).
+    pub refused_clone: bool,
+    /// When its password was last set (own change, repair or rejoin), for `pwdLastSet`.
+    pub last_password_set: Option<DateTime<Utc>>,
+}
+
+/// Every occurrence in time order, and each member's outcome.
+pub struct Run {
+    pub occurrences: Vec<Occurrence>,
+    pub outcomes: Vec<Outcome>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Broken {
+    Mismatch,
+    NoAccount,
+}
+
+/// One member's state between days.
+struct State<'a> {
+    domain: &'a Domain,
+    index: usize,
+    m: &'a Machine,
+    rng: Rng,
+    /// When the member and the DCs last agreed on a password.
+    password_set: DateTime<Utc>,
+    last_own_change: Option<DateTime<Utc>>,
+    /// No failure and no repair since the last own change.
+    clean_since_own_change: bool,
+    broken: Option<(Broken, DateTime<Utc>)>,
+    snapshot_password: Option<DateTime<Utc>>,
+    out: Vec<Occurrence>,
+    outcome: Outcome,
+}
+
+pub fn run(domain: &Domain) -> Run {
+    let mut occurrences = Vec::new();
+    let mut outcomes = Vec::new();
+    for (i, m) in domain.members.iter().enumerate() {
+        let mut st = State::new(domain, i, m);
+        for day in 0..domain.days {
+            st.day(day);
+        }
+        st.outcome.last_password_set = Some(st.password_set);
+        occurrences.append(&mut st.out);
+        outcomes.push(st.outcome);
+    }
+    clones_meet(domain, &mut occurrences, &mut outcomes);
+    occurrences.sort_by_key(|o| (o.time, o.member));
+    Run {
+        occurrences,
+        outcomes,
+    }
+}
+
+impl<'a> State<'a> {
+    fn new(domain: &'a Domain, index: usize, m: &'a Machine) -> Self {
+        let mut rng = Rng::stream(domain.seed, 0x1000_0000 + index as u64);
+        let password_set = domain.start - Duration::days(m.password_age_at_start as i64)
+            + Duration::minutes(rng.range(0, 24 * 60) as i64);
+        State {
+            domain,
+            index,
+            m,
+            rng,
+            password_set,
+            last_own_change: None,
+            clean_since_own_change: false,
+            broken: None,
+            snapshot_password: None,
+            out: Vec::new(),
+            outcome: Outcome::default(),
+        }
+    }
+
+    fn at(&mut self, day: u32, from_hour: u64, to_hour: u64) -> DateTime<Utc> {
+        self.domain.start
+            + Duration::days(day as i64)
+            + Duration::seconds(self.rng.range(from_hour * 3600, to_hour * 3600) as i64)
+    }
+
+    /// A DC serving on `day`.
+    fn dc(&mut self, day: u32) -> usize {
+        let serving: Vec<usize> = (0..self.domain.dcs.len())
+            .filter(|&i| self.domain.dcs[i].demoted.is_none_or(|x| day < x))
+            .collect();
+        serving[self.rng.below(serving.len() as u64) as usize]
+    }
+
+    /// Records a happening inside the lab window; false when it falls after the end.
+    fn happen(&mut self, time: DateTime<Utc>, what: Happening) -> bool {
+        if time >= self.domain.end() {
+            return false;
+        }
+        self.out.push(Occurrence {
+            time,
+            member: self.index,
+            what,
+        });
+        true
+    }
+
+    fn see(&mut self, s: Severity) {
+        self.outcome.worst = self.outcome.worst.max(Some(s));
+    }
+
+    /// Days between password rotations on `day`; `None` = it does not rotate.
+    fn rotation_age(&self, day: u32) -> Option<i64> {
+        let w = &self.domain.workaround;
+        let lp = &self.m.local_policy;
+        if lp.disable_password_change == Some(1) || w.active(day) {
+            // The DC GPO makes every DC refuse the change: no rotation, no failure.
+            return None;
+        }
+        let age = if self.m.pilot && w.rolled_back.is_some_and(|r| day >= r) {
+            30
+        } else {
+            lp.maximum_password_age.unwrap_or(30)
+        };
+        (age > 0).then_some(age as i64)
+    }
+
+    /// Starts a trust incident whose first failure is at `first`; false when that is
+    /// after the lab ends (nothing visible, no incident).
+    fn break_trust(&mut self, kind: Broken, day: u32, first: DateTime<Utc>) -> bool {
+        let what = self.failure(kind, day);
+        if !self.happen(first, what) {
+            return false;
+        }
+        self.see(Severity::High);
+        self.outcome.trust_incidents += 1;
+        if kind == Broken::NoAccount {
+            self.outcome.account_missing = true;
+        }
+        let repair = first + Duration::minutes(self.rng.range(20 * 60, 4 * 24 * 60) as i64);
+        self.broken = Some((kind, repair));
+        self.clean_since_own_change = false;
+        true
+    }
+
+    fn failure(&mut self, kind: Broken, day: u32) -> Happening {
+        let dc = self.dc(day);
+        match kind {
+            Broken::Mismatch => Happening::Rejected {
+                dc,
+                status: STATUS_ACCESS_DENIED,
+                dc_event: if self.rng.chance(0.7) { 5722 } else { 5805 },
+            },
+            Broken::NoAccount => Happening::NoAccount { dc },
+        }
+    }
+
+    fn day(&mut self, day: u32) {
+        let m = self.m;
+        if m.snapshots.contains(&day) {
+            self.snapshot_password = Some(self.password_set);
+        }
+        if m.account_deleted == Some(day) && self.broken.is_none() {
+            let first = self.at(day, 10, 16);
+            self.break_trust(Broken::NoAccount, day, first);
+        }
+        if m.reverts.contains(&day)
+            && self.broken.is_none()
+            && let Some(snap) = self.snapshot_password
+            && snap < self.password_set
+        {
+            // Back to a password the DCs no longer accept.
+            let revert = self.at(day, 8, 12);
+            let first = revert + Duration::minutes(self.rng.range(5, 90) as i64);
+            let forgot = self.clean_since_own_change
+                && self
+                    .last_own_change
+                    .is_some_and(|c| first - c >= Duration::hours(24));
+            self.password_set = snap;
+            if self.break_trust(Broken::Mismatch, day, first) && forgot {
+                self.outcome.forgot_own_change = true;
+            }
+        }
+        self.broken_day(day);
+        if m.offline_days.contains(&day) && self.broken.is_none() {
+            for _ in 0..2 {
+                let t = self.at(day, 7, 20);
+                if self.happen(t, Happening::NoDc)
+                    && (m.collected.system_evtx || m.collected.netlogon_log)
+                {
+                    self.see(Severity::Medium);
+                }
+            }
+        }
+        let domain = self.domain;
+        if m.image_on(day).is_server_2025() && !domain.all_dcs_2025(day) && m.collected.netlogon_log
+        {
+            let t = self.at(day, 0, 24);
+            if self.happen(t, Happening::KerberosRefused) {
+                self.see(Severity::Low);
+            }
+        }
+        self.rotate(day);
+    }
+
+    /// Failures of a broken member on `day`, then its repair when due.
+    fn broken_day(&mut self, day: u32) {
+        let Some((kind, repair)) = self.broken else {
+            return;
+        };
+        let day_end = self.domain.start + Duration::days(day as i64 + 1);
+        let mut times: Vec<DateTime<Utc>> = (0..2).map(|_| self.at(day, 0, 24)).collect();
+        times.sort();
+        let already = self.out.last().map(|o| o.time);
+        for t in times {
+            if t < repair && already.is_none_or(|a| t > a) {
+                let what = self.failure(kind, day);
+                self.happen(t, what);
+            }
+        }
+        if repair < day_end {
+            let dc = self.dc(day);
+            let what = match kind {
+                Broken::Mismatch => Happening::Repaired { dc },
+                Broken::NoAccount => Happening::Rejoined { dc },
+            };
+            if self.happen(repair, what) {
+                self.broken = None;
+                self.password_set = repair;
+                self.clean_since_own_change = false;
+            }
+        }
+    }
+
+    fn rotate(&mut self, day: u32) {
+        if self.broken.is_some() {
+            return;
+        }
+        let Some(age) = self.rotation_age(day) else {
+            return;
+        };
+        let t = self.at(day, 1, 23);
+        if t - self.password_set < Duration::days(age) {
+            return;
+        }
+        let dc = self.dc(day);
+        if !self.happen(t, Happening::SelfChange { dc }) {
+            return;
+        }
+        self.password_set = t;
+        self.last_own_change = Some(t);
+        self.clean_since_own_change = true;
+        if self.domain.all_dcs_2025(day) && self.rng.chance(self.m.rotation_failure) {
+            let first = t + Duration::minutes(self.rng.range(30, 6 * 60) as i64);
+            self.break_trust(Broken::Mismatch, day, first);
+        }
+    }
+}
+
+/// Members that share a machine SID meet (SMB, RDP, WinRM): once both enforce the
+/// machine-ID check, the target refuses the other and logs 6167.
+fn clones_meet(domain: &Domain, out: &mut Vec<Occurrence>, outcomes: &mut [Outcome]) {
+    let members = &domain.members;
+    let mut by_sid: std::collections::BTreeMap<_, Vec<usize>> = Default::default();
+    for (i, m) in members.iter().enumerate() {
+        if m.role != Role::Dc {
+            by_sid.entry(m.sid).or_default().push(i);
+        }
+    }
+    for group in by_sid.values().filter(|g| g.len() > 1) {
+        let mut rng = Rng::stream(domain.seed, 0x2000_0000 + group[0] as u64);
+        for day in 0..domain.days {
+            for &from in group {
+                for &to in group {
+                    let both = |i: usize| members[i].image_on(day).enforces(true) == Some(true);
+                    if from == to || !both(from) || !both(to) {
+                        continue;
+                    }
+                    if rng.chance(domain.clone_contact_per_day) {
+                        let time = domain.start
+                            + Duration::days(day as i64)
+                            + Duration::seconds(rng.range(8 * 3600, 19 * 3600) as i64);
+                        out.push(Occurrence {
+                            time,
+                            member: to,
+                            what: Happening::MachineIdRefused { peer: from },
+                        });
+                        if members[to].collected.system_evtx {
+                            outcomes[to].refused_clone = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
