@@ -182,3 +182,97 @@ fn every_dc_2025(devices: &[Device], k: &Knowledge) -> Option<Finding> {
         evidence_total: total,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kizuna_core::{Affected, OsBuild};
+
+    fn device(
+        name: &str,
+        role: DeviceRole,
+        build: Option<u32>,
+        netlogon: &[(&str, u32)],
+    ) -> Device {
+        Device {
+            name: name.into(),
+            domain: None,
+            role,
+            machine_sid: None,
+            os_build: build.map(|build| OsBuild { build, ubr: None }),
+            affected: Affected::Unknown,
+            netlogon: netlogon.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            sources: vec![
+                format!("{name}/SYSTEM").into(),
+                format!("{name}/System.evtx").into(),
+            ],
+        }
+    }
+
+    fn rules(found: &[Finding]) -> Vec<(&str, Vec<String>)> {
+        found
+            .iter()
+            .map(|f| (f.rule.0, f.subjects.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn settings_are_grouped_by_value_and_scoped_by_role() {
+        let k = Knowledge::builtin();
+        let devices = [
+            device("DC1", DeviceRole::Dc, Some(20348), &[(REFUSE, 1)]),
+            device(
+                "SV1",
+                DeviceRole::Server,
+                None,
+                &[(REFUSE, 1), (MAX_AGE, 0)],
+            ),
+            device(
+                "PC1",
+                DeviceRole::Workstation,
+                None,
+                &[(MAX_AGE, 0), (DISABLE, 1)],
+            ),
+            device("PC2", DeviceRole::Workstation, None, &[(MAX_AGE, 1000)]),
+            device(
+                "PC3",
+                DeviceRole::Workstation,
+                None,
+                &[(MAX_AGE, 999), (DISABLE, 0)],
+            ),
+            device("PC4", DeviceRole::Unknown, None, &[(REFUSE, 1)]),
+        ];
+        let found = evaluate(&devices, &k);
+        assert_eq!(
+            rules(&found),
+            [
+                ("KZ-POL-001", vec!["SV1".to_string()]),
+                ("KZ-POL-002", vec!["PC1".to_string()]),
+                ("KZ-POL-003", vec!["PC1".to_string(), "SV1".to_string()]),
+                ("KZ-POL-003", vec!["PC2".to_string()]),
+            ],
+            "a DC may refuse; an unknown role is not called a member; 999 is in range"
+        );
+        assert_eq!(
+            found[0].evidence.len(),
+            1,
+            "only the SYSTEM hive is evidence"
+        );
+        assert_eq!(found[0].evidence[0].path, "SV1/SYSTEM");
+        assert_eq!(found[3].args["value"], MessageArg::Number(1000));
+    }
+
+    #[test]
+    fn every_dc_2025_only_when_every_dc_build_is_known() {
+        let k = Knowledge::builtin();
+        let dc = |n, b| device(n, DeviceRole::Dc, b, &[]);
+        let found = evaluate(&[dc("DC1", Some(26100)), dc("DC2", Some(26100))], &k);
+        assert_eq!(
+            rules(&found),
+            [("KZ-DC-001", vec!["DC1".to_string(), "DC2".to_string()])]
+        );
+        assert!(evaluate(&[dc("DC1", Some(26100)), dc("DC2", None)], &k).is_empty());
+        assert!(evaluate(&[dc("DC1", Some(26100)), dc("DC2", Some(20348))], &k).is_empty());
+        assert!(evaluate(&[], &k).is_empty());
+    }
+}

@@ -153,7 +153,7 @@ fn optional(index: u16, ty: u8) -> Content {
 }
 
 /// Everything that decides an event's template: events that agree on it share one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct ShapeKey {
     provider: &'static str,
     data: usize,
@@ -167,22 +167,49 @@ impl ShapeKey {
             provider: e.provider,
             data: e.data.len(),
             named: e.named.iter().map(|(k, _)| k.clone()).collect(),
-            // Classic providers always have a Binary slot, NULL when there is no status.
-            binary: e.qualifiers.is_some() || e.status.is_some(),
+            binary: has_binary_slot(e),
         }
     }
+
+    /// Whether `e` has this shape, without building its key.
+    fn fits(&self, e: &LabEvent) -> bool {
+        self.provider == e.provider
+            && self.data == e.data.len()
+            && self.binary == has_binary_slot(e)
+            && self.named.len() == e.named.len()
+            && self.named.iter().zip(&e.named).all(|(a, (b, _))| a == b)
+    }
+}
+
+/// Classic providers always have a Binary slot, NULL when there is no status.
+fn has_binary_slot(e: &LabEvent) -> bool {
+    e.qualifiers.is_some() || e.status.is_some()
+}
+
+/// A hash of an event's shape, to find its template without allocating.
+fn shape_hash(e: &LabEvent) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    e.provider.hash(&mut h);
+    e.data.len().hash(&mut h);
+    has_binary_slot(e).hash(&mut h);
+    for (k, _) in &e.named {
+        k.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// A template: its GUID (stable across chunks and runs) and its element tree.
 struct Shape {
     /// The number the chunk knows it by.
     id: usize,
+    key: ShapeKey,
     guid: [u8; 16],
     root: Elem,
 }
 
 impl Shape {
-    fn new(id: usize, key: &ShapeKey) -> Shape {
+    fn new(id: usize, key: ShapeKey) -> Shape {
         // Provider name and GUID are literal text, as in Windows' templates; everything
         // that varies from one event to the next is a substitution.
         let mut provider = Elem::new("Provider").attr("Name", text(key.provider));
@@ -247,7 +274,8 @@ impl Shape {
             .child(event_data);
         Shape {
             id,
-            guid: shape_guid(key),
+            guid: shape_guid(&key),
+            key,
             root,
         }
     }
@@ -494,27 +522,61 @@ impl RecordBuilder<'_> {
     }
 }
 
-/// A substitution value: its type and bytes.
-struct Value {
-    ty: u8,
-    bytes: Vec<u8>,
+/// A substitution value, written straight from the event.
+enum Value<'a> {
+    Null,
+    U8(u8),
+    U16(u16),
+    U32(u32),
+    U64(u64),
+    Hex64(u64),
+    FileTime(u64),
+    Str(&'a str),
+    Status(u32),
 }
 
-fn value(ty: u8, bytes: &[u8]) -> Value {
-    Value {
-        ty,
-        bytes: bytes.to_vec(),
+impl Value<'_> {
+    fn ty(&self) -> u8 {
+        match self {
+            Value::Null => ty::NULL,
+            Value::U8(_) => ty::UINT8,
+            Value::U16(_) => ty::UINT16,
+            Value::U32(_) => ty::UINT32,
+            Value::U64(_) => ty::UINT64,
+            Value::Hex64(_) => ty::HEXINT64,
+            Value::FileTime(_) => ty::FILETIME,
+            Value::Str(_) => ty::STRING,
+            Value::Status(_) => ty::BINARY,
+        }
     }
-}
 
-fn null() -> Value {
-    value(ty::NULL, &[])
-}
+    /// Bytes in the record: strings are UTF-16LE without a terminator.
+    fn size(&self) -> usize {
+        match self {
+            Value::Null => 0,
+            Value::U8(_) => 1,
+            Value::U16(_) => 2,
+            Value::U32(_) | Value::Status(_) => 4,
+            Value::U64(_) | Value::Hex64(_) | Value::FileTime(_) => 8,
+            Value::Str(s) => 2 * s.encode_utf16().count(),
+        }
+    }
 
-fn string(s: &str) -> Value {
-    Value {
-        ty: ty::STRING,
-        bytes: s.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Null => {}
+            Value::U8(v) => out.push(*v),
+            Value::U16(v) => out.extend_from_slice(&v.to_le_bytes()),
+            Value::U32(v) | Value::Status(v) => out.extend_from_slice(&v.to_le_bytes()),
+            Value::U64(v) | Value::Hex64(v) | Value::FileTime(v) => {
+                out.extend_from_slice(&v.to_le_bytes())
+            }
+            Value::Str(s) => {
+                for u in s.encode_utf16() {
+                    out.extend_from_slice(&u.to_le_bytes());
+                }
+            }
+        }
     }
 }
 
@@ -536,48 +598,43 @@ fn filetime(t: &DateTime<Utc>) -> io::Result<u64> {
         .ok_or_else(|| invalid(format!("time {t} does not fit a FILETIME")))
 }
 
-/// The substitution values of an event, in template order.
-fn values(e: &LabEvent, key: &ShapeKey) -> io::Result<Vec<Value>> {
+/// The substitution values of an event, in template order, into `v`.
+fn values<'a>(e: &'a LabEvent, time: u64, v: &mut Vec<Value<'a>>) -> io::Result<()> {
     let event_id = u16::try_from(e.event_id)
         .map_err(|_| invalid(format!("event id {} does not fit 16 bits", e.event_id)))?;
-    let mut v = vec![
-        value(ty::UINT8, &[e.level]),
-        value(ty::UINT8, &[0]),
-        value(ty::UINT16, &0u16.to_le_bytes()),
-        value(ty::UINT16, &event_id.to_le_bytes()),
-        match e.qualifiers {
-            Some(q) => value(ty::UINT16, &q.to_le_bytes()),
-            None => null(),
-        },
-        value(ty::HEXINT64, &KEYWORDS.to_le_bytes()),
-        value(ty::FILETIME, &filetime(&e.time)?.to_le_bytes()),
-        null(),
-        value(ty::UINT32, &0u32.to_le_bytes()),
-        value(ty::UINT32, &0u32.to_le_bytes()),
-        value(ty::UINT64, &e.record_id.to_le_bytes()),
-        value(ty::UINT8, &[0]),
-        null(),
-        null(),
-        string(e.channel),
-        string(&e.computer),
-    ];
+    v.clear();
+    v.extend([
+        Value::U8(e.level),
+        Value::U8(0),
+        Value::U16(0),
+        Value::U16(event_id),
+        e.qualifiers.map_or(Value::Null, Value::U16),
+        Value::Hex64(KEYWORDS),
+        Value::FileTime(time),
+        Value::Null,
+        Value::U32(0),
+        Value::U32(0),
+        Value::U64(e.record_id),
+        Value::U8(0),
+        Value::Null,
+        Value::Null,
+        Value::Str(e.channel),
+        Value::Str(&e.computer),
+    ]);
     debug_assert_eq!(v.len(), usize::from(sub::FIRST_DATA));
-    v.extend(e.data.iter().map(|d| string(d)));
-    v.extend(e.named.iter().map(|(_, d)| string(d)));
-    if key.binary {
-        v.push(match e.status {
-            Some(s) => value(ty::BINARY, &s.to_le_bytes()),
-            None => null(),
-        });
+    v.extend(e.data.iter().map(|d| Value::Str(d)));
+    v.extend(e.named.iter().map(|(_, d)| Value::Str(d)));
+    if has_binary_slot(e) {
+        v.push(e.status.map_or(Value::Null, Value::Status));
     }
-    if let Some(big) = v.iter().find(|v| v.bytes.len() > usize::from(u16::MAX)) {
+    if let Some(big) = v.iter().find(|v| v.size() > usize::from(u16::MAX)) {
         return Err(invalid(format!(
             "record {}: a value of {} bytes does not fit a substitution",
             e.record_id,
-            big.bytes.len()
+            big.size()
         )));
     }
-    Ok(v)
+    Ok(())
 }
 
 /// Writes events to an EVTX file, one chunk at a time.
@@ -588,7 +645,9 @@ pub struct EvtxWriter<W: Write + Seek> {
     chunk: Chunk,
     chunks_written: u64,
     last_id: Option<u64>,
-    shapes: HashMap<ShapeKey, Arc<Shape>>,
+    /// Templates by shape hash (collisions share a bucket); at most one per distinct shape.
+    shapes: HashMap<u64, Vec<Arc<Shape>>>,
+    shape_count: usize,
     scratch: Vec<u8>,
 }
 
@@ -605,6 +664,7 @@ impl<W: Write + Seek> EvtxWriter<W> {
             chunks_written: 0,
             last_id: None,
             shapes: HashMap::new(),
+            shape_count: 0,
             scratch: Vec::with_capacity(CHUNK_SIZE),
         })
     }
@@ -620,15 +680,10 @@ impl<W: Write + Seek> EvtxWriter<W> {
                 e.record_id
             )));
         }
-        let key = ShapeKey::of(e);
-        let next_id = self.shapes.len();
-        let shape = self
-            .shapes
-            .entry(key.clone())
-            .or_insert_with(|| Arc::new(Shape::new(next_id, &key)))
-            .clone();
-        let values = values(e, &key)?;
+        let shape = self.shape(e);
         let time = filetime(&e.time)?;
+        let mut values = Vec::with_capacity(usize::from(sub::FIRST_DATA) + 32);
+        self::values(e, time, &mut values)?;
 
         let mut scratch = std::mem::take(&mut self.scratch);
         let mut committed = self.try_record(e, time, &shape, &values, &mut scratch);
@@ -647,13 +702,25 @@ impl<W: Write + Seek> EvtxWriter<W> {
         Ok(())
     }
 
+    /// The template for `e`'s shape, made on first use.
+    fn shape(&mut self, e: &LabEvent) -> Arc<Shape> {
+        let bucket = self.shapes.entry(shape_hash(e)).or_default();
+        if let Some(s) = bucket.iter().find(|s| s.key.fits(e)) {
+            return s.clone();
+        }
+        let shape = Arc::new(Shape::new(self.shape_count, ShapeKey::of(e)));
+        self.shape_count += 1;
+        bucket.push(shape.clone());
+        shape
+    }
+
     /// Builds the record into `scratch` and adds it to the chunk if it fits.
     fn try_record(
         &mut self,
         e: &LabEvent,
         time: u64,
         shape: &Shape,
-        values: &[Value],
+        values: &[Value<'_>],
         scratch: &mut Vec<u8>,
     ) -> bool {
         scratch.clear();
@@ -699,12 +766,12 @@ impl<W: Write + Seek> EvtxWriter<W> {
         };
         b.u32(values.len() as u32);
         for v in values {
-            b.u16(v.bytes.len() as u16);
-            b.u8(v.ty);
+            b.u16(v.size() as u16);
+            b.u8(v.ty());
             b.u8(0);
         }
         for v in values {
-            b.out.extend_from_slice(&v.bytes);
+            v.write(b.out);
         }
         // The size counts the record from its signature to the copy of the size.
         let size = (b.out.len() + 4) as u32;

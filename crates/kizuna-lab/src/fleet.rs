@@ -10,7 +10,8 @@
 //! | PC-UNK, PC-X | E | unknown, 26100.6584 | KZ-SID-002, PC-UNK's build unknown |
 //! | PC-UNIQUE | F | 26100.6584 | nothing |
 //!
-//! PC-CLONE2's System log holds LsaSrv 6167 (it refused PC-CLONE1): KZ-SID-004.
+//! PC-CLONE2's System log holds LsaSrv 6167 (it refused PC-CLONE1): KZ-SID-004. Both DCs
+//! run Windows Server 2025: KZ-DC-001.
 
 use std::fs;
 use std::io;
@@ -110,6 +111,8 @@ SID for \\\\PC-GONE:\r\nError querying SID:\r\nThe network path was not found.\r
     Ok(GroundTruth {
         files,
         findings: vec![
+            // Both DCs run build 26100 (Windows Server 2025): problem A's risk factor.
+            ("KZ-DC-001", vec!["DC01", "DC02"]),
             ("KZ-SID-001", vec!["PC-CLONE1", "PC-CLONE2"]),
             ("KZ-SID-002", vec!["PC-NEW1", "PC-OLD1"]),
             ("KZ-SID-002", vec!["PC-PRE1", "PC-PRE2"]),

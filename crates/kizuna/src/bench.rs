@@ -15,6 +15,8 @@ use crate::pipeline::{ScanInput, analyze, ingest};
 pub enum Workload {
     /// Group N inventory rows by machine SID (duplicate-SID analysis).
     Inventory,
+    /// Generate the `scale` lab (--devices, --days) against writing as many bytes raw.
+    Lab,
 }
 
 #[derive(Args, Debug)]
@@ -26,6 +28,15 @@ pub struct BenchArgs {
     pub rows: usize,
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Lab devices (the `scale` scenario).
+    #[arg(long, default_value_t = 10_000)]
+    pub devices: u32,
+    /// Lab days.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Where the lab is written (default: a temporary folder, removed afterwards).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
 }
 
 /// Peak resident memory of this process so far (Linux `VmHWM`), in KiB.
@@ -63,7 +74,59 @@ fn write_inventory(path: &Path, rows: usize) -> std::io::Result<()> {
 pub fn run(a: BenchArgs) -> anyhow::Result<i32> {
     match a.workload {
         Workload::Inventory => inventory(a.rows, a.threads),
+        Workload::Lab => lab(&a),
     }
+}
+
+/// The `scale` lab generator against the same number of bytes written through a buffered
+/// file with no work at all (the disk's floor), in one run.
+fn lab(a: &BenchArgs) -> anyhow::Result<i32> {
+    use kizuna_lab::sim::{self, Scenario};
+    let temp = tempfile::tempdir()?;
+    let out = a.out.clone().unwrap_or_else(|| temp.path().join("lab"));
+    let t = Instant::now();
+    let got = sim::generate(Scenario::Scale, 1, Some(a.devices), Some(a.days), &out)?;
+    let gen_s = t.elapsed().as_secs_f64();
+    let rss_gen = peak_rss_kib();
+    let bytes = got.written.bytes;
+
+    let t = Instant::now();
+    {
+        let mut w = std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(temp.path().join("raw"))?,
+        );
+        let block = vec![0x5Au8; 1 << 20];
+        let mut left = bytes;
+        while left > 0 {
+            let n = left.min(block.len() as u64) as usize;
+            w.write_all(&block[..n])?;
+            left -= n as u64;
+        }
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    }
+    let raw_s = t.elapsed().as_secs_f64();
+    let mb = bytes as f64 / 1e6;
+    println!(
+        "workload: lab scale, {} devices x {} days: {} files, {mb:.0} MB, {} event records, {} expected findings",
+        got.domain.device_count(),
+        got.domain.days,
+        got.written.files,
+        got.written.events,
+        got.expected.len()
+    );
+    println!(
+        "kizuna lab generate: {gen_s:.1} s, {:.0} MB/s, {:.0} records/s, peak RSS {} KiB",
+        mb / gen_s,
+        got.written.events as f64 / gen_s,
+        rss_gen.unwrap_or(0)
+    );
+    println!(
+        "baseline (same bytes, raw buffered write + fsync): {raw_s:.1} s, {:.0} MB/s",
+        mb / raw_s
+    );
+    println!("ratio generate / raw write: {:.1}x", gen_s / raw_s);
+    Ok(crate::cli::EXIT_OK)
 }
 
 fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {

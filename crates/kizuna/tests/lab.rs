@@ -202,3 +202,28 @@ fn lab_generate_command_writes_the_layout() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scenario"));
 }
+
+/// DC hives: the SECURITY hive names the domain (PolAcDmN = PolPrDmN) and holds the domain
+/// SID, the SAM the local (DSRM) SID. The DC is named by its SYSTEM hive and carries the
+/// domain's SID; no device is named after the domain.
+#[test]
+fn domain_controllers_from_their_hives() {
+    let dir = tempfile::tempdir().unwrap();
+    let got = sim::generate(Scenario::Small, 3, None, None, &dir.path().join("lab")).unwrap();
+    let o = kizuna(dir.path(), &["devices", "lab/evidence", "--format", "json"]);
+    let v = json(&o);
+    let devices = v.as_array().expect("a device list");
+    assert_eq!(devices.len(), got.domain.device_count());
+    let domain_sid = got.domain.domain_sid.to_string();
+    for name in ["DC01", "DC02"] {
+        let dc = devices.iter().find(|d| d["name"] == name).expect(name);
+        assert_eq!(dc["role"], "dc", "{dc}");
+        assert_eq!(dc["machine_sid"], domain_sid.as_str(), "{dc}");
+        assert_eq!(dc["os_build"], "26100.6584", "{dc}");
+    }
+    assert!(
+        !devices
+            .iter()
+            .any(|d| d["name"] == got.domain.netbios.as_str())
+    );
+}
