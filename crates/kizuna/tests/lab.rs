@@ -227,3 +227,49 @@ fn domain_controllers_from_their_hives() {
             .any(|d| d["name"] == got.domain.netbios.as_str())
     );
 }
+
+/// The lab's EVTX files hold the events no public sample has.
+#[test]
+fn lab_logs_hold_the_events_no_public_sample_has() {
+    let dir = tempfile::tempdir().unwrap();
+    sim::generate(Scenario::Small, 1, None, None, &dir.path().join("lab")).unwrap();
+    let o = kizuna(dir.path(), &["scan", "lab/evidence", "--format", "json"]);
+    let v = json(&o);
+    let counts: BTreeMap<(String, u64), u64> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                (
+                    e["provider"].as_str().unwrap().to_string(),
+                    e["event_id"].as_u64().unwrap(),
+                ),
+                e["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for (provider, id) in [
+        ("NETLOGON", 5722),
+        ("NETLOGON", 3210),
+        ("LsaSrv", 40960),
+        ("LsaSrv", 6167),
+        ("NETLOGON", 5723),
+        ("NETLOGON", 5805),
+        ("NETLOGON", 5719),
+    ] {
+        assert!(
+            counts
+                .get(&(provider.to_string(), id))
+                .is_some_and(|&n| n > 0),
+            "{provider} {id}: {counts:?}"
+        );
+    }
+    let evtx_inputs = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "evtx")
+        .count();
+    assert!(evtx_inputs > 10, "{evtx_inputs} EVTX files");
+}

@@ -90,7 +90,7 @@ pub fn write_all(d: &Domain, run: &Run, expected: &[Expected], out: &Path) -> io
             let path = dir.join("System.evtx");
             let events: Vec<LabEvent> = by_member[i]
                 .iter()
-                .filter_map(|o| member_event(d, o))
+                .flat_map(|o| member_events(d, o))
                 .collect();
             let label = 0x100 + i as u64;
             w.events += write_log(d, m, label, Channel::MemberSystem, events, &path)?;
@@ -201,6 +201,14 @@ fn error(mut e: LabEvent, data: Vec<String>, status: Option<u32>) -> LabEvent {
     e
 }
 
+/// A warning-level classic event (Qualifiers 32768).
+fn warning(mut e: LabEvent, data: Vec<String>) -> LabEvent {
+    e.level = 3;
+    e.qualifiers = Some(32768);
+    e.data = data;
+    e
+}
+
 fn named(mut e: LabEvent, fields: &[(&str, String)]) -> LabEvent {
     e.named = fields
         .iter()
@@ -284,40 +292,49 @@ fn dc_event(d: &Domain, o: &Occurrence, channel: Channel) -> Option<LabEvent> {
     })
 }
 
-/// The member's own System event of an occurrence, if any.
-fn member_event(d: &Domain, o: &Occurrence) -> Option<LabEvent> {
+/// The member's own System events of an occurrence.
+fn member_events(d: &Domain, o: &Occurrence) -> Vec<LabEvent> {
     let m = &d.members[o.member];
     let me = d.fqdn(&m.name);
     let netlogon = |id| event("NETLOGON", id, o.time, "System", me.clone());
     let dc_name = |dc: usize| format!("\\\\{}", d.dcs[dc].machine.name);
-    Some(match o.what {
-        Happening::Rejected { dc, status, .. } => error(
-            netlogon(3210),
-            vec![d.netbios.clone(), dc_name(dc)],
-            Some(status),
-        ),
-        Happening::NoAccount { dc } => error(
+    match o.what {
+        Happening::Rejected { dc, status, .. } => vec![
+            error(
+                netlogon(3210),
+                vec![d.netbios.clone(), dc_name(dc)],
+                Some(status),
+            ),
+            // Kerberos to the DC fails too while the machine password is wrong.
+            warning(
+                event("LsaSrv", 40960, o.time, "System", me.clone()),
+                vec![
+                    format!("ldap/{}", d.fqdn(&d.dcs[dc].machine.name)),
+                    "Kerberos".into(),
+                    "The attempted logon is invalid. This is either due to a bad username or \
+                     authentication information.\n (0xc000006d)"
+                        .into(),
+                ],
+            ),
+        ],
+        Happening::NoAccount { dc } => vec![error(
             netlogon(3210),
             vec![d.netbios.clone(), dc_name(dc)],
             Some(STATUS_NO_TRUST_SAM_ACCOUNT),
-        ),
-        Happening::NoDc => error(
+        )],
+        Happening::NoDc => vec![error(
             netlogon(5719),
             vec![d.netbios.clone(), "%%1311".into()],
             Some(STATUS_NO_LOGON_SERVERS),
-        ),
+        )],
         Happening::MachineIdRefused { .. } => {
-            let mut e = error(
+            vec![warning(
                 event("LsaSrv", 6167, o.time, "System", me),
                 Vec::new(),
-                None,
-            );
-            e.qualifiers = Some(32768);
-            e.level = 3;
-            e
+            )]
         }
-        _ => return None,
-    })
+        _ => Vec::new(),
+    }
 }
 
 /// The member's netlogon.log lines of an occurrence.
