@@ -50,7 +50,8 @@ fn rank(k: IdentitySource) -> u8 {
         | IdentitySource::HiveSystem
         | IdentitySource::HiveSoftware => 0,
         IdentitySource::PsGetSid => 1,
-        IdentitySource::Inventory => 2,
+        IdentitySource::Directory => 2,
+        IdentitySource::Inventory => 3,
     }
 }
 

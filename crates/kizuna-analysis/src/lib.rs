@@ -6,6 +6,7 @@
 //! and never build sentences: findings carry message arguments for the catalogs.
 
 mod devices;
+mod directory;
 mod duplicate_sid;
 mod policy;
 mod secure_channel;
@@ -38,6 +39,11 @@ pub struct Analyzer<'k> {
     counts: BTreeMap<(String, u32), u64>,
     /// LsaSrv 6167 (machine-ID mismatch) by the device that logged it.
     machine_id_events: BTreeMap<String, Vec<kizuna_core::Evidence>>,
+    /// Directory snapshots and the time each was read (the rules' "now").
+    directories: Vec<(
+        kizuna_core::directory::DirectorySnapshot,
+        kizuna_core::Timestamp,
+    )>,
 }
 
 impl<'k> Analyzer<'k> {
@@ -48,7 +54,21 @@ impl<'k> Analyzer<'k> {
             timelines: timeline::Timelines::default(),
             counts: BTreeMap::new(),
             machine_id_events: BTreeMap::new(),
+            directories: Vec::new(),
         }
+    }
+
+    /// A directory read: its computers join the device inventory (role, build, domain) and
+    /// the KZ-AD rules judge it as of `now`.
+    pub fn add_directory(
+        &mut self,
+        snap: kizuna_core::directory::DirectorySnapshot,
+        now: kizuna_core::Timestamp,
+    ) {
+        for r in directory::identity_records(&snap) {
+            self.devices.add_identity(&r);
+        }
+        self.directories.push((snap, now));
     }
 
     pub fn add_event(&mut self, ev: &EventRecord) {
@@ -89,6 +109,9 @@ impl<'k> Analyzer<'k> {
             self.knowledge,
         ));
         findings.extend(policy::evaluate(&devices, self.knowledge));
+        for (snap, now) in &self.directories {
+            findings.extend(directory::evaluate(snap, *now, self.knowledge));
+        }
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)

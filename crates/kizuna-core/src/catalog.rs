@@ -78,6 +78,36 @@ pub struct Thresholds {
     /// KZ-DC-001: the first build of Windows Server 2025.
     #[serde(default = "default_server_2025_build")]
     pub server_2025_build: u32,
+    #[serde(default = "default_ad_active_days")]
+    pub ad_active_days: i64,
+    #[serde(default = "default_ad_max_age")]
+    pub ad_default_max_password_age_days: i64,
+    #[serde(default = "default_ad_stale_factor")]
+    pub ad_stale_factor: i64,
+    #[serde(default = "default_ad_dc_password_days")]
+    pub ad_dc_password_days: i64,
+    #[serde(default = "default_ad_inactive_days")]
+    pub ad_inactive_days: i64,
+}
+
+fn default_ad_active_days() -> i64 {
+    45
+}
+
+fn default_ad_max_age() -> i64 {
+    30
+}
+
+fn default_ad_stale_factor() -> i64 {
+    2
+}
+
+fn default_ad_dc_password_days() -> i64 {
+    45
+}
+
+fn default_ad_inactive_days() -> i64 {
+    90
 }
 
 fn default_max_password_age_limit() -> i64 {

@@ -210,6 +210,8 @@ pub enum IdentitySource {
     HiveSystem,
     HiveSoftware,
     PsGetSid,
+    /// A computer object read over LDAP.
+    Directory,
     Inventory,
 }
 
@@ -221,6 +223,7 @@ impl IdentitySource {
             IdentitySource::HiveSystem => "hive-system",
             IdentitySource::HiveSoftware => "hive-software",
             IdentitySource::PsGetSid => "psgetsid",
+            IdentitySource::Directory => "directory",
             IdentitySource::Inventory => "inventory",
         }
     }
@@ -232,6 +235,7 @@ impl IdentitySource {
             IdentitySource::HiveSystem,
             IdentitySource::HiveSoftware,
             IdentitySource::PsGetSid,
+            IdentitySource::Directory,
             IdentitySource::Inventory,
         ]
         .into_iter()

@@ -6,6 +6,7 @@
 //! thresholds) is data in `data/*.toml`, compiled in and overridable at run time.
 
 mod catalog;
+pub mod directory;
 mod event;
 mod finding;
 mod identity;

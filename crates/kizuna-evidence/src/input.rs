@@ -31,6 +31,8 @@ pub enum InputKind {
     PsGetSid,
     InventoryCsv,
     InventoryJson,
+    /// Active Directory read over LDAP (`--server`).
+    Directory,
     Unknown,
 }
 
@@ -50,6 +52,7 @@ impl InputKind {
             InputKind::PsGetSid => "psgetsid",
             InputKind::InventoryCsv => "inventory-csv",
             InputKind::InventoryJson => "inventory-json",
+            InputKind::Directory => "directory",
             InputKind::Unknown => "unknown",
         }
     }
@@ -68,6 +71,7 @@ impl InputKind {
             InputKind::PsGetSid,
             InputKind::InventoryCsv,
             InputKind::InventoryJson,
+            InputKind::Directory,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

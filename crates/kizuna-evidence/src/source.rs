@@ -459,8 +459,9 @@ impl Worker {
                 InputKind::HiveSam
                 | InputKind::HiveSecurity
                 | InputKind::HiveSystem
-                | InputKind::HiveSoftware => {
-                    unreachable!("hives are sniffed as Sniffed::Hive")
+                | InputKind::HiveSoftware
+                | InputKind::Directory => {
+                    unreachable!("hives are sniffed as Sniffed::Hive; the directory is no file")
                 }
                 InputKind::EventXml
                 | InputKind::EventJson

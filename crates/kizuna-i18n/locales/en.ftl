@@ -69,6 +69,24 @@ KZ-POL-003-title = MaximumPasswordAge = { $value } on { $count ->
 }
 KZ-POL-003-detail = Machine password age { $value } is outside Microsoft's range (1 to { $max_age_limit } days; 0 means never change) on: { $devices }. This is the member half of the source article's workaround: it stops rotation (and the failures that come with it) but is a CIS/STIG finding ("30 or fewer, but not 0") and PingCastle's S-PwdLastSet findings follow as accounts age.
 KZ-POL-003-remedy = Keep it only with an expiry date in the change record, and roll back to 30 once Microsoft's fix is installed on every DC (`kizuna gpo rollback`). If a pause is needed longer, a large value such as 999 stays within the documented range.
+KZ-AD-001-title = Active computers whose machine password stopped rotating: { $count }
+KZ-AD-001-detail = These computers logged on within { $active_days } days but their password is older than { $factor } × the age they should rotate at ({ $default_age } days unless a GPO read from SYSVOL sets another): { $devices }. A secure channel that cannot change its password breaks at the next mismatch; on a domain whose DCs all run Windows Server 2025 this is problem A in progress. Workstations are included (PingCastle checks servers only).
+KZ-AD-001-remedy = On each, check `nltest /sc_verify:<domain>` and netlogon.log for failed NlChangePassword; repair with Test-ComputerSecureChannel -Repair, and scan their event logs with kizuna to see whether rotations fail.
+KZ-AD-002-title = Domain controller passwords older than { $dc_days } days: { $devices }
+KZ-AD-002-detail = A DC changes its own machine password every 30 days; these have not for more than { $dc_days } days: { $devices }. Replication or the DC's secure channel to its peers is failing, or rotation was disabled (PingCastle S-PwdLastSet-DC).
+KZ-AD-002-remedy = Check replication (repadmin /showrepl) and the DC's System log for NETLOGON errors; reset with `netdom resetpwd /server:<other DC> /userd:<admin> /passwordd:*` if its channel is broken.
+KZ-AD-003-title = Computers without AES Kerberos keys (RC4/DES only): { $count }
+KZ-AD-003-detail = msDS-SupportedEncryptionTypes lacks AES on: { $devices }. After the 2025–2026 Kerberos hardening, RC4-only accounts fail authentication against updated DCs.
+KZ-AD-003-remedy = Set msDS-SupportedEncryptionTypes to include AES (24 for AES only, 28 with RC4 during migration) and reset the machine password so AES keys exist.
+KZ-AD-004-title = "Refuse machine account password changes" scoped beyond the DCs: { $gpo }
+KZ-AD-004-detail = GPO { $gpo } ({ $guid }) sets RefusePasswordChange=1. Links outside OU=Domain Controllers: { $elsewhere }. Filtered to DCs by a ProductType = 2 WMI filter: { $filtered }. Scope: { $scope }.
+KZ-AD-004-remedy = Link it to OU=Domain Controllers only and attach a WMI filter "SELECT * FROM Win32_OperatingSystem WHERE ProductType = 2"; remove other links. `kizuna gpo workaround` generates the pair of GPOs scoped this way.
+KZ-AD-005-title = Workaround GPO in place: { $gpo } ({ $settings })
+KZ-AD-005-detail = GPO { $gpo } ({ $guid }, changed { $changed }) carries the source article's workaround: { $settings }. Scope: { $scope }. Baseline findings it causes: { $baseline }. No expiry date is recorded for it.
+KZ-AD-005-remedy = Record an expiry date in the change record and plan the rollback (`kizuna gpo rollback`) once Microsoft's fix is on every DC; until then expect the baseline findings above and explain them to auditors.
+KZ-AD-006-title = Inactive computers (no logon, no password change for { $inactive_days } days): { $count }
+KZ-AD-006-detail = Enabled computer accounts with neither a logon nor a password change for { $inactive_days } days: { $devices }. Stale accounts are targets, and their names can be reused by a rejoin from another (cloned) device.
+KZ-AD-006-remedy = Confirm with their owners, then disable and later delete them (or move them to a quarantine OU).
 KZ-DC-001-title = Every domain controller runs Windows Server 2025: { $dcs }
 KZ-DC-001-detail = All { $count } domain controllers seen run Windows Server 2025 ({ $dcs }). Secure channels that keep breaking after machine password rotations (problem A of the source article) appear when no older DC remains.
 KZ-DC-001-remedy = Watch DC NETLOGON 5722/5805 and client 3210 weekly (`kizuna scan`); install Microsoft's fix on every DC when available; where rotations fail, apply the DC-only workaround with an expiry date (`kizuna gpo workaround`).

@@ -41,6 +41,24 @@ KZ-POL-002-remedy = 設定元の GPO またはイメージで「ドメイン メ
 KZ-POL-003-title = { $count } 台で MaximumPasswordAge = { $value }
 KZ-POL-003-detail = マシン パスワードの有効期間 { $value } は Microsoft の範囲(1～{ $max_age_limit } 日。0 は変更しない)外です: { $devices }。元記事の回避策のメンバー側で、ローテーション(とそれに伴う失敗)を止めますが、CIS/STIG の指摘事項(「30 以下、ただし 0 以外」)であり、アカウントが古くなるにつれ PingCastle の S-PwdLastSet も出ます。
 KZ-POL-003-remedy = 変更記録に期限を書いたうえでのみ維持し、すべての DC に Microsoft の修正が入ったら 30 に戻してください(`kizuna gpo rollback`)。長く止める必要がある場合は、範囲内の大きな値(999 など)にしてください。
+KZ-AD-001-title = マシン パスワードの更新が止まった稼働中のコンピューター: { $count } 台
+KZ-AD-001-detail = 次のコンピューターは { $active_days } 日以内にログオンしていますが、パスワードが本来の更新間隔({ $default_age } 日。SYSVOL から読んだ GPO が別の値を設定していればその値)の { $factor } 倍より古いままです: { $devices }。パスワードを変更できないセキュア チャネルは次の不一致で壊れます。すべての DC が Windows Server 2025 のドメインでは問題 A が進行中です。ワークステーションも対象です(PingCastle はサーバーのみ)。
+KZ-AD-001-remedy = 各端末で `nltest /sc_verify:<ドメイン>` と netlogon.log の NlChangePassword の失敗を確認し、Test-ComputerSecureChannel -Repair で修復してください。ローテーションが失敗しているかは kizuna でイベント ログを読んで確認できます。
+KZ-AD-002-title = パスワードが { $dc_days } 日より古いドメイン コントローラー: { $devices }
+KZ-AD-002-detail = DC は自分のマシン パスワードを 30 日ごとに変更しますが、次の DC は { $dc_days } 日以上変更していません: { $devices }。レプリケーションか DC 同士のセキュア チャネルが失敗しているか、ローテーションが無効にされています(PingCastle S-PwdLastSet-DC)。
+KZ-AD-002-remedy = レプリケーション(repadmin /showrepl)と DC の System ログの NETLOGON エラーを確認し、チャネルが壊れていれば `netdom resetpwd /server:<他の DC> /userd:<管理者> /passwordd:*` でリセットしてください。
+KZ-AD-003-title = AES の Kerberos キーがないコンピューター(RC4/DES のみ): { $count } 台
+KZ-AD-003-detail = msDS-SupportedEncryptionTypes に AES が含まれていません: { $devices }。2025～2026 年の Kerberos 強化後、RC4 のみのアカウントは更新済み DC への認証に失敗します。
+KZ-AD-003-remedy = msDS-SupportedEncryptionTypes に AES を含め(AES のみなら 24、移行中は RC4 込みで 28)、AES キーができるようマシン パスワードをリセットしてください。
+KZ-AD-004-title = 「コンピューター アカウントのパスワード変更を拒否する」が DC 以外にも及ぶ: { $gpo }
+KZ-AD-004-detail = GPO { $gpo }({ $guid })は RefusePasswordChange=1 を設定しています。OU=Domain Controllers 以外のリンク: { $elsewhere }。ProductType = 2 の WMI フィルターで DC に限定: { $filtered }。範囲: { $scope }。
+KZ-AD-004-remedy = OU=Domain Controllers にだけリンクし、WMI フィルター「SELECT * FROM Win32_OperatingSystem WHERE ProductType = 2」を付け、他のリンクは削除してください。`kizuna gpo workaround` はこの範囲の GPO の組を生成します。
+KZ-AD-005-title = 回避策の GPO が適用中: { $gpo }({ $settings })
+KZ-AD-005-detail = GPO { $gpo }({ $guid }、変更 { $changed })は元記事の回避策を含みます: { $settings }。範囲: { $scope }。これにより出るベースライン指摘: { $baseline }。期限は記録されていません。
+KZ-AD-005-remedy = 変更記録に期限を書き、すべての DC に Microsoft の修正が入ったらロールバックを計画してください(`kizuna gpo rollback`)。それまでは上記の指摘が出ることを監査担当に説明してください。
+KZ-AD-006-title = 非アクティブなコンピューター({ $inactive_days } 日間ログオンもパスワード変更もなし): { $count } 台
+KZ-AD-006-detail = { $inactive_days } 日間ログオンもパスワード変更もない有効なコンピューター アカウント: { $devices }。放置されたアカウントは攻撃対象になり、その名前は別の(複製された)端末の参加で再利用されることがあります。
+KZ-AD-006-remedy = 所有者に確認のうえ無効化し、後で削除してください(または隔離用 OU へ移動)。
 KZ-DC-001-title = すべてのドメイン コントローラーが Windows Server 2025: { $dcs }
 KZ-DC-001-detail = 確認できた { $count } 台の DC がすべて Windows Server 2025 です({ $dcs })。マシン パスワードのローテーション後にセキュア チャネルが壊れ続ける問題(元記事の問題 A)は、古い DC がなくなると現れます。
 KZ-DC-001-remedy = DC の NETLOGON 5722/5805 とクライアントの 3210 を毎週確認し(`kizuna scan`)、Microsoft の修正が出たらすべての DC に適用してください。ローテーションが失敗する場合は、期限付きで DC 限定の回避策を適用してください(`kizuna gpo workaround`)。

@@ -156,6 +156,7 @@ fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {
         since: None,
         until: None,
         knowledge: Arc::new(Knowledge::builtin()),
+        directory: None,
     };
     let ing = ingest(&input, None)?;
     let t_ingest = t.elapsed().as_secs_f64();

@@ -49,6 +49,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Lab domains with known ground truth (for tests, demos and benchmarks).
     Lab(crate::lab::LabArgs),
+    /// Active Directory: audit computers, DC passwords and the workaround GPOs over LDAP.
+    Ad(AdArgs),
     /// Measure kizuna against a baseline in the same run (see docs/performance.md).
     Bench(crate::bench::BenchArgs),
 }
@@ -103,6 +105,8 @@ pub struct ScanArgs {
     /// Language of the output: ja or en (default: from the locale).
     #[arg(long, value_parser = parse_lang)]
     pub lang: Option<Lang>,
+    #[command(flatten)]
+    pub directory: crate::ad::DirectoryArgs,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +143,34 @@ pub struct DevicesArgs {
     pub read: ReadArgs,
     #[arg(long, value_enum, default_value_t = DevicesFormat::Table)]
     pub format: DevicesFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct AdArgs {
+    #[command(subcommand)]
+    pub command: AdCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdCommand {
+    /// Read the directory (and SYSVOL) and report KZ-AD-001..006 and KZ-DC-001.
+    Audit(AdAuditArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AdAuditArgs {
+    #[command(flatten)]
+    pub directory: crate::ad::DirectoryArgs,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+    /// Folder with thresholds.toml etc. overriding the built-in ones.
+    #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
+    pub knowledge: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -185,6 +217,7 @@ fn scan_input(r: &ReadArgs) -> anyhow::Result<ScanInput> {
         since: bound(&r.since).context("--since")?,
         until: bound(&r.until).context("--until")?,
         knowledge: knowledge(&r.knowledge)?,
+        directory: None,
     })
 }
 
@@ -205,6 +238,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                     .or_else(|| a.out.as_ref().map(|o| o.join("kizuna.db")));
             scan(
                 &a.read,
+                &a.directory,
                 db,
                 a.format,
                 a.fail_on,
@@ -215,33 +249,91 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Devices(a) => devices(a),
         Command::Demo(a) => demo(a),
         Command::Lab(a) => crate::lab::run(a),
+        Command::Ad(AdArgs {
+            command: AdCommand::Audit(a),
+        }) => ad_audit(a),
         Command::Bench(a) => crate::bench::run(a),
     }
 }
 
 fn scan(
     r: &ReadArgs,
+    dir: &crate::ad::DirectoryArgs,
     db: Option<PathBuf>,
     format: ScanFormat,
     fail_on: Severity,
     lang: Lang,
 ) -> anyhow::Result<i32> {
-    let input = scan_input(r)?;
+    let mut input = scan_input(r)?;
+    let directory = crate::ad::read(dir)?;
     let ing = ingest(&input, db.as_deref())?;
     print_input_errors(&ing.inputs);
-    if !ing.anything_readable() {
+    if !ing.anything_readable() && directory.is_none() {
         eprintln!("kizuna: nothing readable in the given paths");
         return Ok(EXIT_USAGE);
     }
+    let mut inputs = ing.inputs.clone();
+    if let Some((snap, report)) = directory {
+        inputs.push(report);
+        input.directory = Some((snap, now()));
+    }
     let analysis = analyze(&ing, &input)?;
+    let db = ing.db.as_ref().map(|p| p.display().to_string());
+    render(
+        &inputs,
+        &analysis,
+        (input.since, input.until),
+        db,
+        format,
+        fail_on,
+        lang,
+    )
+}
+
+fn ad_audit(a: AdAuditArgs) -> anyhow::Result<i32> {
+    if a.directory.server.is_none() {
+        eprintln!("kizuna: ad audit needs --server ldap[s]://HOST[:PORT]");
+        return Ok(EXIT_USAGE);
+    }
+    let knowledge = knowledge(&a.knowledge)?;
+    let Some((snap, report)) = crate::ad::read(&a.directory)? else {
+        return Ok(EXIT_USAGE);
+    };
+    let mut analyzer = kizuna_analysis::Analyzer::new(&knowledge);
+    analyzer.add_directory(snap, now());
+    let analysis = analyzer.finish();
+    render(
+        &[report],
+        &analysis,
+        (None, None),
+        None,
+        a.format,
+        a.fail_on,
+        a.lang.unwrap_or_else(Lang::from_env),
+    )
+}
+
+/// Writes the scan report (text or JSON) and returns the exit code for `fail_on`.
+fn render(
+    inputs: &[kizuna_evidence::InputReport],
+    analysis: &kizuna_analysis::Analysis,
+    (since, until): (
+        Option<kizuna_core::Timestamp>,
+        Option<kizuna_core::Timestamp>,
+    ),
+    db: Option<String>,
+    format: ScanFormat,
+    fail_on: Severity,
+    lang: Lang,
+) -> anyhow::Result<i32> {
     let msg = Messages::new(lang);
     let report = ScanReport {
         tool_version: env!("CARGO_PKG_VERSION"),
-        inputs: &ing.inputs,
-        analysis: &analysis,
-        since: input.since,
-        until: input.until,
-        db: ing.db.as_ref().map(|p| p.display().to_string()),
+        inputs,
+        analysis,
+        since,
+        until,
+        db,
     };
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
@@ -350,6 +442,13 @@ fn demo(a: DemoArgs) -> anyhow::Result<i32> {
     };
     let db = a.out.as_ref().map(|o| o.join("kizuna.db"));
     // A demonstration succeeds when it shows its findings: exit 0 unless it failed.
-    let code = scan(&read, db, a.format, Severity::Critical, lang)?;
+    let code = scan(
+        &read,
+        &crate::ad::DirectoryArgs::default(),
+        db,
+        a.format,
+        Severity::Critical,
+        lang,
+    )?;
     Ok(if code == EXIT_FINDINGS { EXIT_OK } else { code })
 }

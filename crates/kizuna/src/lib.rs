@@ -2,6 +2,7 @@
 //! library crates together (readers → store → rules → outputs). Everything that decides
 //! something lives in the library crates; this crate only wires them.
 
+pub mod ad;
 pub mod bench;
 pub mod cli;
 pub mod lab;

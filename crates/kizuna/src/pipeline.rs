@@ -17,6 +17,8 @@ pub struct ScanInput {
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     pub knowledge: Arc<Knowledge>,
+    /// A directory read (`--server`) and the audit time its rules judge it at.
+    pub directory: Option<(kizuna_core::directory::DirectorySnapshot, Timestamp)>,
 }
 
 /// A store that was filled, with the reports of this run.
@@ -79,5 +81,8 @@ pub fn analyze(ing: &Ingested, input: &ScanInput) -> anyhow::Result<Analysis> {
         .for_each_netlogon(&filter, |n| analyzer.add_netlogon(&n))?;
     ing.store
         .for_each_identity(&filter, |r| analyzer.add_identity(&r))?;
+    if let Some((snap, now)) = &input.directory {
+        analyzer.add_directory(snap.clone(), *now);
+    }
     Ok(analyzer.finish())
 }

@@ -1,0 +1,353 @@
+//! What the directory (Active Directory over LDAP) says: computers, GPOs, their links and
+//! WMI filters. Readers fill it; the KZ-AD rules read it. Nothing here knows LDAP.
+
+use std::collections::BTreeMap;
+
+use crate::Timestamp;
+
+/// userAccountControl bits kizuna reads.
+pub mod uac {
+    pub const ACCOUNTDISABLE: u32 = 0x0002;
+    pub const WORKSTATION_TRUST_ACCOUNT: u32 = 0x1000;
+    pub const SERVER_TRUST_ACCOUNT: u32 = 0x2000;
+    pub const PARTIAL_SECRETS_ACCOUNT: u32 = 0x0400_0000;
+}
+
+/// msDS-SupportedEncryptionTypes bits.
+pub mod enctype {
+    pub const DES_CBC_CRC: u32 = 0x1;
+    pub const DES_CBC_MD5: u32 = 0x2;
+    pub const RC4_HMAC: u32 = 0x4;
+    pub const AES128: u32 = 0x8;
+    pub const AES256: u32 = 0x10;
+}
+
+/// One computer object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirComputer {
+    pub dn: String,
+    /// `cn` (the computer name).
+    pub name: String,
+    pub sam_account_name: Option<String>,
+    pub dns_host_name: Option<String>,
+    pub user_account_control: u32,
+    pub operating_system: Option<String>,
+    /// `10.0 (26100)`
+    pub operating_system_version: Option<String>,
+    /// None: never set (0) or absent.
+    pub pwd_last_set: Option<Timestamp>,
+    /// Replicated last logon (lags up to 14 days by design).
+    pub last_logon_timestamp: Option<Timestamp>,
+    pub when_created: Option<Timestamp>,
+    pub supported_encryption_types: Option<u32>,
+    /// Site of a DC (from its server object), when known.
+    pub site: Option<String>,
+}
+
+impl DirComputer {
+    pub fn enabled(&self) -> bool {
+        self.user_account_control & uac::ACCOUNTDISABLE == 0
+    }
+
+    /// A writable domain controller (SERVER_TRUST_ACCOUNT); read-only DCs carry
+    /// PARTIAL_SECRETS_ACCOUNT and count as DCs too.
+    pub fn is_dc(&self) -> bool {
+        self.user_account_control & (uac::SERVER_TRUST_ACCOUNT | uac::PARTIAL_SECRETS_ACCOUNT) != 0
+    }
+
+    /// The DN of the container it sits in.
+    pub fn parent_dn(&self) -> &str {
+        parent_dn(&self.dn)
+    }
+
+    /// The build in `operatingSystemVersion` (`10.0 (26100)` → 26100).
+    pub fn build(&self) -> Option<u32> {
+        let v = self.operating_system_version.as_deref()?;
+        let inner = v.split('(').nth(1)?.split(')').next()?;
+        inner.trim().parse().ok()
+    }
+
+    /// Server OS by name (`Windows Server 2025 Datacenter`), for DCs and servers.
+    pub fn is_server_os(&self) -> bool {
+        self.operating_system
+            .as_deref()
+            .is_some_and(|o| o.to_ascii_lowercase().contains("server"))
+    }
+}
+
+/// The DN of the parent of `dn` (after the first unescaped comma).
+pub fn parent_dn(dn: &str) -> &str {
+    let b = dn.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b',' => return &dn[i + 1..],
+            _ => i += 1,
+        }
+    }
+    ""
+}
+
+/// A Group Policy object (groupPolicyContainer) and, when SYSVOL was read, its security
+/// settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DirGpo {
+    /// `{6AC1786C-016F-11D2-945F-00C04FB984F9}`, upper case with braces.
+    pub guid: String,
+    pub dn: String,
+    pub display_name: Option<String>,
+    /// 0 enabled, 1 user part disabled, 2 computer part disabled, 3 all disabled.
+    pub flags: u32,
+    pub version_number: Option<u32>,
+    pub machine_extension_names: Option<String>,
+    /// `[DOMAIN;{ID};0]` reference to a WMI filter.
+    pub wql_filter: Option<String>,
+    pub when_changed: Option<Timestamp>,
+    /// `[Registry Values]` of its GptTmpl.inf: full key path (case as written) → value
+    /// (`4,1`). `None` when SYSVOL was not read for this GPO.
+    pub registry_values: Option<BTreeMap<String, String>>,
+}
+
+impl DirGpo {
+    /// Computer settings switched off by the GPO's flags.
+    pub fn computer_disabled(&self) -> bool {
+        self.flags & 2 != 0
+    }
+
+    /// The WMI filter id (`{…}`) of `gPCWQLFilter`.
+    pub fn wmi_filter_id(&self) -> Option<String> {
+        let f = self.wql_filter.as_deref()?;
+        let id = f.trim_matches(['[', ']']).split(';').nth(1)?;
+        Some(id.to_ascii_uppercase())
+    }
+
+    /// A DWORD from `[Registry Values]` by value name under
+    /// `MACHINE\System\CurrentControlSet\Services\Netlogon\Parameters`.
+    pub fn netlogon_value(&self, name: &str) -> Option<u32> {
+        let values = self.registry_values.as_ref()?;
+        values.iter().find_map(|(k, v)| {
+            let k = k.to_ascii_lowercase().replace('/', "\\");
+            let want = format!(
+                "machine\\system\\currentcontrolset\\services\\netlogon\\parameters\\{}",
+                name.to_ascii_lowercase()
+            );
+            if k != want {
+                return None;
+            }
+            let (ty, data) = v.split_once(',')?;
+            (ty.trim() == "4").then(|| data.trim().trim_matches('"').parse().ok())?
+        })
+    }
+}
+
+/// Where a GPO is linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ContainerKind {
+    Domain,
+    Ou,
+    Site,
+    Other,
+}
+
+/// One entry of a container's gPLink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirGpLink {
+    pub container_dn: String,
+    pub container_kind: ContainerKind,
+    pub gpo_guid: String,
+    /// Link disabled (flag 1).
+    pub disabled: bool,
+    /// Enforced (flag 2).
+    pub enforced: bool,
+    /// Position in the container's gPLink (1 = highest precedence, the last entry written).
+    pub order: usize,
+}
+
+/// A WMI filter (msWMI-Som).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirWmiFilter {
+    /// `{…}` upper case.
+    pub id: String,
+    pub name: Option<String>,
+    /// The WQL queries of `msWMI-Parm2`.
+    pub queries: Vec<String>,
+}
+
+impl DirWmiFilter {
+    /// Whether the filter selects domain controllers only (`ProductType = 2`).
+    pub fn selects_only_dcs(&self) -> bool {
+        !self.queries.is_empty()
+            && self.queries.iter().all(|q| {
+                let q = q.to_ascii_lowercase().replace(' ', "");
+                q.contains("producttype=2") || q.contains("producttype=\"2\"")
+            })
+    }
+}
+
+/// rootDSE and domain facts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DirDomain {
+    pub default_naming_context: String,
+    pub dns_domain: Option<String>,
+    pub server: Option<String>,
+    /// domainFunctionality / forestFunctionality / domainControllerFunctionality.
+    pub domain_functionality: Option<u32>,
+    pub forest_functionality: Option<u32>,
+    pub dc_functionality: Option<u32>,
+    /// OUs with gPOptions = 1 (block inheritance).
+    pub blocked_ous: Vec<String>,
+}
+
+/// Everything read from the directory in one audit.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DirectorySnapshot {
+    pub source: String,
+    pub read_at: Option<Timestamp>,
+    pub domain: DirDomain,
+    pub computers: Vec<DirComputer>,
+    pub gpos: Vec<DirGpo>,
+    pub links: Vec<DirGpLink>,
+    pub wmi_filters: Vec<DirWmiFilter>,
+    /// Where GPO settings came from (`SYSVOL over SMB`, `--sysvol DIR`) or why not.
+    pub sysvol_notes: Vec<String>,
+}
+
+impl DirectorySnapshot {
+    /// `OU=Domain Controllers,<domain>`.
+    pub fn domain_controllers_ou(&self) -> String {
+        format!(
+            "OU=Domain Controllers,{}",
+            self.domain.default_naming_context
+        )
+    }
+
+    pub fn gpo(&self, guid: &str) -> Option<&DirGpo> {
+        self.gpos.iter().find(|g| g.guid.eq_ignore_ascii_case(guid))
+    }
+
+    pub fn wmi_filter(&self, id: &str) -> Option<&DirWmiFilter> {
+        self.wmi_filters
+            .iter()
+            .find(|w| w.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Enabled links of GPOs (with computer settings on) whose container holds `dn`
+    /// (the domain, or an OU above it), honouring blocked inheritance unless enforced.
+    pub fn gpos_applying_to(&self, dn: &str) -> Vec<&DirGpo> {
+        let dn_l = dn.to_ascii_lowercase();
+        let blocked_below: Vec<String> = self
+            .domain
+            .blocked_ous
+            .iter()
+            .map(|o| o.to_ascii_lowercase())
+            .filter(|o| dn_l.ends_with(&format!(",{o}")) || dn_l == *o)
+            .collect();
+        self.links
+            .iter()
+            .filter(|l| !l.disabled && l.container_kind != ContainerKind::Site)
+            .filter(|l| {
+                let c = l.container_dn.to_ascii_lowercase();
+                if !(dn_l.ends_with(&format!(",{c}")) || dn_l == c) {
+                    return false;
+                }
+                // A block on an OU between the link and the object stops it, unless enforced.
+                l.enforced
+                    || !blocked_below
+                        .iter()
+                        .any(|b| b.len() > c.len() && b.ends_with(&format!(",{c}")))
+            })
+            .filter_map(|l| self.gpo(&l.gpo_guid))
+            .filter(|g| !g.computer_disabled())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dn_and_filters() {
+        assert_eq!(parent_dn("CN=PC1,OU=A\\,B,DC=x,DC=y"), "OU=A\\,B,DC=x,DC=y");
+        assert_eq!(parent_dn("DC=y"), "");
+        let w = DirWmiFilter {
+            id: "{X}".into(),
+            name: None,
+            queries: vec!["SELECT * FROM Win32_OperatingSystem WHERE ProductType = 2".into()],
+        };
+        assert!(w.selects_only_dcs());
+        let w2 = DirWmiFilter {
+            queries: vec!["SELECT * FROM Win32_OperatingSystem WHERE ProductType <> 1".into()],
+            ..w.clone()
+        };
+        assert!(!w2.selects_only_dcs());
+        let g = DirGpo {
+            wql_filter: Some("[lab.test;{abc-1};0]".into()),
+            registry_values: Some(BTreeMap::from([(
+                "MACHINE\\System\\CurrentControlSet\\Services\\Netlogon\\Parameters\\RefusePasswordChange".into(),
+                "4,1".into(),
+            )])),
+            ..Default::default()
+        };
+        assert_eq!(g.wmi_filter_id().as_deref(), Some("{ABC-1}"));
+        assert_eq!(g.netlogon_value("RefusePasswordChange"), Some(1));
+        assert_eq!(g.netlogon_value("MaximumPasswordAge"), None);
+    }
+
+    #[test]
+    fn scope_follows_the_tree_blocks_and_enforcement() {
+        let gpo = |g: &str| DirGpo {
+            guid: g.into(),
+            ..Default::default()
+        };
+        let link = |c: &str, kind, g: &str, disabled, enforced| DirGpLink {
+            container_dn: c.into(),
+            container_kind: kind,
+            gpo_guid: g.into(),
+            disabled,
+            enforced,
+            order: 1,
+        };
+        let s = DirectorySnapshot {
+            domain: DirDomain {
+                default_naming_context: "DC=lab,DC=test".into(),
+                blocked_ous: vec!["OU=Kiosk,OU=PCs,DC=lab,DC=test".into()],
+                ..Default::default()
+            },
+            gpos: vec![gpo("{A}"), gpo("{B}"), gpo("{C}"), gpo("{D}")],
+            links: vec![
+                link("DC=lab,DC=test", ContainerKind::Domain, "{A}", false, false),
+                link("DC=lab,DC=test", ContainerKind::Domain, "{D}", false, true),
+                link(
+                    "OU=PCs,DC=lab,DC=test",
+                    ContainerKind::Ou,
+                    "{B}",
+                    false,
+                    false,
+                ),
+                link(
+                    "OU=PCs,DC=lab,DC=test",
+                    ContainerKind::Ou,
+                    "{C}",
+                    true,
+                    false,
+                ),
+            ],
+            ..Default::default()
+        };
+        let names = |dn: &str| -> Vec<String> {
+            s.gpos_applying_to(dn)
+                .iter()
+                .map(|g| g.guid.clone())
+                .collect()
+        };
+        assert_eq!(names("CN=PC1,OU=PCs,DC=lab,DC=test"), ["{A}", "{D}", "{B}"]);
+        assert_eq!(
+            names("CN=K1,OU=Kiosk,OU=PCs,DC=lab,DC=test"),
+            ["{D}"],
+            "blocked; enforced passes"
+        );
+        assert_eq!(names("CN=S1,OU=Servers,DC=lab,DC=test"), ["{A}", "{D}"]);
+    }
+}

@@ -1,0 +1,58 @@
+//! The directory reader: Active Directory over LDAP (rootDSE, computers, GPOs, their
+//! links and WMI filters) and GPO security settings from a SYSVOL copy or GPMC backups.
+//!
+//! Safe defaults: TLS is verified (system roots, or the CA given with `ca_cert`); there is
+//! no switch to skip verification. Every network step has a timeout. The password is held
+//! in a [`Secret`] that never prints.
+
+mod ldap;
+mod sysvol;
+
+pub use ldap::{COMPUTER_ATTRIBUTES, Options, read_directory};
+pub use sysvol::{parse_gpttmpl, read_sysvol};
+
+/// A password: never printed by `Debug`/`Display`, never stored.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Secret {
+        Secret(s)
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Why the directory could not be read. Messages name the server and what to check;
+/// they never contain the password.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("{url}: invalid URL: {why} (use ldap://HOST[:PORT] or ldaps://HOST[:PORT])")]
+    Url { url: String, why: String },
+    #[error("{url}: cannot connect within {secs} s: {why}")]
+    Connect { url: String, secs: u64, why: String },
+    #[error("{url}: TLS: {why}")]
+    Tls { url: String, why: String },
+    #[error("{url}: bind as {user} refused: {why}")]
+    Bind {
+        url: String,
+        user: String,
+        why: String,
+    },
+    #[error("{url}: search {what} failed: {why}")]
+    Search {
+        url: String,
+        what: String,
+        why: String,
+    },
+    #[error("{path}: {why}")]
+    Io { path: String, why: String },
+}

@@ -1,0 +1,382 @@
+//! `kizuna ad audit` and `kizuna scan --server` against a real Samba AD DC on 127.0.0.2
+//! (the project's testbed, crates/kizuna-testbed): every seeded condition by its rule, the
+//! healthy computer by none, blind random seeds checked the same way, TLS and credential
+//! failures with clear messages.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Output};
+
+use chrono::{DateTime, Duration, Utc};
+use kizuna_testbed::SambaDc;
+
+fn filetime(t: DateTime<Utc>) -> i64 {
+    (t.timestamp() + 11_644_473_600) * 10_000_000
+}
+
+/// Runs kizuna with the audit time = `now` (the DC's own objects carry real times).
+fn kizuna_at(dir: &Path, now: DateTime<Utc>, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kizuna"))
+        .args(args)
+        .current_dir(dir)
+        .env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
+        .env("KIZUNA_NOW", now.to_rfc3339())
+        .output()
+        .expect("kizuna runs")
+}
+
+struct Seed {
+    name: String,
+    ou: &'static str,
+    uac: u32,
+    pwd_days: i64,
+    logon_days: i64,
+    enc: u32,
+    os: &'static str,
+    version: &'static str,
+}
+
+fn computer_ldif(base: &str, now: DateTime<Utc>, s: &Seed) -> String {
+    format!(
+        "dn: CN={n},{ou},{base}\nobjectClass: computer\ncn: {n}\nsAMAccountName: {n}$\n\
+userAccountControl: {uac}\ndNSHostName: {lower}.lab.test\noperatingSystem: {os}\n\
+operatingSystemVersion: {version}\npwdLastSet: {pwd}\nlastLogonTimestamp: {logon}\n\
+msDS-SupportedEncryptionTypes: {enc}\n\n",
+        n = s.name,
+        ou = s.ou,
+        uac = s.uac,
+        lower = s.name.to_lowercase(),
+        os = s.os,
+        version = s.version,
+        pwd = filetime(now - Duration::days(s.pwd_days)),
+        logon = filetime(now - Duration::days(s.logon_days)),
+        enc = s.enc,
+    )
+}
+
+fn ws(name: &str, ou: &'static str, pwd_days: i64, logon_days: i64, enc: u32) -> Seed {
+    Seed {
+        name: name.into(),
+        ou,
+        uac: 4096,
+        pwd_days,
+        logon_days,
+        enc,
+        os: "Windows 11 Enterprise",
+        version: "10.0 (26100)",
+    }
+}
+
+fn gpttmpl(values: &[(&str, u32)]) -> Vec<u8> {
+    let mut text = String::from(
+        "[Unicode]\r\nUnicode=yes\r\n[Version]\r\nsignature=\"$CHICAGO$\"\r\nRevision=1\r\n[Registry Values]\r\n",
+    );
+    for (k, v) in values {
+        text.push_str(&format!(
+            "MACHINE\\System\\CurrentControlSet\\Services\\Netlogon\\Parameters\\{k}=4,{v}\r\n"
+        ));
+    }
+    let mut b = vec![0xFF, 0xFE];
+    b.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    b
+}
+
+const SECSETTINGS: &str = "Machine/Microsoft/Windows NT/SecEdit/GptTmpl.inf";
+const SECURITY_CSE: &str =
+    "[{827D319E-6EAC-11D2-A4EA-00C04F79F83A}{803E14A0-B4FB-11D0-A0D0-00A0C90F574B}]";
+
+fn findings_by_rule(v: &serde_json::Value) -> BTreeMap<String, BTreeSet<Vec<String>>> {
+    let mut m: BTreeMap<String, BTreeSet<Vec<String>>> = BTreeMap::new();
+    for f in v["findings"].as_array().unwrap() {
+        let subjects: Vec<String> = f["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        m.entry(f["rule"].as_str().unwrap().to_string())
+            .or_default()
+            .insert(subjects);
+    }
+    m
+}
+
+#[test]
+fn directory_audit_against_a_real_samba_dc() {
+    if let Err(why) = kizuna_testbed::available() {
+        panic!("the Samba testbed cannot run here: {why}");
+    }
+    let dc = SambaDc::start().expect("the Samba DC starts");
+    let info = dc.info().clone();
+    let base = info.base_dn.clone();
+    let now = Utc::now();
+    let work = tempfile::tempdir().unwrap();
+
+    // Seeded conditions, one per rule, and a healthy computer.
+    let mut ldif = String::new();
+    for ou in ["OU=Workstations", "OU=Pilot", "OU=Servers"] {
+        ldif.push_str(&format!(
+            "dn: {ou},{base}\nobjectClass: organizationalUnit\n\n"
+        ));
+    }
+    let mut seeds = vec![
+        ws("FRESH-PC", "OU=Workstations", 5, 2, 28),
+        ws("STALE-PC", "OU=Workstations", 100, 3, 28),
+        ws("RC4-PC", "OU=Workstations", 5, 2, 4),
+        ws("GONE-PC", "OU=Workstations", 200, 200, 28),
+        ws("PILOT-PC", "OU=Pilot", 200, 3, 28),
+        Seed {
+            name: "OLD-DC".into(),
+            ou: "OU=Domain Controllers",
+            uac: 532_480,
+            pwd_days: 100,
+            logon_days: 1,
+            enc: 28,
+            os: "Windows Server 2025 Datacenter",
+            version: "10.0 (26100)",
+        },
+    ];
+    // Blind seeds: random ages; the expected sets come from the thresholds, not from kizuna.
+    let mut rng = kizuna_lab::Rng::new(now.timestamp() as u64);
+    let mut expect: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    expect
+        .entry("KZ-AD-001")
+        .or_default()
+        .insert("STALE-PC".into());
+    expect
+        .entry("KZ-AD-002")
+        .or_default()
+        .insert("OLD-DC".into());
+    expect
+        .entry("KZ-AD-003")
+        .or_default()
+        .insert("RC4-PC".into());
+    expect
+        .entry("KZ-AD-006")
+        .or_default()
+        .insert("GONE-PC".into());
+    for i in 0..30 {
+        let pwd = rng.range(0, 250) as i64;
+        let logon = rng.range(0, 250) as i64;
+        let enc = if rng.chance(0.2) { 4 } else { 24 };
+        let name = format!("BLIND-{i:02}");
+        // Keep clear of the day boundaries so clock drift cannot flip a case.
+        if [45, 60, 90]
+            .iter()
+            .any(|b| (pwd - b).abs() <= 1 || (logon - b).abs() <= 1)
+        {
+            continue;
+        }
+        if logon <= 45 && pwd > 60 {
+            expect.entry("KZ-AD-001").or_default().insert(name.clone());
+        }
+        if logon > 90 && pwd > 90 {
+            expect.entry("KZ-AD-006").or_default().insert(name.clone());
+        }
+        if enc == 4 {
+            expect.entry("KZ-AD-003").or_default().insert(name.clone());
+        }
+        seeds.push(ws(&name, "OU=Workstations", pwd, logon, enc));
+    }
+    for s in &seeds {
+        ldif.push_str(&computer_ldif(&base, now, s));
+    }
+    dc.add_local(&ldif).expect("seeding the DC");
+
+    // The workaround GPOs: a correct DC one, a mis-scoped one, and a member one on the pilot OU.
+    let filter = dc
+        .create_wmi_filter(
+            "Domain controllers only",
+            "SELECT * FROM Win32_OperatingSystem WHERE ProductType = 2",
+        )
+        .unwrap();
+    let good = dc.create_gpo("KZ DC Refuse").unwrap();
+    dc.write_sysvol(&good, SECSETTINGS, &gpttmpl(&[("RefusePasswordChange", 1)]))
+        .unwrap();
+    dc.set_gpo_attrs(
+        &good,
+        &[
+            ("gPCMachineExtensionNames", SECURITY_CSE),
+            ("gPCWQLFilter", &format!("[{};{filter};0]", info.dns_domain)),
+        ],
+    )
+    .unwrap();
+    dc.link_gpo(&format!("OU=Domain Controllers,{base}"), &good, 0)
+        .unwrap();
+    let root = dc.create_gpo("KZ Refuse at root").unwrap();
+    dc.write_sysvol(&root, SECSETTINGS, &gpttmpl(&[("RefusePasswordChange", 1)]))
+        .unwrap();
+    dc.link_gpo(&base, &root, 0).unwrap();
+    let pilot = dc.create_gpo("KZ Pilot machine password age").unwrap();
+    dc.write_sysvol(&pilot, SECSETTINGS, &gpttmpl(&[("MaximumPasswordAge", 0)]))
+        .unwrap();
+    dc.link_gpo(&format!("OU=Pilot,{base}"), &pilot, 0).unwrap();
+    expect
+        .entry("KZ-AD-004")
+        .or_default()
+        .insert("KZ Refuse at root".into());
+    for g in [
+        "KZ DC Refuse",
+        "KZ Refuse at root",
+        "KZ Pilot machine password age",
+    ] {
+        expect.entry("KZ-AD-005").or_default().insert(g.into());
+    }
+
+    let pw = info.password_file.to_str().unwrap();
+    let ca = info.ca_cert.to_str().unwrap();
+    let sysvol = info.sysvol.to_str().unwrap();
+    let audit = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "ad",
+            "audit",
+            "--server",
+            url,
+            "--bind",
+            &info.admin_upn,
+            "--password-file",
+            pw,
+            "--ca-cert",
+            ca,
+            "--sysvol",
+            sysvol,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        kizuna_at(work.path(), now, &args)
+    };
+    let o = audit(&info.ldaps_url, &[]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = common::json(&o);
+    let got = findings_by_rule(&v);
+    for (rule, want) in &expect {
+        let subjects: BTreeSet<String> = got
+            .get(*rule)
+            .map(|s| s.iter().flatten().cloned().collect())
+            .unwrap_or_default();
+        assert_eq!(&subjects, want, "{rule}: {v:#}");
+    }
+    let all: BTreeSet<String> = got.values().flatten().flatten().cloned().collect();
+    assert!(
+        !all.contains("FRESH-PC"),
+        "a fresh, active, AES computer is never reported"
+    );
+    assert!(
+        !all.contains("PILOT-PC"),
+        "rotation paused on purpose by the pilot GPO"
+    );
+    let unexpected: Vec<&String> = got
+        .keys()
+        .filter(|r| !expect.contains_key(r.as_str()))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "rules not seeded: {unexpected:?} in {v:#}"
+    );
+    let input = &v["inputs"][0];
+    assert_eq!(input["kind"], "directory");
+    assert!(input["records"].as_u64().unwrap() >= seeds.len() as u64);
+
+    // StartTLS on ldap:// is verified like ldaps://.
+    let o = audit(&info.ldap_url, &["--starttls"]);
+    assert_eq!(
+        findings_by_rule(&common::json(&o)),
+        got,
+        "same answer over StartTLS"
+    );
+
+    // ldaps:// with only a password file and a CA: the failure cases.
+    let bind_only = |password_file: &str, ca_cert: &str| {
+        kizuna_at(
+            work.path(),
+            now,
+            &[
+                "ad",
+                "audit",
+                "--server",
+                &info.ldaps_url,
+                "--bind",
+                &info.admin_upn,
+                "--password-file",
+                password_file,
+                "--ca-cert",
+                ca_cert,
+            ],
+        )
+    };
+
+    // A certificate from another CA is refused.
+    let other = work.path().join("other-ca.pem");
+    std::fs::write(&other, include_str!("data/other-ca.pem")).unwrap();
+    let o = bind_only(pw, other.to_str().unwrap());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("TLS"), "{err}");
+
+    // A wrong password: exit 2, a clear message, the password nowhere.
+    let wrong = work.path().join("wrong");
+    std::fs::write(&wrong, "Not-the-password-42").unwrap();
+    let o = bind_only(wrong.to_str().unwrap(), ca);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid credentials"), "{err}");
+    assert!(
+        !err.contains("Not-the-password-42")
+            && !String::from_utf8_lossy(&o.stdout).contains("Not-the-password-42")
+    );
+
+    // scan --server merges the directory's computers with file evidence.
+    let lab = work.path().join("lab");
+    kizuna_lab::sim::generate(kizuna_lab::sim::Scenario::Small, 1, None, None, &lab).unwrap();
+    let o = kizuna_at(
+        work.path(),
+        now,
+        &[
+            "scan",
+            "lab/evidence",
+            "--server",
+            &info.ldaps_url,
+            "--bind",
+            &info.admin_upn,
+            "--password-file",
+            pw,
+            "--ca-cert",
+            ca,
+            "--sysvol",
+            sysvol,
+            "--format",
+            "json",
+        ],
+    );
+    let v = common::json(&o);
+    let names: BTreeSet<&str> = v["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains("PC-A01") && names.contains("FRESH-PC") && names.contains("OLD-DC"),
+        "{names:?}"
+    );
+    let rules: BTreeSet<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains("KZ-SC-002") && rules.contains("KZ-AD-004"),
+        "{rules:?}"
+    );
+
+    dc.stop().expect("the DC stops");
+}
