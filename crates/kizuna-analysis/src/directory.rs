@@ -3,7 +3,7 @@
 //! every computer concerned; GPO findings are one per GPO.
 
 use chrono::Duration;
-use kizuna_core::directory::{ContainerKind, DirComputer, DirGpo, DirectorySnapshot, enctype};
+use kizuna_core::directory::{DirComputer, DirGpo, DirectorySnapshot, enctype};
 use kizuna_core::{Evidence, Finding, Knowledge, MessageArg, RuleId, Severity, Timestamp};
 
 pub const AD_STALE_ACTIVE: RuleId = RuleId("KZ-AD-001");
@@ -17,7 +17,7 @@ const REFUSE: &str = "RefusePasswordChange";
 const MAX_AGE: &str = "MaximumPasswordAge";
 
 fn day(t: Option<Timestamp>) -> String {
-    t.map_or_else(|| "never".into(), |t| t.format("%Y-%m-%d").to_string())
+    t.map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d").to_string())
 }
 
 fn computer_evidence(snap: &DirectorySnapshot, c: &DirComputer, label: String) -> Evidence {
@@ -140,22 +140,22 @@ fn scope_of(snap: &DirectorySnapshot, g: &DirGpo) -> String {
             s
         })
         .collect();
-    let filter = g
-        .wmi_filter_id()
-        .map(|id| match snap.wmi_filter(&id) {
-            Some(w) => format!(
-                "WMI filter {}: {}",
-                w.name.clone().unwrap_or(id),
-                w.queries.join(" / ")
-            ),
-            None => format!("WMI filter {id} (not found)"),
-        })
-        .unwrap_or_else(|| "no WMI filter".into());
-    if links.is_empty() {
-        format!("not linked; {filter}")
+    // Only names and queries: the sentences around them come from the catalogs.
+    let filter = g.wmi_filter_id().map(|id| match snap.wmi_filter(&id) {
+        Some(w) => format!(
+            "WMI {}: {}",
+            w.name.clone().unwrap_or(id),
+            w.queries.join(" / ")
+        ),
+        None => format!("WMI {id} (?)"),
+    });
+    let mut parts = if links.is_empty() {
+        vec!["-".to_string()]
     } else {
-        format!("{}; {filter}", links.join(", "))
-    }
+        links
+    };
+    parts.extend(filter);
+    parts.join("; ")
 }
 
 fn gpo_name(g: &DirGpo) -> String {
@@ -285,15 +285,7 @@ pub(crate) fn evaluate(snap: &DirectorySnapshot, now: Timestamp, k: &Knowledge) 
                 .iter()
                 .filter(|l| l.gpo_guid == g.guid && !l.disabled)
                 .filter(|l| l.container_dn.to_ascii_lowercase() != dc_ou)
-                .map(|l| {
-                    let kind = match l.container_kind {
-                        ContainerKind::Domain => "domain root",
-                        ContainerKind::Ou => "OU",
-                        ContainerKind::Site => "site",
-                        ContainerKind::Other => "container",
-                    };
-                    format!("{} ({kind})", l.container_dn)
-                })
+                .map(|l| l.container_dn.clone())
                 .collect();
             let dc_filter = g
                 .wmi_filter_id()
@@ -323,21 +315,8 @@ pub(crate) fn evaluate(snap: &DirectorySnapshot, now: Timestamp, k: &Knowledge) 
             }
         }
         if !settings.is_empty() {
-            let mut baseline = Vec::new();
-            if g.netlogon_value(REFUSE) == Some(1) {
-                baseline.push(
-                    "PingCastle A-DCRefuseComputerPwdChange now; S-PwdLastSet-45/-90 for servers and S-PwdLastSet-DC for DCs as accounts age",
-                );
-            }
-            if g.netlogon_value(MAX_AGE).is_some_and(|a| a == 0 || a > 30) {
-                baseline.push(
-                    "CIS / DISA STIG: maximum machine account password age must be 30 days or fewer, but not 0",
-                );
-            }
-            if g.netlogon_value("DisablePasswordChange") == Some(1) {
-                baseline
-                    .push("CIS / DISA STIG: machine account password changes must not be disabled");
-            }
+            // Which baseline findings follow, as selectors: the catalogs word them.
+            let flag = |b: bool| MessageArg::Text(if b { "yes" } else { "no" }.into());
             out.push(gpo_finding(
                 AD_WORKAROUND,
                 Severity::Medium,
@@ -345,7 +324,15 @@ pub(crate) fn evaluate(snap: &DirectorySnapshot, now: Timestamp, k: &Knowledge) 
                 g,
                 vec![
                     ("settings", MessageArg::Text(settings.join(", "))),
-                    ("baseline", MessageArg::Text(baseline.join("; "))),
+                    ("refuse", flag(g.netlogon_value(REFUSE) == Some(1))),
+                    (
+                        "age",
+                        flag(g.netlogon_value(MAX_AGE).is_some_and(|a| a == 0 || a > 30)),
+                    ),
+                    (
+                        "disable",
+                        flag(g.netlogon_value("DisablePasswordChange") == Some(1)),
+                    ),
                     ("changed", MessageArg::Text(day(g.when_changed))),
                 ],
             ));
@@ -424,7 +411,7 @@ pub(crate) fn identity_records(snap: &DirectorySnapshot) -> Vec<kizuna_core::Ide
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use kizuna_core::directory::{DirDomain, DirGpLink, DirWmiFilter, uac};
+    use kizuna_core::directory::{ContainerKind, DirDomain, DirGpLink, DirWmiFilter, uac};
     use std::collections::BTreeMap;
 
     const BASE: &str = "DC=lab,DC=test";

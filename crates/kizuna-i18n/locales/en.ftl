@@ -79,10 +79,22 @@ KZ-AD-003-title = Computers without AES Kerberos keys (RC4/DES only): { $count }
 KZ-AD-003-detail = msDS-SupportedEncryptionTypes lacks AES on: { $devices }. After the 2025–2026 Kerberos hardening, RC4-only accounts fail authentication against updated DCs.
 KZ-AD-003-remedy = Set msDS-SupportedEncryptionTypes to include AES (24 for AES only, 28 with RC4 during migration) and reset the machine password so AES keys exist.
 KZ-AD-004-title = "Refuse machine account password changes" scoped beyond the DCs: { $gpo }
-KZ-AD-004-detail = GPO { $gpo } ({ $guid }) sets RefusePasswordChange=1. Links outside OU=Domain Controllers: { $elsewhere }. Filtered to DCs by a ProductType = 2 WMI filter: { $filtered }. Scope: { $scope }.
+KZ-AD-004-detail = GPO { $gpo } ({ $guid }) sets RefusePasswordChange=1. Links outside OU=Domain Controllers: { $elsewhere }. { $filtered ->
+    [yes] It is filtered to DCs by a ProductType = 2 WMI filter.
+   *[no] It has no WMI filter that selects only DCs (ProductType = 2).
+} Scope: { $scope }.
 KZ-AD-004-remedy = Link it to OU=Domain Controllers only and attach a WMI filter "SELECT * FROM Win32_OperatingSystem WHERE ProductType = 2"; remove other links. `kizuna gpo workaround` generates the pair of GPOs scoped this way.
 KZ-AD-005-title = Workaround GPO in place: { $gpo } ({ $settings })
-KZ-AD-005-detail = GPO { $gpo } ({ $guid }, changed { $changed }) carries the source article's workaround: { $settings }. Scope: { $scope }. Baseline findings it causes: { $baseline }. No expiry date is recorded for it.
+KZ-AD-005-detail = GPO { $gpo } ({ $guid }, changed { $changed }) carries the source article's workaround: { $settings }. Scope: { $scope }. Baseline findings it causes:{ $refuse ->
+    [yes] {" "}PingCastle A-DCRefuseComputerPwdChange now, S-PwdLastSet-45/-90 for servers and S-PwdLastSet-DC for DCs as accounts age.
+   *[no] {""}
+}{ $age ->
+    [yes] {" "}CIS / DISA STIG "maximum machine account password age: 30 days or fewer, but not 0".
+   *[no] {""}
+}{ $disable ->
+    [yes] {" "}CIS / DISA STIG "machine account password changes must not be disabled".
+   *[no] {""}
+} No expiry date is recorded for it.
 KZ-AD-005-remedy = Record an expiry date in the change record and plan the rollback (`kizuna gpo rollback`) once Microsoft's fix is on every DC; until then expect the baseline findings above and explain them to auditors.
 KZ-AD-006-title = Inactive computers (no logon, no password change for { $inactive_days } days): { $count }
 KZ-AD-006-detail = Enabled computer accounts with neither a logon nor a password change for { $inactive_days } days: { $devices }. Stale accounts are targets, and their names can be reused by a rejoin from another (cloned) device.

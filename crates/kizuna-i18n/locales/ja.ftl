@@ -51,10 +51,22 @@ KZ-AD-003-title = AES の Kerberos キーがないコンピューター(RC4/DES 
 KZ-AD-003-detail = msDS-SupportedEncryptionTypes に AES が含まれていません: { $devices }。2025～2026 年の Kerberos 強化後、RC4 のみのアカウントは更新済み DC への認証に失敗します。
 KZ-AD-003-remedy = msDS-SupportedEncryptionTypes に AES を含め(AES のみなら 24、移行中は RC4 込みで 28)、AES キーができるようマシン パスワードをリセットしてください。
 KZ-AD-004-title = 「コンピューター アカウントのパスワード変更を拒否する」が DC 以外にも及ぶ: { $gpo }
-KZ-AD-004-detail = GPO { $gpo }({ $guid })は RefusePasswordChange=1 を設定しています。OU=Domain Controllers 以外のリンク: { $elsewhere }。ProductType = 2 の WMI フィルターで DC に限定: { $filtered }。範囲: { $scope }。
+KZ-AD-004-detail = GPO { $gpo }({ $guid })は RefusePasswordChange=1 を設定しています。OU=Domain Controllers 以外のリンク: { $elsewhere }。{ $filtered ->
+    [yes] ProductType = 2 の WMI フィルターで DC に限定されています。
+   *[no] DC だけを選ぶ WMI フィルター(ProductType = 2)がありません。
+}範囲: { $scope }。
 KZ-AD-004-remedy = OU=Domain Controllers にだけリンクし、WMI フィルター「SELECT * FROM Win32_OperatingSystem WHERE ProductType = 2」を付け、他のリンクは削除してください。`kizuna gpo workaround` はこの範囲の GPO の組を生成します。
 KZ-AD-005-title = 回避策の GPO が適用中: { $gpo }({ $settings })
-KZ-AD-005-detail = GPO { $gpo }({ $guid }、変更 { $changed })は元記事の回避策を含みます: { $settings }。範囲: { $scope }。これにより出るベースライン指摘: { $baseline }。期限は記録されていません。
+KZ-AD-005-detail = GPO { $gpo }({ $guid }、変更 { $changed })は元記事の回避策を含みます: { $settings }。範囲: { $scope }。これにより出るベースライン指摘:{ $refuse ->
+    [yes] {" "}PingCastle の A-DCRefuseComputerPwdChange(直ちに)、アカウントが古くなるにつれサーバーの S-PwdLastSet-45/-90 と DC の S-PwdLastSet-DC。
+   *[no] {""}
+}{ $age ->
+    [yes] {" "}CIS / DISA STIG「マシン アカウントのパスワードの最長有効期間は 30 日以下、ただし 0 以外」。
+   *[no] {""}
+}{ $disable ->
+    [yes] {" "}CIS / DISA STIG「マシン アカウントのパスワード変更を無効にしてはならない」。
+   *[no] {""}
+}期限は記録されていません。
 KZ-AD-005-remedy = 変更記録に期限を書き、すべての DC に Microsoft の修正が入ったらロールバックを計画してください(`kizuna gpo rollback`)。それまでは上記の指摘が出ることを監査担当に説明してください。
 KZ-AD-006-title = 非アクティブなコンピューター({ $inactive_days } 日間ログオンもパスワード変更もなし): { $count } 台
 KZ-AD-006-detail = { $inactive_days } 日間ログオンもパスワード変更もない有効なコンピューター アカウント: { $devices }。放置されたアカウントは攻撃対象になり、その名前は別の(複製された)端末の参加で再利用されることがあります。

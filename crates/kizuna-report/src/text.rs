@@ -85,10 +85,13 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
         }
     }
     s.push('\n');
-    // Devices with findings: worst severity first, then most findings.
+    // Devices with findings: worst severity first, then most findings. Subjects that are
+    // not devices (a GPO's name) are left to the findings below.
+    let known: std::collections::BTreeSet<&str> =
+        r.analysis.devices.iter().map(|d| d.name.as_str()).collect();
     let mut by_device: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
     for f in &r.analysis.findings {
-        for d in &f.subjects {
+        for d in f.subjects.iter().filter(|d| known.contains(d.as_str())) {
             let e = by_device.entry(d.as_str()).or_insert((Severity::Info, 0));
             e.0 = e.0.max(f.severity);
             e.1 += 1;

@@ -380,3 +380,133 @@ fn directory_audit_against_a_real_samba_dc() {
 
     dc.stop().expect("the DC stops");
 }
+
+/// A server that accepts the connection but never answers: the audit gives up within its
+/// timeout (exit 2, a message naming the server); a closed port fails at once.
+#[test]
+fn unreachable_or_silent_servers_fail_fast() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hold = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(8));
+        drop(conn);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("ldap://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    let o = common::kizuna(
+        dir.path(),
+        &["ad", "audit", "--server", &url, "--timeout", "2"],
+    );
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&url) && err.contains("timeout"), "{err}");
+    assert!(
+        took < std::time::Duration::from_secs(7),
+        "gave up after {took:?}"
+    );
+    hold.join().unwrap();
+
+    // Nothing listens there any more: refused at once.
+    let o = common::kizuna(dir.path(), &["ad", "audit", "--server", &url]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("cannot connect"), "{err}");
+    let o = common::kizuna(dir.path(), &["ad", "audit", "--server", "https://dc1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ldap://HOST"));
+    let o = common::kizuna(dir.path(), &["ad", "audit"]);
+    assert_eq!(o.status.code(), Some(2), "--server is required");
+}
+
+/// The audit's report text in both languages, from a fixed directory snapshot.
+#[test]
+fn ad_findings_text_snapshot() {
+    use kizuna_core::directory::*;
+    let now: DateTime<Utc> = "2026-11-21T00:00:00Z".parse().unwrap();
+    let day = |d: i64| Some(now - Duration::days(d));
+    let base = "DC=lab,DC=test";
+    let pc = |name: &str, pwd: i64, logon: i64, enc: u32, uac: u32| DirComputer {
+        dn: format!("CN={name},OU=Workstations,{base}"),
+        name: name.into(),
+        sam_account_name: Some(format!("{name}$")),
+        dns_host_name: Some(format!("{}.lab.test", name.to_lowercase())),
+        user_account_control: uac,
+        operating_system: Some("Windows 11 Enterprise".into()),
+        operating_system_version: Some("10.0 (26100)".into()),
+        pwd_last_set: day(pwd),
+        last_logon_timestamp: day(logon),
+        when_created: day(500),
+        supported_encryption_types: Some(enc),
+        site: None,
+    };
+    let refuse = |guid: &str, name: &str| {
+        DirGpo {
+        guid: guid.into(),
+        dn: format!("CN={guid},CN=Policies,CN=System,{base}"),
+        display_name: Some(name.into()),
+        registry_values: Some(
+            [(
+                "MACHINE\\System\\CurrentControlSet\\Services\\Netlogon\\Parameters\\RefusePasswordChange".to_string(),
+                "4,1".to_string(),
+            )]
+            .into(),
+        ),
+        when_changed: day(30),
+        ..Default::default()
+    }
+    };
+    let snap = DirectorySnapshot {
+        source: "ldaps://dc1.lab.test".into(),
+        domain: DirDomain {
+            default_naming_context: base.into(),
+            dns_domain: Some("lab.test".into()),
+            ..Default::default()
+        },
+        computers: vec![
+            pc("FRESH", 3, 1, 28, 4096),
+            pc("STALE", 100, 2, 28, 4096),
+            pc("RC4", 3, 1, 4, 4096),
+            pc("GONE", 300, 300, 28, 4096),
+            pc("DC9", 200, 1, 28, 532_480),
+        ],
+        gpos: vec![refuse("{A1}", "Refuse at root")],
+        links: vec![DirGpLink {
+            container_dn: base.into(),
+            container_kind: ContainerKind::Domain,
+            gpo_guid: "{A1}".into(),
+            disabled: false,
+            enforced: false,
+            order: 1,
+        }],
+        ..Default::default()
+    };
+    let k = kizuna_core::Knowledge::builtin();
+    let mut a = kizuna_analysis::Analyzer::new(&k);
+    a.add_directory(snap, now);
+    let analysis = a.finish();
+    let input = kizuna_evidence::InputReport::new(
+        "ldaps://dc1.lab.test".into(),
+        kizuna_evidence::InputKind::Directory,
+        String::new(),
+        0,
+    );
+    for (lang, name) in [
+        (kizuna_i18n::Lang::En, "ad_text_en"),
+        (kizuna_i18n::Lang::Ja, "ad_text_ja"),
+    ] {
+        let report = kizuna_report::ScanReport {
+            tool_version: "test",
+            inputs: std::slice::from_ref(&input),
+            analysis: &analysis,
+            since: None,
+            until: None,
+            db: None,
+        };
+        let text = kizuna_report::scan_text(&report, &kizuna_i18n::Messages::new(lang));
+        assert!(!text.contains("FRESH ") && text.contains("KZ-AD-004"));
+        insta::assert_snapshot!(name, text);
+    }
+}
