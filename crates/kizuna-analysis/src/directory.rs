@@ -43,10 +43,7 @@ fn grouped(
     let mut subjects: Vec<String> = items.iter().map(|(c, _)| c.name.to_uppercase()).collect();
     subjects.sort();
     subjects.dedup();
-    let mut evidence: Vec<Evidence> = items.into_iter().map(|(_, e)| e).collect();
-    evidence.sort();
-    let total = evidence.len();
-    evidence.truncate(k.thresholds.evidence_per_finding);
+    let (evidence, total) = crate::evidence::capped(items.into_iter().map(|(_, e)| e).collect(), k);
     let shown: Vec<&str> = subjects.iter().take(20).map(String::as_str).collect();
     let more = subjects.len().saturating_sub(shown.len());
     args.push(("count", subjects.len().into()));

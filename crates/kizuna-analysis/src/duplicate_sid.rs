@@ -46,25 +46,13 @@ fn keep_order<'a>(members: &[&'a Device]) -> (Vec<&'a Device>, Vec<&'a Device>) 
 }
 
 fn evidence(members: &[&Device]) -> Vec<Evidence> {
-    let mut ev: Vec<Evidence> = members
+    members
         .iter()
         .flat_map(|d| {
-            d.sources.iter().map(|p| Evidence {
-                time: None,
-                path: p.to_string(),
-                record_id: None,
-                line: None,
-                label: format!(
-                    "{} {}",
-                    d.name,
-                    d.machine_sid.map(|s| s.to_string()).unwrap_or_default()
-                ),
-            })
+            let sid = d.machine_sid.map(|s| s.to_string()).unwrap_or_default();
+            crate::evidence::from_sources(d, format!("{} {sid}", d.name), |_| true)
         })
-        .collect();
-    ev.sort();
-    ev.dedup();
-    ev
+        .collect()
 }
 
 fn finding(
@@ -75,9 +63,7 @@ fn finding(
     evidence: Vec<Evidence>,
     k: &Knowledge,
 ) -> Finding {
-    let total = evidence.len();
-    let mut evidence = evidence;
-    evidence.truncate(k.thresholds.evidence_per_finding);
+    let (evidence, total) = crate::evidence::capped(evidence, k);
     let mut subjects = subjects;
     subjects.sort();
     subjects.dedup();

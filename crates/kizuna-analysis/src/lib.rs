@@ -8,6 +8,7 @@
 mod devices;
 mod directory;
 mod duplicate_sid;
+mod evidence;
 mod policy;
 mod secure_channel;
 mod timeline;

@@ -27,25 +27,14 @@ fn grouped(
     value: u32,
     k: &Knowledge,
 ) -> Finding {
-    let mut evidence: Vec<Evidence> = devices
+    let evidence: Vec<Evidence> = devices
         .iter()
         .flat_map(|d| {
-            d.sources
-                .iter()
-                .filter(|p| !d.netlogon.is_empty() && is_hive_path(p))
-                .map(move |p| Evidence {
-                    time: None,
-                    path: p.to_string(),
-                    record_id: None,
-                    line: None,
-                    label: format!("{} {setting}={value}", d.name),
-                })
+            let label = format!("{} {setting}={value}", d.name);
+            crate::evidence::from_sources(d, label, |p| !d.netlogon.is_empty() && is_hive_path(p))
         })
         .collect();
-    evidence.sort();
-    evidence.dedup();
-    let total = evidence.len();
-    evidence.truncate(k.thresholds.evidence_per_finding);
+    let (evidence, total) = crate::evidence::capped(evidence, k);
     let mut subjects: Vec<String> = devices.iter().map(|d| d.name.clone()).collect();
     subjects.sort();
     let list = subjects.join(", ");
@@ -147,26 +136,14 @@ fn every_dc_2025(devices: &[Device], k: &Knowledge) -> Option<Finding> {
     {
         return None;
     }
-    let mut evidence: Vec<Evidence> = dcs
+    let evidence: Vec<Evidence> = dcs
         .iter()
         .flat_map(|d| {
-            d.sources.iter().map(move |p| Evidence {
-                time: None,
-                path: p.to_string(),
-                record_id: None,
-                line: None,
-                label: format!(
-                    "{} {}",
-                    d.name,
-                    d.os_build.map(|b| b.to_string()).unwrap_or_default()
-                ),
-            })
+            let build = d.os_build.map(|b| b.to_string()).unwrap_or_default();
+            crate::evidence::from_sources(d, format!("{} {build}", d.name), |_| true)
         })
         .collect();
-    evidence.sort();
-    evidence.dedup();
-    let total = evidence.len();
-    evidence.truncate(k.thresholds.evidence_per_finding);
+    let (evidence, total) = crate::evidence::capped(evidence, k);
     let subjects: Vec<String> = dcs.iter().map(|d| d.name.clone()).collect();
     Some(Finding {
         rule: DC_ALL_2025,

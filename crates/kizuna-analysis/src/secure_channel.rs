@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Duration;
 use kizuna_core::{
-    Evidence, Finding, Knowledge, MessageArg, NtStatus, RuleId, Severity, StatusClass, Timestamp,
+    Finding, Knowledge, MessageArg, NtStatus, RuleId, Severity, StatusClass, Timestamp,
 };
 
 use crate::timeline::{Item, Timelines, What};
@@ -55,11 +55,8 @@ fn finding(
     args: Vec<(&'static str, MessageArg)>,
     k: &Knowledge,
 ) -> Finding {
-    let mut evidence: Vec<Evidence> = items.iter().map(|i| i.evidence.clone()).collect();
-    evidence.sort();
-    evidence.dedup();
-    let total = evidence.len();
-    evidence.truncate(k.thresholds.evidence_per_finding);
+    let (evidence, total) =
+        crate::evidence::capped(items.iter().map(|i| i.evidence.clone()).collect(), k);
     let mut all_args: BTreeMap<&'static str, MessageArg> = args.into_iter().collect();
     all_args.insert("device", MessageArg::Text(device.to_string()));
     Finding {

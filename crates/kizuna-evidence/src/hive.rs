@@ -1431,111 +1431,28 @@ mod tests {
         (name, REG_DWORD, n.to_le_bytes().to_vec())
     }
 
-    /// A minimal regf writer: one hive bin, `li` sub-key lists, ASCII names, data of up to
-    /// 4 bytes stored in the value cell. Enough for notatin to read.
-    #[derive(Default)]
-    struct Writer {
-        bin: Vec<u8>,
-    }
-
-    impl Writer {
-        /// Appends an allocated cell; returns its offset relative to the first hive bin.
-        fn cell(&mut self, data: &[u8]) -> u32 {
-            let offset = 0x20 + self.bin.len() as u32;
-            let size = (4 + data.len()).next_multiple_of(8);
-            self.bin.extend((-(size as i32)).to_le_bytes());
-            self.bin.extend(data);
-            self.bin.resize(self.bin.len() + size - 4 - data.len(), 0);
-            offset
+    fn add(parent: &mut kizuna_lab::hive::Key, key: &K) {
+        let k = parent.key(key.name);
+        for (name, ty, data) in &key.values {
+            k.value(name, *ty, data);
         }
-
-        fn key(&mut self, key: &K, parent: u32, root: bool) -> u32 {
-            let nk_at = self.cell(&vec![0u8; 76 + key.name.len()]);
-            let mut value_offsets = Vec::new();
-            for (name, ty, data) in &key.values {
-                let (size, data_at) = if data.len() <= 4 {
-                    let mut inline = [0u8; 4];
-                    inline[..data.len()].copy_from_slice(data);
-                    (0x8000_0000 | data.len() as u32, u32::from_le_bytes(inline))
-                } else {
-                    (data.len() as u32, self.cell(data))
-                };
-                let mut vk = b"vk".to_vec();
-                vk.extend((name.len() as u16).to_le_bytes());
-                vk.extend(size.to_le_bytes());
-                vk.extend(data_at.to_le_bytes());
-                vk.extend(ty.to_le_bytes());
-                vk.extend(1u16.to_le_bytes()); // VALUE_COMP_NAME: ASCII name
-                vk.extend(0u16.to_le_bytes());
-                vk.extend(name.as_bytes());
-                value_offsets.push(self.cell(&vk));
-            }
-            let values_at = if value_offsets.is_empty() {
-                u32::MAX
-            } else {
-                let list: Vec<u8> = value_offsets.iter().flat_map(|o| o.to_le_bytes()).collect();
-                self.cell(&list)
-            };
-            let children: Vec<u32> = key.subs.iter().map(|c| self.key(c, nk_at, false)).collect();
-            let subs_at = if children.is_empty() {
-                u32::MAX
-            } else {
-                let mut li = b"li".to_vec();
-                li.extend((children.len() as u16).to_le_bytes());
-                li.extend(children.iter().flat_map(|o| o.to_le_bytes()));
-                self.cell(&li)
-            };
-            let mut nk = b"nk".to_vec();
-            nk.extend((if root { 0x2Cu16 } else { 0x20u16 }).to_le_bytes());
-            nk.extend([0u8; 8]); // last written
-            nk.extend(0u32.to_le_bytes()); // access bits
-            nk.extend(parent.to_le_bytes());
-            nk.extend((children.len() as u32).to_le_bytes());
-            nk.extend(0u32.to_le_bytes());
-            nk.extend(subs_at.to_le_bytes());
-            nk.extend(u32::MAX.to_le_bytes());
-            nk.extend((key.values.len() as u32).to_le_bytes());
-            nk.extend(values_at.to_le_bytes());
-            nk.extend(u32::MAX.to_le_bytes()); // security
-            nk.extend(u32::MAX.to_le_bytes()); // class name
-            nk.extend([0u8; 20]); // largest sizes, work var
-            nk.extend((key.name.len() as u16).to_le_bytes());
-            nk.extend(0u16.to_le_bytes());
-            nk.extend(key.name.as_bytes());
-            let at = (nk_at - 0x20 + 4) as usize;
-            self.bin[at..at + nk.len()].copy_from_slice(&nk);
-            nk_at
+        for sub in &key.subs {
+            add(k, sub);
         }
     }
 
-    /// A primary hive file with root key `ROOT` holding `subs`.
+    /// A primary hive file with root key `ROOT` holding `subs`, written by the lab's regf
+    /// writer; sequence numbers as given (unequal = dirty), checksum recomputed.
     fn synthetic_hive(subs: Vec<K>, sequence: (u32, u32)) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.key(&k("ROOT", vec![], subs), 0, true);
-        let size = (0x20 + w.bin.len() + 8).next_multiple_of(4096);
-        let free = size - 0x20 - w.bin.len();
-        w.bin.extend((free as i32).to_le_bytes());
-        w.bin.resize(size - 0x20, 0);
-
-        let mut base = vec![0u8; 4096];
-        base[..4].copy_from_slice(b"regf");
-        base[4..8].copy_from_slice(&sequence.0.to_le_bytes());
-        base[8..12].copy_from_slice(&sequence.1.to_le_bytes());
-        base[20..24].copy_from_slice(&1u32.to_le_bytes());
-        base[24..28].copy_from_slice(&5u32.to_le_bytes());
-        base[32..36].copy_from_slice(&1u32.to_le_bytes());
-        base[36..40].copy_from_slice(&0x20u32.to_le_bytes());
-        base[40..44].copy_from_slice(&(size as u32).to_le_bytes());
-        base[44..48].copy_from_slice(&1u32.to_le_bytes());
-        let checksum = (0..127).fold(0u32, |x, i| x ^ u32_le(&base, i * 4));
-        base[508..512].copy_from_slice(&checksum.to_le_bytes());
-
-        let mut file = base;
-        file.extend(b"hbin");
-        file.extend(0u32.to_le_bytes());
-        file.extend((size as u32).to_le_bytes());
-        file.extend([0u8; 20]);
-        file.extend(w.bin);
+        let mut b = kizuna_lab::hive::HiveBuilder::new("ROOT");
+        b.set_sequence(sequence.0);
+        for sub in &subs {
+            add(b.key(""), sub);
+        }
+        let mut file = b.to_bytes();
+        file[8..12].copy_from_slice(&sequence.1.to_le_bytes());
+        let checksum = (0..127).fold(0u32, |x, i| x ^ u32_le(&file, i * 4));
+        file[508..512].copy_from_slice(&checksum.to_le_bytes());
         file
     }
 

@@ -357,22 +357,12 @@ fn directory_audit_against_a_real_samba_dc() {
         ],
     );
     let v = common::json(&o);
-    let names: BTreeSet<&str> = v["devices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["name"].as_str().unwrap())
-        .collect();
+    let names = common::device_names(&v);
     assert!(
         names.contains("PC-A01") && names.contains("FRESH-PC") && names.contains("OLD-DC"),
         "{names:?}"
     );
-    let rules: BTreeSet<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules = common::rule_ids(&v);
     assert!(
         rules.contains("KZ-SC-002") && rules.contains("KZ-AD-004"),
         "{rules:?}"

@@ -55,27 +55,12 @@ fn rules(found: &BTreeSet<Key>) -> BTreeMap<String, usize> {
     m
 }
 
-const EVERY_RULE: [&str; 12] = [
-    "KZ-SC-001",
-    "KZ-SC-002",
-    "KZ-SC-003",
-    "KZ-SC-004",
-    "KZ-SID-001",
-    "KZ-SID-002",
-    "KZ-SID-003",
-    "KZ-SID-004",
-    "KZ-POL-001",
-    "KZ-POL-002",
-    "KZ-POL-003",
-    "KZ-DC-001",
-];
-
 #[test]
 fn small_twenty_seeds_scan_exactly_to_truth() {
     for seed in 1..=20 {
         let found = scan_matches_truth(Scenario::Small, seed, None, None);
         let by_rule = rules(&found);
-        for rule in EVERY_RULE {
+        for rule in common::SMALL_LAB_RULES {
             assert!(by_rule.contains_key(rule), "small seed {seed} lacks {rule}");
         }
     }

@@ -65,3 +65,39 @@ pub fn finding_keys(
         })
         .collect()
 }
+
+/// Every rule the `small` lab (and so the demo) must show.
+pub const SMALL_LAB_RULES: [&str; 12] = [
+    "KZ-SC-001",
+    "KZ-SC-002",
+    "KZ-SC-003",
+    "KZ-SC-004",
+    "KZ-SID-001",
+    "KZ-SID-002",
+    "KZ-SID-003",
+    "KZ-SID-004",
+    "KZ-POL-001",
+    "KZ-POL-002",
+    "KZ-POL-003",
+    "KZ-DC-001",
+];
+
+/// The rule ids of a scan JSON's findings.
+pub fn rule_ids(v: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    v["findings"]
+        .as_array()
+        .expect("a findings array")
+        .iter()
+        .map(|f| f["rule"].as_str().expect("a rule id").to_string())
+        .collect()
+}
+
+/// The device names of a scan JSON.
+pub fn device_names(v: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    v["devices"]
+        .as_array()
+        .expect("a devices array")
+        .iter()
+        .map(|d| d["name"].as_str().expect("a name").to_string())
+        .collect()
+}

@@ -1,0 +1,33 @@
+//! Evidence lists shared by the rules: from a device's input files, and capped the same
+//! way everywhere (sorted, deduplicated, at most `evidence_per_finding`, total kept).
+
+use kizuna_core::{Evidence, Knowledge};
+
+use crate::Device;
+
+/// Each input file of `d` that `keep` accepts, labelled `label`.
+pub(crate) fn from_sources<'a>(
+    d: &'a Device,
+    label: String,
+    keep: impl Fn(&str) -> bool + 'a,
+) -> impl Iterator<Item = Evidence> + 'a {
+    d.sources
+        .iter()
+        .filter(move |p| keep(p))
+        .map(move |p| Evidence {
+            time: None,
+            path: p.to_string(),
+            record_id: None,
+            line: None,
+            label: label.clone(),
+        })
+}
+
+/// Sorted and deduplicated, cut to the configured length; returns it and the total.
+pub(crate) fn capped(mut ev: Vec<Evidence>, k: &Knowledge) -> (Vec<Evidence>, usize) {
+    ev.sort();
+    ev.dedup();
+    let total = ev.len();
+    ev.truncate(k.thresholds.evidence_per_finding);
+    (ev, total)
+}
