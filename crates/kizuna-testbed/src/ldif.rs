@@ -86,6 +86,10 @@ pub(crate) fn split_entries(ldif: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for line in ldif.lines() {
+        // RFC 2849's optional `version: 1` header (ldifde writes it); ldb tools reject it.
+        if out.is_empty() && cur.is_empty() && line.trim_end().eq_ignore_ascii_case("version: 1") {
+            continue;
+        }
         if line.trim().is_empty() {
             if cur.lines().any(|l| !l.starts_with('#')) {
                 out.push(std::mem::take(&mut cur));
@@ -204,6 +208,12 @@ mod tests {
             vec!["dn: a\nx: 1\n  more\n", "dn: b\nchangetype: modify\n-\n"]
         );
         assert!(split_entries("\n\n").is_empty());
+        let e = split_entries("version: 1\n\ndn: a\nversion: 1\n");
+        assert_eq!(
+            e,
+            vec!["dn: a\nversion: 1\n".to_string()],
+            "only the header goes"
+        );
     }
 
     #[test]

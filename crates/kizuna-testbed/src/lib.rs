@@ -94,6 +94,9 @@ pub struct DcInfo {
     pub ca_cert: PathBuf,
     /// The domain's SYSVOL folder (`…/state/sysvol/lab.test`); GPOs are `Policies/{GUID}` in it.
     pub sysvol: PathBuf,
+    /// The DC's own computer name ("DC1") and object (`CN=DC1,OU=Domain Controllers,DC=lab,DC=test`).
+    pub dc_name: String,
+    pub dc_dn: String,
 }
 
 struct Samba {
@@ -460,6 +463,11 @@ impl SambaDc {
             password_file: root.join("password"),
             ca_cert: root.join("tls/ca.pem"),
             sysvol: root.join("state/sysvol").join(DNS_DOMAIN),
+            dc_name: HOST_NAME.to_ascii_uppercase(),
+            dc_dn: format!(
+                "CN={},OU=Domain Controllers,{BASE_DN}",
+                HOST_NAME.to_ascii_uppercase()
+            ),
         };
         let mut dc = SambaDc {
             info,

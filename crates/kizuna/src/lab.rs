@@ -37,6 +37,29 @@ pub struct GenerateArgs {
     /// Number of days simulated.
     #[arg(long)]
     pub days: Option<u32>,
+    /// DNS name of the lab domain instead of the scenario's (e.g. your test DC's domain,
+    /// so directory/<domain>.ldif loads into it).
+    #[arg(long, value_name = "FQDN", value_parser = parse_domain)]
+    pub domain: Option<String>,
+}
+
+fn parse_domain(s: &str) -> Result<String, String> {
+    let labels: Vec<&str> = s.trim_end_matches('.').split('.').collect();
+    let ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if ok {
+        Ok(s.trim_end_matches('.').to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "{s:?} is not a DNS domain name like corp.example (letters, digits, hyphens, two labels or more)"
+        ))
+    }
 }
 
 fn parse_scenario(s: &str) -> Result<Scenario, String> {
@@ -47,14 +70,23 @@ pub fn run(a: LabArgs) -> anyhow::Result<i32> {
     match a.command {
         LabCommand::Generate(g) => {
             let started = Instant::now();
-            let got = sim::generate(g.scenario, g.seed, g.devices, g.days, &g.out)
+            let spec = sim::Spec {
+                scenario: g.scenario,
+                seed: g.seed,
+                devices: g.devices,
+                days: g.days,
+                domain: g.domain.clone(),
+            };
+            let got = spec
+                .generate(&g.out)
                 .with_context(|| format!("writing the lab into {}", g.out.display()))?;
             let d = &got.domain;
             let w = &got.written;
             eprintln!(
-                "kizuna lab: {} seed {}: {} devices, {} days from {}; {} files, {:.1} MB, {} event records, {} expected findings; {:.1} s",
+                "kizuna lab: {} seed {} ({}): {} devices, {} days from {}; {} files, {:.1} MB, {} event records, {} expected findings (+{} from the directory); {:.1} s",
                 d.scenario,
                 d.seed,
+                d.dns_name,
                 d.device_count(),
                 d.days,
                 d.start.format("%Y-%m-%d"),
@@ -62,11 +94,16 @@ pub fn run(a: LabArgs) -> anyhow::Result<i32> {
                 w.bytes as f64 / 1e6,
                 w.events,
                 got.expected.len(),
+                got.directory.len(),
                 started.elapsed().as_secs_f64(),
             );
             eprintln!(
-                "evidence: {}   ground truth: {}",
+                "evidence: {}   directory: {}   ground truth: {}",
                 g.out.join("evidence").display(),
+                g.out
+                    .join("directory")
+                    .join(format!("{}.ldif", d.dns_name))
+                    .display(),
                 g.out.join("truth.json").display()
             );
             Ok(crate::cli::EXIT_OK)

@@ -178,7 +178,17 @@ fn lab_generate_command_writes_the_layout() {
     assert_eq!(truth["scenario"], "contoso");
     assert_eq!(truth["devices"], 120);
     let ldif = std::fs::read_to_string(c.join("directory/contoso.local.ldif")).unwrap();
-    assert_eq!(ldif.matches("\nobjectClass: computer\n").count(), 120);
+    // Every device, and the accounts of 4 retired machines (2% of the members, at least 4).
+    assert_eq!(ldif.matches("\nobjectClass: computer\n").count(), 124);
+    assert_eq!(
+        ldif.matches("\ncn: PC-7").count() + ldif.matches("\ncn: SV-7").count(),
+        4
+    );
+    assert!(
+        !ldif.contains("dn: OU=Domain Controllers,"),
+        "every domain has that OU: the LDIF must not add it"
+    );
+    assert!(truth["directory"]["findings"].is_array());
     assert!(ldif.contains("dn: CN=DC01,OU=Domain Controllers,DC=contoso,DC=local\n"));
     let bad = kizuna(
         dir.path(),
@@ -186,6 +196,12 @@ fn lab_generate_command_writes_the_layout() {
     );
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scenario"));
+    let bad = kizuna(
+        dir.path(),
+        &["lab", "generate", "--domain", "not a domain", "--out", "x"],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a DNS domain name"));
 }
 
 /// DC hives: the SECURITY hive names the domain (PolAcDmN = PolPrDmN) and holds the domain

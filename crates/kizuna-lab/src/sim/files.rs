@@ -10,6 +10,7 @@ use kizuna_core::MachineSid;
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::directory::accounts;
 use super::model::{Domain, Machine, OsImage, Role, Sid};
 use super::run::Run;
 use super::truth::netlogon_parameters;
@@ -25,14 +26,8 @@ fn machines(d: &Domain) -> impl Iterator<Item = &Machine> {
         .chain(&d.members)
 }
 
-/// The name the directory and inventories give the OS (Windows 11 says so there, unlike
-/// the registry's ProductName).
 fn os_name(img: &OsImage) -> String {
-    if !img.server && img.build >= 22000 {
-        img.product_name.replace("Windows 10", "Windows 11")
-    } else {
-        img.product_name.to_string()
-    }
+    super::directory::os_name(img.product_name, img.server, img.build)
 }
 
 fn csv_quoted(fields: &[String]) -> String {
@@ -116,18 +111,19 @@ fn generalized(t: DateTime<Utc>) -> String {
 }
 
 /// The directory as LDIF (`ldifde -f` style, no base64 needed: all values are ASCII):
-/// the OUs and every computer with the attributes kizuna's directory audit reads —
-/// password and logon times as of the lab's last day.
+/// the OUs (not the Domain Controllers OU every domain has) and every computer object of
+/// [`accounts`] with the attributes kizuna's directory audit reads.
 pub fn write_ldif(d: &Domain, run: &Run, path: &Path) -> io::Result<()> {
     let mut f = BufWriter::new(File::create(path)?);
     let base = d.base_dn();
+    let all = accounts(d, run);
     writeln!(f, "version: 1")?;
     let mut ous: Vec<String> = Vec::new();
-    for m in machines(d) {
-        let parts: Vec<&str> = m.ou.split(',').collect();
+    for a in &all {
+        let parts: Vec<&str> = a.ou.split(',').collect();
         for i in (0..parts.len()).rev() {
             let ou = parts[i..].join(",");
-            if !ous.contains(&ou) {
+            if !ous.contains(&ou) && !ou.eq_ignore_ascii_case("OU=Domain Controllers") {
                 ous.push(ou);
             }
         }
@@ -140,38 +136,24 @@ pub fn write_ldif(d: &Domain, run: &Run, path: &Path) -> io::Result<()> {
         writeln!(f, "objectClass: organizationalUnit")?;
         writeln!(f, "ou: {name}")?;
     }
-    let end = d.end();
-    let last = d.days.saturating_sub(1);
-    for (i, m) in machines(d).enumerate() {
-        let img = m.image_on(last);
-        let member = d.members.iter().position(|x| std::ptr::eq(x, m));
-        let pwd = member
-            .and_then(|j| run.outcomes[j].last_password_set)
-            .unwrap_or(end - Duration::days(7 + i as i64 % 20));
-        let uac = if m.role == Role::Dc { 532_480 } else { 4096 };
+    for a in &all {
         writeln!(f)?;
-        writeln!(f, "dn: CN={},{},{base}", m.name, m.ou)?;
+        writeln!(f, "dn: CN={},{},{base}", a.name, a.ou)?;
         for class in ["top", "person", "organizationalPerson", "user", "computer"] {
             writeln!(f, "objectClass: {class}")?;
         }
-        writeln!(f, "cn: {}", m.name)?;
-        writeln!(f, "sAMAccountName: {}$", m.name)?;
-        writeln!(f, "dNSHostName: {}", d.fqdn(&m.name))?;
-        writeln!(f, "userAccountControl: {uac}")?;
-        writeln!(f, "operatingSystem: {}", os_name(&img))?;
-        writeln!(f, "operatingSystemVersion: 10.0 ({})", img.build)?;
-        writeln!(f, "pwdLastSet: {}", filetime(pwd))?;
-        writeln!(
-            f,
-            "lastLogonTimestamp: {}",
-            filetime(end - Duration::hours(1 + (i as i64 * 7) % 240))
-        )?;
-        writeln!(
-            f,
-            "whenCreated: {}",
-            generalized(d.start - Duration::days(m.created_days_before as i64))
-        )?;
-        writeln!(f, "msDS-SupportedEncryptionTypes: {}", m.encryption_types)?;
+        writeln!(f, "cn: {}", a.name)?;
+        writeln!(f, "sAMAccountName: {}$", a.name)?;
+        writeln!(f, "dNSHostName: {}", d.fqdn(&a.name))?;
+        writeln!(f, "userAccountControl: {}", a.user_account_control())?;
+        writeln!(f, "operatingSystem: {}", a.os_name)?;
+        writeln!(f, "operatingSystemVersion: 10.0 ({})", a.build)?;
+        writeln!(f, "pwdLastSet: {}", filetime(a.password_set))?;
+        writeln!(f, "lastLogonTimestamp: {}", filetime(a.last_logon))?;
+        writeln!(f, "whenCreated: {}", generalized(a.created))?;
+        if a.encryption_types != 0 {
+            writeln!(f, "msDS-SupportedEncryptionTypes: {}", a.encryption_types)?;
+        }
     }
     f.flush()
 }

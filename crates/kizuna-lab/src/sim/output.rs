@@ -49,7 +49,13 @@ impl Written {
     }
 }
 
-pub fn write_all(d: &Domain, run: &Run, expected: &[Expected], out: &Path) -> io::Result<Written> {
+pub fn write_all(
+    d: &Domain,
+    run: &Run,
+    expected: &[Expected],
+    directory: &[Expected],
+    out: &Path,
+) -> io::Result<Written> {
     let evidence = out.join("evidence");
     fs::create_dir_all(&evidence)?;
     let mut w = Written::default();
@@ -133,7 +139,7 @@ pub fn write_all(d: &Domain, run: &Run, expected: &[Expected], out: &Path) -> io
     files::write_ldif(d, run, &path)?;
     w.file(&path)?;
     let path = out.join("truth.json");
-    let doc = truth::document(d, expected);
+    let doc = truth::document(d, expected, directory);
     fs::write(
         &path,
         serde_json::to_string_pretty(&doc).map_err(io::Error::other)? + "\n",

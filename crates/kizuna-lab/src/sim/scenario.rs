@@ -268,12 +268,13 @@ const ALL: Collected = Collected {
 /// | PC-C03 | a laptop two days away from any DC | SC-001 (medium) |
 /// | SV-D04 | VM reverted to a snapshot older than its last rotation | SC-001, SC-004 |
 /// | PC-CLONE1/2 | clones, both 24H2 patched; PC-CLONE2 logs 6167 | SID-001, SID-004 |
-/// | PC-OLD1, PC-NEW1 | clones, Windows 10 and 24H2 | SID-002 |
+/// | PC-OLD1, PC-NEW1 | clones, Windows 10 and 24H2; PC-OLD1 RC4-only | SID-002, AD-003 |
 /// | PC-DCCLONE | carries the domain SID (built from a DC image) | SID-003 |
 /// | SV-FILE01 | the DC "Refuse" GPO reaches it (mis-linked) | POL-001 |
-/// | PC-KIOSK01 | DisablePasswordChange=1 from its image | POL-002 |
+/// | PC-KIOSK01 | DisablePasswordChange=1 from its image; password never rotates | POL-002, AD-001 |
 /// | PC-P01..P03 | pilot OU of the member GPO (MaximumPasswordAge=0) | POL-003 |
 /// | DC01, DC02 | both Windows Server 2025 | DC-001 |
+/// | PC-70000… | directory only: retired machines' accounts | AD-006 (some) |
 fn small(seed: u64, devices: u32, days: u32) -> Domain {
     let days = days.max(50);
     let mut b = Builder::new(Scenario::Small, seed, days, "corp.example", "CORP");
@@ -329,6 +330,8 @@ fn small(seed: u64, devices: u32, days: u32) -> Domain {
     m.collected = ALL;
     b.member(m);
     let mut m = b.machine("PC-OLD1", Role::Workstation, ws, WIN10_22H2);
+    // Joined under an RC4-only policy long ago (KZ-AD-003).
+    m.encryption_types = 4;
     m.collected = Collected {
         hives: false,
         ..ALL
@@ -350,6 +353,8 @@ fn small(seed: u64, devices: u32, days: u32) -> Domain {
     b.member(m);
     let mut m = b.machine("PC-KIOSK01", Role::Workstation, "OU=Kiosks", WIN11_24H2_OLD);
     m.local_policy.disable_password_change = Some(1);
+    // Never rotates: its directory password is 80 days old at the end (KZ-AD-001).
+    m.password_age_at_start = 20;
     m.collected = ALL;
     b.member(m);
     for i in 1..=3 {

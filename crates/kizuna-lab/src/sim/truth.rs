@@ -209,8 +209,20 @@ fn every_dc_2025(d: &Domain, out: &mut Vec<Expected>) {
     }
 }
 
-/// The `truth.json` document.
-pub fn document(d: &Domain, expected: &[Expected]) -> serde_json::Value {
+/// The `truth.json` document: `findings` for a scan of the evidence; `directory.findings`
+/// for `kizuna ad audit` of a DC holding `directory.ldif`, at time `end`.
+pub fn document(d: &Domain, expected: &[Expected], directory: &[Expected]) -> serde_json::Value {
+    let list = |v: &[Expected]| {
+        v.iter()
+            .map(|e| {
+                json!({
+                    "rule": e.rule,
+                    "severity": e.severity,
+                    "subjects": e.subjects,
+                })
+            })
+            .collect::<Vec<_>>()
+    };
     json!({
         "scenario": d.scenario,
         "seed": d.seed,
@@ -218,10 +230,10 @@ pub fn document(d: &Domain, expected: &[Expected]) -> serde_json::Value {
         "start": d.start.to_rfc3339(),
         "end": d.end().to_rfc3339(),
         "devices": d.device_count(),
-        "findings": expected.iter().map(|e| json!({
-            "rule": e.rule,
-            "severity": e.severity,
-            "subjects": e.subjects,
-        })).collect::<Vec<_>>(),
+        "findings": list(expected),
+        "directory": {
+            "ldif": format!("directory/{}.ldif", d.dns_name),
+            "findings": list(directory),
+        },
     })
 }
