@@ -155,6 +155,13 @@ fn scope_of(snap: &DirectorySnapshot, g: &DirGpo) -> String {
     parts.join("; ")
 }
 
+/// The expiry a GPO's name records (`… (expires 2027-02-28)`, as kizuna's kit names it).
+fn expiry_of(g: &DirGpo) -> Option<chrono::NaiveDate> {
+    let name = g.display_name.as_deref()?;
+    let at = name.rfind("(expires ")? + "(expires ".len();
+    chrono::NaiveDate::parse_from_str(name.get(at..at + 10)?, "%Y-%m-%d").ok()
+}
+
 fn gpo_name(g: &DirGpo) -> String {
     g.display_name.clone().unwrap_or_else(|| g.guid.clone())
 }
@@ -314,9 +321,16 @@ pub(crate) fn evaluate(snap: &DirectorySnapshot, now: Timestamp, k: &Knowledge) 
         if !settings.is_empty() {
             // Which baseline findings follow, as selectors: the catalogs word them.
             let flag = |b: bool| MessageArg::Text(if b { "yes" } else { "no" }.into());
+            let expires = expiry_of(g);
+            let days = expires.map(|e| (e - now.date_naive()).num_days());
+            let overdue = days.is_some_and(|d| d < 0);
             out.push(gpo_finding(
                 AD_WORKAROUND,
-                Severity::Medium,
+                if overdue {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                },
                 snap,
                 g,
                 vec![
@@ -331,6 +345,22 @@ pub(crate) fn evaluate(snap: &DirectorySnapshot, now: Timestamp, k: &Knowledge) 
                         flag(g.netlogon_value("DisablePasswordChange") == Some(1)),
                     ),
                     ("changed", MessageArg::Text(day(g.when_changed))),
+                    (
+                        "expiry",
+                        MessageArg::Text(
+                            match days {
+                                None => "none",
+                                Some(d) if d < 0 => "overdue",
+                                Some(_) => "future",
+                            }
+                            .into(),
+                        ),
+                    ),
+                    (
+                        "expires",
+                        MessageArg::Text(expires.map_or_else(|| "-".into(), |e| e.to_string())),
+                    ),
+                    ("days", MessageArg::Number(days.map_or(0, i64::abs))),
                 ],
             ));
         }
@@ -585,6 +615,39 @@ mod tests {
         l.disabled = true;
         s.links.push(l);
         assert!(!run(&s).contains(&("KZ-AD-004", vec!["DC Refuse".to_string()])));
+    }
+
+    #[test]
+    fn the_expiry_in_a_workaround_gpo_name_is_reported_and_overdue_is_high() {
+        let k = Knowledge::builtin();
+        let expiring = |name: &str| {
+            let mut s = snapshot();
+            s.gpos[0].display_name = Some(name.into());
+            evaluate(&s, now(), &k)
+                .into_iter()
+                .find(|f| f.rule == AD_WORKAROUND && f.subjects == vec![name.to_string()])
+                .expect("KZ-AD-005 for the renamed GPO")
+        };
+        let arg = |f: &Finding, k: &str| match f.args.get(k) {
+            Some(MessageArg::Text(t)) => t.clone(),
+            Some(MessageArg::Number(n)) => n.to_string(),
+            None => "?".into(),
+        };
+        let f = expiring("DC Refuse (expires 2026-12-01)");
+        assert_eq!(
+            (arg(&f, "expiry"), arg(&f, "expires"), arg(&f, "days")),
+            ("future".into(), "2026-12-01".into(), "30".into())
+        );
+        assert_eq!(f.severity, Severity::Medium);
+        let f = expiring("DC Refuse (expires 2026-10-01)");
+        assert_eq!(
+            (arg(&f, "expiry"), arg(&f, "days")),
+            ("overdue".into(), "31".into())
+        );
+        assert_eq!(f.severity, Severity::High, "an overdue workaround is high");
+        let f = expiring("DC Refuse (expires someday)");
+        assert_eq!(arg(&f, "expiry"), "none");
+        assert_eq!(f.severity, Severity::Medium);
     }
 
     #[test]

@@ -88,6 +88,70 @@ pub struct Thresholds {
     pub ad_dc_password_days: i64,
     #[serde(default = "default_ad_inactive_days")]
     pub ad_inactive_days: i64,
+    /// `kizuna plan`: quiet days a gate needs (and least days a phase runs).
+    #[serde(default = "default_plan_quiet_days")]
+    pub plan_quiet_days: i64,
+    /// `kizuna plan`: failure events per day (averaged over the gate's window) allowed.
+    #[serde(default = "default_plan_max_failures_per_day")]
+    pub plan_max_failures_per_day: f64,
+    /// `kizuna plan`: the newest evidence may be at most this many days old.
+    #[serde(default = "default_plan_fresh_days")]
+    pub plan_fresh_days: i64,
+    /// `kizuna plan`: rotation cycles watched after the workaround is withdrawn.
+    #[serde(default = "default_plan_monitor_cycles")]
+    pub plan_monitor_cycles: i64,
+    /// `kizuna plan`: days of one machine-password rotation cycle.
+    #[serde(default = "default_plan_cycle_days")]
+    pub plan_cycle_days: i64,
+    /// `kizuna plan`: devices of a rollback phase's scope that must have rotated.
+    #[serde(default = "default_plan_min_rotations")]
+    pub plan_min_rotations: u64,
+    /// `kizuna plan`: NTSTATUS classes (kebab-case, as in ntstatus.toml) that count.
+    #[serde(default = "default_plan_failure_classes")]
+    pub plan_failure_classes: Vec<String>,
+    /// `kizuna plan`: failure events as `provider:id`.
+    #[serde(default = "default_plan_failure_events")]
+    pub plan_failure_events: Vec<String>,
+}
+
+fn default_plan_quiet_days() -> i64 {
+    7
+}
+
+fn default_plan_max_failures_per_day() -> f64 {
+    1.0
+}
+
+fn default_plan_fresh_days() -> i64 {
+    2
+}
+
+fn default_plan_monitor_cycles() -> i64 {
+    2
+}
+
+fn default_plan_cycle_days() -> i64 {
+    30
+}
+
+fn default_plan_min_rotations() -> u64 {
+    1
+}
+
+fn default_plan_failure_classes() -> Vec<String> {
+    vec!["password-mismatch".into(), "account-missing".into()]
+}
+
+fn default_plan_failure_events() -> Vec<String> {
+    [
+        "NETLOGON:5722",
+        "NETLOGON:5805",
+        "NETLOGON:5723",
+        "NETLOGON:3210",
+        "LsaSrv:40960",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 fn default_ad_active_days() -> i64 {

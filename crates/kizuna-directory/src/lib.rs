@@ -1,14 +1,18 @@
 //! The directory reader: Active Directory over LDAP (rootDSE, computers, GPOs, their
-//! links and WMI filters) and GPO security settings from a SYSVOL copy or GPMC backups.
+//! links and WMI filters) and GPO security settings from SYSVOL, read over SMB with the
+//! same credentials ([`read_sysvol_smb`]) or from a SYSVOL copy or GPMC backups
+//! ([`read_sysvol`]).
 //!
 //! Safe defaults: TLS is verified (system roots, or the CA given with `ca_cert`); there is
 //! no switch to skip verification. Every network step has a timeout. The password is held
 //! in a [`Secret`] that never prints.
 
 mod ldap;
+mod smb;
 mod sysvol;
 
 pub use ldap::{COMPUTER_ATTRIBUTES, Options, read_directory};
+pub use smb::{SMB_PORT, read_sysvol_smb, smb_host};
 pub use sysvol::{parse_gpttmpl, read_sysvol};
 
 /// A password: never printed by `Debug`/`Display`, never stored.
@@ -55,4 +59,7 @@ pub enum DirectoryError {
     },
     #[error("{path}: {why}")]
     Io { path: String, why: String },
+    /// SYSVOL over SMB could not be opened (connect, sign-in, share).
+    #[error("{unc}: {why}")]
+    Smb { unc: String, why: String },
 }

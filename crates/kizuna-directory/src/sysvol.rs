@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use kizuna_core::directory::DirectorySnapshot;
+use kizuna_core::directory::{DirGpo, DirectorySnapshot};
 
 use crate::DirectoryError;
 
@@ -35,6 +35,19 @@ pub fn parse_gpttmpl(bytes: &[u8]) -> BTreeMap<String, String> {
         }
     }
     out
+}
+
+/// Stores the `[Registry Values]` of a GPO's GptTmpl.inf (`bytes` as read from a SYSVOL
+/// copy, a GPMC backup or SMB) into the GPO, merged with what is already there.
+pub(crate) fn store_gpttmpl(gpo: &mut DirGpo, bytes: &[u8]) {
+    gpo.registry_values
+        .get_or_insert_with(BTreeMap::new)
+        .extend(parse_gpttmpl(bytes));
+}
+
+/// A GPO whose SYSVOL folder was read and holds no GptTmpl.inf: read, nothing set.
+pub(crate) fn store_no_gpttmpl(gpo: &mut DirGpo) {
+    gpo.registry_values.get_or_insert_with(BTreeMap::new);
 }
 
 fn decode(b: &[u8]) -> String {
@@ -138,14 +151,10 @@ pub fn read_sysvol(dir: &Path, snap: &mut DirectorySnapshot) -> Result<(), Direc
             path: f.display().to_string(),
             why: e.to_string(),
         })?;
-        gpo.registry_values
-            .get_or_insert_with(BTreeMap::new)
-            .extend(parse_gpttmpl(&bytes));
+        store_gpttmpl(gpo, &bytes);
         matched += 1;
     }
-    for g in snap.gpos.iter_mut() {
-        g.registry_values.get_or_insert_with(BTreeMap::new);
-    }
+    snap.gpos.iter_mut().for_each(store_no_gpttmpl);
     snap.sysvol_notes.push(format!(
         "GPO settings from {}: {matched} GptTmpl.inf file(s) matched to GPOs",
         dir.display()

@@ -94,7 +94,11 @@ KZ-AD-005-detail = GPO { $gpo } ({ $guid }, changed { $changed }) carries the so
 }{ $disable ->
     [yes] {" "}CIS / DISA STIG "machine account password changes must not be disabled".
    *[no] {""}
-} No expiry date is recorded for it.
+}{ $expiry ->
+    [overdue] {" "}It expired on { $expires }, { $days } days ago: roll it back.
+    [future] {" "}It expires on { $expires }, in { $days } days.
+   *[none] {" "}No expiry date is recorded in its name (kizuna's kit names it "… (expires YYYY-MM-DD)").
+}
 KZ-AD-005-remedy = Record an expiry date in the change record and plan the rollback (`kizuna gpo rollback`) once Microsoft's fix is on every DC; until then expect the baseline findings above and explain them to auditors.
 KZ-AD-006-title = Inactive computers (no logon, no password change for { $inactive_days } days): { $count }
 KZ-AD-006-detail = Enabled computer accounts with neither a logon nor a password change for { $inactive_days } days: { $devices }. Stale accounts are targets, and their names can be reused by a rejoin from another (cloned) device.
@@ -134,3 +138,145 @@ severity-high = HIGH
 severity-medium = MEDIUM
 severity-low = LOW
 severity-info = INFO
+
+## kizuna plan: the staged workaround / rollback and its gates (docs/plan.md).
+
+plan-title = kizuna plan { $id }: { $track ->
+    [workaround] workaround track (pilot → stages → all)
+   *[rollback] rollback track (lab → stages → monitor → disable → delete)
+}, created { $created }
+plan-now = Now: { $now }
+plan-expiry-left = Workaround expiry: { $date } ({ $days ->
+    [0] today
+    [one] 1 day left
+   *[other] { $days } days left
+})
+plan-expiry-overdue = Workaround expiry: { $date } — OVERDUE by { $days ->
+    [one] 1 day
+   *[other] { $days } days
+}: the temporary exception has run out; roll the workaround back, or renew the exception on record.
+plan-expiry-removed = Workaround expiry: { $date } — the workaround was removed on { $removed }.
+plan-earliest = Earliest finish the remaining phases' minimum times allow: { $date }{ $late ->
+    [yes] , after the expiry: renew the exception on record, or shorten the phases.
+   *[no] .
+}
+plan-phases = Phases:
+plan-state = { $state ->
+    [done] done
+    [active] ACTIVE
+   *[pending] pending
+}
+plan-phase-name = { $kind ->
+    [pilot] pilot
+    [all] all
+    [lab] lab
+    [monitor] monitor
+    [disable] disable
+    [delete] delete
+   *[stage] { $name }
+}
+plan-scope = { $all ->
+    [yes] all devices
+   *[no] { $patterns }{ $more ->
+        [0] {""}
+       *[other] {" "}(+{ $more } more)
+    }
+}
+plan-phase-dates = { $state ->
+    [done] { $started } → { $finished }
+    [active] since { $started }
+   *[pending] {""}
+}
+plan-current = Current phase: { $phase } (since { $started }, { $days ->
+    [one] 1 day
+   *[other] { $days } days
+})
+plan-current-none = No active phase.
+plan-next-phase = Next: { $phase } ({ $scope }), once the gate below passes: kizuna plan advance --by NAME --why TEXT
+plan-next-finish = Next: complete the plan, once the gate below passes: kizuna plan advance --by NAME --why TEXT
+plan-next-rollback = Next: the workaround is in place everywhere. Once Microsoft's fix is on every DC, start the rollback before the expiry: kizuna plan init --track rollback --expires DATE --stage lab=PATTERNS
+plan-next-nothing = Next: nothing. The workaround GPOs are deleted and machine passwords rotate again; close the exception on record.
+plan-gate = Gate of { $phase }: { $status ->
+    [pass] PASS
+    [block] BLOCKED
+   *[unknown] UNKNOWN — collect fresh evidence (kizuna scan … --db FILE) and look again
+}
+plan-mark = { $status ->
+    [pass] ok
+    [block] NO
+   *[unknown] ??
+}
+plan-check-fresh = newest evidence { $newest }{ $unit ->
+    [after] , after now: the logs cover now
+    [hours] , { $hours ->
+        [one] 1 hour
+       *[other] { $hours } hours
+    } old (at most { $max } days)
+   *[days] , { $days } days old (at most { $max } days)
+}
+plan-check-fresh-none = no evidence before now: scan the logs into this database (kizuna scan … --db FILE)
+plan-check-in-phase = in this phase for { $days ->
+    [one] 1 day
+   *[other] { $days } days
+} (at least { $min })
+plan-check-cycles = { $days ->
+    [one] 1 day
+   *[other] { $days } days
+} since the workaround was withdrawn everywhere (at least { $cycles } rotation cycles of { $cycle_days } days: { $min })
+plan-check-scope = { $devices ->
+    [0] the evidence names no device of the scope: check the patterns, or collect those devices' logs
+    [one] 1 device of the scope is named in the evidence
+   *[other] { $devices } devices of the scope are named in the evidence
+}
+plan-check-new-failures = devices of the scope with a new secure-channel failure (KZ-SC-001) since { $since }: { $count } (must be 0)
+plan-check-failure-rate = failure events per day in the scope since { $since }: { $per_day } ({ $events } over { $days } days; at most { $max })
+plan-check-rotations = devices of the scope that changed their own machine password since { $since }: { $count } (at least { $min })
+plan-check-devices = { $devices }{ $more ->
+    [0] {""}
+   *[other] , and { $more } more
+}
+plan-log = Log (last { $shown } of { $total }):
+plan-log-entry = { $time }  { $who }  { $action ->
+    [init] started the plan with { $phase }
+    [advance] ended { $phase } (gate passed)
+    [force] ended { $phase } BY FORCE (gate: { $gate ->
+        [pass] passed
+        [block] BLOCKED
+       *[unknown] UNKNOWN
+    })
+    [record] recorded during { $phase }
+   *[superseded] closed: superseded by { $reason }
+}
+plan-log-tickets = helpdesk tickets: { $count }
+plan-log-reason = { $action ->
+    [record] note: { $reason }
+   *[other] why: { $reason }
+}
+plan-created = Plan { $id } created ({ $track } track, { $count } phases): { $phase } begins now. The workaround expires { $expires }.
+plan-ended = { $forced ->
+    [yes] { $phase } ended BY FORCE (gate: { $status ->
+        [block] BLOCKED
+       *[unknown] UNKNOWN
+    }); logged as forced, with the reason.
+   *[no] { $phase } ended: its gate passed.
+}
+plan-begins = { $phase } begins now ({ $scope }).
+plan-completed = The plan is complete.
+plan-refused = { $phase } stays active: its gate is { $status ->
+    [block] BLOCKED
+   *[unknown] UNKNOWN (no fresh evidence)
+}. Fix what does not pass below, or override with --force (logged as forced, with --why).
+plan-recorded = Recorded in plan { $id } during { $phase }.
+plan-error-pattern = Bad device-name pattern "{ $pattern }": use names with * and ?, separated by commas, or all.
+plan-error-stage = Bad stage "{ $stage }": use --stage NAME=PATTERNS, with a name of letters, digits, - or _.
+plan-error-duplicate = Stage "{ $stage }" is given twice.
+plan-error-reserved = "{ $stage }" is a fixed phase name (the { $track } track uses pilot or lab, then all, or monitor, disable and delete): give the stage another name.
+plan-error-first-scope = The { $phase } phase needs its devices: --stage { $phase }=PATTERNS.
+plan-error-param = Bad value for { $name }: { $value }.
+plan-error-no-plan = No plan in this database: start one with kizuna plan init --db FILE --track workaround --expires DATE --stage pilot=PATTERNS.
+plan-error-complete = The plan is complete: nothing left to advance.
+plan-error-clock = Now is before the active phase began ({ $started }): check the clock or KIZUNA_NOW.
+plan-error-empty = { $what } must not be empty.
+plan-error-other = { $error }
+plan-error-date = Bad date "{ $date }": use YYYY-MM-DD.
+plan-error-db = No database at { $path }: scan evidence into it first (kizuna scan … --db FILE).

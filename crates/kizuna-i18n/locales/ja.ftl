@@ -66,7 +66,11 @@ KZ-AD-005-detail = GPO { $gpo }({ $guid }、変更 { $changed })は元記事の�
 }{ $disable ->
     [yes] {" "}CIS / DISA STIG「マシン アカウントのパスワード変更を無効にしてはならない」。
    *[no] {""}
-}期限は記録されていません。
+}{ $expiry ->
+    [overdue] 期限 { $expires } を { $days } 日過ぎています。ロールバックしてください。
+    [future] 期限は { $expires }(あと { $days } 日)です。
+   *[none] 名前に期限が記録されていません(kizuna のキットは「… (expires YYYY-MM-DD)」と名付けます)。
+}
 KZ-AD-005-remedy = 変更記録に期限を書き、すべての DC に Microsoft の修正が入ったらロールバックを計画してください(`kizuna gpo rollback`)。それまでは上記の指摘が出ることを監査担当に説明してください。
 KZ-AD-006-title = 非アクティブなコンピューター({ $inactive_days } 日間ログオンもパスワード変更もなし): { $count } 台
 KZ-AD-006-detail = { $inactive_days } 日間ログオンもパスワード変更もない有効なコンピューター アカウント: { $devices }。放置されたアカウントは攻撃対象になり、その名前は別の(複製された)端末の参加で再利用されることがあります。
@@ -106,3 +110,128 @@ severity-high = 高
 severity-medium = 中
 severity-low = 低
 severity-info = 情報
+
+## kizuna plan: 段階的な回避策の適用と撤回、そのゲート(docs/plan.md)。
+
+plan-title = kizuna プラン { $id }: { $track ->
+    [workaround] 回避策の適用(パイロット → 段階展開 → 全体)
+   *[rollback] 回避策の撤回(ラボ → 段階撤回 → 監視 → 無効化 → 削除)
+}、作成 { $created }
+plan-now = 現在: { $now }
+plan-expiry-left = 回避策の期限: { $date }({ $days ->
+    [0] 本日
+   *[other] 残り { $days } 日
+})
+plan-expiry-overdue = 回避策の期限: { $date } — 期限を { $days } 日超過: 一時的な例外の期限が切れています。回避策を撤回するか、例外の延長を記録してください。
+plan-expiry-removed = 回避策の期限: { $date } — 回避策は { $removed } に削除済みです。
+plan-earliest = 残りのフェーズの最短期間で終えられる最も早い日: { $date }{ $late ->
+    [yes] 。期限より後です。例外の延長を記録するか、フェーズを短くしてください。
+   *[no] 。
+}
+plan-phases = フェーズ:
+plan-state = { $state ->
+    [done] 完了
+    [active] 実施中
+   *[pending] 未着手
+}
+plan-phase-name = { $kind ->
+    [pilot] パイロット
+    [all] 全体
+    [lab] ラボ
+    [monitor] 監視
+    [disable] GPO 無効化
+    [delete] GPO 削除
+   *[stage] { $name }
+}
+plan-scope = { $all ->
+    [yes] 全端末
+   *[no] { $patterns }{ $more ->
+        [0] {""}
+       *[other] (ほか { $more } 件)
+    }
+}
+plan-phase-dates = { $state ->
+    [done] { $started } → { $finished }
+    [active] { $started } から
+   *[pending] {""}
+}
+plan-current = 現在のフェーズ: { $phase }({ $started } から、経過 { $days } 日)
+plan-current-none = 実施中のフェーズはありません。
+plan-next-phase = 次: { $phase }({ $scope })。下のゲートを通過したら: kizuna plan advance --by 名前 --why 理由
+plan-next-finish = 次: プランの完了。下のゲートを通過したら: kizuna plan advance --by 名前 --why 理由
+plan-next-rollback = 次: 回避策は全体に適用済みです。Microsoft の修正がすべての DC に入ったら、期限までに撤回を始めてください: kizuna plan init --track rollback --expires 日付 --stage lab=パターン
+plan-next-nothing = 次: なし。回避策の GPO は削除され、マシン パスワードは再びローテーションしています。例外管理台帳の記録を閉じてください。
+plan-gate = { $phase } のゲート: { $status ->
+    [pass] 通過
+    [block] ブロック
+   *[unknown] 不明 — 新しい証拠を収集して(kizuna scan … --db ファイル)もう一度確認してください
+}
+plan-mark = { $status ->
+    [pass] 可
+    [block] 否
+   *[unknown] ??
+}
+plan-check-fresh = 最新の証拠 { $newest }{ $unit ->
+    [after] (現在より後: ログは現在までを含みます)
+    [hours] 、{ $hours } 時間前(最大 { $max } 日)
+   *[days] 、{ $days } 日前(最大 { $max } 日)
+}
+plan-check-fresh-none = 現在より前の証拠がありません: ログをこのデータベースに取り込んでください(kizuna scan … --db ファイル)
+plan-check-in-phase = このフェーズの経過日数 { $days } 日(最低 { $min } 日)
+plan-check-cycles = 回避策を全体から撤回してから { $days } 日(最低 { $cycle_days } 日のローテーション周期 { $cycles } 回分: { $min } 日)
+plan-check-scope = { $devices ->
+    [0] 証拠に対象範囲の端末がひとつもありません: パターンを確認するか、その端末のログを収集してください
+   *[other] 証拠に現れる対象範囲の端末: { $devices } 台
+}
+plan-check-new-failures = { $since } 以降に新たなセキュア チャネル障害(KZ-SC-001)が出た対象範囲の端末: { $count } 台(0 台であること)
+plan-check-failure-rate = { $since } 以降の対象範囲の 1 日あたり障害イベント数: { $per_day }({ $days } 日で { $events } 件、上限 { $max })
+plan-check-rotations = { $since } 以降に自分でマシン パスワードを変更した対象範囲の端末: { $count } 台(最低 { $min } 台)
+plan-check-devices = { $devices }{ $more ->
+    [0] {""}
+   *[other] 、ほか { $more } 台
+}
+plan-log = 記録(全 { $total } 件中、最新 { $shown } 件):
+plan-log-entry = { $time }  { $who }  { $action ->
+    [init] { $phase } でプランを開始
+    [advance] { $phase } を完了(ゲート通過)
+    [force] { $phase } を強制的に完了(ゲート: { $gate ->
+        [pass] 通過
+        [block] ブロック
+       *[unknown] 不明
+    })
+    [record] { $phase } 中に記録
+   *[superseded] 終了: { $reason } に置き換え
+}
+plan-log-tickets = ヘルプデスクの問い合わせ: { $count } 件
+plan-log-reason = { $action ->
+    [record] メモ: { $reason }
+   *[other] 理由: { $reason }
+}
+plan-created = プラン { $id } を作成しました({ $track } トラック、{ $count } フェーズ)。{ $phase } を今から開始します。回避策の期限は { $expires } です。
+plan-ended = { $forced ->
+    [yes] { $phase } を強制的に完了しました(ゲート: { $status ->
+        [block] ブロック
+       *[unknown] 不明
+    })。理由とともに強制として記録しました。
+   *[no] { $phase } を完了しました。ゲートを通過しています。
+}
+plan-begins = { $phase } を今から開始します({ $scope })。
+plan-completed = プランは完了しました。
+plan-refused = { $phase } は実施中のままです。ゲートが{ $status ->
+    [block] ブロック
+   *[unknown] 不明(新しい証拠がない)
+}です。下の通過していない項目を解消するか、--force で強制してください(--why の理由とともに強制として記録されます)。
+plan-recorded = プラン { $id } の { $phase } 中の記録として追加しました。
+plan-error-pattern = 端末名のパターン「{ $pattern }」が不正です: * と ? を使った名前をカンマ区切りで指定するか、all を指定してください。
+plan-error-stage = ステージ「{ $stage }」が不正です: --stage 名前=パターン の形で、名前は英数字、- または _ で指定してください。
+plan-error-duplicate = ステージ「{ $stage }」が 2 回指定されています。
+plan-error-reserved = 「{ $stage }」は固定のフェーズ名です({ $track } トラックは pilot または lab、続いて all、または monitor、disable、delete を使います)。ステージには別の名前を付けてください。
+plan-error-first-scope = { $phase } フェーズの端末を指定してください: --stage { $phase }=パターン
+plan-error-param = { $name } の値が不正です: { $value }
+plan-error-no-plan = このデータベースにプランはありません: kizuna plan init --db ファイル --track workaround --expires 日付 --stage pilot=パターン で開始してください。
+plan-error-complete = プランは完了しています。進めるフェーズはありません。
+plan-error-clock = 現在時刻が実施中のフェーズの開始({ $started })より前です: 時計または KIZUNA_NOW を確認してください。
+plan-error-empty = { $what } を空にはできません。
+plan-error-other = { $error }
+plan-error-date = 日付「{ $date }」が不正です: YYYY-MM-DD で指定してください。
+plan-error-db = { $path } にデータベースがありません: 先に証拠を取り込んでください(kizuna scan … --db ファイル)。

@@ -5,8 +5,14 @@
 //! in the same transaction, so a run killed half-way leaves nothing that a re-run would
 //! count twice: incomplete inputs are purged and read again. Content already stored is
 //! never read again, so re-scanning the same evidence adds nothing.
+//!
+//! The same database keeps the staged workaround / rollback plans (`plan`): their phases
+//! and an append-only log of who moved them, when and why.
 
+mod plan;
 mod schema;
+
+pub use plan::{LogRow, PhaseChange, PhaseRow, PlanRow};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -33,6 +39,10 @@ pub enum StoreError {
     Temporary(std::io::Error),
     #[error("database schema version {found} is newer than this kizuna understands ({supported})")]
     TooNew { found: i64, supported: i64 },
+    #[error(
+        "the plan changed meanwhile (another `kizuna plan` command?): run `kizuna plan status` again"
+    )]
+    PlanChanged,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

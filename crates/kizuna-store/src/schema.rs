@@ -6,7 +6,7 @@ use crate::{Result, StoreError};
 
 /// Each entry moves the schema from version `i` to `i + 1`. Never edit a released one:
 /// add a new migration instead.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: inputs, events, netlogon lines.
     "CREATE TABLE inputs (
         id INTEGER PRIMARY KEY,
@@ -79,6 +79,42 @@ const MIGRATIONS: &[&str] = &[
         line INTEGER
     );
     CREATE INDEX identity_input ON identity(input_id);",
+    // 3: the staged workaround / rollback plan (`kizuna plan`). The log is append-only.
+    "CREATE TABLE plans (
+        id INTEGER PRIMARY KEY,
+        track TEXT NOT NULL,
+        created TEXT NOT NULL,
+        expires TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        closed TEXT
+    );
+    CREATE TABLE plan_phases (
+        plan_id INTEGER NOT NULL REFERENCES plans(id),
+        seq INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        scope TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL,
+        started TEXT,
+        finished TEXT,
+        PRIMARY KEY (plan_id, seq)
+    );
+    CREATE TABLE plan_log (
+        id INTEGER PRIMARY KEY,
+        plan_id INTEGER NOT NULL REFERENCES plans(id),
+        time TEXT NOT NULL,
+        who TEXT NOT NULL,
+        action TEXT NOT NULL,
+        phase TEXT,
+        reason TEXT,
+        helpdesk_tickets INTEGER,
+        gate TEXT
+    );
+    CREATE INDEX plan_log_plan ON plan_log(plan_id, id);
+    CREATE TRIGGER plan_log_no_update BEFORE UPDATE ON plan_log
+        BEGIN SELECT RAISE(ABORT, 'the plan log is append-only'); END;
+    CREATE TRIGGER plan_log_no_delete BEFORE DELETE ON plan_log
+        BEGIN SELECT RAISE(ABORT, 'the plan log is append-only'); END;",
 ];
 
 /// The schema version this build writes.

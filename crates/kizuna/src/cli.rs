@@ -51,8 +51,14 @@ pub enum Command {
     Lab(crate::lab::LabArgs),
     /// Active Directory: audit computers, DC passwords and the workaround GPOs over LDAP.
     Ad(AdArgs),
+    /// The workaround and rollback GPOs as importable GPMC backups with scripts.
+    Gpo(crate::gpo::GpoArgs),
+    /// The staged workaround / rollback plan: phases, gates from evidence, expiry, log.
+    Plan(crate::plan::PlanArgs),
     /// Measure kizuna against a baseline in the same run (see docs/performance.md).
     Bench(crate::bench::BenchArgs),
+    /// Self-repair scripts for the computers: an Intune remediation pair or a scheduled task.
+    Scripts(crate::scripts::ScriptsArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -252,7 +258,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Ad(AdArgs {
             command: AdCommand::Audit(a),
         }) => ad_audit(a),
+        Command::Gpo(a) => crate::gpo::run(a),
+        Command::Plan(a) => crate::plan::run(a),
         Command::Bench(a) => crate::bench::run(a),
+        Command::Scripts(a) => crate::scripts::run(a),
     }
 }
 

@@ -5,6 +5,9 @@
 pub mod ad;
 pub mod bench;
 pub mod cli;
+pub mod gpo;
 pub mod lab;
 pub mod pipeline;
+pub mod plan;
+pub mod scripts;
 pub mod window;

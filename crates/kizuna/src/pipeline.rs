@@ -73,15 +73,28 @@ pub fn ingest(input: &ScanInput, db: Option<&Path>) -> anyhow::Result<Ingested> 
 
 /// Runs the rules over this run's facts.
 pub fn analyze(ing: &Ingested, input: &ScanInput) -> anyhow::Result<Analysis> {
-    let mut analyzer = Analyzer::new(&input.knowledge);
     let filter = ing.filter(input, Vec::new());
-    ing.store
-        .for_each_event(&filter, |e: EventRecord| analyzer.add_event(&e))?;
-    ing.store
-        .for_each_netlogon(&filter, |n| analyzer.add_netlogon(&n))?;
-    ing.store
-        .for_each_identity(&filter, |r| analyzer.add_identity(&r))?;
-    if let Some((snap, now)) = &input.directory {
+    Ok(analyze_stored(
+        &ing.store,
+        &filter,
+        &input.knowledge,
+        input.directory.as_ref(),
+    )?)
+}
+
+/// Runs the rules over the stored facts `filter` selects, streamed in the store's stable
+/// order: what `scan` reports, and what the gates of `kizuna plan` measure.
+pub fn analyze_stored(
+    store: &Store,
+    filter: &FactFilter,
+    knowledge: &Knowledge,
+    directory: Option<&(kizuna_core::directory::DirectorySnapshot, Timestamp)>,
+) -> kizuna_store::Result<Analysis> {
+    let mut analyzer = Analyzer::new(knowledge);
+    store.for_each_event(filter, |e: EventRecord| analyzer.add_event(&e))?;
+    store.for_each_netlogon(filter, |n| analyzer.add_netlogon(&n))?;
+    store.for_each_identity(filter, |r| analyzer.add_identity(&r))?;
+    if let Some((snap, now)) = directory {
         analyzer.add_directory(snap.clone(), *now);
     }
     Ok(analyzer.finish())

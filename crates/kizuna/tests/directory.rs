@@ -241,15 +241,13 @@ fn directory_audit_against_a_real_samba_dc() {
             pw,
             "--ca-cert",
             ca,
-            "--sysvol",
-            sysvol,
             "--format",
             "json",
         ];
         args.extend_from_slice(extra);
         kizuna_at(work.path(), now, &args)
     };
-    let o = audit(&info.ldaps_url, &[]);
+    let o = audit(&info.ldaps_url, &["--sysvol", sysvol]);
     assert!(
         matches!(o.status.code(), Some(0 | 1)),
         "{}",
@@ -285,12 +283,174 @@ fn directory_audit_against_a_real_samba_dc() {
     assert_eq!(input["kind"], "directory");
     assert!(input["records"].as_u64().unwrap() >= seeds.len() as u64);
 
-    // StartTLS on ldap:// is verified like ldaps://.
+    let notes = |v: &serde_json::Value| -> Vec<String> {
+        v["inputs"][0]["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    let sysvol_run = v.clone();
+    let n = notes(&v);
+    assert!(
+        n.iter().any(|l| l.starts_with("functional levels: domain ")
+            && l.contains("Windows Server 20")),
+        "{n:?}"
+    );
+    assert!(
+        n.iter().any(|l| l.starts_with("domain controllers (2): ")
+            && l.contains("DC1 (site Default-First-Site-Name)")
+            && l.contains("OLD-DC (no site)")),
+        "{n:?}"
+    );
+
+    // Without --sysvol: the same GptTmpl.inf files read over SMB from \\127.0.0.2\SYSVOL
+    // with the bind's credentials give exactly the same findings.
+    let o = audit(&info.ldaps_url, &[]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let smb_run = common::json(&o);
+    assert_eq!(
+        smb_run["findings"], sysvol_run["findings"],
+        "SMB and --sysvol give the same findings"
+    );
+    let n = notes(&smb_run);
+    let gpo_count = v["inputs"][0]["notes"][0]
+        .as_str()
+        .and_then(|l| {
+            l.split(" GPOs,")
+                .next()?
+                .rsplit(' ')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .expect("GPO count in the first note");
+    // As many GPOs with a GptTmpl.inf over SMB as files matched in the SYSVOL folder.
+    let matched = notes(&sysvol_run)
+        .iter()
+        .find_map(|l| {
+            l.strip_suffix(" GptTmpl.inf file(s) matched to GPOs")?
+                .rsplit(' ')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .expect("the --sysvol note");
+    assert!(matched >= 3, "{matched}");
+    assert!(
+        n.iter().any(
+            |l| l.starts_with(r"GPO settings from \\127.0.0.2\SYSVOL over SMB as ")
+                && l.ends_with(&format!(
+                    ": {gpo_count} GPOs read, {matched} with security settings (GptTmpl.inf)"
+                ))
+        ),
+        "{n:?}"
+    );
+    assert!(!n.iter().any(|l| l.contains("not read")), "{n:?}");
+
+    // --no-smb and no --sysvol: the GPO settings are not read and say so.
+    let o = audit(&info.ldaps_url, &["--no-smb"]);
+    let no_smb = common::json(&o);
+    let rules = common::rule_ids(&no_smb);
+    assert!(
+        !rules.contains("KZ-AD-004") && !rules.contains("KZ-AD-005"),
+        "{rules:?}"
+    );
+    assert!(rules.contains("KZ-AD-001"), "{rules:?}");
+    assert!(
+        notes(&no_smb)
+            .iter()
+            .any(|l| l.starts_with("GPO settings not read")),
+        "{:?}",
+        notes(&no_smb)
+    );
+
+    // StartTLS on ldap:// is verified like ldaps:// (GPO settings over SMB here too).
     let o = audit(&info.ldap_url, &["--starttls"]);
     assert_eq!(
         findings_by_rule(&common::json(&o)),
         got,
         "same answer over StartTLS"
+    );
+
+    // The library directly: DOMAIN\user signs in over SMB as well as user@domain, and a
+    // wrong password is a clear error that never contains the password.
+    let password = std::fs::read_to_string(&info.password_file).unwrap();
+    let options = |bind: &str, password: &str| {
+        let mut o = kizuna_directory::Options::new(&info.ldaps_url);
+        o.bind = Some(bind.to_string());
+        o.password = Some(kizuna_directory::Secret::new(password.to_string()));
+        o.ca_cert = Some(info.ca_cert.clone());
+        o
+    };
+    let nt_name = format!("{}\\Administrator", info.domain);
+    let o = options(&nt_name, &password);
+    let mut snap = kizuna_directory::read_directory(&o).unwrap();
+    kizuna_directory::read_sysvol_smb(&o, &mut snap).unwrap();
+    let refuse = snap
+        .gpos
+        .iter()
+        .find(|g| g.display_name.as_deref() == Some("KZ Refuse at root"))
+        .unwrap();
+    assert_eq!(refuse.netlogon_value("RefusePasswordChange"), Some(1));
+    assert!(
+        snap.gpos.iter().all(|g| g.registry_values.is_some()),
+        "every GPO read"
+    );
+    let wrong = "Not-the-SMB-password-42";
+    for bind in [info.admin_upn.as_str(), nt_name.as_str()] {
+        let mut fresh = snap.clone();
+        fresh.gpos.iter_mut().for_each(|g| g.registry_values = None);
+        fresh.sysvol_notes.clear();
+        let e = kizuna_directory::read_sysvol_smb(&options(bind, wrong), &mut fresh)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(r"\\127.0.0.2\SYSVOL: signing in as ")
+                && e.contains(bind)
+                && e.contains("check the user name and password"),
+            "{e}"
+        );
+        assert!(!e.contains(wrong) && !e.contains(&password), "{e}");
+        assert!(fresh.gpos.iter().all(|g| g.registry_values.is_none()));
+        assert!(fresh.sysvol_notes.is_empty());
+    }
+
+    // A GptTmpl.inf that cannot be read (here a folder of that name): a note naming its UNC
+    // path, that GPO's settings unknown, every other GPO read.
+    let broken = dc.create_gpo("KZ Broken settings").unwrap();
+    dc.write_sysvol(&broken, &format!("{SECSETTINGS}/not-a-file"), b"")
+        .unwrap();
+    let mut snap = kizuna_directory::read_directory(&o).unwrap();
+    kizuna_directory::read_sysvol_smb(&o, &mut snap).unwrap();
+    let unc = format!(
+        r"\\127.0.0.2\SYSVOL\lab.test\Policies\{broken}\Machine\Microsoft\Windows NT\SecEdit\GptTmpl.inf: "
+    );
+    assert!(
+        snap.sysvol_notes.iter().any(|l| l.starts_with(&unc)),
+        "{:?}",
+        snap.sysvol_notes
+    );
+    assert!(
+        snap.sysvol_notes[0].ends_with(", 1 unreadable (settings unknown)"),
+        "{:?}",
+        snap.sysvol_notes
+    );
+    for g in &snap.gpos {
+        assert_eq!(g.registry_values.is_none(), g.guid == broken, "{}", g.guid);
+    }
+    assert_eq!(
+        snap.gpos
+            .iter()
+            .find(|g| g.display_name.as_deref() == Some("KZ Refuse at root"))
+            .unwrap()
+            .netlogon_value("RefusePasswordChange"),
+        Some(1)
     );
 
     // ldaps:// with only a password file and a CA: the failure cases.

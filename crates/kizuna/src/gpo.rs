@@ -1,0 +1,104 @@
+//! `kizuna gpo workaround|rollback`: the source article's GPOs as an importable kit.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use kizuna_gpo::{DomainName, Rollback, Workaround};
+
+#[derive(Args, Debug)]
+pub struct GpoArgs {
+    #[command(subcommand)]
+    pub command: GpoCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GpoCommand {
+    /// The workaround: a DC GPO (RefusePasswordChange=1, DC-only WMI filter, linked to the
+    /// Domain Controllers OU) and a member GPO (MaximumPasswordAge) for the pilot OU, as
+    /// GPMC backups with an import script and READMEs (en/ja).
+    Workaround(WorkaroundArgs),
+    /// The rollback: the same GPOs with the defaults (Refuse=0, MaximumPasswordAge=30),
+    /// versions bumped, and a staged removal script.
+    Rollback(RollbackArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WorkaroundArgs {
+    /// DNS name of the domain (corp.example).
+    #[arg(long, value_name = "FQDN")]
+    pub domain: String,
+    /// The OU of the pilot computers (OU=Pilot,…,DC=corp,DC=example): the member GPO's only link.
+    #[arg(long, value_name = "DN")]
+    pub pilot_ou: String,
+    /// Last day the workaround may stay (YYYY-MM-DD, at most a year ahead).
+    #[arg(long, value_name = "DATE")]
+    pub expires: String,
+    /// MaximumPasswordAge for members: 0 pauses rotation (the article; fails CIS/STIG),
+    /// 1–999 postpones it.
+    #[arg(long, default_value_t = 0, value_name = "DAYS")]
+    pub member_max_age: u32,
+    /// Output folder (created; files in it are overwritten).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct RollbackArgs {
+    #[arg(long, value_name = "FQDN")]
+    pub domain: String,
+    /// The live workaround GPOs' computer version (Get-GPO … .Computer.DSVersion); the
+    /// rollback is one more. Default 1 (as the kit imported them).
+    #[arg(long, value_name = "N")]
+    pub after_version: Option<u16>,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn run(a: GpoArgs) -> anyhow::Result<i32> {
+    let now = crate::window::now().naive_utc();
+    let (files, out) = match a.command {
+        GpoCommand::Workaround(w) => {
+            let domain = DomainName::parse(&w.domain)?;
+            let expires = NaiveDate::parse_from_str(&w.expires, "%Y-%m-%d")
+                .map_err(|_| anyhow::anyhow!("--expires {:?}: use YYYY-MM-DD", w.expires))?;
+            let kit = Workaround::new(domain, &w.pilot_ou, expires, w.member_max_age, now)?;
+            if w.member_max_age == 0 {
+                eprintln!(
+                    "note: MaximumPasswordAge=0 pauses rotation as the article does, but 0 is outside the documented 1–999: \
+CIS 2.3.6.5 and the STIG will flag it. --member-max-age 999 stays within the range. DisablePasswordChange is never used."
+                );
+            }
+            let files = kit
+                .write(&w.out)
+                .with_context(|| format!("writing the kit into {}", w.out.display()))?;
+            eprintln!(
+                "DC GPO \"{}\" -> {} (WMI filter ProductType = 2)\nmember GPO \"{}\" -> {}\nexpires {}",
+                kit.refuse.backup().display_name,
+                kit.refuse.link().dn(),
+                kit.member.backup().display_name,
+                kit.member.link().dn(),
+                kit.expires
+            );
+            (files, w.out)
+        }
+        GpoCommand::Rollback(r) => {
+            let domain = DomainName::parse(&r.domain)?;
+            let kit = Rollback::new(domain, r.after_version, now);
+            let files = kit
+                .write(&r.out)
+                .with_context(|| format!("writing the kit into {}", r.out.display()))?;
+            eprintln!(
+                "rollback to RefusePasswordChange=0 and MaximumPasswordAge=30, computer version {}",
+                kit.dc_gpo.version.machine
+            );
+            (files, r.out)
+        }
+    };
+    println!("{} files in {}:", files.len(), out.display());
+    for f in files {
+        println!("  {}", f.display());
+    }
+    Ok(crate::cli::EXIT_OK)
+}

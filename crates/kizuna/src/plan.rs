@@ -1,0 +1,452 @@
+//! `kizuna plan init|status|advance|record`: the staged workaround / rollback plan kept
+//! in the kizuna store (`docs/plan.md`). The phases, gates and measurements are
+//! `kizuna-plan`'s; this module wires the store, the clock (`KIZUNA_NOW`), the rules of
+//! `kizuna scan` (`pipeline::analyze_stored`) and the output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand, ValueEnum};
+use kizuna_core::{Knowledge, MessageArg, Timestamp};
+use kizuna_i18n::{Lang, Messages};
+use kizuna_plan::report::{self, StatusReport};
+use kizuna_plan::{
+    Action, GateResult, LogEntry, Params, Plan, PlanError, Scope, Status, StoredFacts, Track,
+};
+use kizuna_store::{FactFilter, Store};
+
+use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(subcommand)]
+    pub command: PlanCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PlanCommand {
+    /// Start a plan: its first phase (pilot or lab) begins now.
+    Init(InitArgs),
+    /// Where the plan is, what is next, whether its gate passes, days left before expiry.
+    Status(StatusArgs),
+    /// End the active phase and begin the next, only when its gate passes (or --force).
+    Advance(AdvanceArgs),
+    /// Add an operator's measurement or note to the plan's log.
+    Record(RecordArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// The kizuna store (SQLite file) holding the evidence and the plan.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Language of the output: ja or en (default: from the locale).
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+    /// Folder with thresholds.toml etc. overriding the built-in ones.
+    #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
+    pub knowledge: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackArg {
+    Workaround,
+    Rollback,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long, value_enum)]
+    pub track: TrackArg,
+    /// The workaround's expiry date (YYYY-MM-DD): the date it must be gone by.
+    #[arg(long)]
+    pub expires: String,
+    /// A phase's devices, in order: NAME=PATTERNS (comma-separated, * and ?). The first
+    /// phase's scope is required: --stage pilot=… (workaround) or --stage lab=… (rollback).
+    #[arg(long, value_name = "NAME=PATTERNS")]
+    pub stage: Vec<String>,
+    /// Days without a new failure a gate needs (default: thresholds.toml, 7).
+    #[arg(long)]
+    pub quiet_days: Option<i64>,
+    /// Failure events per day allowed, averaged over the gate's window (default 1.0).
+    #[arg(long)]
+    pub max_failures_per_day: Option<f64>,
+    /// Who starts the plan (default: the user name of the session).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Why (a change number, a decision).
+    #[arg(long)]
+    pub why: Option<String>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub format: StatusFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct AdvanceArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Who advances the plan.
+    #[arg(long)]
+    pub by: String,
+    /// Why (kept in the log with the gate's numbers).
+    #[arg(long)]
+    pub why: String,
+    /// Advance although the gate does not pass; logged as forced.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Who records it.
+    #[arg(long)]
+    pub by: String,
+    /// Helpdesk tickets about broken trust relationships since the last record.
+    #[arg(long)]
+    pub helpdesk_tickets: Option<u32>,
+    /// The note.
+    #[arg(long)]
+    pub note: String,
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("unknown language {s:?}: use ja or en"))
+}
+
+fn messages(c: &Common) -> Messages {
+    Messages::new(c.lang.unwrap_or_else(Lang::from_env))
+}
+
+fn knowledge(c: &Common) -> anyhow::Result<Knowledge> {
+    Ok(match &c.knowledge {
+        Some(d) => Knowledge::with_overrides(d)?,
+        None => Knowledge::builtin(),
+    })
+}
+
+/// Prints a plan error from the catalogs; usage errors exit 2.
+fn fail(msg: &Messages, e: &PlanError) -> i32 {
+    let (id, args) = e.message();
+    eprintln!("kizuna: {}", msg.get(id, &args));
+    EXIT_USAGE
+}
+
+fn text(s: &str) -> MessageArg {
+    MessageArg::Text(s.to_string())
+}
+
+/// Runs a plan command; returns the exit code.
+pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
+    let common = match &a.command {
+        PlanCommand::Init(x) => &x.common,
+        PlanCommand::Status(x) => &x.common,
+        PlanCommand::Advance(x) => &x.common,
+        PlanCommand::Record(x) => &x.common,
+    };
+    let msg = messages(common);
+    let k = knowledge(common)?;
+    let now = crate::window::now();
+    let result = match &a.command {
+        PlanCommand::Init(x) => init(x, &msg, &k, now),
+        cmd => {
+            if !common.db.is_file() {
+                eprintln!(
+                    "kizuna: {}",
+                    msg.get(
+                        "plan-error-db",
+                        &[("path", text(&common.db.display().to_string()))]
+                    )
+                );
+                return Ok(EXIT_USAGE);
+            }
+            match cmd {
+                PlanCommand::Status(x) => status(x, &msg, &k, now),
+                PlanCommand::Advance(x) => advance(x, &msg, &k, now),
+                PlanCommand::Record(x) => record(x, &msg, now),
+                PlanCommand::Init(_) => unreachable!("handled above"),
+            }
+        }
+    };
+    match result {
+        Ok(code) => Ok(code),
+        Err(e) => Ok(fail(&msg, &e)),
+    }
+}
+
+fn open(db: &Path) -> Result<Store, PlanError> {
+    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| PlanError::Evidence(e.to_string()))?;
+    }
+    Ok(Store::open(db)?)
+}
+
+fn load(store: &Store) -> Result<(Plan, Vec<LogEntry>), PlanError> {
+    kizuna_plan::store::load_latest(store)?.ok_or(PlanError::NoPlan)
+}
+
+/// The gate of the plan's active phase, measured from the store's facts with the rules of
+/// `kizuna scan`.
+fn judge(
+    plan: &Plan,
+    store: &Store,
+    k: &Knowledge,
+    now: Timestamp,
+) -> Result<Option<GateResult>, PlanError> {
+    let Some(gate) = plan.gate(now) else {
+        return Ok(None);
+    };
+    let src = StoredFacts {
+        store,
+        analyze: |s: &Store, f: &FactFilter| crate::pipeline::analyze_stored(s, f, k, None),
+    };
+    let m = kizuna_plan::measure(&gate, &plan.params, k, &src)?;
+    Ok(Some(kizuna_plan::evaluate(&gate, &m)))
+}
+
+fn non_empty(s: &str, what: &'static str) -> Result<String, PlanError> {
+    let t = s.trim();
+    if t.is_empty() {
+        Err(PlanError::Empty(what))
+    } else {
+        Ok(t.to_string())
+    }
+}
+
+fn session_user() -> String {
+    ["USER", "USERNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn init(a: &InitArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Result<i32, PlanError> {
+    let Ok(expires) = NaiveDate::parse_from_str(a.expires.trim(), "%Y-%m-%d") else {
+        eprintln!(
+            "kizuna: {}",
+            msg.get("plan-error-date", &[("date", text(&a.expires))])
+        );
+        return Ok(EXIT_USAGE);
+    };
+    let mut stages = Vec::new();
+    for s in &a.stage {
+        let Some((name, patterns)) = s.split_once('=') else {
+            return Err(PlanError::BadStage(s.clone()));
+        };
+        stages.push((name.trim().to_string(), Scope::parse(patterns)?));
+    }
+    let mut params = Params::from_thresholds(&k.thresholds);
+    if let Some(q) = a.quiet_days {
+        params.quiet_days = q;
+    }
+    if let Some(m) = a.max_failures_per_day {
+        params.max_failures_per_day = m;
+    }
+    let track = match a.track {
+        TrackArg::Workaround => Track::Workaround,
+        TrackArg::Rollback => Track::Rollback,
+    };
+    let mut plan = Plan::new(track, &stages, expires, params, now)?;
+    let who = match &a.by {
+        Some(b) => non_empty(b, "--by")?,
+        None => session_user(),
+    };
+    let mut store = open(&a.common.db)?;
+    // The first phase's gate as it stands at the start: the baseline on record.
+    let baseline = judge(&plan, &store, k, now)?;
+    let first = plan.phases[0].name.clone();
+    let entry = LogEntry {
+        time: now,
+        who,
+        action: Action::Init,
+        phase: Some(first.clone()),
+        reason: a
+            .why
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from),
+        helpdesk_tickets: None,
+        gate: baseline,
+    };
+    kizuna_plan::store::create(&mut store, &mut plan, &entry)?;
+    let view = report::status(&plan, &[], None, now);
+    println!(
+        "{}",
+        msg.get(
+            "plan-created",
+            &[
+                ("id", MessageArg::Number(plan.id)),
+                ("track", text(track.as_str())),
+                ("count", plan.phases.len().into()),
+                ("phase", text(&report::phase_name(msg, &view, &first))),
+                ("expires", text(&expires.format("%Y-%m-%d").to_string())),
+            ],
+        )
+    );
+    Ok(EXIT_OK)
+}
+
+fn status(a: &StatusArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Result<i32, PlanError> {
+    let store = open(&a.common.db)?;
+    let (plan, log) = load(&store)?;
+    let gate = judge(&plan, &store, k, now)?;
+    let r = report::status(&plan, &log, gate, now);
+    let out = match a.format {
+        StatusFormat::Text => report::text_report(&r, msg),
+        StatusFormat::Json => report::json(&r),
+    };
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    // A closed pipe (`| head`) is not an error.
+    let _ = w.write_all(out.as_bytes()).and_then(|_| w.flush());
+    Ok(EXIT_OK)
+}
+
+fn advance(
+    a: &AdvanceArgs,
+    msg: &Messages,
+    k: &Knowledge,
+    now: Timestamp,
+) -> Result<i32, PlanError> {
+    let who = non_empty(&a.by, "--by")?;
+    let why = non_empty(&a.why, "--why")?;
+    let mut store = open(&a.common.db)?;
+    let (mut plan, log) = load(&store)?;
+    let t = plan.transition(now)?;
+    let gate = judge(&plan, &store, k, now)?.expect("an active phase has a gate");
+    let view: StatusReport = report::status(&plan, &log, Some(gate.clone()), now);
+    let ending = plan.phases[t.finish].name.clone();
+    let ending_text = report::phase_name(msg, &view, &ending);
+    let passed = gate.status == Status::Pass;
+    if !passed && !a.force {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "kizuna: {}",
+            msg.get(
+                "plan-refused",
+                &[
+                    ("phase", text(&ending_text)),
+                    ("status", text(gate.status.as_str())),
+                ],
+            )
+        );
+        for line in report::gate_lines(msg, &view, &gate) {
+            let _ = writeln!(err, "{line}");
+        }
+        return Ok(EXIT_FINDINGS);
+    }
+    let entry = LogEntry {
+        time: now,
+        who,
+        action: if passed {
+            Action::Advance
+        } else {
+            Action::Force
+        },
+        phase: Some(ending),
+        reason: Some(why),
+        helpdesk_tickets: None,
+        gate: Some(gate.clone()),
+    };
+    kizuna_plan::store::advance(&mut store, &mut plan, t, &entry)?;
+    println!(
+        "{}",
+        msg.get(
+            "plan-ended",
+            &[
+                ("phase", text(&ending_text)),
+                ("forced", text(if passed { "no" } else { "yes" })),
+                ("status", text(gate.status.as_str())),
+            ],
+        )
+    );
+    match t.start {
+        Some(s) => {
+            let p = &plan.phases[s];
+            println!(
+                "{}",
+                msg.get(
+                    "plan-begins",
+                    &[
+                        ("phase", text(&report::phase_name(msg, &view, &p.name))),
+                        (
+                            "scope",
+                            text(&report::scope_short(
+                                msg,
+                                p.scope.patterns(),
+                                report::SCOPE_WIDTH
+                            ))
+                        ),
+                    ],
+                )
+            );
+        }
+        None => println!("{}", msg.text("plan-completed")),
+    }
+    Ok(EXIT_OK)
+}
+
+fn record(a: &RecordArgs, msg: &Messages, now: Timestamp) -> Result<i32, PlanError> {
+    let who = non_empty(&a.by, "--by")?;
+    let note = non_empty(&a.note, "--note")?;
+    let mut store = open(&a.common.db)?;
+    let (plan, log) = load(&store)?;
+    if now < plan.created {
+        return Err(PlanError::BeforePhase {
+            started: plan.created,
+        });
+    }
+    // During the active phase, else the last one (a note after completion).
+    let phase = plan
+        .current()
+        .or_else(|| plan.phases.last())
+        .map(|p| p.name.clone());
+    let entry = LogEntry {
+        time: now,
+        who,
+        action: Action::Record,
+        phase: phase.clone(),
+        reason: Some(note),
+        helpdesk_tickets: a.helpdesk_tickets.map(i64::from),
+        gate: None,
+    };
+    kizuna_plan::store::append(&mut store, &plan, &entry)?;
+    let view = report::status(&plan, &log, None, now);
+    println!(
+        "{}",
+        msg.get(
+            "plan-recorded",
+            &[
+                ("id", MessageArg::Number(plan.id)),
+                (
+                    "phase",
+                    text(&report::phase_name(
+                        msg,
+                        &view,
+                        phase.as_deref().unwrap_or("")
+                    ))
+                ),
+            ],
+        )
+    );
+    Ok(EXIT_OK)
+}
