@@ -22,7 +22,7 @@ pub use catalog::{
 pub use event::{EventRecord, SourceRef};
 pub use finding::{Evidence, Finding, MessageArg, RuleId, Severity};
 pub use identity::{DeviceRole, IdentityRecord, IdentitySource, MachineSid, OsBuild};
-pub use name::DeviceName;
+pub use name::{DeviceName, DomainName};
 pub use netlogon::{NetlogonEntry, NetlogonKind};
 pub use ntstatus::NtStatus;
 pub use watch::{LoggedOn, Signal, SubjectFrom, WatchEntry, WatchList};

@@ -115,3 +115,75 @@ mod tests {
         assert!(!DeviceName::is_computer_account("ANONYMOUS LOGON"));
     }
 }
+
+/// A DNS domain name (`corp.example`): two labels or more of letters, digits and hyphens,
+/// not all-numeric at the top; lower case, without a trailing dot. Every command taking
+/// `--domain` validates through this one type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DomainName(String);
+
+impl DomainName {
+    pub fn parse(s: &str) -> Result<DomainName, String> {
+        let name = s.trim().trim_end_matches('.');
+        let labels: Vec<&str> = name.split('.').collect();
+        let ok = name.len() <= 253
+            && labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            })
+            && !labels
+                .last()
+                .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()));
+        if ok {
+            Ok(DomainName(name.to_ascii_lowercase()))
+        } else {
+            Err(format!(
+                "{s:?} is not a DNS domain name like corp.example (letters, digits and hyphens, two labels or more)"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `DC=corp,DC=example`
+    pub fn dn(&self) -> String {
+        self.0
+            .split('.')
+            .map(|l| format!("DC={l}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl std::fmt::Display for DomainName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod domain_tests {
+    use super::DomainName;
+
+    #[test]
+    fn domain_names() {
+        assert_eq!(
+            DomainName::parse("Corp.Example.").unwrap().as_str(),
+            "corp.example"
+        );
+        assert_eq!(
+            DomainName::parse("corp.example").unwrap().dn(),
+            "DC=corp,DC=example"
+        );
+        for bad in ["corp", "", "-a.b", "a..b", "a b.c", "a.b/c", "10.0.0.1"] {
+            let e = DomainName::parse(bad).unwrap_err();
+            assert!(e.contains("not a DNS domain name"), "{bad}: {e}");
+        }
+    }
+}

@@ -40,8 +40,6 @@ pub use names::{DomainControllersOu, DomainName, MemberOu};
 /// Why a kit cannot be made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KitError {
-    #[error("{0:?} is not a DNS domain name like corp.example")]
-    Domain(String),
     #[error("--pilot-ou {dn:?}: {why}")]
     MemberOu { dn: String, why: String },
     #[error("--expires {0}")]

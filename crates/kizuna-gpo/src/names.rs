@@ -3,58 +3,9 @@
 //! constructor), and a member GPO's target ([`MemberOu`]) can be neither the domain root
 //! (it holds the DCs too) nor the Domain Controllers OU.
 
-use std::fmt;
-
 use crate::KitError;
 
-/// A DNS domain name (`corp.example`), lower case, validated.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DomainName(String);
-
-impl DomainName {
-    pub fn parse(s: &str) -> Result<DomainName, KitError> {
-        let t = s.trim().trim_end_matches('.').to_ascii_lowercase();
-        let labels: Vec<&str> = t.split('.').collect();
-        let ok = labels.len() >= 2
-            && t.len() <= 253
-            && labels.iter().all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-            });
-        if ok {
-            Ok(DomainName(t))
-        } else {
-            Err(KitError::Domain(s.to_string()))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// `DC=corp,DC=example`
-    pub fn dn(&self) -> String {
-        self.0
-            .split('.')
-            .map(|l| format!("DC={l}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    /// First label, upper case (the usual NetBIOS name; only used in texts).
-    pub fn short(&self) -> String {
-        self.0.split('.').next().unwrap_or("").to_ascii_uppercase()
-    }
-}
-
-impl fmt::Display for DomainName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use kizuna_core::DomainName;
 
 /// `OU=Domain Controllers,<domain DN>`: the one place a Refuse GPO is linked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,21 +112,6 @@ impl MemberOu {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn domains() {
-        assert_eq!(
-            DomainName::parse("Corp.Example.").unwrap().as_str(),
-            "corp.example"
-        );
-        assert_eq!(
-            DomainName::parse("corp.example").unwrap().dn(),
-            "DC=corp,DC=example"
-        );
-        for bad in ["corp", "", "-a.b", "a..b", "a b.c", "a.b/c"] {
-            assert!(DomainName::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn member_ous() {

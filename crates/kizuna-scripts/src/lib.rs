@@ -219,27 +219,7 @@ pub fn file_names(kit: Kit) -> [&'static str; 4] {
 /// Checks a `--domain` value: a DNS name of two labels or more (letters, digits,
 /// hyphens). Returns it lower-cased without a trailing dot.
 pub fn parse_domain(s: &str) -> Result<String, String> {
-    let name = s.trim_end_matches('.');
-    let labels: Vec<&str> = name.split('.').collect();
-    let ok = name.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        })
-        && !labels
-            .last()
-            .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()));
-    if ok {
-        Ok(name.to_ascii_lowercase())
-    } else {
-        Err(format!(
-            "{s:?} is not a DNS domain name like corp.example (letters, digits and hyphens, two labels or more)"
-        ))
-    }
+    kizuna_core::DomainName::parse(s).map(|d| d.as_str().to_string())
 }
 
 const COMMON: &str = include_str!("ps/common.ps1");

@@ -60,7 +60,8 @@ pub fn run(a: GpoArgs) -> anyhow::Result<i32> {
     let now = crate::window::now().naive_utc();
     let (files, out) = match a.command {
         GpoCommand::Workaround(w) => {
-            let domain = DomainName::parse(&w.domain)?;
+            let domain =
+                DomainName::parse(&w.domain).map_err(|e| anyhow::anyhow!("--domain {e}"))?;
             let expires = NaiveDate::parse_from_str(&w.expires, "%Y-%m-%d")
                 .map_err(|_| anyhow::anyhow!("--expires {:?}: use YYYY-MM-DD", w.expires))?;
             let kit = Workaround::new(domain, &w.pilot_ou, expires, w.member_max_age, now)?;
@@ -84,7 +85,8 @@ CIS 2.3.6.5 and the STIG will flag it. --member-max-age 999 stays within the ran
             (files, w.out)
         }
         GpoCommand::Rollback(r) => {
-            let domain = DomainName::parse(&r.domain)?;
+            let domain =
+                DomainName::parse(&r.domain).map_err(|e| anyhow::anyhow!("--domain {e}"))?;
             let kit = Rollback::new(domain, r.after_version, now);
             let files = kit
                 .write(&r.out)

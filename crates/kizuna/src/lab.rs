@@ -44,22 +44,7 @@ pub struct GenerateArgs {
 }
 
 fn parse_domain(s: &str) -> Result<String, String> {
-    let labels: Vec<&str> = s.trim_end_matches('.').split('.').collect();
-    let ok = labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        });
-    if ok {
-        Ok(s.trim_end_matches('.').to_ascii_lowercase())
-    } else {
-        Err(format!(
-            "{s:?} is not a DNS domain name like corp.example (letters, digits, hyphens, two labels or more)"
-        ))
-    }
+    kizuna_core::DomainName::parse(s).map(|d| d.as_str().to_string())
 }
 
 fn parse_scenario(s: &str) -> Result<Scenario, String> {
