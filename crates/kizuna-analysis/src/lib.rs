@@ -20,6 +20,7 @@ use kizuna_core::{EventRecord, Finding, IdentityRecord, Knowledge, NetlogonEntry
 pub use devices::Device;
 pub use kizuna_core::DeviceRole as Role;
 pub use secure_channel::RULES as SECURE_CHANNEL_RULES;
+pub use timeline::{PasswordChange, password_change};
 
 /// What a scan concludes.
 #[derive(Debug, Clone, PartialEq, Eq)]

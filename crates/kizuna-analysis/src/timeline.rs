@@ -61,6 +61,37 @@ fn label(ev: &EventRecord) -> String {
     s
 }
 
+/// Who set a computer account's password, per a computer-account change (4742) whose
+/// PasswordLastSet is set: the computer itself (its own rotation) or someone else (a
+/// repair or reset). `None` when the change did not touch the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordChange {
+    Own,
+    Other,
+}
+
+/// The one reading of "the device changed its own password" that rules and plan gates share.
+pub fn password_change(ev: &EventRecord) -> Option<PasswordChange> {
+    let subject = ev.subject.as_ref()?;
+    let pwd = ev
+        .named
+        .get("PasswordLastSet")
+        .map(|s| s.trim())
+        .unwrap_or("-");
+    if pwd.is_empty() || pwd == "-" {
+        return None;
+    }
+    let by_itself = ev.named.get("SubjectUserName").is_some_and(|s| {
+        DeviceName::is_computer_account(s)
+            && DeviceName::parse(s).is_some_and(|b| b.key() == subject.key())
+    });
+    Some(if by_itself {
+        PasswordChange::Own
+    } else {
+        PasswordChange::Other
+    })
+}
+
 impl Timelines {
     fn push(&mut self, device: &DeviceName, item: Item) {
         self.by_device
@@ -95,30 +126,11 @@ impl Timelines {
                     What::AccountMissing,
                 ]
             }
-            Signal::AccountChanged => {
-                let pwd = ev
-                    .named
-                    .get("PasswordLastSet")
-                    .map(|s| s.trim())
-                    .unwrap_or("-");
-                if pwd.is_empty() || pwd == "-" {
-                    return;
-                }
-                let by = ev
-                    .named
-                    .get("SubjectUserName")
-                    .and_then(|s| DeviceName::parse(s));
-                let by_itself = ev
-                    .named
-                    .get("SubjectUserName")
-                    .is_some_and(|s| DeviceName::is_computer_account(s))
-                    && by.as_ref().is_some_and(|b| b.key() == subject.key());
-                vec![if by_itself {
-                    What::SelfPasswordChange
-                } else {
-                    What::Repair
-                }]
-            }
+            Signal::AccountChanged => match password_change(ev) {
+                Some(PasswordChange::Own) => vec![What::SelfPasswordChange],
+                Some(PasswordChange::Other) => vec![What::Repair],
+                None => return,
+            },
             Signal::AccountCreated => vec![What::Repair],
             _ => return,
         };

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use kizuna_analysis::Analysis;
 use kizuna_core::{
-    DeviceName, EventRecord, Knowledge, MessageArg, NetlogonEntry, NetlogonKind, NtStatus, Signal,
-    StatusClass, Timestamp,
+    EventRecord, Knowledge, MessageArg, NetlogonEntry, NetlogonKind, NtStatus, Signal, StatusClass,
+    Timestamp,
 };
 use kizuna_store::{FactFilter, Store};
 
@@ -147,22 +147,10 @@ pub fn event_key(s: &str) -> Option<(String, u32)> {
 /// kizuna's secure-channel rules count as the device's own rotation.
 fn self_change(ev: &EventRecord, k: &Knowledge) -> Option<String> {
     let entry = k.watched.lookup(&ev.provider, ev.event_id)?;
-    if entry.signal != Signal::AccountChanged {
-        return None;
-    }
-    let subject = ev.subject.as_ref()?;
-    let pwd = ev
-        .named
-        .get("PasswordLastSet")
-        .map(|s| s.trim())
-        .unwrap_or("-");
-    if pwd.is_empty() || pwd == "-" {
-        return None;
-    }
-    let by = ev.named.get("SubjectUserName")?;
-    let by_itself = DeviceName::is_computer_account(by)
-        && DeviceName::parse(by).is_some_and(|b| b.key() == subject.key());
-    by_itself.then(|| subject.key().to_string())
+    let own = entry.signal == Signal::AccountChanged
+        && kizuna_analysis::password_change(ev) == Some(kizuna_analysis::PasswordChange::Own);
+    own.then(|| ev.subject.as_ref().map(|s| s.key().to_string()))
+        .flatten()
 }
 
 /// What the evidence shows for `gate`.
@@ -281,6 +269,7 @@ mod tests {
     use crate::{MinTime, Scope};
     use chrono::Duration;
     use kizuna_analysis::Analyzer;
+    use kizuna_core::DeviceName;
     use kizuna_core::SourceRef;
 
     fn t(day: i64, hour: i64) -> Timestamp {

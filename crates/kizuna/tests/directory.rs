@@ -6,26 +6,12 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, Utc};
 use kizuna_testbed::SambaDc;
 
 fn filetime(t: DateTime<Utc>) -> i64 {
     (t.timestamp() + 11_644_473_600) * 10_000_000
-}
-
-/// Runs kizuna with the audit time = `now` (the DC's own objects carry real times).
-fn kizuna_at(dir: &Path, now: DateTime<Utc>, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kizuna"))
-        .args(args)
-        .current_dir(dir)
-        .env("LANG", "en_US.UTF-8")
-        .env_remove("LC_ALL")
-        .env("KIZUNA_NOW", now.to_rfc3339())
-        .output()
-        .expect("kizuna runs")
 }
 
 struct Seed {
@@ -245,7 +231,7 @@ fn directory_audit_against_a_real_samba_dc() {
             "json",
         ];
         args.extend_from_slice(extra);
-        kizuna_at(work.path(), now, &args)
+        common::kizuna_at(work.path(), &now.to_rfc3339(), &args)
     };
     let o = audit(&info.ldaps_url, &["--sysvol", sysvol]);
     assert!(
@@ -455,9 +441,9 @@ fn directory_audit_against_a_real_samba_dc() {
 
     // ldaps:// with only a password file and a CA: the failure cases.
     let bind_only = |password_file: &str, ca_cert: &str| {
-        kizuna_at(
+        common::kizuna_at(
             work.path(),
-            now,
+            &now.to_rfc3339(),
             &[
                 "ad",
                 "audit",
@@ -496,9 +482,9 @@ fn directory_audit_against_a_real_samba_dc() {
     // scan --server merges the directory's computers with file evidence.
     let lab = work.path().join("lab");
     kizuna_lab::sim::generate(kizuna_lab::sim::Scenario::Small, 1, None, None, &lab).unwrap();
-    let o = kizuna_at(
+    let o = common::kizuna_at(
         work.path(),
-        now,
+        &now.to_rfc3339(),
         &[
             "scan",
             "lab/evidence",

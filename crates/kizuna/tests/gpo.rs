@@ -8,27 +8,21 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kizuna_testbed::SambaDc;
+
+/// Runs kizuna at this session's fixed time.
+fn kizuna_now(dir: &Path, args: &[&str]) -> Output {
+    common::kizuna_at(dir, NOW, args)
+}
 
 const NOW: &str = "2026-11-21T09:00:00Z";
 const GPTTMPL_IN_BACKUP: &str = "DomainSysvol/GPO/Machine/microsoft/windows nt/SecEdit/GptTmpl.inf";
 const GPTTMPL_IN_SYSVOL: &str = "Machine/Microsoft/Windows NT/SecEdit/GptTmpl.inf";
 
-fn kizuna_at(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kizuna"))
-        .args(args)
-        .current_dir(dir)
-        .env("LANG", "en_US.UTF-8")
-        .env_remove("LC_ALL")
-        .env("KIZUNA_NOW", NOW)
-        .output()
-        .expect("kizuna runs")
-}
-
 fn workaround(dir: &Path, domain: &str, pilot: &str, expires: &str, out: &str) -> Output {
-    kizuna_at(
+    kizuna_now(
         dir,
         &[
             "gpo",
@@ -92,7 +86,7 @@ fn workaround_command_writes_the_kit_and_refuses_unsafe_input() {
         "kit999",
     );
     assert_eq!(o.status.code(), Some(0));
-    let o = kizuna_at(
+    let o = kizuna_now(
         dir.path(),
         &[
             "gpo",
@@ -140,7 +134,7 @@ fn workaround_command_writes_the_kit_and_refuses_unsafe_input() {
         "nothing written on refusal"
     );
 
-    let o = kizuna_at(
+    let o = kizuna_now(
         dir.path(),
         &[
             "gpo",
@@ -217,7 +211,7 @@ fn deploy(dc: &SambaDc, kit_dir: &Path, links: bool, guids: &mut Vec<(String, St
 
 fn audit(dir: &Path, dc: &SambaDc) -> serde_json::Value {
     let info = dc.info();
-    let o = kizuna_at(
+    let o = kizuna_now(
         dir,
         &[
             "ad",
@@ -316,7 +310,7 @@ fn kit_round_trip_through_a_real_dc() {
     dc.link_gpo(&info.base_dn, &guids[0].1, 1).unwrap(); // link disabled again
 
     // The rollback kit into the same GPOs: the defaults, so no workaround is reported.
-    let o = kizuna_at(
+    let o = kizuna_now(
         work.path(),
         &[
             "gpo",

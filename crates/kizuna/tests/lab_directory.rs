@@ -8,23 +8,10 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::{Command, Output};
 
 use kizuna_testbed::SambaDc;
 
 type Key = (String, String, Vec<String>);
-
-fn kizuna_at(dir: &Path, now: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kizuna"))
-        .args(args)
-        .current_dir(dir)
-        .env("LANG", "en_US.UTF-8")
-        .env_remove("LC_ALL")
-        .env("KIZUNA_NOW", now)
-        .output()
-        .expect("kizuna runs")
-}
 
 /// The DC-001 key with `extra` among its subjects (the testbed DC is one more DC).
 fn with_dc(keys: BTreeSet<Key>, extra: &str) -> BTreeSet<Key> {
@@ -117,7 +104,7 @@ replace: operatingSystemVersion\noperatingSystemVersion: 10.0 (26100)\n-\n",
     ];
     let mut args = vec!["ad", "audit"];
     args.extend(connect);
-    let o = kizuna_at(work.path(), &now, &args);
+    let o = common::kizuna_at(work.path(), &now, &args);
     assert!(
         matches!(o.status.code(), Some(0 | 1)),
         "{}",
@@ -139,7 +126,7 @@ replace: operatingSystemVersion\noperatingSystemVersion: 10.0 (26100)\n-\n",
     let evidence = lab.join("evidence");
     let mut args = vec!["scan", evidence.to_str().unwrap()];
     args.extend(connect);
-    let o = kizuna_at(work.path(), &now, &args);
+    let o = common::kizuna_at(work.path(), &now, &args);
     assert!(
         matches!(o.status.code(), Some(0 | 1)),
         "{}",

@@ -3,9 +3,11 @@
 //! workaround was applied and rolled back, which members failed, rotated, were
 //! collected), never from kizuna's output.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::{DateTime, Duration, Utc};
 use kizuna_lab::sim::model::Domain;
@@ -139,7 +141,7 @@ fn lab(dir: &Path, fixed: bool) -> Model {
         spec.generate(&out).unwrap().domain
     };
     let run = run::run(&domain);
-    let o = kizuna(
+    let o = common::kizuna_at(
         dir,
         "2027-01-01T00:00:00Z",
         &["scan", "lab/evidence", "--db", "k.db"],
@@ -150,19 +152,6 @@ fn lab(dir: &Path, fixed: bool) -> Model {
         String::from_utf8_lossy(&o.stderr)
     );
     Model { domain, run }
-}
-
-fn kizuna(dir: &Path, now: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kizuna"))
-        .args(args)
-        .current_dir(dir)
-        .env("LANG", "en_US.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("KIZUNA_KNOWLEDGE_DIR")
-        .env("KIZUNA_NOW", now)
-        .output()
-        .expect("kizuna runs")
 }
 
 fn ok(o: &Output) -> String {
@@ -177,7 +166,7 @@ fn ok(o: &Output) -> String {
 }
 
 fn status(dir: &Path, now: &str) -> Value {
-    let o = kizuna(
+    let o = common::kizuna_at(
         dir,
         now,
         &["plan", "status", "--db", "k.db", "--format", "json"],
@@ -209,7 +198,7 @@ fn advance(dir: &Path, now: &str, by: &str, why: &str, force: bool) -> Output {
     if force {
         args.push("--force");
     }
-    kizuna(dir, now, &args)
+    common::kizuna_at(dir, now, &args)
 }
 
 /// Advances as the gate allows: normally when the model says it passes, else forced
@@ -256,7 +245,7 @@ fn workaround_and_rollback_walked_through_the_lab() {
     // The pilot starts 40 days before the lab's workaround takes effect.
     let init = applied - 40;
     let scope = format!("pilot={}", pilot.join(","));
-    ok(&kizuna(
+    ok(&common::kizuna_at(
         d,
         &m.now(init),
         &[
@@ -285,7 +274,7 @@ fn workaround_and_rollback_walked_through_the_lab() {
         .expect("rotation failures in the pilot before the workaround");
     let failing = m.failing(&in_pilot, blocked_day - 7, blocked_day);
     let events = m.failure_events(&in_pilot, blocked_day - 7, blocked_day);
-    ok(&kizuna(
+    ok(&common::kizuna_at(
         d,
         &m.now(blocked_day - 1),
         &[
@@ -330,10 +319,10 @@ fn workaround_and_rollback_walked_through_the_lab() {
 
     // Snapshots of the same status: text in English and Japanese, and the JSON.
     for lang in ["en", "ja"] {
-        let o = kizuna(d, &now, &["plan", "status", "--db", "k.db", "--lang", lang]);
+        let o = common::kizuna_at(d, &now, &["plan", "status", "--db", "k.db", "--lang", lang]);
         insta::assert_snapshot!(format!("plan_status_{lang}"), ok(&o));
     }
-    let o = kizuna(
+    let o = common::kizuna_at(
         d,
         &now,
         &["plan", "status", "--db", "k.db", "--format", "json"],
@@ -404,7 +393,7 @@ fn workaround_and_rollback_walked_through_the_lab() {
 
     // The rollback: the lab OU (the pilot) 10 days before the domain-wide withdrawal.
     let lab_start = rolled_back - 10;
-    ok(&kizuna(
+    ok(&common::kizuna_at(
         d,
         &m.now(lab_start),
         &[
@@ -489,7 +478,7 @@ fn rollback_monitor_passes_after_two_cycles_once_fixed() {
     // The lab OU a week before the domain-wide withdrawal (the model restores the
     // defaults everywhere on day 272, when every member rotates).
     let lab_start = rolled_back - 7;
-    ok(&kizuna(
+    ok(&common::kizuna_at(
         d,
         &m.now(lab_start),
         &[
@@ -569,11 +558,11 @@ fn usage_errors_are_explained() {
     let d = dir.path();
     let now = "2026-03-01T00:00:00Z";
     // No database yet.
-    let o = kizuna(d, now, &["plan", "status", "--db", "k.db"]);
+    let o = common::kizuna_at(d, now, &["plan", "status", "--db", "k.db"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("No database at k.db"));
     // A pilot is required.
-    let o = kizuna(
+    let o = common::kizuna_at(
         d,
         now,
         &[
@@ -589,7 +578,7 @@ fn usage_errors_are_explained() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--stage pilot=PATTERNS"));
-    let o = kizuna(
+    let o = common::kizuna_at(
         d,
         now,
         &[
@@ -608,7 +597,7 @@ fn usage_errors_are_explained() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("use YYYY-MM-DD"));
     // Japanese too.
-    let o = kizuna(
+    let o = common::kizuna_at(
         d,
         now,
         &[
@@ -629,7 +618,7 @@ fn usage_errors_are_explained() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("固定のフェーズ名"));
     // An empty database: the plan starts, its gate is unknown (no evidence at all).
-    ok(&kizuna(
+    ok(&common::kizuna_at(
         d,
         now,
         &[
@@ -651,7 +640,7 @@ fn usage_errors_are_explained() {
     assert_eq!(s["gate"]["status"], "unknown");
     assert_eq!(check(&s, "scope")["status"], "unknown");
     // A clock before the phase began.
-    let o = kizuna(
+    let o = common::kizuna_at(
         d,
         "2026-02-01T00:00:00Z",
         &[
@@ -660,7 +649,7 @@ fn usage_errors_are_explained() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("before the active phase began"));
-    let o = kizuna(
+    let o = common::kizuna_at(
         d,
         now,
         &[

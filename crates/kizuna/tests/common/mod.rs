@@ -15,15 +15,22 @@ pub fn corpus() -> Option<PathBuf> {
     }
 }
 
-/// Runs the kizuna binary in `dir`.
+/// Runs the kizuna binary in `dir`, in English, at 2026-11-21.
 pub fn kizuna(dir: &Path, args: &[&str]) -> Output {
+    kizuna_at(dir, "2026-11-21T00:00:00Z", args)
+}
+
+/// Runs the kizuna binary in `dir` in English with "now" = `now` (RFC 3339) and the
+/// built-in knowledge.
+pub fn kizuna_at(dir: &Path, now: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kizuna"))
         .args(args)
         .current_dir(dir)
         .env("LANG", "en_US.UTF-8")
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
-        .env("KIZUNA_NOW", "2026-11-21T00:00:00Z")
+        .env_remove("KIZUNA_KNOWLEDGE_DIR")
+        .env("KIZUNA_NOW", now)
         .output()
         .expect("kizuna runs")
 }
