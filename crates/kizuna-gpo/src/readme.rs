@@ -72,7 +72,7 @@ breakages until the fix is installed; repairs then stick.
 2. `powershell -File Import-KizunaWorkaround.ps1` (GroupPolicy and ActiveDirectory modules).
 3. `gpupdate /force` on a DC and on a pilot computer; `kizuna ad audit` shows KZ-AD-005 for both
    GPOs and no KZ-AD-004.
-4. `kizuna plan init --track workaround --expires {exp}` and widen the member GPO's links
+4. `kizuna plan init --db kizuna.db --track workaround --expires {exp} --stage pilot=NAMES*` and widen the member GPO's links
    stage by stage as `kizuna plan status` allows.
 
 Files: the GPMC backups (one folder per backup id, `manifest.xml`), `WMI/*.mof` (the filter
@@ -114,7 +114,7 @@ at least two rotation cycles (60 days), `-Stage DisableLinks`, then `-Stage Dele
 2. `powershell -File Import-KizunaWorkaround.ps1`（GroupPolicy と ActiveDirectory モジュールが必要）。
 3. DC とパイロット端末で `gpupdate /force`。`kizuna ad audit` で両 GPO の KZ-AD-005 が出て、
    KZ-AD-004 が出ないことを確認します。
-4. `kizuna plan init --track workaround --expires {exp}` を実行し、`kizuna plan status` が
+4. `kizuna plan init --db kizuna.db --track workaround --expires {exp} --stage pilot=NAMES*` を実行し、`kizuna plan status` が
    許可するごとにメンバー GPO のリンクを段階的に広げます。
 
 ファイル: GPMC バックアップ（バックアップ ID ごとのフォルダーと `manifest.xml`）、`WMI/*.mof`
