@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use kizuna_core::{
     Affected, DeviceName, DeviceRole as Role, EventRecord, IdentityRecord, IdentitySource,
-    Knowledge, LoggedOn, MachineSid, NetlogonEntry, OsBuild, WatchEntry,
+    Knowledge, LoggedOn, MachineSid, NetlogonEntry, OsBuild, Timestamp, WatchEntry,
 };
 
 /// A device and where it was seen.
@@ -20,8 +20,13 @@ pub struct Device {
     pub os_build: Option<OsBuild>,
     /// Whether the device enforces the duplicate-SID check (from its build).
     pub affected: Affected,
-    /// Netlogon parameters read from its SYSTEM hive.
+    /// Netlogon parameters read from its SYSTEM hive (the newest one, when several were
+    /// collected: a value removed since is gone from the newer hive).
     pub netlogon: BTreeMap<String, u32>,
+    /// When that hive was last written: how recent the reading of `netlogon` is.
+    pub netlogon_read: Option<Timestamp>,
+    /// The input path of that hive.
+    pub netlogon_from: Option<Arc<str>>,
     /// Input paths that mention the device, sorted (shared strings: a million devices
     /// from one inventory hold one copy of its path).
     pub sources: Vec<Arc<str>>,
@@ -39,6 +44,9 @@ struct Acc {
     sid: Option<(u8, MachineSid)>,
     build: Option<(u8, OsBuild)>,
     netlogon: BTreeMap<String, u32>,
+    /// The reading time of `netlogon`, and whether any reading set it yet.
+    netlogon_read: Option<Option<Timestamp>>,
+    netlogon_from: Option<Arc<str>>,
     /// A role said by an inventory or hive (a DC-side event still makes it a DC).
     declared_role: Option<Role>,
 }
@@ -268,8 +276,19 @@ impl Inventory {
         {
             acc.netbios_domain = Some(d.to_uppercase());
         }
-        for (k, v) in &r.netlogon {
-            acc.netlogon.insert(k.clone(), *v);
+        // A SYSTEM hive gives the whole Netlogon\Parameters key: the newest reading wins
+        // entirely (a value deleted since must not survive from an older copy). Other
+        // sources add values they name.
+        if r.kind == IdentitySource::HiveSystem {
+            if acc.netlogon_read.is_none_or(|old| r.observed >= old) {
+                acc.netlogon = r.netlogon.clone();
+                acc.netlogon_read = Some(r.observed);
+                acc.netlogon_from = Some(src.clone());
+            }
+        } else {
+            for (k, v) in &r.netlogon {
+                acc.netlogon.insert(k.clone(), *v);
+            }
         }
     }
 
@@ -291,6 +310,8 @@ impl Inventory {
                     affected: k.hardening.affected(os_build),
                     os_build,
                     netlogon: a.netlogon,
+                    netlogon_read: a.netlogon_read.flatten(),
+                    netlogon_from: a.netlogon_from,
                     sources: {
                         let mut v = a.sources;
                         v.sort();

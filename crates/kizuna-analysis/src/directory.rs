@@ -156,7 +156,7 @@ fn scope_of(snap: &DirectorySnapshot, g: &DirGpo) -> String {
 }
 
 /// The expiry a GPO's name records (`… (expires 2027-02-28)`, as kizuna's kit names it).
-fn expiry_of(g: &DirGpo) -> Option<chrono::NaiveDate> {
+pub(crate) fn expiry_of(g: &DirGpo) -> Option<chrono::NaiveDate> {
     let name = g.display_name.as_deref()?;
     let at = name.rfind("(expires ")? + "(expires ".len();
     chrono::NaiveDate::parse_from_str(name.get(at..at + 10)?, "%Y-%m-%d").ok()
@@ -423,6 +423,7 @@ pub(crate) fn identity_records(snap: &DirectorySnapshot) -> Vec<kizuna_core::Ide
                 domain: snap.domain.dns_domain.clone(),
                 os_build: c.build().map(|build| OsBuild { build, ubr: None }),
                 netlogon: Default::default(),
+                observed: None,
                 kind: IdentitySource::Directory,
                 source: SourceRef {
                     path: format!("{} {}", snap.source, c.dn),

@@ -23,6 +23,18 @@ pub(crate) fn from_sources<'a>(
         })
 }
 
+/// The SYSTEM hive `d`'s Netlogon values were read from, dated when it was written (how
+/// recent the reading is).
+pub(crate) fn from_system_hive(d: &Device, label: String) -> Option<Evidence> {
+    Some(Evidence {
+        time: d.netlogon_read,
+        path: d.netlogon_from.as_deref()?.to_string(),
+        record_id: None,
+        line: None,
+        label,
+    })
+}
+
 /// Sorted and deduplicated, cut to the configured length; returns it and the total.
 pub(crate) fn capped(mut ev: Vec<Evidence>, k: &Knowledge) -> (Vec<Evidence>, usize) {
     ev.sort();

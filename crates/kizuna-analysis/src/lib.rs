@@ -9,6 +9,7 @@ mod devices;
 mod directory;
 mod duplicate_sid;
 mod evidence;
+mod expiry;
 mod policy;
 mod secure_channel;
 mod timeline;
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 use kizuna_core::{EventRecord, Finding, IdentityRecord, Knowledge, NetlogonEntry};
 
 pub use devices::Device;
+pub use expiry::{ExpirySource, WorkaroundExpiry};
 pub use kizuna_core::DeviceRole as Role;
 pub use secure_channel::RULES as SECURE_CHANNEL_RULES;
 pub use timeline::{PasswordChange, password_change};
@@ -46,6 +48,8 @@ pub struct Analyzer<'k> {
         kizuna_core::directory::DirectorySnapshot,
         kizuna_core::Timestamp,
     )>,
+    /// The workaround's expiry someone recorded (`--expires`, a stored plan), and "now".
+    expiry: Option<(WorkaroundExpiry, kizuna_core::Timestamp)>,
 }
 
 impl<'k> Analyzer<'k> {
@@ -57,7 +61,14 @@ impl<'k> Analyzer<'k> {
             counts: BTreeMap::new(),
             machine_id_events: BTreeMap::new(),
             directories: Vec::new(),
+            expiry: None,
         }
+    }
+
+    /// The date the workaround must be gone by, judged as of `now` (KZ-POL-004). Without
+    /// it, the "(expires …)" in a workaround GPO's name read from the directory is used.
+    pub fn set_workaround_expiry(&mut self, expiry: WorkaroundExpiry, now: kizuna_core::Timestamp) {
+        self.expiry = Some((expiry, now));
     }
 
     /// A directory read: its computers join the device inventory (role, build, domain) and
@@ -113,6 +124,15 @@ impl<'k> Analyzer<'k> {
         findings.extend(policy::evaluate(&devices, self.knowledge));
         for (snap, now) in &self.directories {
             findings.extend(directory::evaluate(snap, *now, self.knowledge));
+        }
+        let expiry = self.expiry.or_else(|| {
+            self.directories
+                .iter()
+                .filter_map(|(snap, now)| Some((expiry::from_directory(snap)?, *now)))
+                .max_by(|a, b| a.0.date.cmp(&b.0.date))
+        });
+        if let Some((expiry, now)) = &expiry {
+            findings.extend(expiry::evaluate(&devices, expiry, *now, self.knowledge));
         }
         findings.sort_by(|a, b| {
             b.severity

@@ -31,7 +31,7 @@ fn grouped(
         .iter()
         .flat_map(|d| {
             let label = format!("{} {setting}={value}", d.name);
-            crate::evidence::from_sources(d, label, |p| !d.netlogon.is_empty() && is_hive_path(p))
+            crate::evidence::from_system_hive(d, label)
         })
         .collect();
     let (evidence, total) = crate::evidence::capped(evidence, k);
@@ -56,17 +56,6 @@ fn grouped(
         evidence,
         evidence_total: total,
     }
-}
-
-/// Registry values come from SYSTEM hives only; any other source of the device is not
-/// evidence for them.
-fn is_hive_path(p: &str) -> bool {
-    let name = p
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(p)
-        .to_ascii_uppercase();
-    name.starts_with("SYSTEM") && !name.ends_with(".EVTX")
 }
 
 pub(crate) fn evaluate(devices: &[Device], k: &Knowledge) -> Vec<Finding> {
@@ -179,6 +168,8 @@ mod tests {
             os_build: build.map(|build| OsBuild { build, ubr: None }),
             affected: Affected::Unknown,
             netlogon: netlogon.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            netlogon_read: None,
+            netlogon_from: (!netlogon.is_empty()).then(|| format!("{name}/SYSTEM").into()),
             sources: vec![
                 format!("{name}/SYSTEM").into(),
                 format!("{name}/System.evtx").into(),

@@ -258,6 +258,10 @@ pub struct IdentityRecord {
     pub os_build: Option<OsBuild>,
     /// Netlogon parameters (RefusePasswordChange, MaximumPasswordAge, DisablePasswordChange).
     pub netlogon: std::collections::BTreeMap<String, u32>,
+    /// When the source last recorded these facts (a hive's base-block "last written"
+    /// time): the rules weigh a reading by it, e.g. whether a setting was still on a
+    /// device after the workaround's expiry. `None` when the source does not say.
+    pub observed: Option<crate::Timestamp>,
     pub kind: IdentitySource,
     pub source: crate::SourceRef,
 }

@@ -29,3 +29,16 @@ pub use watch::{LoggedOn, Signal, SubjectFrom, WatchEntry, WatchList};
 
 /// Timestamps are UTC everywhere inside kizuna.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// A Windows FILETIME (100 ns intervals since 1601-01-01 UTC), as hives and the
+/// directory store times. `None` for 0 and for the "never" value (`i64::MAX`), which
+/// mean no time.
+pub fn from_filetime(ticks: u64) -> Option<Timestamp> {
+    use chrono::TimeZone;
+    if ticks == 0 || ticks >= i64::MAX as u64 {
+        return None;
+    }
+    let secs = (ticks / 10_000_000) as i64 - 11_644_473_600;
+    let nanos = (ticks % 10_000_000) as u32 * 100;
+    chrono::Utc.timestamp_opt(secs, nanos).single()
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use kizuna_core::Timestamp;
 use kizuna_core::directory::{
     ContainerKind, DirComputer, DirDomain, DirGpLink, DirGpo, DirWmiFilter, DirectorySnapshot,
@@ -275,12 +275,7 @@ impl Entry {
 /// A FILETIME attribute (`pwdLastSet`, `lastLogonTimestamp`): `None` for 0 / never.
 fn filetime(v: Option<&str>) -> Option<Timestamp> {
     let n: i64 = v?.trim().parse().ok()?;
-    if n <= 0 || n == i64::MAX {
-        return None;
-    }
-    let secs = n / 10_000_000 - 11_644_473_600;
-    let nanos = (n % 10_000_000) * 100;
-    Utc.timestamp_opt(secs, nanos as u32).single()
+    kizuna_core::from_filetime(u64::try_from(n).ok()?)
 }
 
 /// A GeneralizedTime (`20250101000000.0Z`).

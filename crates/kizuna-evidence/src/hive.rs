@@ -66,6 +66,10 @@ pub struct HiveFacts {
     /// Base block primary sequence number != secondary (bytes 4..8 vs 8..12), as found on
     /// disk, before any log replay.
     pub dirty: bool,
+    /// Base block bytes 12..20: when the hive was last written (a FILETIME). For a hive
+    /// saved or copied from a running system, about when it was collected: the time its
+    /// values were last known to hold.
+    pub last_written: Option<kizuna_core::Timestamp>,
     /// Transaction logs the parser reported as replayed (empty when none were given, when
     /// the hive was clean so replay was skipped, or when replay failed; `notes` say which).
     pub logs_applied: Vec<PathBuf>,
@@ -159,6 +163,9 @@ pub fn read_hive(path: &Path, logs: &[PathBuf]) -> Result<HiveFacts, String> {
 
     let mut facts = HiveFacts {
         dirty: u32_le(&head, 4) != u32_le(&head, 8),
+        last_written: kizuna_core::from_filetime(
+            u64::from(u32_le(&head, 12)) | u64::from(u32_le(&head, 16)) << 32,
+        ),
         ..HiveFacts::default()
     };
     check_bins(&hive, &head, &mut facts);
@@ -1015,6 +1022,12 @@ mod tests {
             s("S-1-5-21-4070822719-3404542230-2541167049")
         );
         assert_eq!(f.sam_descriptor_matches_tail, Some(true));
+        // Base block bytes 12..20: FILETIME 130216515440516550.
+        assert_eq!(
+            f.last_written
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            s("2013-08-22T13:25:44.051655Z")
+        );
         assert!(!f.dirty);
         assert!(f.logs_applied.is_empty());
         assert!(f.key_count > 0);
@@ -1052,6 +1065,10 @@ mod tests {
         assert_eq!(
             sam.machine_sid,
             s("S-1-5-21-2702878673-795188819-444038987")
+        );
+        assert_eq!(
+            sam.last_written.map(|t| t.date_naive().to_string()),
+            s("2024-12-31")
         );
         assert!(!sam.dirty);
         assert!(sam.errors.is_empty(), "{:?}", sam.errors);

@@ -171,6 +171,7 @@ fn record(
         domain,
         os_build,
         netlogon: Default::default(),
+        observed: None,
         kind: IdentitySource::Inventory,
         source,
     }))

@@ -573,6 +573,7 @@ fn hive_identity(
         domain,
         os_build,
         netlogon: f.netlogon.clone(),
+        observed: f.last_written,
         kind: source_kind,
         source: SourceRef {
             path: display.to_string(),

@@ -69,6 +69,28 @@ KZ-POL-003-title = MaximumPasswordAge = { $value } on { $count ->
 }
 KZ-POL-003-detail = Machine password age { $value } is outside Microsoft's range (1 to { $max_age_limit } days; 0 means never change) on: { $devices }. This is the member half of the source article's workaround: it stops rotation (and the failures that come with it) but is a CIS/STIG finding ("30 or fewer, but not 0") and PingCastle's S-PwdLastSet findings follow as accounts age.
 KZ-POL-003-remedy = Keep it only with an expiry date in the change record, and roll back to 30 once Microsoft's fix is installed on every DC (`kizuna gpo rollback`). If a pause is needed longer, a large value such as 999 stays within the documented range.
+KZ-POL-004-title = { $read ->
+    [after] Workaround still written on { $count ->
+        [one] one device
+       *[other] { $count } devices
+    } after its expiry ({ $expires })
+   *[before] Workaround last seen before its expiry ({ $expires }), not read since: { $count ->
+        [one] one device
+       *[other] { $count } devices
+    }
+}
+KZ-POL-004-detail = The workaround had to be gone by { $expires } ({ $source ->
+    [plan] the expiry of kizuna plan { $source_name }
+    [gpo] the expiry in the name of GPO "{ $source_name }"
+   *[given] the expiry given with --expires
+}); that was { $days } days ago. { $read ->
+    [after] SYSTEM hives written after that date still hold it: { $settings }. Security settings tattoo: unlinking or deleting the GPO leaves the values in the registry, so machine password changes stay refused (on DCs) or paused (on members) there.
+   *[before] The newest SYSTEM hive of each of these devices was written before that date and still held it: { $settings }. Whether it is gone now is not known.
+}
+KZ-POL-004-remedy = { $read ->
+    [after] Link the rollback GPOs (`kizuna gpo rollback`: RefusePasswordChange=0, MaximumPasswordAge=30) to where the workaround reached, run `gpupdate /force` or wait for the next refresh, collect the SYSTEM hives again and scan until this finding is gone; only then delete the workaround GPOs.
+   *[before] Collect the SYSTEM hives of these devices again and scan: a reading after { $expires } confirms the rollback.
+}
 KZ-AD-001-title = Active computers whose machine password stopped rotating: { $count }
 KZ-AD-001-detail = These computers logged on within { $active_days } days but their password is older than { $factor } × the age they should rotate at ({ $default_age } days unless a GPO read from SYSVOL sets another): { $devices }. A secure channel that cannot change its password breaks at the next mismatch; on a domain whose DCs all run Windows Server 2025 this is problem A in progress. Workstations are included (PingCastle checks servers only).
 KZ-AD-001-remedy = On each, check `nltest /sc_verify:<domain>` and netlogon.log for failed NlChangePassword; repair with Test-ComputerSecureChannel -Repair, and scan their event logs with kizuna to see whether rotations fail.
@@ -104,7 +126,10 @@ KZ-AD-006-title = Inactive computers (no logon, no password change for { $inacti
 KZ-AD-006-detail = Enabled computer accounts with neither a logon nor a password change for { $inactive_days } days: { $devices }. Stale accounts are targets, and their names can be reused by a rejoin from another (cloned) device.
 KZ-AD-006-remedy = Confirm with their owners, then disable and later delete them (or move them to a quarantine OU).
 KZ-DC-001-title = Every domain controller runs Windows Server 2025: { $dcs }
-KZ-DC-001-detail = All { $count } domain controllers seen run Windows Server 2025 ({ $dcs }). Secure channels that keep breaking after machine password rotations (problem A of the source article) appear when no older DC remains.
+KZ-DC-001-detail = { $count ->
+    [one] The only domain controller seen runs
+   *[other] All { $count } domain controllers seen run
+} Windows Server 2025 ({ $dcs }). Secure channels that keep breaking after machine password rotations (problem A of the source article) appear when no older DC remains.
 KZ-DC-001-remedy = Watch DC NETLOGON 5722/5805 and client 3210 weekly (`kizuna scan`); install Microsoft's fix on every DC when available; where rotations fail, apply the DC-only workaround with an expiry date (`kizuna gpo workaround`).
 
 ## NTSTATUS meanings.

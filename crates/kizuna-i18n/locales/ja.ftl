@@ -41,6 +41,22 @@ KZ-POL-002-remedy = 設定元の GPO またはイメージで「ドメイン メ
 KZ-POL-003-title = { $count } 台で MaximumPasswordAge = { $value }
 KZ-POL-003-detail = マシン パスワードの有効期間 { $value } は Microsoft の範囲(1～{ $max_age_limit } 日。0 は変更しない)外です: { $devices }。元記事の回避策のメンバー側で、ローテーション(とそれに伴う失敗)を止めますが、CIS/STIG の指摘事項(「30 以下、ただし 0 以外」)であり、アカウントが古くなるにつれ PingCastle の S-PwdLastSet も出ます。
 KZ-POL-003-remedy = 変更記録に期限を書いたうえでのみ維持し、すべての DC に Microsoft の修正が入ったら 30 に戻してください(`kizuna gpo rollback`)。長く止める必要がある場合は、範囲内の大きな値(999 など)にしてください。
+KZ-POL-004-title = { $read ->
+    [after] 期限({ $expires })後も回避策が残る端末: { $count } 台
+   *[before] 期限({ $expires })前に回避策が確認され、その後未確認の端末: { $count } 台
+}
+KZ-POL-004-detail = 回避策は { $expires } までに外す予定でした({ $source ->
+    [plan] kizuna plan { $source_name } の期限
+    [gpo] GPO「{ $source_name }」の名前にある期限
+   *[given] --expires で指定された期限
+})。{ $days } 日過ぎています。{ $read ->
+    [after] その日以降に書かれた SYSTEM ハイブにまだ値が残っています: { $settings }。セキュリティ設定は「入れ墨」のように残り、GPO のリンク解除や削除ではレジストリの値は消えないため、これらの端末ではマシン パスワードの変更が拒否(DC)または停止(メンバー)されたままです。
+   *[before] これらの端末の最新の SYSTEM ハイブは期限前に書かれたもので、その時点では値がありました: { $settings }。現在外れているかは不明です。
+}
+KZ-POL-004-remedy = { $read ->
+    [after] ロールバック GPO(`kizuna gpo rollback`: RefusePasswordChange=0、MaximumPasswordAge=30)を回避策が届いていた場所にリンクし、`gpupdate /force` を実行するか次の更新を待ってから SYSTEM ハイブを再収集してスキャンし、この検出結果が消えるまで確認してください。回避策 GPO の削除はその後です。
+   *[before] これらの端末の SYSTEM ハイブを再収集してスキャンしてください。{ $expires } 以降の読み取りでロールバックを確認できます。
+}
 KZ-AD-001-title = マシン パスワードの更新が止まった稼働中のコンピューター: { $count } 台
 KZ-AD-001-detail = 次のコンピューターは { $active_days } 日以内にログオンしていますが、パスワードが本来の更新間隔({ $default_age } 日。SYSVOL から読んだ GPO が別の値を設定していればその値)の { $factor } 倍より古いままです: { $devices }。パスワードを変更できないセキュア チャネルは次の不一致で壊れます。すべての DC が Windows Server 2025 のドメインでは問題 A が進行中です。ワークステーションも対象です(PingCastle はサーバーのみ)。
 KZ-AD-001-remedy = 各端末で `nltest /sc_verify:<ドメイン>` と netlogon.log の NlChangePassword の失敗を確認し、Test-ComputerSecureChannel -Repair で修復してください。ローテーションが失敗しているかは kizuna でイベント ログを読んで確認できます。

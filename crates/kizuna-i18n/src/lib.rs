@@ -178,6 +178,51 @@ mod tests {
             en.status_meaning(NtStatus(0xC000018B)).unwrap(),
             "no trust account: the computer account is missing or was reset"
         );
+        let mut args = std::collections::BTreeMap::new();
+        for (k, v) in [
+            ("read", "after"),
+            ("expires", "2026-10-31"),
+            ("source", "gpo"),
+            ("source_name", "kizuna workaround - DC (expires 2026-10-31)"),
+            ("settings", "DC01 RefusePasswordChange=1"),
+            ("devices", "DC01"),
+        ] {
+            args.insert(k, MessageArg::Text(v.into()));
+        }
+        args.insert("days", MessageArg::Number(22));
+        args.insert("count", MessageArg::Number(1));
+        let mut f = Finding {
+            rule: kizuna_core::RuleId("KZ-POL-004"),
+            args,
+            ..f
+        };
+        assert_eq!(
+            en.title(&f),
+            "Workaround still written on one device after its expiry (2026-10-31)"
+        );
+        assert!(
+            en.detail(&f).contains(
+                "the expiry in the name of GPO \"kizuna workaround - DC (expires 2026-10-31)\"); \
+                 that was 22 days ago. SYSTEM hives written after that date still hold it: \
+                 DC01 RefusePasswordChange=1."
+            ),
+            "{}",
+            en.detail(&f)
+        );
+        assert!(
+            ja.detail(&f).contains("22 日過ぎています"),
+            "{}",
+            ja.detail(&f)
+        );
+        f.args.insert("read", MessageArg::Text("before".into()));
+        f.args.insert("source", MessageArg::Text("given".into()));
+        assert!(en.detail(&f).contains("(the expiry given with --expires)"));
+        assert!(en.remedy(&f).starts_with("Collect the SYSTEM hives"));
+        assert!(
+            ja.title(&f).contains("その後未確認の端末: 1 台"),
+            "{}",
+            ja.title(&f)
+        );
         assert_eq!(Lang::parse("ja_JP.UTF-8"), Some(Lang::Ja));
         assert_eq!(Lang::parse("en_US"), Some(Lang::En));
         assert_eq!(Lang::parse("fr_FR"), None);

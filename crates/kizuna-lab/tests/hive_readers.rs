@@ -542,6 +542,7 @@ fn check_notatin(path: &Path, b: &HiveBuilder, time: DateTime<Utc>) {
 fn expected_facts(name: &str, m: &MachineHives, keys: usize) -> HiveFacts {
     let mut f = HiveFacts {
         key_count: keys,
+        last_written: Some(m.last_written),
         ..HiveFacts::default()
     };
     match name {
@@ -826,6 +827,7 @@ fn stress_hive_agrees_with_every_reader() {
             product_name: s("Windows 10 Enterprise"),
             edition_id: s("Enterprise"),
             installation_type: s("Client"),
+            last_written: Some(t),
             ..HiveFacts::default()
         }
     );

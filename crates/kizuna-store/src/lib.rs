@@ -249,8 +249,8 @@ impl Store {
         )?;
         let mut id_stmt = self.conn.prepare_cached(
             "INSERT INTO identity (input_id, device, device_domain, folder, machine_sid, role, domain,
-                os_build, os_ubr, netlogon, kind, path, line)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                os_build, os_ubr, netlogon, kind, path, line, observed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?;
         let mut nl_stmt = self.conn.prepare_cached(
             "INSERT INTO netlogon (input_id, time, category, thread, domain, kind, status, peer,
@@ -299,6 +299,7 @@ impl Store {
                         r.kind.as_str(),
                         r.source.path,
                         r.source.line.map(|o| o as i64),
+                        r.observed.as_ref().map(ts),
                     ])?;
                 }
                 Fact::Netlogon(n) => {
@@ -462,7 +463,7 @@ impl Store {
         let (where_, args) = where_clause(&filter, "d");
         let sql = format!(
             "SELECT d.device, d.device_domain, d.folder, d.machine_sid, d.role, d.domain, d.os_build,
-                    d.os_ubr, d.netlogon, d.kind, d.path, d.line
+                    d.os_ubr, d.netlogon, d.kind, d.path, d.line, d.observed
              FROM identity d JOIN inputs i ON i.id = d.input_id
              WHERE i.complete = 1 {where_}
              ORDER BY d.path, d.line, d.id"
@@ -495,6 +496,10 @@ impl Store {
                     ubr: r.get(7).ok().flatten(),
                 }),
                 netlogon: serde_json::from_str(&netlogon).unwrap_or_default(),
+                observed: r
+                    .get::<_, Option<String>>(12)?
+                    .as_deref()
+                    .and_then(parse_ts),
                 kind,
                 source: SourceRef {
                     path: r.get(10)?,
@@ -706,6 +711,66 @@ mod tests {
         );
         assert_eq!(got[0].status, Some(NtStatus(0xC0000022)));
         assert_eq!(s.schema_version().unwrap(), schema::VERSION);
+    }
+
+    fn hive_fact(observed: Option<Timestamp>) -> Fact {
+        Fact::Identity(IdentityRecord {
+            device: DeviceName::parse("PC1"),
+            folder: Some("PC1".into()),
+            machine_sid: None,
+            role: Some(DeviceRole::Workstation),
+            domain: None,
+            os_build: None,
+            netlogon: [("MaximumPasswordAge".to_string(), 0)].into(),
+            observed,
+            kind: IdentitySource::HiveSystem,
+            source: SourceRef {
+                path: "PC1/SYSTEM".into(),
+                offset: None,
+                line: None,
+            },
+        })
+    }
+
+    fn identities(s: &Store) -> Vec<IdentityRecord> {
+        let mut got = Vec::new();
+        s.for_each_identity(&FactFilter::default(), |r| got.push(r))
+            .unwrap();
+        got
+    }
+
+    #[test]
+    fn a_version_3_store_gains_reading_times_and_keeps_its_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        {
+            // A store written by the release before migration 4.
+            let c = Connection::open(&db).unwrap();
+            for sql in &schema::MIGRATIONS[..3] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 3).unwrap();
+            c.execute_batch(
+                "INSERT INTO inputs (id, fingerprint, complete) VALUES (1, 'old', 1);
+                 INSERT INTO identity (input_id, device, netlogon, kind, path)
+                 VALUES (1, 'PC0', '{\"RefusePasswordChange\":1}', 'hive-system', 'PC0/SYSTEM');",
+            )
+            .unwrap();
+        }
+        let mut s = Store::open(&db).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 4);
+        let old = identities(&s);
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].netlogon["RefusePasswordChange"], 1);
+        assert_eq!(old[0].observed, None, "not recorded before migration 4");
+
+        let when = parse_ts("2026-11-20T08:30:00.1234567Z");
+        s.facts("new", vec![hive_fact(when)]);
+        s.finish(report("new"));
+        let got = identities(&s);
+        assert_eq!(got.len(), 2);
+        let new = got.iter().find(|r| r.source.path == "PC1/SYSTEM").unwrap();
+        assert_eq!(new.observed, when, "kept to the 100 ns of a FILETIME");
     }
 
     #[test]

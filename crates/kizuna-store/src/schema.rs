@@ -115,6 +115,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the plan log is append-only'); END;
     CREATE TRIGGER plan_log_no_delete BEFORE DELETE ON plan_log
         BEGIN SELECT RAISE(ABORT, 'the plan log is append-only'); END;",
+    // 4: when an identity source last recorded its facts (a hive's last-written time).
+    "ALTER TABLE identity ADD COLUMN observed TEXT;",
 ];
 
 /// The schema version this build writes.

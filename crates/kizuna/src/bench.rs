@@ -157,6 +157,7 @@ fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {
         until: None,
         knowledge: Arc::new(Knowledge::builtin()),
         directory: None,
+        expiry: None,
     };
     let ing = ingest(&input, None)?;
     let t_ingest = t.elapsed().as_secs_f64();

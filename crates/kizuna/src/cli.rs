@@ -113,6 +113,11 @@ pub struct ScanArgs {
     pub lang: Option<Lang>,
     #[command(flatten)]
     pub directory: crate::ad::DirectoryArgs,
+    /// The date the workaround must be gone by (YYYY-MM-DD): devices whose SYSTEM hive
+    /// still holds it afterwards are KZ-POL-004. Default: the expiry of the plan in --db
+    /// (`kizuna plan`), else the "(expires …)" in a workaround GPO's name (--server).
+    #[arg(long, value_parser = crate::window::parse_date)]
+    pub expires: Option<chrono::NaiveDate>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +229,7 @@ fn scan_input(r: &ReadArgs) -> anyhow::Result<ScanInput> {
         until: bound(&r.until).context("--until")?,
         knowledge: knowledge(&r.knowledge)?,
         directory: None,
+        expiry: None,
     })
 }
 
@@ -245,10 +251,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             scan(
                 &a.read,
                 &a.directory,
-                db,
-                a.format,
-                a.fail_on,
-                a.lang.unwrap_or_else(Lang::from_env),
+                ScanRun {
+                    db,
+                    expires: a.expires,
+                    now: now(),
+                    format: a.format,
+                    fail_on: a.fail_on,
+                    lang: a.lang.unwrap_or_else(Lang::from_env),
+                },
             )
         }
         Command::Events(a) => events(a),
@@ -265,17 +275,31 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-fn scan(
-    r: &ReadArgs,
-    dir: &crate::ad::DirectoryArgs,
+/// How a scan stores, judges and reports.
+struct ScanRun {
     db: Option<PathBuf>,
+    /// `--expires`.
+    expires: Option<chrono::NaiveDate>,
+    /// The time the rules judge the evidence at (the clock, or the demo lab's end).
+    now: kizuna_core::Timestamp,
     format: ScanFormat,
     fail_on: Severity,
     lang: Lang,
-) -> anyhow::Result<i32> {
+}
+
+fn scan(r: &ReadArgs, dir: &crate::ad::DirectoryArgs, run: ScanRun) -> anyhow::Result<i32> {
+    let ScanRun {
+        db,
+        expires,
+        now,
+        format,
+        fail_on,
+        lang,
+    } = run;
     let mut input = scan_input(r)?;
     let directory = crate::ad::read(dir)?;
     let ing = ingest(&input, db.as_deref())?;
+    input.expiry = crate::pipeline::workaround_expiry(expires, &ing.store).map(|e| (e, now));
     print_input_errors(&ing.inputs);
     if !ing.anything_readable() && directory.is_none() {
         eprintln!("kizuna: nothing readable in the given paths");
@@ -284,7 +308,7 @@ fn scan(
     let mut inputs = ing.inputs.clone();
     if let Some((snap, report)) = directory {
         inputs.push(report);
-        input.directory = Some((snap, now()));
+        input.directory = Some((snap, now));
     }
     let analysis = analyze(&ing, &input)?;
     let db = ing.db.as_ref().map(|p| p.display().to_string());
@@ -432,13 +456,16 @@ fn demo(a: DemoArgs) -> anyhow::Result<i32> {
         let d = &lab.domain;
         eprintln!(
             "kizuna demo: lab domain {} ({} devices over {} days, {} files) written to {}; \
-             what a correct scan finds: {}",
+             what a correct scan finds: {}; scanned as of the lab's last day with its \
+             workaround expiry as --expires {}",
             d.dns_name,
             d.device_count(),
             d.days,
             lab.written.files,
             evidence.display(),
             out.join("truth.json").display(),
+            d.workaround_expires()
+                .map_or_else(|| "-".to_string(), |e| e.to_string()),
         );
     }
     let read = ReadArgs {
@@ -454,10 +481,16 @@ fn demo(a: DemoArgs) -> anyhow::Result<i32> {
     let code = scan(
         &read,
         &crate::ad::DirectoryArgs::default(),
-        db,
-        a.format,
-        Severity::Critical,
-        lang,
+        ScanRun {
+            db,
+            // As an administrator who recorded the workaround's expiry would (`--expires`),
+            // judged on the lab's last day rather than today.
+            expires: lab.domain.workaround_expires(),
+            now: lab.domain.end(),
+            format: a.format,
+            fail_on: Severity::Critical,
+            lang,
+        },
     )?;
     Ok(if code == EXIT_FINDINGS { EXIT_OK } else { code })
 }

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use kizuna_gpo::{DomainName, Rollback, Workaround};
 
@@ -62,8 +61,8 @@ pub fn run(a: GpoArgs) -> anyhow::Result<i32> {
         GpoCommand::Workaround(w) => {
             let domain =
                 DomainName::parse(&w.domain).map_err(|e| anyhow::anyhow!("--domain {e}"))?;
-            let expires = NaiveDate::parse_from_str(&w.expires, "%Y-%m-%d")
-                .map_err(|_| anyhow::anyhow!("--expires {:?}: use YYYY-MM-DD", w.expires))?;
+            let expires = crate::window::parse_date(&w.expires)
+                .map_err(|e| anyhow::anyhow!("--expires: {e}"))?;
             let kit = Workaround::new(domain, &w.pilot_ou, expires, w.member_max_age, now)?;
             if w.member_max_age == 0 {
                 eprintln!(

@@ -68,7 +68,7 @@ pub fn run(a: LabArgs) -> anyhow::Result<i32> {
             let d = &got.domain;
             let w = &got.written;
             eprintln!(
-                "kizuna lab: {} seed {} ({}): {} devices, {} days from {}; {} files, {:.1} MB, {} event records, {} expected findings (+{} from the directory); {:.1} s",
+                "kizuna lab: {} seed {} ({}): {} devices, {} days from {}; {} files, {:.1} MB, {} event records, {} expected findings (+{} from the directory, +{} with --expires {}); {:.1} s",
                 d.scenario,
                 d.seed,
                 d.dns_name,
@@ -80,6 +80,9 @@ pub fn run(a: LabArgs) -> anyhow::Result<i32> {
                 w.events,
                 got.expected.len(),
                 got.directory.len(),
+                kizuna_lab::sim::truth::past_expiry(d).len(),
+                d.workaround_expires()
+                    .map_or_else(|| "-".to_string(), |e| e.to_string()),
                 started.elapsed().as_secs_f64(),
             );
             eprintln!(

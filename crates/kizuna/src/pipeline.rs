@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kizuna_analysis::{Analysis, Analyzer};
+use chrono::NaiveDate;
+use kizuna_analysis::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
 use kizuna_core::{EventRecord, Knowledge, Timestamp};
 use kizuna_evidence::{InputReport, InputStatus, ReadOptions, ingest_paths};
 use kizuna_store::{FactFilter, Store};
@@ -19,6 +20,9 @@ pub struct ScanInput {
     pub knowledge: Arc<Knowledge>,
     /// A directory read (`--server`) and the audit time its rules judge it at.
     pub directory: Option<(kizuna_core::directory::DirectorySnapshot, Timestamp)>,
+    /// The date the workaround must be gone by (KZ-POL-004), when someone recorded one,
+    /// and the time it is judged at.
+    pub expiry: Option<(WorkaroundExpiry, Timestamp)>,
 }
 
 /// A store that was filled, with the reports of this run.
@@ -71,6 +75,31 @@ pub fn ingest(input: &ScanInput, db: Option<&Path>) -> anyhow::Result<Ingested> 
     })
 }
 
+/// The workaround's expiry: `given` (`--expires`), else the newest plan's in the store
+/// (`kizuna plan init --expires`). An unreadable plan is reported and skipped: the scan
+/// itself does not depend on it.
+pub fn workaround_expiry(given: Option<NaiveDate>, store: &Store) -> Option<WorkaroundExpiry> {
+    if let Some(date) = given {
+        return Some(WorkaroundExpiry {
+            date,
+            source: ExpirySource::Given,
+        });
+    }
+    match kizuna_plan::store::load_latest(store) {
+        Ok(plan) => plan.map(|(p, _)| WorkaroundExpiry {
+            date: p.expires,
+            source: ExpirySource::Plan {
+                id: p.id,
+                track: p.track.as_str().to_string(),
+            },
+        }),
+        Err(e) => {
+            eprintln!("kizuna: the plan in the store is not used for KZ-POL-004: {e}");
+            None
+        }
+    }
+}
+
 /// Runs the rules over this run's facts.
 pub fn analyze(ing: &Ingested, input: &ScanInput) -> anyhow::Result<Analysis> {
     let filter = ing.filter(input, Vec::new());
@@ -79,6 +108,7 @@ pub fn analyze(ing: &Ingested, input: &ScanInput) -> anyhow::Result<Analysis> {
         &filter,
         &input.knowledge,
         input.directory.as_ref(),
+        input.expiry.clone(),
     )?)
 }
 
@@ -89,8 +119,12 @@ pub fn analyze_stored(
     filter: &FactFilter,
     knowledge: &Knowledge,
     directory: Option<&(kizuna_core::directory::DirectorySnapshot, Timestamp)>,
+    expiry: Option<(WorkaroundExpiry, Timestamp)>,
 ) -> kizuna_store::Result<Analysis> {
     let mut analyzer = Analyzer::new(knowledge);
+    if let Some((e, now)) = expiry {
+        analyzer.set_workaround_expiry(e, now);
+    }
     store.for_each_event(filter, |e: EventRecord| analyzer.add_event(&e))?;
     store.for_each_netlogon(filter, |n| analyzer.add_netlogon(&n))?;
     store.for_each_identity(filter, |r| analyzer.add_identity(&r))?;

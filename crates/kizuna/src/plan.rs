@@ -214,7 +214,7 @@ fn judge(
     };
     let src = StoredFacts {
         store,
-        analyze: |s: &Store, f: &FactFilter| crate::pipeline::analyze_stored(s, f, k, None),
+        analyze: |s: &Store, f: &FactFilter| crate::pipeline::analyze_stored(s, f, k, None, None),
     };
     let m = kizuna_plan::measure(&gate, &plan.params, k, &src)?;
     Ok(Some(kizuna_plan::evaluate(&gate, &m)))

@@ -1,4 +1,5 @@
-//! `--since` / `--until`: a relative span (`7d`, `12h`, `2w`) or a date / date-time.
+//! `--since` / `--until`: a relative span (`7d`, `12h`, `2w`) or a date / date-time;
+//! dates such as `--expires`; the clock.
 
 use chrono::{Duration, NaiveDate, Utc};
 use kizuna_core::Timestamp;
@@ -29,6 +30,12 @@ pub fn parse_bound(s: &str, now: Timestamp) -> Result<Timestamp, String> {
     Err(format!(
         "cannot read {s:?} as a time: use 7d, 12h, 2w, 2025-10-01 or 2025-10-01T08:00:00Z"
     ))
+}
+
+/// A calendar date (`--expires 2026-12-31`).
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("cannot read {s:?} as a date: use YYYY-MM-DD"))
 }
 
 /// The current time, or `KIZUNA_NOW` (RFC 3339) so runs can be reproduced.

@@ -33,7 +33,11 @@ fn demo_runs_and_finds_the_ground_truth() {
     let v = json(&o);
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("d/truth.json")).unwrap()).unwrap();
-    assert_eq!(common::finding_keys(&v), common::finding_keys(&truth));
+    assert_eq!(
+        common::finding_keys(&v),
+        common::truth_keys_with_expiry(&truth),
+        "the demo scans as told the lab's workaround expiry"
+    );
     let rules = common::rule_ids(&v);
     for rule in common::SMALL_LAB_RULES {
         assert!(rules.contains(rule), "the demo shows {rule}");

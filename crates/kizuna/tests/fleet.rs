@@ -42,17 +42,7 @@ fn fleet_duplicate_sids_match_the_ground_truth() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_string(),
-                f["subjects"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|s| s.as_str().unwrap().to_string())
-                    .collect(),
-            )
-        })
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), common::subjects(f)))
         .collect();
     let want: BTreeSet<(String, Vec<String>)> = truth
         .findings

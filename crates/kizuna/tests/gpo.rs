@@ -209,27 +209,32 @@ fn deploy(dc: &SambaDc, kit_dir: &Path, links: bool, guids: &mut Vec<(String, St
     }
 }
 
-fn audit(dir: &Path, dc: &SambaDc) -> serde_json::Value {
+/// The options that read the testbed DC (LDAPS, SYSVOL from its folder), JSON out.
+fn dc_options(dc: &SambaDc) -> Vec<String> {
     let info = dc.info();
-    let o = kizuna_now(
-        dir,
-        &[
-            "ad",
-            "audit",
-            "--server",
-            &info.ldaps_url,
-            "--bind",
-            &info.admin_upn,
-            "--password-file",
-            info.password_file.to_str().unwrap(),
-            "--ca-cert",
-            info.ca_cert.to_str().unwrap(),
-            "--sysvol",
-            info.sysvol.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
+    [
+        "--server",
+        &info.ldaps_url,
+        "--bind",
+        &info.admin_upn,
+        "--password-file",
+        info.password_file.to_str().unwrap(),
+        "--ca-cert",
+        info.ca_cert.to_str().unwrap(),
+        "--sysvol",
+        info.sysvol.to_str().unwrap(),
+        "--format",
+        "json",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn audit(dir: &Path, dc: &SambaDc) -> serde_json::Value {
+    let options = dc_options(dc);
+    let mut args = vec!["ad", "audit"];
+    args.extend(options.iter().map(String::as_str));
+    let o = kizuna_now(dir, &args);
     assert!(
         matches!(o.status.code(), Some(0 | 1)),
         "{}",
@@ -302,6 +307,37 @@ fn kit_round_trip_through_a_real_dc() {
         "the expiry is read from the name: {text}"
     );
     assert_eq!(dc_finding["severity"], "medium", "not overdue on {NOW}");
+
+    // Past the expiry in the GPOs' names, a DC hive written after it that still refuses
+    // is KZ-POL-004, the date taken from the directory (no --expires, no plan).
+    let mut m =
+        kizuna_lab::hive::MachineHives::sample(kizuna_lab::hive::MachineRole::DomainController);
+    m.refuse_password_change = Some(1);
+    m.last_written = chrono::DateTime::parse_from_rfc3339("2027-02-10T12:00:00Z")
+        .unwrap()
+        .to_utc();
+    kizuna_lab::hive::write_machine_hives(&work.path().join("hives/DC-LAB01"), &m).unwrap();
+    let options = dc_options(&dc);
+    let mut args = vec!["scan", "hives"];
+    args.extend(options.iter().map(String::as_str));
+    let o = common::kizuna_at(work.path(), "2027-02-15T09:00:00Z", &args);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = common::json(&o);
+    let past = gpo_findings(&v, "KZ-POL-004");
+    assert_eq!(past.len(), 1, "{v:#}");
+    assert_eq!(past[0]["severity"], "high");
+    assert_eq!(past[0]["subjects"], serde_json::json!(["DC-LAB01"]));
+    let detail = past[0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("the expiry in the name of GPO \"kizuna workaround - ")
+            && detail.contains("(expires 2027-01-31)\"); that was 15 days ago"),
+        "{detail}"
+    );
 
     // Mis-link the same Refuse GPO at the domain root: KZ-AD-004 at once.
     dc.link_gpo(&info.base_dn, &guids[0].1, 0).unwrap();

@@ -213,6 +213,9 @@ pub struct Workaround {
     /// DC GPO (RefusePasswordChange=1) and member GPO (MaximumPasswordAge=0 on the pilot OU).
     pub applied: Option<u32>,
     pub rolled_back: Option<u32>,
+    /// The day the change record says it must be gone by (what `kizuna gpo workaround
+    /// --expires`, `kizuna plan` and `scan --expires` carry).
+    pub expires: Option<u32>,
 }
 
 impl Workaround {
@@ -255,6 +258,16 @@ pub struct Domain {
 impl Domain {
     pub fn end(&self) -> DateTime<Utc> {
         self.start + chrono::Duration::days(self.days as i64)
+    }
+
+    /// The calendar date of day `day`.
+    pub fn date_of(&self, day: u32) -> chrono::NaiveDate {
+        (self.start + chrono::Duration::days(i64::from(day))).date_naive()
+    }
+
+    /// The workaround's expiry date, when one is recorded.
+    pub fn workaround_expires(&self) -> Option<chrono::NaiveDate> {
+        self.workaround.expires.map(|d| self.date_of(d))
     }
 
     /// Computers at the end: serving DCs and members.

@@ -280,9 +280,11 @@ fn small(seed: u64, devices: u32, days: u32) -> Domain {
     let mut b = Builder::new(Scenario::Small, seed, days, "corp.example", "CORP");
     b.dc("DC01", SERVER_2025, None);
     b.dc("DC02", SERVER_2025, None);
+    // Still in place five days after its expiry: KZ-POL-004 for `scan --expires`.
     b.domain.workaround = Workaround {
         applied: Some(45),
         rolled_back: None,
+        expires: Some(days - 5),
     };
     let ws = "OU=Tokyo,OU=Workstations";
     let mut m = b.machine("PC-A01", Role::Workstation, ws, WIN11_24H2);
@@ -410,9 +412,12 @@ fn mid_size(
         SERVER_2022,
         Some(15.min(days / 4)),
     );
+    // Rolled back before its expiry: only devices whose own policy matches the workaround's
+    // values are KZ-POL-004.
     b.domain.workaround = Workaround {
         applied: Some(days / 2),
         rolled_back: Some(days * 4 / 5),
+        expires: Some(days * 9 / 10),
     };
     if scenario == Scenario::Scale {
         b.domain.noise = Noise {

@@ -194,6 +194,41 @@ fn policies(d: &Domain, out: &mut Vec<Expected>) {
     }
 }
 
+/// What `kizuna scan --expires <workaround expiry>` adds to [`expected`] at the lab's end:
+/// KZ-POL-004 (high) for every collected device whose SYSTEM hive, written on the last day,
+/// still holds a workaround value (RefusePasswordChange=1, MaximumPasswordAge 0 or above
+/// 30) after the expiry date.
+pub fn past_expiry(d: &Domain) -> Vec<Expected> {
+    let Some(day) = d.workaround.expires else {
+        return Vec::new();
+    };
+    // Hives are written on the last day; they prove the workaround outlived its expiry
+    // only when that day is later than the expiry's.
+    if day + 1 >= d.days {
+        return Vec::new();
+    }
+    let mut subjects: Vec<String> = serving_dcs(d)
+        .chain(&d.members)
+        .filter(|m| m.collected.hives)
+        .filter(|m| {
+            let p = netlogon_parameters(d, m);
+            p.get("RefusePasswordChange") == Some(&1)
+                || p.get("MaximumPasswordAge")
+                    .is_some_and(|&a| a == 0 || a > 30)
+        })
+        .map(|m| m.name.clone())
+        .collect();
+    subjects.sort();
+    if subjects.is_empty() {
+        return Vec::new();
+    }
+    vec![Expected {
+        rule: "KZ-POL-004",
+        severity: "high",
+        subjects,
+    }]
+}
+
 fn every_dc_2025(d: &Domain, out: &mut Vec<Expected>) {
     let dcs: Vec<&Machine> = serving_dcs(d).collect();
     if !dcs.is_empty()
@@ -210,7 +245,8 @@ fn every_dc_2025(d: &Domain, out: &mut Vec<Expected>) {
 }
 
 /// The `truth.json` document: `findings` for a scan of the evidence; `directory.findings`
-/// for `kizuna ad audit` of a DC holding `directory.ldif`, at time `end`.
+/// for `kizuna ad audit` of a DC holding `directory.ldif`, at time `end`;
+/// `workaround.findings` what a scan adds when told `workaround.expires`.
 pub fn document(d: &Domain, expected: &[Expected], directory: &[Expected]) -> serde_json::Value {
     let list = |v: &[Expected]| {
         v.iter()
@@ -234,6 +270,12 @@ pub fn document(d: &Domain, expected: &[Expected], directory: &[Expected]) -> se
         "directory": {
             "ldif": format!("directory/{}.ldif", d.dns_name),
             "findings": list(directory),
+        },
+        "workaround": {
+            "applied": d.workaround.applied.map(|x| d.date_of(x).to_string()),
+            "rolled_back": d.workaround.rolled_back.map(|x| d.date_of(x).to_string()),
+            "expires": d.workaround_expires().map(|x| x.to_string()),
+            "findings": list(&past_expiry(d)),
         },
     })
 }

@@ -62,19 +62,24 @@ pub fn finding_keys(
             (
                 f["rule"].as_str().unwrap().to_string(),
                 f["severity"].as_str().unwrap().to_string(),
-                f["subjects"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|s| s.as_str().unwrap().to_string())
-                    .collect(),
+                subjects(f),
             )
         })
         .collect()
 }
 
+/// The subjects of one finding of a scan JSON.
+pub fn subjects(finding: &serde_json::Value) -> Vec<String> {
+    finding["subjects"]
+        .as_array()
+        .expect("a subjects array")
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Every rule the `small` lab (and so the demo) must show.
-pub const SMALL_LAB_RULES: [&str; 12] = [
+pub const SMALL_LAB_RULES: [&str; 13] = [
     "KZ-SC-001",
     "KZ-SC-002",
     "KZ-SC-003",
@@ -86,8 +91,19 @@ pub const SMALL_LAB_RULES: [&str; 12] = [
     "KZ-POL-001",
     "KZ-POL-002",
     "KZ-POL-003",
+    "KZ-POL-004",
     "KZ-DC-001",
 ];
+
+/// What a scan of a lab's evidence told the workaround's expiry (`--expires`, as of the
+/// lab's end) reports: `findings` and `workaround.findings` of its truth.json.
+pub fn truth_keys_with_expiry(
+    truth: &serde_json::Value,
+) -> std::collections::BTreeSet<(String, String, Vec<String>)> {
+    let mut keys = finding_keys(truth);
+    keys.extend(finding_keys(&truth["workaround"]));
+    keys
+}
 
 /// The rule ids of a scan JSON's findings.
 pub fn rule_ids(v: &serde_json::Value) -> std::collections::BTreeSet<String> {
