@@ -33,6 +33,21 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Watched (provider, event id) pairs seen, with counts, sorted.
     pub event_counts: Vec<(String, u32, u64)>,
+    /// Day-by-day counts for trends and charts.
+    pub activity: Activity,
+    /// The workaround expiry KZ-POL-004 judged by, when one was known.
+    pub expiry: Option<WorkaroundExpiry>,
+}
+
+/// Day-by-day counts (UTC days) of what the watched events show, for the report's
+/// charts and the weekly review. Sparse: only days with something are kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Watched events per (day, device that logged them).
+    pub events_per_day: BTreeMap<(chrono::NaiveDate, String), u64>,
+    /// Secure-channel failures (a failed setup, a missing account) per (device that
+    /// failed, day).
+    pub failures_per_day: BTreeMap<(String, chrono::NaiveDate), u64>,
 }
 
 /// Streams facts in; call [`Analyzer::finish`] for the result.
@@ -48,6 +63,7 @@ pub struct Analyzer<'k> {
         kizuna_core::directory::DirectorySnapshot,
         kizuna_core::Timestamp,
     )>,
+    activity: Activity,
     /// The workaround's expiry someone recorded (`--expires`, a stored plan), and "now".
     expiry: Option<(WorkaroundExpiry, kizuna_core::Timestamp)>,
 }
@@ -61,6 +77,7 @@ impl<'k> Analyzer<'k> {
             counts: BTreeMap::new(),
             machine_id_events: BTreeMap::new(),
             directories: Vec::new(),
+            activity: Activity::default(),
             expiry: None,
         }
     }
@@ -93,6 +110,25 @@ impl<'k> Analyzer<'k> {
             .entry((entry.provider.clone(), ev.event_id))
             .or_default() += 1;
         self.devices.add_event(ev, entry);
+        let day = ev.time.date_naive();
+        if let Some(l) = ev.logging_device() {
+            *self
+                .activity
+                .events_per_day
+                .entry((day, l.key().to_string()))
+                .or_default() += 1;
+        }
+        if matches!(
+            entry.signal,
+            kizuna_core::Signal::ScFailure | kizuna_core::Signal::AccountMissing
+        ) && let Some(s) = &ev.subject
+        {
+            *self
+                .activity
+                .failures_per_day
+                .entry((s.key().to_string(), day))
+                .or_default() += 1;
+        }
         if entry.signal == kizuna_core::Signal::MachineIdMismatch
             && let Some(d) = ev.logging_device()
         {
@@ -134,6 +170,7 @@ impl<'k> Analyzer<'k> {
         if let Some((expiry, now)) = &expiry {
             findings.extend(expiry::evaluate(&devices, expiry, *now, self.knowledge));
         }
+        let expiry = expiry.map(|(e, _)| e);
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
@@ -148,6 +185,8 @@ impl<'k> Analyzer<'k> {
                 .into_iter()
                 .map(|((p, id), n)| (p, id, n))
                 .collect(),
+            activity: self.activity,
+            expiry,
         }
     }
 }
@@ -289,6 +328,31 @@ mod tests {
                 ("KZ-SC-001".into(), "PC10".into(), Severity::High),
                 ("KZ-SC-003".into(), "PC10".into(), Severity::High)
             ]
+        );
+    }
+
+    #[test]
+    fn activity_counts_events_by_logger_and_failures_by_device_per_day() {
+        let k = Knowledge::builtin();
+        let mut a = Analyzer::new(&k);
+        for e in [
+            dc_event(5805, 1, 8, "PC1", DENIED),
+            dc_event(5805, 1, 9, "PC1", DENIED),
+            dc_event(5722, 2, 9, "PC2", DENIED),
+            change(2, 10, "PC2", "admin"),
+        ] {
+            a.add_event(&e);
+        }
+        let act = a.finish().activity;
+        let day = |d: i64| t(d, 0).date_naive();
+        assert_eq!(
+            act.events_per_day.into_iter().collect::<Vec<_>>(),
+            [((day(1), "DC1".into()), 2), ((day(2), "DC1".into()), 2)]
+        );
+        assert_eq!(
+            act.failures_per_day.into_iter().collect::<Vec<_>>(),
+            [(("PC1".into(), day(1)), 2), (("PC2".into(), day(2)), 1)],
+            "a password change is not a failure"
         );
     }
 

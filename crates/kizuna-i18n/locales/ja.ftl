@@ -251,3 +251,99 @@ plan-error-empty = { $what } を空にはできません。
 plan-error-other = { $error }
 plan-error-date = 日付「{ $date }」が不正です: YYYY-MM-DD で指定してください。
 plan-error-db = { $path } にデータベースがありません: 先に証拠を取り込んでください(kizuna scan … --db ファイル)。
+
+## report.html(kizuna scan --out DIR)。
+
+report-title = kizuna レポート: セキュア チャネルとマシン SID
+report-summary = 概要
+report-checklist = 元記事のチェックリスト
+report-charts = グラフ
+report-findings = 検出結果
+report-devices = 端末
+report-devices-count = 端末({ $count } 台)
+report-inputs = 入力
+report-footer = kizuna { $version } が生成しました。このファイルは単体で完結しており、何も読み込まずオフラインで開けます。
+report-span = イベントの期間: { $first } ～ { $last }(UTC の日付)。
+report-none = なし
+report-more = {" "}ほか { $count } 台
+report-problem-a = 壊れ続けるセキュア チャネル(問題 A)
+report-problem-b = 重複したマシン SID(問題 B)
+report-problem-w = 回避策とそのロールバック
+report-a-now = 台が現在失敗中
+report-a-later = 台が今後危険(ローテーション停止、または旧 DC が残る間の想定内の失敗)
+report-b-now = 台が現在拒否されている(両端がチェックを実施、DC の SID、または LsaSrv 6167 を記録)
+report-b-later = 台が相手の更新後に失敗する
+report-w-devices = 台のレジストリに回避策が書かれている
+report-w-gpos = 件の GPO が回避策を含む
+report-state-ok = OK
+report-state-action = 要対応
+report-state-unknown = 未確認
+report-check-sc = メンバーがセキュア チャネルを失敗なく確立している(DC の NETLOGON 5722/5805/5723、クライアントの 3210/5719)。
+report-check-scope = 「コンピューター アカウントのパスワード変更を拒否する」が DC だけに届いている(OU=Domain Controllers にリンクし、ProductType = 2 の WMI フィルター付き)。
+report-check-disable = DisablePasswordChange はどこでも使われていない。
+report-check-expiry = 回避策の GPO すべてに期限が記録され、期限を過ぎていない。
+report-check-rollback = 期限後、回避策のレジストリ値を持つ端末が残っていない。
+report-check-sid-now = マシン ID チェックを実施する端末どうしでマシン SID が重複していない。
+report-check-sid-later = 更新が入ると失敗する重複マシン SID が残っていない。
+report-check-accounts = コンピューター アカウントのパスワードがローテーションされ、使われていないアカウントが整理されている。
+report-baseline = 回避策を適用している間に予想されるベースライン指摘
+report-baseline-refuse = DC の RefusePasswordChange=1: PingCastle の A-DCRefuseComputerPwdChange(直ちに)、アカウントが古くなるにつれサーバーの S-PwdLastSet-45/-90 と DC の S-PwdLastSet-DC。
+report-baseline-age = MaximumPasswordAge が 0 または 30 超: CIS / DISA STIG「マシン アカウントのパスワードの最長有効期間は 30 日以下、ただし 0 以外」。
+report-baseline-disable = DisablePasswordChange=1: CIS / DISA STIG「マシン アカウントのパスワード変更を無効にしてはならない」。
+report-baseline-none = 読み込んだ証拠に回避策の設定は見つかりませんでした。
+report-chart-empty = 読み込んだ証拠にはこのグラフのデータがありません。
+report-chart-events = DC ごとの監視対象イベント数(日別)
+report-other-dcs = その他の DC { $count } 台
+report-chart-failures = 端末ごと・日ごとのセキュア チャネル失敗イベント(失敗のある { $total } 台中 { $count } 台)
+report-chart-sid = 重複 SID グループごとの端末数
+report-chart-rotation = 有効なコンピューター アカウントのマシン パスワード経過日数
+report-age-30 = 30 日以内
+report-age-45 = 31～45 日
+report-age-60 = 46～60 日
+report-age-90 = 61～90 日
+report-age-older = 90 日超
+report-age-never = 未設定
+report-filter = 絞り込み:
+report-about = このルールが確認すること:
+report-col-severity = 重大度
+report-col-rule = ルール
+report-col-title = 検出結果
+report-col-count = 検出数 / 端末数
+report-col-subjects = 対象:
+report-col-time = 時刻(UTC)
+report-col-evidence = 根拠
+report-col-source = 出典
+report-col-device = 端末
+report-col-role = 役割
+report-col-domain = ドメイン
+report-col-build = ビルド
+report-col-sidcheck = SID チェック
+report-col-sid = マシン SID
+report-col-worst = 最も重い検出
+report-col-status = 状態
+report-col-kind = 種類
+report-col-path = パス
+report-col-records = レコード
+report-col-kept = 保持
+
+## 各ルールが確認すること(report.html)。
+
+KZ-SC-001-about = どちらの側から見たセキュア チャネル確立の失敗も対象です: DC の NETLOGON 5722/5805/5723、クライアントの NETLOGON 3210/5719、netlogon.log。重大度は NTSTATUS で決まります。パスワードの拒否は高、DC に到達できない場合は中、Server 2025 メンバーが 1 回出す想定内の 0xC00000E5 は低です。
+KZ-SC-002-about = 修復後、または間隔を置いて同じ端末が再び失敗している: 修復が定着しない状態で、すべての DC が Windows Server 2025 になった後の問題 A の特徴です。
+KZ-SC-003-about = DC に端末のアカウントがない(5723、0xC000018B): アカウントが削除またはリセットされています。リセットではなく再参加が必要です。
+KZ-SC-004-about = 自分でパスワードを変更してから 1 日以上後に拒否された: VM スナップショットやバックアップからの復元の後のように、古いマシン パスワードに戻っています。
+KZ-SID-001-about = マシン SID が同じで、両方のビルドがマシン ID チェックを実施する(KB5065426 以降)メンバー: 相互の SMB、RDP、WinRM が現在失敗します。
+KZ-SID-002-about = マシン SID が同じで、片方がまだチェックを実施していないメンバー: 両方が対象ビルドになると失敗します。
+KZ-SID-003-about = ドメインの SID を持つメンバー(DC のイメージから作成): チェックを実施するすべてのメンバーから拒否されます。
+KZ-SID-004-about = LsaSrv 6167 を記録: 端末のチェックが自分と同じマシン SID の相手を拒否しました。
+KZ-POL-001-about = ワークステーションやメンバー サーバーの RefusePasswordChange=1: DC 専用の回避策がメンバーに届いています。
+KZ-POL-002-about = DisablePasswordChange=1: 端末がマシン パスワードをまったく変更しません。ベースライン上の指摘で、元記事の回避策ではありません。
+KZ-POL-003-about = MaximumPasswordAge が 0 または 999 超: 回避策のメンバー側で、Microsoft が文書化した範囲外です。
+KZ-POL-004-about = 期限後も端末に残る回避策のレジストリ値。SYSTEM ハイブから読み、ハイブが書かれた時刻で日付を判断します。
+KZ-DC-001-about = 確認できたすべての DC が Windows Server 2025: 問題 A が現れる条件です。
+KZ-AD-001-about = ログオンしているのにマシン パスワードが変わらなくなったコンピューター: ローテーションできないセキュア チャネルは次の不一致で壊れます。
+KZ-AD-002-about = 自身のマシン パスワードが本来より古い DC。
+KZ-AD-003-about = AES の Kerberos キーがない(RC4 または DES のみの)コンピューター アカウント。
+KZ-AD-004-about = マシン パスワードの変更を拒否する GPO が OU=Domain Controllers 以外にリンクされているか、ProductType = 2 の WMI フィルターがない。
+KZ-AD-005-about = 回避策を含む GPO: その設定、範囲、期限と、それによって出るベースライン指摘。
+KZ-AD-006-about = ログオンもパスワード変更も長期間ない、有効なコンピューター アカウント。

@@ -5,11 +5,16 @@
 
 mod devices;
 mod events;
+mod exports;
+mod html;
 mod scan_json;
+mod svg;
 mod text;
 
 pub use devices::{device_json, devices_csv, devices_json, devices_table};
 pub use events::{EventFormat, EventWriter};
+pub use exports::{BOM, findings_csv, inventory_csv, write_findings_jsonl};
+pub use html::scan_html;
 pub use scan_json::{scan_json, write_scan_json};
 pub use text::scan_text;
 
@@ -26,6 +31,28 @@ pub struct ScanReport<'a> {
     pub until: Option<Timestamp>,
     /// Where the facts were stored, if anywhere kept.
     pub db: Option<String>,
+    /// The directory read with the scan and when (the report's rotation chart).
+    pub directory: Option<(&'a kizuna_core::directory::DirectorySnapshot, Timestamp)>,
+}
+
+/// Each device's worst finding and number of findings. Subjects that are not devices
+/// (a GPO's name) are left out.
+pub(crate) fn findings_by_device(
+    a: &Analysis,
+) -> std::collections::BTreeMap<&str, (kizuna_core::Severity, usize)> {
+    let known: std::collections::BTreeSet<&str> =
+        a.devices.iter().map(|d| d.name.as_str()).collect();
+    let mut by_device = std::collections::BTreeMap::new();
+    for f in &a.findings {
+        for d in f.subjects.iter().filter(|d| known.contains(d.as_str())) {
+            let e = by_device
+                .entry(d.as_str())
+                .or_insert((kizuna_core::Severity::Info, 0));
+            e.0 = e.0.max(f.severity);
+            e.1 += 1;
+        }
+    }
+    by_device
 }
 
 pub(crate) fn rfc3339(t: &Timestamp) -> String {

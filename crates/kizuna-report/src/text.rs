@@ -1,6 +1,5 @@
 //! The terminal summary of a scan.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use kizuna_core::{MessageArg, Severity};
@@ -87,16 +86,7 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
     s.push('\n');
     // Devices with findings: worst severity first, then most findings. Subjects that are
     // not devices (a GPO's name) are left to the findings below.
-    let known: std::collections::BTreeSet<&str> =
-        r.analysis.devices.iter().map(|d| d.name.as_str()).collect();
-    let mut by_device: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
-    for f in &r.analysis.findings {
-        for d in f.subjects.iter().filter(|d| known.contains(d.as_str())) {
-            let e = by_device.entry(d.as_str()).or_insert((Severity::Info, 0));
-            e.0 = e.0.max(f.severity);
-            e.1 += 1;
-        }
-    }
+    let by_device = crate::findings_by_device(r.analysis);
     if !by_device.is_empty() {
         let mut rows: Vec<_> = by_device.into_iter().collect();
         rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(b.1.1.cmp(&a.1.1)).then(a.0.cmp(b.0)));

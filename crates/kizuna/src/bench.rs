@@ -171,6 +171,7 @@ fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {
         since: None,
         until: None,
         db: None,
+        directory: None,
     };
     kizuna_report::write_scan_json(&report, &msg, &mut std::io::sink())?;
     let total = t.elapsed().as_secs_f64();

@@ -253,6 +253,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 &a.directory,
                 ScanRun {
                     db,
+                    out: a.out.clone(),
                     expires: a.expires,
                     now: now(),
                     format: a.format,
@@ -278,6 +279,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 /// How a scan stores, judges and reports.
 struct ScanRun {
     db: Option<PathBuf>,
+    /// Where report.html and the CSV / JSON-lines exports go.
+    out: Option<PathBuf>,
     /// `--expires`.
     expires: Option<chrono::NaiveDate>,
     /// The time the rules judge the evidence at (the clock, or the demo lab's end).
@@ -290,6 +293,7 @@ struct ScanRun {
 fn scan(r: &ReadArgs, dir: &crate::ad::DirectoryArgs, run: ScanRun) -> anyhow::Result<i32> {
     let ScanRun {
         db,
+        out,
         expires,
         now,
         format,
@@ -311,16 +315,26 @@ fn scan(r: &ReadArgs, dir: &crate::ad::DirectoryArgs, run: ScanRun) -> anyhow::R
         input.directory = Some((snap, now));
     }
     let analysis = analyze(&ing, &input)?;
-    let db = ing.db.as_ref().map(|p| p.display().to_string());
-    render(
-        &inputs,
-        &analysis,
-        (input.since, input.until),
-        db,
-        format,
-        fail_on,
-        lang,
-    )
+    let msg = Messages::new(lang);
+    let report = ScanReport {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        inputs: &inputs,
+        analysis: &analysis,
+        since: input.since,
+        until: input.until,
+        db: ing.db.as_ref().map(|p| p.display().to_string()),
+        directory: input.directory.as_ref().map(|(snap, at)| (snap, *at)),
+    };
+    if let Some(dir) = &out {
+        let written = crate::exports::write(dir, &report, &msg, &ing, &input)
+            .with_context(|| format!("writing the report into {}", dir.display()))?;
+        eprintln!(
+            "kizuna: {} written ({})",
+            dir.join("report.html").display(),
+            written.join(", ")
+        );
+    }
+    render(&report, format, fail_on, &msg)
 }
 
 fn ad_audit(a: AdAuditArgs) -> anyhow::Result<i32> {
@@ -335,47 +349,39 @@ fn ad_audit(a: AdAuditArgs) -> anyhow::Result<i32> {
     let mut analyzer = kizuna_analysis::Analyzer::new(&knowledge);
     analyzer.add_directory(snap, now());
     let analysis = analyzer.finish();
+    let inputs = [report];
+    let report = ScanReport {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        inputs: &inputs,
+        analysis: &analysis,
+        since: None,
+        until: None,
+        db: None,
+        directory: None,
+    };
     render(
-        &[report],
-        &analysis,
-        (None, None),
-        None,
+        &report,
         a.format,
         a.fail_on,
-        a.lang.unwrap_or_else(Lang::from_env),
+        &Messages::new(a.lang.unwrap_or_else(Lang::from_env)),
     )
 }
 
 /// Writes the scan report (text or JSON) and returns the exit code for `fail_on`.
 fn render(
-    inputs: &[kizuna_evidence::InputReport],
-    analysis: &kizuna_analysis::Analysis,
-    (since, until): (
-        Option<kizuna_core::Timestamp>,
-        Option<kizuna_core::Timestamp>,
-    ),
-    db: Option<String>,
+    report: &ScanReport<'_>,
     format: ScanFormat,
     fail_on: Severity,
-    lang: Lang,
+    msg: &Messages,
 ) -> anyhow::Result<i32> {
-    let msg = Messages::new(lang);
-    let report = ScanReport {
-        tool_version: env!("CARGO_PKG_VERSION"),
-        inputs,
-        analysis,
-        since,
-        until,
-        db,
-    };
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     match format {
-        ScanFormat::Text => w.write_all(scan_text(&report, &msg).as_bytes())?,
-        ScanFormat::Json => write_scan_json(&report, &msg, &mut w)?,
+        ScanFormat::Text => w.write_all(scan_text(report, msg).as_bytes())?,
+        ScanFormat::Json => write_scan_json(report, msg, &mut w)?,
     }
     w.flush()?;
-    let worst = analysis.findings.iter().map(|f| f.severity).max();
+    let worst = report.analysis.findings.iter().map(|f| f.severity).max();
     Ok(if worst.is_some_and(|w| w >= fail_on) {
         EXIT_FINDINGS
     } else {
@@ -483,6 +489,7 @@ fn demo(a: DemoArgs) -> anyhow::Result<i32> {
         &crate::ad::DirectoryArgs::default(),
         ScanRun {
             db,
+            out: a.out.clone(),
             // As an administrator who recorded the workaround's expiry would (`--expires`),
             // judged on the lab's last day rather than today.
             expires: lab.domain.workaround_expires(),

@@ -5,6 +5,7 @@
 pub mod ad;
 pub mod bench;
 pub mod cli;
+pub mod exports;
 pub mod gpo;
 pub mod lab;
 pub mod pipeline;
