@@ -377,6 +377,7 @@ report-col-worst = Worst finding
 report-col-status = Status
 report-col-kind = Kind
 report-col-path = Path
+report-col-files = Files
 report-col-records = Records
 report-col-kept = Kept
 

@@ -323,6 +323,7 @@ report-col-worst = 最も重い検出
 report-col-status = 状態
 report-col-kind = 種類
 report-col-path = パス
+report-col-files = ファイル数
 report-col-records = レコード
 report-col-kept = 保持
 

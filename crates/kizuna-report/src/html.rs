@@ -40,6 +40,9 @@ const SCRIPT: &str = include_str!("report.js");
 const HEATMAP_ROWS: usize = 20;
 /// DCs drawn as their own line in the events chart; the rest are summed as one.
 const CHART_DCS: usize = 7;
+/// Evidence rows shown per finding (as in the terminal); all of it is in findings.jsonl
+/// and `kizuna events`. Keeps a 500-device report near 500 KB.
+const EVIDENCE_SHOWN: usize = 5;
 
 fn sev_label(msg: &Messages, s: Severity) -> String {
     msg.text(&format!("severity-{}", s.as_str()))
@@ -134,9 +137,9 @@ pub fn scan_html(r: &ScanReport<'_>, msg: &Messages) -> String {
     findings(r, msg, &mut s);
     devices(r, msg, &mut s);
     inputs(r, msg, &mut s);
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "</main><footer>{}</footer><script>{SCRIPT}</script></body></html>\n",
+        "</main><footer>{}</footer><script>{SCRIPT}</script></body></html>",
         esc(&msg.get(
             "report-footer",
             &[("version", MessageArg::Text(r.tool_version.into()))]
@@ -332,9 +335,9 @@ fn summary(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
         )
     })
     .collect();
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "</div><p>{} {}</p></section>\n",
+        "</div><p>{} {}</p></section>",
         esc(&msg.get(
             "summary-findings",
             &[("count", r.analysis.findings.len().into())]
@@ -653,9 +656,9 @@ fn findings(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
         esc(&msg.text("report-findings"))
     );
     if r.analysis.findings.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<p>{}</p></section>\n",
+            "<p>{}</p></section>",
             esc(&msg.text("summary-no-findings"))
         );
         return;
@@ -723,7 +726,7 @@ fn findings(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
                 esc(&msg.get(
                     "summary-evidence",
                     &[
-                        ("shown", f.evidence.len().into()),
+                        ("shown", f.evidence.len().min(EVIDENCE_SHOWN).into()),
                         ("total", f.evidence_total.into())
                     ]
                 )),
@@ -736,7 +739,7 @@ fn findings(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
                     ]
                 )
             );
-            for e in &f.evidence {
+            for e in f.evidence.iter().take(EVIDENCE_SHOWN) {
                 let at = match (e.record_id, e.line) {
                     (Some(n), _) => format!("{}#{n}", e.path),
                     (None, Some(l)) => format!("{}:{l}", e.path),
@@ -813,6 +816,8 @@ fn devices(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
     s.push_str("</tbody></table></section>\n");
 }
 
+/// Inputs by kind (files, records, kept), then each input that was not read cleanly with
+/// its first errors: a scan of 30,000 files stays a short table.
 fn inputs(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
     let _ = write!(
         s,
@@ -821,33 +826,68 @@ fn inputs(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
         th(
             msg,
             &[
-                "report-col-status",
                 "report-col-kind",
-                "report-col-path",
+                "report-col-files",
                 "report-col-records",
                 "report-col-kept"
             ]
         )
     );
+    let mut by_kind: BTreeMap<&str, (usize, u64, u64)> = BTreeMap::new();
     for i in r.inputs {
+        let e = by_kind.entry(i.kind.as_str()).or_default();
+        e.0 += 1;
+        e.1 += i.records;
+        e.2 += i.kept;
+    }
+    for (kind, (files, records, kept)) in by_kind {
         let _ = write!(
             s,
-            "<tr class=\"{st}\"><td>{st}</td><td>{}</td><td class=\"path\">{}</td><td>{}</td><td>{}</td></tr>",
-            i.kind.as_str(),
-            esc(&i.path),
-            i.records,
-            i.kept,
-            st = i.status.as_str(),
+            "<tr><td>{kind}</td><td>{files}</td><td>{records}</td><td>{kept}</td></tr>"
         );
-        for e in i.errors.iter().take(3) {
+    }
+    s.push_str("</tbody></table>");
+    let problems: Vec<_> = r
+        .inputs
+        .iter()
+        .filter(|i| i.status != InputStatus::Ok)
+        .collect();
+    if !problems.is_empty() {
+        let _ = write!(
+            s,
+            "<table class=\"sortable\"><thead><tr>{}</tr></thead><tbody>",
+            th(
+                msg,
+                &[
+                    "report-col-status",
+                    "report-col-kind",
+                    "report-col-path",
+                    "report-col-records",
+                    "report-col-kept"
+                ]
+            )
+        );
+        for i in problems {
             let _ = write!(
                 s,
-                "<tr class=\"error-line\"><td></td><td colspan=\"4\">{}</td></tr>",
-                esc(e)
+                "<tr class=\"{st}\"><td>{st}</td><td>{}</td><td class=\"path\">{}</td><td>{}</td><td>{}</td></tr>",
+                i.kind.as_str(),
+                esc(&i.path),
+                i.records,
+                i.kept,
+                st = i.status.as_str(),
             );
+            for e in i.errors.iter().take(3) {
+                let _ = write!(
+                    s,
+                    "<tr class=\"error-line\"><td></td><td colspan=\"4\">{}</td></tr>",
+                    esc(e)
+                );
+            }
         }
+        s.push_str("</tbody></table>");
     }
-    s.push_str("</tbody></table></section>\n");
+    s.push_str("</section>\n");
 }
 
 #[cfg(test)]

@@ -215,10 +215,10 @@ mod tests {
     #[test]
     fn axis_maxima_are_round() {
         assert_eq!(nice_max(0), (1, 1));
-        assert_eq!(nice_max(3), (4, 1));
+        assert_eq!(nice_max(3), (3, 1));
         assert_eq!(nice_max(7), (8, 2));
         assert_eq!(nice_max(17), (20, 5));
-        assert_eq!(nice_max(1234), (1600, 400));
+        assert_eq!(nice_max(1234), (1500, 500));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! dc.stop().unwrap();
 //! ```
 
+pub mod browser;
 mod ldif;
 mod lock;
 mod process;
@@ -212,6 +213,21 @@ fn env_secs(name: &str, default: u64) -> Duration {
 }
 
 fn install() -> Result<(), String> {
+    apt_install(PACKAGES)?;
+    let still = missing_tools();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "apt-get installed Samba but these are still missing: {}",
+            still.join(", ")
+        ))
+    }
+}
+
+/// `apt-get update` then `apt-get install` of `packages` (as root, non-interactive; waits
+/// for the dpkg lock of a concurrent install).
+pub(crate) fn apt_install(packages: &[&str]) -> Result<(), String> {
     let limit = Duration::from_secs(1200);
     let apt = |args: &[&str]| -> Result<(), String> {
         let mut cmd = Command::new("apt-get");
@@ -232,17 +248,8 @@ fn install() -> Result<(), String> {
     };
     apt(&["update"])?;
     let mut args = vec!["install", "-y", "--no-install-recommends"];
-    args.extend_from_slice(PACKAGES);
-    apt(&args)?;
-    let still = missing_tools();
-    if still.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "apt-get installed Samba but these are still missing: {}",
-            still.join(", ")
-        ))
-    }
+    args.extend_from_slice(packages);
+    apt(&args)
 }
 
 /// Refuses to start next to another DC or a system winbindd (they would share ports or the

@@ -621,7 +621,7 @@ fn ad_findings_text_snapshot() {
     };
     let k = kizuna_core::Knowledge::builtin();
     let mut a = kizuna_analysis::Analyzer::new(&k);
-    a.add_directory(snap, now);
+    a.add_directory(snap.clone(), now);
     let analysis = a.finish();
     let input = kizuna_evidence::InputReport::new(
         "ldaps://dc1.lab.test".into(),
@@ -629,20 +629,37 @@ fn ad_findings_text_snapshot() {
         String::new(),
         0,
     );
+    let report = kizuna_report::ScanReport {
+        tool_version: "test",
+        inputs: std::slice::from_ref(&input),
+        analysis: &analysis,
+        since: None,
+        until: None,
+        db: None,
+        directory: Some((&snap, now)),
+    };
     for (lang, name) in [
         (kizuna_i18n::Lang::En, "ad_text_en"),
         (kizuna_i18n::Lang::Ja, "ad_text_ja"),
     ] {
-        let report = kizuna_report::ScanReport {
-            tool_version: "test",
-            inputs: std::slice::from_ref(&input),
-            analysis: &analysis,
-            since: None,
-            until: None,
-            db: None,
-        };
         let text = kizuna_report::scan_text(&report, &kizuna_i18n::Messages::new(lang));
         assert!(!text.contains("FRESH ") && text.contains("KZ-AD-004"));
         insta::assert_snapshot!(name, text);
     }
+    // The report's rotation chart buckets enabled accounts by password age.
+    let html =
+        kizuna_report::scan_html(&report, &kizuna_i18n::Messages::new(kizuna_i18n::Lang::En));
+    let bar = |label: &str| -> String {
+        let at = html.find(&format!(">{label}</text>")).expect(label);
+        let rest = &html[at..];
+        let v = &rest[rest.find("class=\"value\"").unwrap()..];
+        v[v.find('>').unwrap() + 1..v.find('<').unwrap()].to_string()
+    };
+    assert_eq!(bar("up to 30 days"), "2", "FRESH and RC4");
+    assert_eq!(bar("over 90 days"), "3", "STALE, GONE and DC9");
+    assert_eq!(bar("never set"), "0");
+    assert!(
+        html.contains("ACTION Computer accounts rotate")
+            || html.contains(">ACTION</span> Computer accounts rotate")
+    );
 }

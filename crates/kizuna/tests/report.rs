@@ -6,24 +6,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
-
-use common::{json, kizuna};
-
-/// Runs the demo into `dir/name` in `lang`; returns its scan JSON.
-fn demo(dir: &Path, name: &str, lang: &str) -> serde_json::Value {
-    let o = kizuna(
-        dir,
-        &["demo", "--out", name, "--lang", lang, "--format", "json"],
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    json(&o)
-}
 
 /// The visible text of an HTML page: no styles or scripts, one line per block element.
 fn text_content(html: &str) -> String {
@@ -96,7 +78,7 @@ fn text_content(html: &str) -> String {
 #[test]
 fn report_html_is_self_contained_and_shows_every_finding_and_device() {
     let dir = tempfile::tempdir().unwrap();
-    let v = demo(dir.path(), "en", "en");
+    let v = common::demo_json(dir.path(), "en", "en");
     let html = std::fs::read_to_string(dir.path().join("en/report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
     // Nothing to load: no external scripts, styles, fonts, images or frames.
@@ -149,7 +131,7 @@ fn report_html_is_self_contained_and_shows_every_finding_and_device() {
 fn report_text_snapshots() {
     let dir = tempfile::tempdir().unwrap();
     for lang in ["en", "ja"] {
-        demo(dir.path(), lang, lang);
+        common::demo_json(dir.path(), lang, lang);
         let html = std::fs::read_to_string(dir.path().join(lang).join("report.html")).unwrap();
         insta::assert_snapshot!(format!("report_text_{lang}"), text_content(&html));
     }
@@ -158,7 +140,7 @@ fn report_text_snapshots() {
 #[test]
 fn csv_exports_have_a_bom_and_read_back_in_japanese() {
     let dir = tempfile::tempdir().unwrap();
-    let v = demo(dir.path(), "ja", "ja");
+    let v = common::demo_json(dir.path(), "ja", "ja");
     let raw = std::fs::read(dir.path().join("ja/findings.csv")).unwrap();
     assert!(
         raw.starts_with("\u{feff}".as_bytes()),
@@ -209,7 +191,7 @@ fn csv_exports_have_a_bom_and_read_back_in_japanese() {
 #[test]
 fn json_lines_exports_match_the_scan() {
     let dir = tempfile::tempdir().unwrap();
-    let v = demo(dir.path(), "en", "en");
+    let v = common::demo_json(dir.path(), "en", "en");
     let text = std::fs::read_to_string(dir.path().join("en/findings.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()

@@ -68,6 +68,21 @@ pub fn finding_keys(
         .collect()
 }
 
+/// Runs `kizuna demo --out OUT --lang LANG --format json` in `dir`; returns its scan JSON.
+pub fn demo_json(dir: &Path, out: &str, lang: &str) -> serde_json::Value {
+    let o = kizuna(
+        dir,
+        &["demo", "--out", out, "--lang", lang, "--format", "json"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    json(&o)
+}
+
 /// The subjects of one finding of a scan JSON.
 pub fn subjects(finding: &serde_json::Value) -> Vec<String> {
     finding["subjects"]
