@@ -44,10 +44,6 @@ const CHART_DCS: usize = 7;
 /// and `kizuna events`. Keeps a 500-device report near 500 KB.
 const EVIDENCE_SHOWN: usize = 5;
 
-fn sev_label(msg: &Messages, s: Severity) -> String {
-    msg.text(&format!("severity-{}", s.as_str()))
-}
-
 fn has<'a>(r: &ScanReport<'a>, rules: &[&str]) -> Vec<&'a Finding> {
     r.analysis
         .findings
@@ -149,34 +145,9 @@ pub fn scan_html(r: &ScanReport<'_>, msg: &Messages) -> String {
 }
 
 fn header_lines(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
-    let count = |st: InputStatus| r.inputs.iter().filter(|i| i.status == st).count();
-    let _ = write!(
-        s,
-        "<p class=\"meta\">{}",
-        esc(&msg.get(
-            "summary-inputs",
-            &[
-                ("count", r.inputs.len().into()),
-                ("ok", count(InputStatus::Ok).into()),
-                ("partial", count(InputStatus::Partial).into()),
-                ("error", count(InputStatus::Error).into()),
-            ],
-        ))
-    );
-    if r.since.is_some() || r.until.is_some() {
-        let f = |t: &Option<kizuna_core::Timestamp>| {
-            t.map_or("…".to_string(), |t| {
-                t.format("%Y-%m-%d %H:%M UTC").to_string()
-            })
-        };
-        let _ = write!(
-            s,
-            "<br>{}",
-            esc(&msg.get(
-                "summary-window",
-                &[("since", f(&r.since).into()), ("until", f(&r.until).into())]
-            ))
-        );
+    let _ = write!(s, "<p class=\"meta\">{}", esc(&crate::inputs_line(r, msg)));
+    if let Some(w) = crate::window_line(r, msg) {
+        let _ = write!(s, "<br>{}", esc(&w));
     }
     if let Some((first, last)) = span(r) {
         let _ = write!(
@@ -330,7 +301,7 @@ fn summary(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
         format!(
             "<span class=\"sev sev-{}\">{} {}</span>",
             sv.as_str(),
-            esc(&sev_label(msg, *sv)),
+            esc(&crate::severity_label(msg, *sv)),
             by_sev(*sv)
         )
     })
@@ -491,13 +462,7 @@ fn charts(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
     let title = msg.text("report-chart-events");
     match span.filter(|_| !per_dc.is_empty()) {
         Some((first, last)) => {
-            let mut ranked: Vec<(&str, Vec<(NaiveDate, u64)>)> = per_dc.into_iter().collect();
-            ranked.sort_by_key(|(name, v)| {
-                (
-                    std::cmp::Reverse(v.iter().map(|x| x.1).sum::<u64>()),
-                    name.to_string(),
-                )
-            });
+            let ranked = busiest_first(per_dc);
             let mut series: Vec<(String, Vec<(NaiveDate, u64)>)> = ranked
                 .iter()
                 .take(CHART_DCS)
@@ -528,13 +493,7 @@ fn charts(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
     for ((device, day), n) in &a.failures_per_day {
         per_device.entry(device).or_default().push((*day, *n));
     }
-    let mut ranked: Vec<(&str, Vec<(NaiveDate, u64)>)> = per_device.into_iter().collect();
-    ranked.sort_by_key(|(name, v)| {
-        (
-            std::cmp::Reverse(v.iter().map(|x| x.1).sum::<u64>()),
-            name.to_string(),
-        )
-    });
+    let ranked = busiest_first(per_device);
     let title = msg.get(
         "report-chart-failures",
         &[
@@ -628,6 +587,20 @@ fn charts(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
     s.push_str("</section>\n");
 }
 
+/// Day series, the largest total first (ties by name).
+type Series<'a> = Vec<(&'a str, Vec<(NaiveDate, u64)>)>;
+
+fn busiest_first(by_name: BTreeMap<&str, Vec<(NaiveDate, u64)>>) -> Series<'_> {
+    let mut ranked: Series<'_> = by_name.into_iter().collect();
+    ranked.sort_by_key(|(name, v)| {
+        (
+            std::cmp::Reverse(v.iter().map(|x| x.1).sum::<u64>()),
+            name.to_string(),
+        )
+    });
+    ranked
+}
+
 /// `S-1-5-21-…-3812009611`: the tail that tells groups apart.
 fn short_sid(sid: &str) -> String {
     match sid.rsplit_once('-') {
@@ -684,7 +657,7 @@ fn findings(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
              <td>{rule}</td><td><a href=\"#f{i}\">{title}</a></td><td>{n}</td></tr>",
             rank = 4 - f.severity as u8,
             sv = f.severity.as_str(),
-            label = esc(&sev_label(msg, f.severity)),
+            label = esc(&crate::severity_label(msg, f.severity)),
             rule = f.rule,
             title = esc(&msg.title(f)),
             n = f.subjects.len(),
@@ -698,7 +671,7 @@ fn findings(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
             "<article id=\"f{i}\" class=\"finding\"><h3><span class=\"sev sev-{sv}\">{label}</span> {rule} {title}</h3>\
              <p>{detail}</p><p class=\"subjects\"><b>{subjects_label}</b> {subjects}</p>",
             sv = f.severity.as_str(),
-            label = esc(&sev_label(msg, f.severity)),
+            label = esc(&crate::severity_label(msg, f.severity)),
             rule = f.rule,
             title = esc(&msg.title(f)),
             detail = esc(&msg.detail(f)),
@@ -740,11 +713,7 @@ fn findings(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
                 )
             );
             for e in f.evidence.iter().take(EVIDENCE_SHOWN) {
-                let at = match (e.record_id, e.line) {
-                    (Some(n), _) => format!("{}#{n}", e.path),
-                    (None, Some(l)) => format!("{}:{l}", e.path),
-                    _ => e.path.clone(),
-                };
+                let at = crate::evidence_location(e);
                 let _ = write!(
                     s,
                     "<tr><td>{}</td><td>{}</td><td class=\"path\">{}</td></tr>",
@@ -796,7 +765,7 @@ fn devices(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
                     "<td data-sort=\"{}\"><span class=\"sev sev-{}\">{}</span></td>",
                     4 - *sv as u8,
                     sv.as_str(),
-                    esc(&sev_label(msg, *sv))
+                    esc(&crate::severity_label(msg, *sv))
                 ),
                 *n,
             ),

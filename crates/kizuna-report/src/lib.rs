@@ -55,6 +55,51 @@ pub(crate) fn findings_by_device(
     by_device
 }
 
+/// "CRITICAL" / "重大": a severity in the catalog's words.
+pub(crate) fn severity_label(msg: &kizuna_i18n::Messages, s: kizuna_core::Severity) -> String {
+    msg.text(&format!("severity-{}", s.as_str()))
+}
+
+/// "Inputs: N (ok, partial, unreadable)".
+pub(crate) fn inputs_line(r: &ScanReport<'_>, msg: &kizuna_i18n::Messages) -> String {
+    use kizuna_evidence::InputStatus;
+    let count = |st: InputStatus| r.inputs.iter().filter(|i| i.status == st).count();
+    msg.get(
+        "summary-inputs",
+        &[
+            ("count", r.inputs.len().into()),
+            ("ok", count(InputStatus::Ok).into()),
+            ("partial", count(InputStatus::Partial).into()),
+            ("error", count(InputStatus::Error).into()),
+        ],
+    )
+}
+
+/// The `--since` / `--until` window, when one was given.
+pub(crate) fn window_line(r: &ScanReport<'_>, msg: &kizuna_i18n::Messages) -> Option<String> {
+    if r.since.is_none() && r.until.is_none() {
+        return None;
+    }
+    let f = |t: &Option<Timestamp>| {
+        t.map_or("…".to_string(), |t| {
+            t.format("%Y-%m-%d %H:%M UTC").to_string()
+        })
+    };
+    Some(msg.get(
+        "summary-window",
+        &[("since", f(&r.since).into()), ("until", f(&r.until).into())],
+    ))
+}
+
+/// Where an evidence item is: `path#record`, `path:line` or the path.
+pub(crate) fn evidence_location(e: &kizuna_core::Evidence) -> String {
+    match (e.record_id, e.line) {
+        (Some(r), _) => format!("{}#{r}", e.path),
+        (None, Some(l)) => format!("{}:{l}", e.path),
+        _ => e.path.clone(),
+    }
+}
+
 pub(crate) fn rfc3339(t: &Timestamp) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }

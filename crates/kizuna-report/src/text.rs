@@ -2,15 +2,11 @@
 
 use std::fmt::Write;
 
-use kizuna_core::{MessageArg, Severity};
+use kizuna_core::MessageArg;
 use kizuna_evidence::InputStatus;
 use kizuna_i18n::Messages;
 
 use crate::ScanReport;
-
-fn sev(msg: &Messages, s: Severity) -> String {
-    msg.text(&format!("severity-{}", s.as_str()))
-}
 
 fn indent(text: &str, by: &str) -> String {
     text.lines().map(|l| format!("{by}{l}\n")).collect()
@@ -21,20 +17,7 @@ fn indent(text: &str, by: &str) -> String {
 pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", msg.text("summary-title"));
-    let count = |st: InputStatus| r.inputs.iter().filter(|i| i.status == st).count();
-    let _ = writeln!(
-        s,
-        "{}",
-        msg.get(
-            "summary-inputs",
-            &[
-                ("count", r.inputs.len().into()),
-                ("ok", count(InputStatus::Ok).into()),
-                ("partial", count(InputStatus::Partial).into()),
-                ("error", count(InputStatus::Error).into()),
-            ]
-        )
-    );
+    let _ = writeln!(s, "{}", crate::inputs_line(r, msg));
     for i in r.inputs.iter().filter(|i| i.status != InputStatus::Ok) {
         let line = msg.get(
             "summary-input-line",
@@ -51,20 +34,8 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
             let _ = writeln!(s, "      {e}");
         }
     }
-    if r.since.is_some() || r.until.is_some() {
-        let f = |t: &Option<kizuna_core::Timestamp>| {
-            t.map_or("…".to_string(), |t| {
-                t.format("%Y-%m-%d %H:%M UTC").to_string()
-            })
-        };
-        let _ = writeln!(
-            s,
-            "{}",
-            msg.get(
-                "summary-window",
-                &[("since", f(&r.since).into()), ("until", f(&r.until).into())]
-            )
-        );
+    if let Some(w) = crate::window_line(r, msg) {
+        let _ = writeln!(s, "{w}");
     }
     let _ = writeln!(
         s,
@@ -92,7 +63,7 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
         rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(b.1.1.cmp(&a.1.1)).then(a.0.cmp(b.0)));
         let _ = writeln!(s, "{}", msg.text("summary-devices"));
         for (d, (sv, n)) in rows.iter().take(20) {
-            let _ = writeln!(s, "  {:<10} {d:<24} {n}", sev(msg, *sv));
+            let _ = writeln!(s, "  {:<10} {d:<24} {n}", crate::severity_label(msg, *sv));
         }
         s.push('\n');
     }
@@ -112,7 +83,7 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
         let _ = writeln!(
             s,
             "\n[{}] {} {}",
-            sev(msg, f.severity),
+            crate::severity_label(msg, f.severity),
             f.rule,
             msg.title(f)
         );
@@ -130,11 +101,7 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
             let when = e.time.map_or("?".to_string(), |t| {
                 t.format("%Y-%m-%d %H:%M:%S").to_string()
             });
-            let at = match (e.record_id, e.line) {
-                (Some(r), _) => format!("{}#{r}", e.path),
-                (None, Some(l)) => format!("{}:{l}", e.path),
-                _ => e.path.clone(),
-            };
+            let at = crate::evidence_location(e);
             let _ = writeln!(s, "    {when}  {}  {at}", e.label);
         }
         let _ = writeln!(s, "  {}", msg.text("summary-remedy"));
