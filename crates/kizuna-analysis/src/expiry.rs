@@ -39,6 +39,8 @@ pub enum ExpirySource {
     Plan { id: i64, track: String },
     /// The name of a GPO read from the directory (`… (expires YYYY-MM-DD)`).
     GpoName(String),
+    /// Recorded with a scan in the store (its id): what `kizuna report` reviews by.
+    Scan(i64),
 }
 
 impl ExpirySource {
@@ -48,6 +50,7 @@ impl ExpirySource {
             ExpirySource::Given => ("given", String::new()),
             ExpirySource::Plan { id, track } => ("plan", format!("#{id} ({track})")),
             ExpirySource::GpoName(name) => ("gpo", name.clone()),
+            ExpirySource::Scan(id) => ("scan", format!("#{id}")),
         }
     }
 }

@@ -11,6 +11,7 @@ mod duplicate_sid;
 mod evidence;
 mod expiry;
 mod policy;
+pub mod review;
 mod secure_channel;
 mod timeline;
 

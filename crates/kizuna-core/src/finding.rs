@@ -113,3 +113,30 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     pub evidence_total: usize,
 }
+
+/// A finding as it is kept between runs (the store's scan history): what identifies it
+/// and what its messages need, without the evidence. The weekly review compares these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingRecord {
+    pub rule: String,
+    pub severity: Severity,
+    /// Device keys, sorted.
+    pub subjects: Vec<String>,
+    /// Arguments for the rule's messages, by name.
+    pub args: Vec<(String, MessageArg)>,
+}
+
+impl From<&Finding> for FindingRecord {
+    fn from(f: &Finding) -> Self {
+        FindingRecord {
+            rule: f.rule.0.to_string(),
+            severity: f.severity,
+            subjects: f.subjects.clone(),
+            args: f
+                .args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        }
+    }
+}

@@ -20,7 +20,7 @@ pub use catalog::{
     Thresholds,
 };
 pub use event::{EventRecord, SourceRef};
-pub use finding::{Evidence, Finding, MessageArg, RuleId, Severity};
+pub use finding::{Evidence, Finding, FindingRecord, MessageArg, RuleId, Severity};
 pub use identity::{DeviceRole, IdentityRecord, IdentitySource, MachineSid, OsBuild};
 pub use name::{DeviceName, DomainName};
 pub use netlogon::{NetlogonEntry, NetlogonKind};

@@ -82,6 +82,7 @@ KZ-POL-004-title = { $read ->
 KZ-POL-004-detail = The workaround had to be gone by { $expires } ({ $source ->
     [plan] the expiry of kizuna plan { $source_name }
     [gpo] the expiry in the name of GPO "{ $source_name }"
+    [scan] the expiry recorded with scan { $source_name }
    *[given] the expiry given with --expires
 }); that was { $days } days ago. { $read ->
     [after] SYSTEM hives written after that date still hold it: { $settings }. Security settings tattoo: unlinking or deleting the GPO leaves the values in the registry, so machine password changes stay refused (on DCs) or paused (on members) there.
@@ -402,3 +403,36 @@ KZ-AD-003-about = Computer accounts without AES Kerberos keys (RC4 or DES only).
 KZ-AD-004-about = A GPO that refuses machine password changes is linked beyond OU=Domain Controllers or lacks the ProductType = 2 WMI filter.
 KZ-AD-005-about = A GPO carrying the workaround: its settings, scope, expiry and the baseline findings it brings.
 KZ-AD-006-about = Enabled computer accounts with neither a logon nor a password change for a long time.
+
+## Weekly review (kizuna report)
+review-title = kizuna weekly review: { $since } to { $until }
+review-baseline-window = Compared with the previous window: { $since } to { $until }
+review-baseline-scan = Compared with scan #{ $id } of { $time } in this store
+review-baseline-scan-other = Compared with scan #{ $id } of { $time } in { $db }
+review-counts = Findings: { $new } new, { $persisting } persisting, { $resolved } resolved
+review-changes = What changed
+review-heading-new = New
+review-heading-persisting = Persisting
+review-heading-resolved = Resolved
+review-change-new = NEW
+review-change-persisting = PERSISTING
+review-change-resolved = RESOLVED
+review-none = None.
+review-resolved-note = Resolved means not found in this window's evidence: check that the logs of every DC for the window were collected before closing a ticket.
+review-joined = joined: { $names }
+review-left = left: { $names }
+review-severity-was = was { $severity }
+review-events = Watched events (previous window → this window)
+review-per-day = Per day (previous window | this window)
+review-per-day-failures = Failures
+review-per-day-events = Events
+review-devices = Devices to review
+review-col-change = Change
+review-col-moved = Changed
+review-col-before = Before
+review-col-now = Now
+review-col-last-failure = Last failure
+review-col-provider = Provider
+
+## Command-line notes (stderr)
+cli-scan-recorded = recorded as scan #{ $id } in { $db } (kizuna report --db { $db } --compare-to { $id })

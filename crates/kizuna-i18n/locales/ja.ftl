@@ -48,6 +48,7 @@ KZ-POL-004-title = { $read ->
 KZ-POL-004-detail = 回避策は { $expires } までに外す予定でした({ $source ->
     [plan] kizuna plan { $source_name } の期限
     [gpo] GPO「{ $source_name }」の名前にある期限
+    [scan] スキャン { $source_name } に記録された期限
    *[given] --expires で指定された期限
 })。{ $days } 日過ぎています。{ $read ->
     [after] その日以降に書かれた SYSTEM ハイブにまだ値が残っています: { $settings }。セキュリティ設定は「入れ墨」のように残り、GPO のリンク解除や削除ではレジストリの値は消えないため、これらの端末ではマシン パスワードの変更が拒否(DC)または停止(メンバー)されたままです。
@@ -348,3 +349,36 @@ KZ-AD-003-about = AES の Kerberos キーがない(RC4 または DES のみの)�
 KZ-AD-004-about = マシン パスワードの変更を拒否する GPO が OU=Domain Controllers 以外にリンクされているか、ProductType = 2 の WMI フィルターがない。
 KZ-AD-005-about = 回避策を含む GPO: その設定、範囲、期限と、それによって出るベースライン指摘。
 KZ-AD-006-about = ログオンもパスワード変更も長期間ない、有効なコンピューター アカウント。
+
+## 週次レビュー(kizuna report)
+review-title = kizuna 週次レビュー: { $since } ~ { $until }
+review-baseline-window = 比較対象: 前の期間 { $since } ~ { $until }
+review-baseline-scan = 比較対象: この保存先のスキャン #{ $id }({ $time })
+review-baseline-scan-other = 比較対象: { $db } のスキャン #{ $id }({ $time })
+review-counts = 検出: 新規 { $new } 件、継続 { $persisting } 件、解消 { $resolved } 件
+review-changes = 変化
+review-heading-new = 新規
+review-heading-persisting = 継続
+review-heading-resolved = 解消
+review-change-new = 新規
+review-change-persisting = 継続
+review-change-resolved = 解消
+review-none = なし。
+review-resolved-note = 「解消」はこの期間の証拠に見当たらないという意味です。チケットを閉じる前に、すべての DC のこの期間のログを収集したか確認してください。
+review-joined = 追加: { $names }
+review-left = 除外: { $names }
+review-severity-was = 以前は { $severity }
+review-events = 監視イベント(前の期間 → この期間)
+review-per-day = 日ごとの推移(前の期間 | この期間)
+review-per-day-failures = 失敗
+review-per-day-events = イベント
+review-devices = 確認する端末
+review-col-change = 変化
+review-col-moved = 変更点
+review-col-before = 前
+review-col-now = 今
+review-col-last-failure = 最後の失敗
+review-col-provider = プロバイダー
+
+## コマンドラインの通知(標準エラー)
+cli-scan-recorded = { $db } にスキャン #{ $id } として記録しました(kizuna report --db { $db } --compare-to { $id })

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
-use kizuna_core::{Finding, MessageArg, NtStatus};
+use kizuna_core::{Finding, FindingRecord, MessageArg, NtStatus};
 
 const EN: &str = include_str!("../locales/en.ftl");
 const JA: &str = include_str!("../locales/ja.ftl");
@@ -117,6 +117,16 @@ impl Messages {
         self.get(&format!("{}-{part}", f.rule), &args)
     }
 
+    /// The title of a finding kept from an earlier run.
+    pub fn record_title(&self, f: &FindingRecord) -> String {
+        let args: Vec<(&str, MessageArg)> = f
+            .args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        self.get(&format!("{}-title", f.rule), &args)
+    }
+
     pub fn title(&self, f: &Finding) -> String {
         self.finding_part(f, "title")
     }
@@ -136,8 +146,63 @@ impl Messages {
     }
 }
 
+/// Terminal columns of a string: East Asian wide characters (kana, kanji, full-width
+/// forms) take two.
+pub fn columns(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF => 2,
+            0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `s` padded with spaces to `width` terminal columns.
+pub fn pad(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(columns(s))))
+}
+
+/// Rows as aligned terminal lines: each column as wide as its widest cell (in terminal
+/// columns, so Japanese lines up), two spaces between, no trailing spaces.
+pub fn aligned(rows: &[Vec<String>], indent: &str) -> Vec<String> {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i >= widths.len() {
+                widths.push(0);
+            }
+            widths[i] = widths[i].max(columns(cell));
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, c)| pad(c, widths[i]))
+                .collect();
+            format!("{indent}{}", cells.join("  "))
+                .trim_end()
+                .to_string()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn aligned_columns_count_wide_characters_twice() {
+        let rows = vec![
+            vec!["変化".to_string(), "PC01".to_string(), "x".to_string()],
+            vec!["NEW".to_string(), "端末".to_string(), String::new()],
+        ];
+        assert_eq!(
+            aligned(&rows, "  "),
+            vec!["  変化  PC01  x".to_string(), "  NEW   端末".to_string()]
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -55,6 +55,7 @@ fn window(since: Timestamp, until: Timestamp, event_ids: Vec<u32>) -> FactFilter
         since: Some(since),
         until: Some(until),
         event_ids,
+        identity_before: None,
     }
 }
 

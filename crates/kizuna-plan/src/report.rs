@@ -354,22 +354,6 @@ fn check_line(msg: &Messages, c: &Check) -> (String, Option<String>) {
     }
 }
 
-/// Terminal columns of a string: East Asian wide characters (kana, kanji, full-width
-/// forms) take two.
-fn columns(s: &str) -> usize {
-    s.chars()
-        .map(|c| match c as u32 {
-            0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF => 2,
-            0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 => 2,
-            _ => 1,
-        })
-        .sum()
-}
-
-fn pad(s: &str, width: usize) -> String {
-    format!("{s}{}", " ".repeat(width.saturating_sub(columns(s))))
-}
-
 /// The status as text, every sentence from the catalogs.
 pub fn text_report(r: &StatusReport, msg: &Messages) -> String {
     let p = &r.plan;
@@ -424,32 +408,34 @@ pub fn text_report(r: &StatusReport, msg: &Messages) -> String {
         .iter()
         .map(|x| scope_short(msg, &x.scope, SCOPE_WIDTH))
         .collect();
-    let w = |v: &[String]| v.iter().map(|s| columns(s)).max().unwrap_or(0);
-    let (wn, ws, wsc) = (w(&names), w(&states), w(&scopes));
-    for (i, ph) in r.phases.iter().enumerate() {
-        let dates = msg.get(
-            "plan-phase-dates",
-            &[
-                ("state", text(ph.state.as_str())),
-                (
-                    "started",
-                    ph.started.as_ref().map_or_else(|| text("?"), day),
-                ),
-                (
-                    "finished",
-                    ph.finished.as_ref().map_or_else(|| text("?"), day),
-                ),
-            ],
-        );
-        let line = format!(
-            "  {}  {}  {}  {}",
-            pad(&states[i], ws),
-            pad(&names[i], wn),
-            pad(&scopes[i], wsc),
-            dates
-        );
-        out.push(line.trim_end().to_string());
-    }
+    let rows: Vec<Vec<String>> = r
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(i, ph)| {
+            let dates = msg.get(
+                "plan-phase-dates",
+                &[
+                    ("state", text(ph.state.as_str())),
+                    (
+                        "started",
+                        ph.started.as_ref().map_or_else(|| text("?"), day),
+                    ),
+                    (
+                        "finished",
+                        ph.finished.as_ref().map_or_else(|| text("?"), day),
+                    ),
+                ],
+            );
+            vec![
+                states[i].clone(),
+                names[i].clone(),
+                scopes[i].clone(),
+                dates,
+            ]
+        })
+        .collect();
+    out.extend(kizuna_i18n::aligned(&rows, "  "));
     out.push(String::new());
     match r.current.as_deref() {
         Some(cur) => {

@@ -98,33 +98,21 @@ impl Read {
 /// The whole report.
 pub fn scan_html(r: &ScanReport<'_>, msg: &Messages) -> String {
     let mut s = String::with_capacity(64 * 1024);
-    let lang = msg.lang().code();
-    let title = msg.text("report-title");
-    let _ = write!(
-        s,
-        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\
-         <title>{}</title><style>{STYLE}</style></head><body>\n",
-        esc(&title)
-    );
-    let _ = write!(s, "<header><h1>{}</h1>", esc(&title));
-    header_lines(r, msg, &mut s);
-    let _ = write!(
-        s,
-        "<nav>{}</nav></header>\n<main>\n",
-        [
+    let mut meta = String::new();
+    header_lines(r, msg, &mut meta);
+    page_open(
+        &mut s,
+        msg,
+        &msg.text("report-title"),
+        &meta,
+        &[
             ("summary", "report-summary"),
             ("checklist", "report-checklist"),
             ("charts", "report-charts"),
             ("findings", "report-findings"),
             ("devices", "report-devices"),
             ("inputs", "report-inputs"),
-        ]
-        .iter()
-        .map(|(id, m)| format!("<a href=\"#{id}\">{}</a>", esc(&msg.text(m))))
-        .collect::<Vec<_>>()
-        .join(" · ")
+        ],
     );
     summary(r, msg, &mut s);
     checklist(r, msg, &mut s);
@@ -133,19 +121,53 @@ pub fn scan_html(r: &ScanReport<'_>, msg: &Messages) -> String {
     findings(r, msg, &mut s);
     devices(r, msg, &mut s);
     inputs(r, msg, &mut s);
+    page_close(&mut s, msg, r.tool_version);
+    s
+}
+
+/// The head of a self-contained page (`report.html`, `review.html`): a CSP that allows
+/// nothing from outside, the styles, the title, `meta_html` (already escaped) under it
+/// and a navigation bar of (section id, message id).
+pub(crate) fn page_open(
+    s: &mut String,
+    msg: &Messages,
+    title: &str,
+    meta_html: &str,
+    nav: &[(&str, &str)],
+) {
+    let lang = msg.lang().code();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\
+         <title>{t}</title><style>{STYLE}</style></head><body>\n<header><h1>{t}</h1><p class=\"meta\">{meta_html}</p>",
+        t = esc(title)
+    );
+    let _ = write!(
+        s,
+        "<nav>{}</nav></header>\n<main>\n",
+        nav.iter()
+            .map(|(id, m)| format!("<a href=\"#{id}\">{}</a>", esc(&msg.text(m))))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    );
+}
+
+/// The footer and the sorting / filtering script that close a page.
+pub(crate) fn page_close(s: &mut String, msg: &Messages, tool_version: &str) {
     let _ = writeln!(
         s,
         "</main><footer>{}</footer><script>{SCRIPT}</script></body></html>",
         esc(&msg.get(
             "report-footer",
-            &[("version", MessageArg::Text(r.tool_version.into()))]
+            &[("version", MessageArg::Text(tool_version.into()))]
         ))
     );
-    s
 }
 
 fn header_lines(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
-    let _ = write!(s, "<p class=\"meta\">{}", esc(&crate::inputs_line(r, msg)));
+    s.push_str(&esc(&crate::inputs_line(r, msg)));
     if let Some(w) = crate::window_line(r, msg) {
         let _ = write!(s, "<br>{}", esc(&w));
     }
@@ -162,7 +184,6 @@ fn header_lines(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
             ))
         );
     }
-    s.push_str("</p>");
 }
 
 /// The first and last day with watched events.
@@ -609,14 +630,14 @@ fn short_sid(sid: &str) -> String {
     }
 }
 
-fn filter_box(msg: &Messages, table: &str) -> String {
+pub(crate) fn filter_box(msg: &Messages, table: &str) -> String {
     format!(
         "<p class=\"noprint\"><label>{} <input type=\"search\" data-filter=\"{table}\"></label></p>",
         esc(&msg.text("report-filter"))
     )
 }
 
-fn th(msg: &Messages, ids: &[&str]) -> String {
+pub(crate) fn th(msg: &Messages, ids: &[&str]) -> String {
     ids.iter()
         .map(|id| format!("<th>{}</th>", esc(&msg.text(id))))
         .collect()

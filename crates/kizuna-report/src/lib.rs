@@ -7,6 +7,7 @@ mod devices;
 mod events;
 mod exports;
 mod html;
+mod review;
 mod scan_json;
 mod svg;
 mod text;
@@ -15,6 +16,9 @@ pub use devices::{device_json, devices_csv, devices_json, devices_table};
 pub use events::{EventFormat, EventWriter};
 pub use exports::{BOM, findings_csv, inventory_csv, write_findings_jsonl};
 pub use html::scan_html;
+pub use review::{
+    Baseline, ReviewReport, review_devices_csv, review_html, review_json, review_text,
+};
 pub use scan_json::{scan_json, write_scan_json};
 pub use text::scan_text;
 

@@ -7,12 +7,15 @@
 //! never read again, so re-scanning the same evidence adds nothing.
 //!
 //! The same database keeps the staged workaround / rollback plans (`plan`): their phases
-//! and an append-only log of who moved them, when and why.
+//! and an append-only log of who moved them, when and why; and the history of the scans
+//! run on it (`scans`), the baseline of the weekly review.
 
 mod plan;
+mod scans;
 mod schema;
 
 pub use plan::{LogRow, PhaseChange, PhaseRow, PlanRow};
+pub use scans::ScanRow;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,6 +46,8 @@ pub enum StoreError {
         "the plan changed meanwhile (another `kizuna plan` command?): run `kizuna plan status` again"
     )]
     PlanChanged,
+    #[error("database holds an unreadable value: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -56,6 +61,9 @@ pub struct FactFilter {
     pub until: Option<Timestamp>,
     /// Event ids; empty = all.
     pub event_ids: Vec<u32>,
+    /// Identity facts recorded before this time only (a hive last written later describes
+    /// the device after the window); facts without a recording time are always kept.
+    pub identity_before: Option<Timestamp>,
 }
 
 /// A SQLite store.
@@ -449,18 +457,25 @@ impl Store {
         Ok(())
     }
 
-    /// Calls `f` for each stored identity fact of the filtered inputs (time window and
-    /// event ids do not apply), ordered by path, line.
+    /// Calls `f` for each stored identity fact of the filtered inputs (the event time
+    /// window and event ids do not apply; `identity_before` does), ordered by path, line.
     pub fn for_each_identity(
         &self,
         filter: &FactFilter,
         mut f: impl FnMut(IdentityRecord),
     ) -> Result<()> {
-        let filter = FactFilter {
+        let inputs_only = FactFilter {
             inputs: filter.inputs.clone(),
             ..FactFilter::default()
         };
-        let (where_, args) = where_clause(&filter, "d");
+        let (mut where_, mut args) = where_clause(&inputs_only, "d");
+        if let Some(before) = &filter.identity_before {
+            args.push(ts(before));
+            where_.push_str(&format!(
+                " AND (d.observed IS NULL OR d.observed < ?{})",
+                args.len()
+            ));
+        }
         let sql = format!(
             "SELECT d.device, d.device_domain, d.folder, d.machine_sid, d.role, d.domain, d.os_build,
                     d.os_ubr, d.netlogon, d.kind, d.path, d.line, d.observed
@@ -758,7 +773,11 @@ mod tests {
             .unwrap();
         }
         let mut s = Store::open(&db).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 4);
+        assert_eq!(s.schema_version().unwrap(), schema::VERSION);
+        assert!(
+            s.scans().unwrap().is_empty(),
+            "no scan history before migration 5"
+        );
         let old = identities(&s);
         assert_eq!(old.len(), 1);
         assert_eq!(old[0].netlogon["RefusePasswordChange"], 1);

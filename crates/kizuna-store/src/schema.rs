@@ -117,6 +117,26 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the plan log is append-only'); END;",
     // 4: when an identity source last recorded its facts (a hive's last-written time).
     "ALTER TABLE identity ADD COLUMN observed TEXT;",
+    // 5: the scans run on this store and what each found (the weekly review's baseline).
+    "CREATE TABLE scans (
+        id INTEGER PRIMARY KEY,
+        time TEXT NOT NULL,
+        since TEXT,
+        until TEXT,
+        tool_version TEXT NOT NULL,
+        inputs INTEGER NOT NULL,
+        devices INTEGER NOT NULL,
+        expires TEXT
+    );
+    CREATE TABLE scan_findings (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        seq INTEGER NOT NULL,
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        subjects TEXT NOT NULL,
+        args TEXT NOT NULL,
+        PRIMARY KEY (scan_id, seq)
+    );",
 ];
 
 /// The schema version this build writes.

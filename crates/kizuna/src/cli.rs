@@ -55,6 +55,8 @@ pub enum Command {
     Gpo(crate::gpo::GpoArgs),
     /// The staged workaround / rollback plan: phases, gates from evidence, expiry, log.
     Plan(crate::plan::PlanArgs),
+    /// The weekly review from a store: new, persisting and resolved findings, trends, devices.
+    Report(crate::report::ReportArgs),
     /// Measure kizuna against a baseline in the same run (see docs/performance.md).
     Bench(crate::bench::BenchArgs),
     /// Self-repair scripts for the computers: an Intune remediation pair or a scheduled task.
@@ -202,11 +204,11 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
-fn parse_lang(s: &str) -> Result<Lang, String> {
+pub(crate) fn parse_lang(s: &str) -> Result<Lang, String> {
     Lang::parse(s).ok_or_else(|| format!("unknown language {s:?}: use ja or en"))
 }
 
-fn knowledge(dir: &Option<PathBuf>) -> anyhow::Result<Arc<Knowledge>> {
+pub(crate) fn knowledge(dir: &Option<PathBuf>) -> anyhow::Result<Arc<Knowledge>> {
     Ok(Arc::new(match dir {
         Some(d) => Knowledge::with_overrides(d)?,
         None => Knowledge::builtin(),
@@ -271,6 +273,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => ad_audit(a),
         Command::Gpo(a) => crate::gpo::run(a),
         Command::Plan(a) => crate::plan::run(a),
+        Command::Report(a) => crate::report::run(a),
         Command::Bench(a) => crate::bench::run(a),
         Command::Scripts(a) => crate::scripts::run(a),
     }
@@ -302,7 +305,7 @@ fn scan(r: &ReadArgs, dir: &crate::ad::DirectoryArgs, run: ScanRun) -> anyhow::R
     } = run;
     let mut input = scan_input(r)?;
     let directory = crate::ad::read(dir)?;
-    let ing = ingest(&input, db.as_deref())?;
+    let mut ing = ingest(&input, db.as_deref())?;
     input.expiry = crate::pipeline::workaround_expiry(expires, &ing.store).map(|e| (e, now));
     print_input_errors(&ing.inputs);
     if !ing.anything_readable() && directory.is_none() {
@@ -316,6 +319,32 @@ fn scan(r: &ReadArgs, dir: &crate::ad::DirectoryArgs, run: ScanRun) -> anyhow::R
     }
     let analysis = analyze(&ing, &input)?;
     let msg = Messages::new(lang);
+    if let Some(db) = &ing.db {
+        // The history `kizuna report --compare-to` reads back.
+        let id = ing.store.record_scan(&kizuna_store::ScanRow {
+            id: 0,
+            time: now,
+            since: input.since,
+            until: input.until,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            inputs: inputs.len(),
+            devices: analysis.devices.len(),
+            expires: input.expiry.as_ref().map(|(e, _)| e.date.to_string()),
+            findings: analysis.findings.iter().map(Into::into).collect(),
+        })?;
+        if format == ScanFormat::Text {
+            eprintln!(
+                "kizuna: {}",
+                msg.get(
+                    "cli-scan-recorded",
+                    &[
+                        ("id", kizuna_core::MessageArg::Number(id)),
+                        ("db", db.display().to_string().into())
+                    ]
+                )
+            );
+        }
+    }
     let report = ScanReport {
         tool_version: env!("CARGO_PKG_VERSION"),
         inputs: &inputs,

@@ -10,5 +10,6 @@ pub mod gpo;
 pub mod lab;
 pub mod pipeline;
 pub mod plan;
+pub mod report;
 pub mod scripts;
 pub mod window;

@@ -46,6 +46,7 @@ impl Ingested {
             since: input.since,
             until: input.until,
             event_ids,
+            identity_before: None,
         }
     }
 }

@@ -139,3 +139,29 @@ pub fn device_names(v: &serde_json::Value) -> std::collections::BTreeSet<String>
         .map(|d| d["name"].as_str().expect("a name").to_string())
         .collect()
 }
+
+/// A page that loads nothing: no external scripts, styles, fonts, images or frames (the
+/// SVG namespace is a name, not a request), and a CSP that forbids loading.
+pub fn assert_self_contained(html: &str) {
+    for needle in [
+        "src=", "<link", "@import", "url(", "http://", "https://", "<iframe", "<img", "//cdn",
+    ] {
+        let hits: Vec<&str> = html
+            .match_indices(needle)
+            .map(|(i, _)| {
+                let mut from = i.saturating_sub(40);
+                while !html.is_char_boundary(from) {
+                    from -= 1;
+                }
+                let mut to = (i + 60).min(html.len());
+                while !html.is_char_boundary(to) {
+                    to += 1;
+                }
+                &html[from..to]
+            })
+            .filter(|ctx| !ctx.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+            .collect();
+        assert!(hits.is_empty(), "{needle}: {hits:?}");
+    }
+    assert!(html.contains("default-src 'none'"), "a CSP forbids loading");
+}

@@ -1,0 +1,226 @@
+//! The scan history: each `kizuna scan` that keeps a store records when it ran, over
+//! which window, and what it found. `kizuna report --compare-to` reads a scan back as
+//! the baseline of a weekly review.
+//!
+//! Findings are kept language-neutral (rule, severity, subjects, message arguments), so
+//! a scan recorded in Japanese is reviewed in English as well.
+
+use kizuna_core::{FindingRecord, MessageArg, Severity, Timestamp};
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Result, Store, StoreError, parse_ts, ts};
+
+/// One recorded scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanRow {
+    /// Assigned by the store (ignored by [`Store::record_scan`]).
+    pub id: i64,
+    /// When the scan judged its evidence.
+    pub time: Timestamp,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub tool_version: String,
+    /// How many inputs and devices it saw.
+    pub inputs: usize,
+    pub devices: usize,
+    /// The workaround expiry the scan judged KZ-POL-004 by, `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    pub findings: Vec<FindingRecord>,
+}
+
+fn args_json(args: &[(String, MessageArg)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = args
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                MessageArg::Text(s) => serde_json::Value::from(s.as_str()),
+                MessageArg::Number(n) => serde_json::Value::from(*n),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+fn args_from_json(s: &str) -> Vec<(String, MessageArg)> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(s) else {
+        return Vec::new();
+    };
+    map.into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some((k, MessageArg::Text(s))),
+            serde_json::Value::Number(n) => n.as_i64().map(|n| (k, MessageArg::Number(n))),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Store {
+    /// Records a scan and its findings in one transaction; returns its id.
+    pub fn record_scan(&mut self, scan: &ScanRow) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO scans (time, since, until, tool_version, inputs, devices, expires)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                ts(&scan.time),
+                scan.since.as_ref().map(ts),
+                scan.until.as_ref().map(ts),
+                scan.tool_version,
+                scan.inputs as i64,
+                scan.devices as i64,
+                scan.expires,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO scan_findings (scan_id, seq, rule, severity, subjects, args)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (seq, f) in scan.findings.iter().enumerate() {
+                stmt.execute(params![
+                    id,
+                    seq as i64,
+                    f.rule,
+                    f.severity.as_str(),
+                    serde_json::to_string(&f.subjects).unwrap_or_default(),
+                    args_json(&f.args),
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The recorded scans, oldest first, without their findings.
+    pub fn scans(&self) -> Result<Vec<ScanRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, time, since, until, tool_version, inputs, devices, expires
+             FROM scans ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ScanRow {
+                id: r.get(0)?,
+                time: parse_ts(&r.get::<_, String>(1)?).unwrap_or_default(),
+                since: r.get::<_, Option<String>>(2)?.as_deref().and_then(parse_ts),
+                until: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
+                tool_version: r.get(4)?,
+                inputs: r.get::<_, i64>(5)? as usize,
+                devices: r.get::<_, i64>(6)? as usize,
+                expires: r.get(7)?,
+                findings: Vec::new(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Scan `id` with its findings (in the order recorded), or the latest scan when `id`
+    /// is `None`. `Ok(None)` when there is no such scan.
+    pub fn scan(&self, id: Option<i64>) -> Result<Option<ScanRow>> {
+        let id = match id {
+            Some(id) => Some(id),
+            None => self
+                .conn
+                .query_row("SELECT MAX(id) FROM scans", [], |r| r.get(0))
+                .optional()?
+                .flatten(),
+        };
+        let Some(id) = id else { return Ok(None) };
+        let Some(mut scan) = self.scans()?.into_iter().find(|s| s.id == id) else {
+            return Ok(None);
+        };
+        let mut stmt = self.conn.prepare(
+            "SELECT rule, severity, subjects, args FROM scan_findings
+             WHERE scan_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (rule, severity, subjects, args) = row?;
+            let severity: Severity = severity.parse().map_err(|e: String| {
+                StoreError::Corrupt(format!("scan {id}: finding {rule}: {e}"))
+            })?;
+            scan.findings.push(FindingRecord {
+                rule,
+                severity,
+                subjects: serde_json::from_str(&subjects).unwrap_or_default(),
+                args: args_from_json(&args),
+            });
+        }
+        Ok(Some(scan))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    fn finding(rule: &str, subjects: &[&str]) -> FindingRecord {
+        FindingRecord {
+            rule: rule.to_string(),
+            severity: Severity::High,
+            subjects: subjects.iter().map(|s| s.to_string()).collect(),
+            args: vec![
+                ("count".to_string(), MessageArg::Number(3)),
+                (
+                    "device".to_string(),
+                    MessageArg::Text(subjects[0].to_string()),
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_scan_round_trips_and_the_latest_is_found() {
+        let mut store = Store::temporary().unwrap();
+        assert_eq!(store.scan(None).unwrap(), None);
+        let first = ScanRow {
+            id: 0,
+            time: at("2026-11-14T09:00:00Z"),
+            since: Some(at("2026-11-07T09:00:00Z")),
+            until: None,
+            tool_version: "0.1.0".to_string(),
+            inputs: 4,
+            devices: 12,
+            expires: Some("2027-01-31".to_string()),
+            findings: vec![
+                finding("KZ-SC-001", &["PC01"]),
+                finding("KZ-SID-001", &["PC02", "PC03"]),
+            ],
+        };
+        let id1 = store.record_scan(&first).unwrap();
+        let second = ScanRow {
+            time: at("2026-11-21T09:00:00Z"),
+            findings: Vec::new(),
+            ..first.clone()
+        };
+        let id2 = store.record_scan(&second).unwrap();
+        assert!(id2 > id1);
+
+        let back = store.scan(Some(id1)).unwrap().unwrap();
+        assert_eq!(back, ScanRow { id: id1, ..first });
+        let latest = store.scan(None).unwrap().unwrap();
+        assert_eq!((latest.id, latest.findings.len()), (id2, 0));
+        assert_eq!(store.scan(Some(99)).unwrap(), None);
+        assert_eq!(
+            store
+                .scans()
+                .unwrap()
+                .iter()
+                .map(|s| s.id)
+                .collect::<Vec<_>>(),
+            vec![id1, id2]
+        );
+    }
+}

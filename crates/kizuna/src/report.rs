@@ -1,0 +1,236 @@
+//! `kizuna report`: the weekly review from a store. The window's facts are analyzed by
+//! the same code as `scan`; the baseline is the previous window of the same length, or
+//! a scan recorded earlier (`--compare-to`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use kizuna_analysis::{Analysis, ExpirySource, WorkaroundExpiry};
+use kizuna_core::{FindingRecord, Timestamp};
+use kizuna_i18n::{Lang, Messages};
+use kizuna_report::{Baseline, ReviewReport};
+use kizuna_store::{FactFilter, ScanRow, Store};
+
+use crate::cli::{EXIT_OK, EXIT_USAGE, ScanFormat};
+use crate::pipeline::{analyze_stored, workaround_expiry};
+use crate::window::{now, parse_bound};
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The store that `kizuna scan --db` (or `--out`) filled.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Start of the reviewed window: 7d, 2w, a date or an RFC 3339 time. A span counts
+    /// back from --until.
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    /// End of the reviewed window (default: now).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// The baseline: a scan id recorded in --db, or another store (a kizuna.db file, or
+    /// the --out folder holding one) whose latest scan is used. Default: the previous
+    /// window of the same length in --db.
+    #[arg(long, value_name = "PREVIOUS_SCAN")]
+    pub compare_to: Option<String>,
+    /// The workaround's expiry for KZ-POL-004 (default: the plan in --db).
+    #[arg(long, value_parser = crate::window::parse_date)]
+    pub expires: Option<chrono::NaiveDate>,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    /// Also write review.html, review.json and review-devices.csv into this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_parser = crate::cli::parse_lang)]
+    pub lang: Option<Lang>,
+    /// Folder with watched.toml / ntstatus.toml / thresholds.toml overriding the built-in ones.
+    #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
+    pub knowledge: Option<PathBuf>,
+}
+
+/// Opens an existing store; a missing file is a usage error, never a new empty store.
+fn open_existing(path: &Path) -> anyhow::Result<Store> {
+    let file = if path.is_dir() {
+        path.join("kizuna.db")
+    } else {
+        path.to_path_buf()
+    };
+    if !file.is_file() {
+        anyhow::bail!(
+            "{}: no kizuna store there (run `kizuna scan PATH... --db FILE` first)",
+            file.display()
+        );
+    }
+    Ok(Store::open(&file)?)
+}
+
+/// The recorded scan `--compare-to` names: an id in `store`, or the latest scan of
+/// another store.
+fn recorded_scan(
+    store: &Store,
+    db: &Path,
+    compare_to: &str,
+) -> anyhow::Result<(ScanRow, Option<String>)> {
+    let missing = |store: &Store, what: String| -> anyhow::Error {
+        let ids: Vec<String> = store
+            .scans()
+            .unwrap_or_default()
+            .iter()
+            .map(|s| format!("#{} ({})", s.id, s.time.format("%Y-%m-%d %H:%M")))
+            .collect();
+        anyhow::anyhow!(
+            "{what}; recorded scans: {}",
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(", ")
+            }
+        )
+    };
+    if let Ok(id) = compare_to.trim_start_matches('#').parse::<i64>() {
+        let scan = store.scan(Some(id))?;
+        return scan
+            .map(|s| (s, None))
+            .ok_or_else(|| missing(store, format!("no scan #{id} in {}", db.display())));
+    }
+    let other_path = PathBuf::from(compare_to);
+    let other = open_existing(&other_path).context("--compare-to")?;
+    let scan = other.scan(None)?;
+    scan.map(|s| (s, Some(other_path.display().to_string())))
+        .ok_or_else(|| {
+            missing(
+                &other,
+                format!("no scan recorded in {}", other_path.display()),
+            )
+        })
+}
+
+/// The expiry the latest scan that had one judged by: a review says what those scans
+/// said without repeating `--expires`.
+fn recorded_expiry(store: &Store) -> Option<WorkaroundExpiry> {
+    let scans = store.scans().ok()?;
+    let scan = scans.iter().rev().find(|s| s.expires.is_some())?;
+    Some(WorkaroundExpiry {
+        date: crate::window::parse_date(scan.expires.as_deref()?).ok()?,
+        source: ExpirySource::Scan(scan.id),
+    })
+}
+
+pub fn run(a: ReportArgs) -> anyhow::Result<i32> {
+    let lang = a.lang.unwrap_or_else(Lang::from_env);
+    let msg = Messages::new(lang);
+    let clock = now();
+    let until = match &a.until {
+        Some(u) => parse_bound(u, clock)
+            .map_err(anyhow::Error::msg)
+            .context("--until")?,
+        None => clock,
+    };
+    let since = parse_bound(&a.since, until)
+        .map_err(anyhow::Error::msg)
+        .context("--since")?;
+    if since >= until {
+        eprintln!("kizuna: --since must be before --until");
+        return Ok(EXIT_USAGE);
+    }
+    let previous_since = since - (until - since);
+    let store = match open_existing(&a.db) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("kizuna: {e:#}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let knowledge = crate::cli::knowledge(&a.knowledge)?;
+    let expiry = workaround_expiry(a.expires, &store).or_else(|| recorded_expiry(&store));
+    let window = |from: Timestamp, to: Timestamp| -> anyhow::Result<Analysis> {
+        let filter = FactFilter {
+            since: Some(from),
+            until: Some(to),
+            identity_before: Some(to),
+            ..FactFilter::default()
+        };
+        Ok(analyze_stored(
+            &store,
+            &filter,
+            &knowledge,
+            None,
+            expiry.clone().map(|e| (e, to)),
+        )?)
+    };
+    let now_analysis = window(since, until)?;
+    let before_analysis = window(previous_since, since)?;
+
+    let (baseline, baseline_findings) = match &a.compare_to {
+        None => (
+            Baseline::PreviousWindow,
+            before_analysis
+                .findings
+                .iter()
+                .map(FindingRecord::from)
+                .collect(),
+        ),
+        Some(c) => match recorded_scan(&store, &a.db, c) {
+            Ok((scan, db)) => (
+                Baseline::Scan {
+                    id: scan.id,
+                    time: scan.time,
+                    db,
+                },
+                scan.findings,
+            ),
+            Err(e) => {
+                eprintln!("kizuna: --compare-to {c}: {e:#}");
+                return Ok(EXIT_USAGE);
+            }
+        },
+    };
+    let last_day = (until - chrono::Duration::nanoseconds(1)).date_naive();
+    let review = kizuna_analysis::review::review(
+        &baseline_findings,
+        &before_analysis,
+        &now_analysis,
+        (previous_since.date_naive(), last_day),
+    );
+    let report = ReviewReport {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        db: a.db.display().to_string(),
+        since,
+        until,
+        previous_since,
+        baseline,
+        review: &review,
+    };
+    if let Some(dir) = &a.out {
+        std::fs::create_dir_all(dir)
+            .and_then(|()| {
+                std::fs::write(
+                    dir.join("review.html"),
+                    kizuna_report::review_html(&report, &msg),
+                )?;
+                std::fs::write(
+                    dir.join("review.json"),
+                    kizuna_report::review_json(&report, &msg),
+                )?;
+                std::fs::write(
+                    dir.join("review-devices.csv"),
+                    kizuna_report::review_devices_csv(&report),
+                )
+            })
+            .with_context(|| format!("writing the review into {}", dir.display()))?;
+        eprintln!(
+            "kizuna: {} written (review.html, review.json, review-devices.csv)",
+            dir.join("review.html").display()
+        );
+    }
+    let out = match a.format {
+        ScanFormat::Text => kizuna_report::review_text(&report, &msg),
+        ScanFormat::Json => kizuna_report::review_json(&report, &msg),
+    };
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    w.write_all(out.as_bytes())?;
+    w.flush()?;
+    Ok(EXIT_OK)
+}
