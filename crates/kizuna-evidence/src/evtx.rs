@@ -8,7 +8,7 @@ use evtx::{EvtxParser, ParserSettings};
 use kizuna_core::{EventRecord, Knowledge, SourceRef};
 
 use crate::event_xml::parse_event_xml;
-use crate::{Fact, InputReport};
+use crate::{Fact, InputReport, Progress};
 
 /// The number in `<EventID …>NNNN</EventID>`, found without parsing the XML.
 fn quick_event_id(xml: &str) -> Option<u32> {
@@ -27,6 +27,7 @@ pub fn read_evtx(
     threads: usize,
     knowledge: Arc<Knowledge>,
     report: &mut InputReport,
+    progress: &Progress,
     out: &mut dyn FnMut(Fact),
 ) {
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -64,19 +65,27 @@ pub fn read_evtx(
             (size - HEADER) % CHUNK
         ));
     }
+    let counted_before = report.records;
     for item in records {
         match item {
-            Ok(None) => report.records += 1,
+            Ok(None) | Ok(Some(Ok(None))) => report.records += 1,
             Ok(Some(Ok(Some(ev)))) => {
                 report.records += 1;
                 report.kept += 1;
                 out(Fact::Event(ev));
             }
-            Ok(Some(Ok(None))) => report.records += 1,
-            Ok(Some(Err(msg))) => report.error(msg),
-            Err(e) => report.error(describe(&e)),
+            Ok(Some(Err(msg))) => {
+                report.error(msg);
+                continue;
+            }
+            Err(e) => {
+                report.error(describe(&e));
+                continue;
+            }
         }
+        progress.record();
     }
+    progress.reading_finished(report.records - counted_before);
 }
 
 /// EVTX layout: a 4 KiB file header, then 64 KiB chunks.

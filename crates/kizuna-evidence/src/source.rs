@@ -20,7 +20,7 @@ use crate::netlogon::{NetlogonContext, read_netlogon};
 use crate::sniff::{SNIFF_LEN, Sniffed, sniff};
 use crate::text::utf8_reader;
 use crate::{
-    Fact, InputKind, InputReport, YearSource, read_event_json, read_event_xml, read_evtx,
+    Fact, InputKind, InputReport, Progress, YearSource, read_event_json, read_event_xml, read_evtx,
     read_inventory_csv, read_inventory_json, read_psgetsid,
 };
 
@@ -37,6 +37,8 @@ pub struct ReadOptions {
     /// The year for netlogon.log lines (else the file's modification time).
     pub year: Option<i32>,
     pub knowledge: Arc<Knowledge>,
+    /// Advanced as files and records are read (a progress display reads it).
+    pub progress: Arc<Progress>,
 }
 
 /// The consumer of what readers produce: usually the store.
@@ -71,6 +73,12 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &ReadOptions, sink: &mut dyn Ingest
     if files.is_empty() {
         return;
     }
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|(p, _)| p.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    opts.progress.found(files.len() as u64, bytes);
     let workers = opts.threads.clamp(1, files.len());
     let inner_threads = if files.len() == 1 {
         opts.threads.max(1)
@@ -94,22 +102,27 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &ReadOptions, sink: &mut dyn Ingest
                     let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
                     let Some((path, display)) = next else { break };
                     worker.file(&path, display);
+                    let size = path.metadata().map_or(0, |m| m.len());
+                    worker.opts.progress.file_done(size);
                 }
             });
         }
         drop(tx);
-        consume(rx, sink);
+        consume(rx, sink, &opts.progress);
     });
 }
 
-fn consume(rx: Receiver<Msg>, sink: &mut dyn Ingest) {
+fn consume(rx: Receiver<Msg>, sink: &mut dyn Ingest, progress: &Progress) {
     for msg in rx {
         match msg {
             Msg::Known { fingerprint, reply } => {
                 let _ = reply.send(sink.known(&fingerprint));
             }
             Msg::Facts(fp, facts) => sink.facts(&fp, facts),
-            Msg::Done(report) => sink.finish(report),
+            Msg::Done(report) => {
+                progress.input_done(report.records);
+                sink.finish(report)
+            }
         }
     }
 }
@@ -450,6 +463,7 @@ impl Worker {
                     self.inner_threads,
                     knowledge.clone(),
                     &mut report,
+                    &self.opts.progress,
                     &mut out,
                 ),
                 InputKind::HiveLog => report.notes.push(

@@ -436,3 +436,22 @@ review-col-provider = Provider
 
 ## Command-line notes (stderr)
 cli-scan-recorded = recorded as scan #{ $id } in { $db } (kizuna report --db { $db } --compare-to { $id })
+progress-reading = kizuna: reading { $done }/{ $total } files, { $mb_done }/{ $mb_total } MB, { $records } records ({ $rate } records/s)
+cli-error = error: { $error }
+cli-nothing-readable = nothing readable in the given paths
+cli-report-written = { $path } written ({ $files })
+cli-ad-needs-server = ad audit needs --server ldap[s]://HOST[:PORT]
+cli-plan-not-used = the plan in the store is not used for KZ-POL-004: { $error }
+cli-demo-lab = demo: lab domain { $domain } ({ $devices } devices over { $days } days, { $files } files) written to { $evidence }; what a correct scan finds: { $truth }; scanned as of the lab's last day with its workaround expiry as --expires { $expires }
+cli-review-window = --since must be before --until
+cli-review-no-store = { $path }: no kizuna store there (run `kizuna scan PATH... --db FILE` first)
+cli-review-no-scan = --compare-to { $what }: no scan #{ $id } in { $db }; recorded scans: { $scans }
+cli-review-no-scans = --compare-to { $what }: no scan recorded in { $db }
+cli-review-none = none
+cli-gpo-zero-age = note: MaximumPasswordAge=0 pauses rotation as the article does, but 0 is outside the documented 1–999: CIS 2.3.6.5 and the STIG will flag it. --member-max-age 999 stays within the range. DisablePasswordChange is never used.
+cli-gpo-workaround = DC GPO "{ $dc_gpo }" → { $dc_link } (WMI filter ProductType = 2); member GPO "{ $member_gpo }" → { $member_link }; expires { $expires }
+cli-gpo-rollback = rollback to RefusePasswordChange=0 and MaximumPasswordAge=30, computer version { $version }
+cli-files-in = { $count } files in { $path }:
+cli-scripts-written = scripts { $kit }: { $count } files written to { $path } (see README.md there)
+cli-lab-generated = lab: { $scenario } seed { $seed } ({ $domain }): { $devices } devices, { $days } days from { $start }; { $files } files, { $mb } MB, { $events } event records, { $findings } expected findings (+{ $directory } from the directory, +{ $expiry } with --expires { $expires }); { $seconds } s
+cli-lab-paths = evidence: { $evidence }   directory: { $directory }   ground truth: { $truth }

@@ -382,3 +382,22 @@ review-col-provider = プロバイダー
 
 ## コマンドラインの通知(標準エラー)
 cli-scan-recorded = { $db } にスキャン #{ $id } として記録しました(kizuna report --db { $db } --compare-to { $id })
+progress-reading = kizuna: 読み込み中 { $done }/{ $total } ファイル、{ $mb_done }/{ $mb_total } MB、{ $records } レコード(毎秒 { $rate } レコード)
+cli-error = エラー: { $error }
+cli-nothing-readable = 指定されたパスに読み取れるものがありません
+cli-report-written = { $path } を書き出しました({ $files })
+cli-ad-needs-server = ad audit には --server ldap[s]://ホスト[:ポート] が必要です
+cli-plan-not-used = 保存先の計画は KZ-POL-004 に使いません: { $error }
+cli-demo-lab = デモ: ラボ ドメイン { $domain }(端末 { $devices } 台、{ $days } 日間、{ $files } ファイル)を { $evidence } に書き出しました。正しいスキャンの結果: { $truth }。ラボの最終日時点で、回避策の期限 --expires { $expires } でスキャンします
+cli-review-window = --since は --until より前にしてください
+cli-review-no-store = { $path }: kizuna の保存先がありません(先に `kizuna scan パス... --db ファイル` を実行してください)
+cli-review-no-scan = --compare-to { $what }: { $db } にスキャン #{ $id } はありません。記録済みのスキャン: { $scans }
+cli-review-no-scans = --compare-to { $what }: { $db } に記録済みのスキャンがありません
+cli-review-none = なし
+cli-gpo-zero-age = 注意: MaximumPasswordAge=0 は記事のとおりローテーションを止めますが、0 は文書化された範囲 1~999 の外です。CIS 2.3.6.5 と STIG が指摘します。--member-max-age 999 なら範囲内です。DisablePasswordChange は使いません。
+cli-gpo-workaround = DC 用 GPO「{ $dc_gpo }」→ { $dc_link }(WMI フィルター ProductType = 2)、メンバー用 GPO「{ $member_gpo }」→ { $member_link }、期限 { $expires }
+cli-gpo-rollback = RefusePasswordChange=0、MaximumPasswordAge=30 に戻します。コンピューターのバージョン { $version }
+cli-files-in = { $path } に { $count } ファイル:
+cli-scripts-written = スクリプト { $kit }: { $count } ファイルを { $path } に書き出しました(そこの README.md を参照)
+cli-lab-generated = ラボ: { $scenario } シード { $seed }({ $domain }): 端末 { $devices } 台、{ $start } から { $days } 日間。{ $files } ファイル、{ $mb } MB、イベント { $events } 件、想定される検出 { $findings } 件(ディレクトリから +{ $directory }、--expires { $expires } で +{ $expiry })。{ $seconds } 秒
+cli-lab-paths = 証拠: { $evidence }   ディレクトリ: { $directory }   正解: { $truth }

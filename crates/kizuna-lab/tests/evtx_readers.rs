@@ -549,6 +549,7 @@ fn read_with_kizuna(path: &Path) -> (InputReport, Vec<kizuna_core::EventRecord>)
         2,
         Arc::new(Knowledge::builtin()),
         &mut report,
+        &Default::default(),
         &mut |f| {
             if let Fact::Event(e) = f {
                 events.push(e);

@@ -158,6 +158,8 @@ fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {
         knowledge: Arc::new(Knowledge::builtin()),
         directory: None,
         expiry: None,
+        progress: Default::default(),
+        progress_line: None,
     };
     let ing = ingest(&input, None)?;
     let t_ingest = t.elapsed().as_secs_f64();

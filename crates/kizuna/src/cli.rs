@@ -13,6 +13,7 @@ use kizuna_report::{
     write_scan_json,
 };
 
+use crate::console::{Console, num, text};
 use crate::pipeline::{ScanInput, analyze, ingest};
 use crate::window::{now, parse_bound};
 
@@ -35,6 +36,9 @@ Exit codes: 0 = ran, nothing at or above --fail-on; 1 = findings at or above it;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress line and no notes on stderr (errors are still reported).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -215,7 +219,8 @@ pub(crate) fn knowledge(dir: &Option<PathBuf>) -> anyhow::Result<Arc<Knowledge>>
     }))
 }
 
-fn scan_input(r: &ReadArgs) -> anyhow::Result<ScanInput> {
+/// What to read, with a progress line unless `--quiet` (or stderr is no terminal).
+fn scan_input(r: &ReadArgs, console: &Console) -> anyhow::Result<ScanInput> {
     let now = now();
     let bound = |s: &Option<String>| -> anyhow::Result<_> {
         s.as_deref()
@@ -232,6 +237,8 @@ fn scan_input(r: &ReadArgs) -> anyhow::Result<ScanInput> {
         knowledge: knowledge(&r.knowledge)?,
         directory: None,
         expiry: None,
+        progress: Default::default(),
+        progress_line: console.progress_line(),
     })
 }
 
@@ -245,6 +252,7 @@ fn print_input_errors(inputs: &[kizuna_evidence::InputReport]) {
 
 /// Runs a parsed command; returns the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    let quiet = cli.quiet;
     match cli.command {
         Command::Scan(a) => {
             let db =
@@ -260,22 +268,28 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                     now: now(),
                     format: a.format,
                     fail_on: a.fail_on,
-                    lang: a.lang.unwrap_or_else(Lang::from_env),
                 },
+                &Console::new(a.lang.unwrap_or_else(Lang::from_env), quiet),
             )
         }
-        Command::Events(a) => events(a),
-        Command::Devices(a) => devices(a),
-        Command::Demo(a) => demo(a),
-        Command::Lab(a) => crate::lab::run(a),
+        Command::Events(a) => events(a, &Console::new(Lang::from_env(), quiet)),
+        Command::Devices(a) => devices(a, &Console::new(Lang::from_env(), quiet)),
+        Command::Demo(a) => {
+            let console = Console::new(a.lang.unwrap_or_else(Lang::from_env), quiet);
+            demo(a, &console)
+        }
+        Command::Lab(a) => crate::lab::run(a, &Console::new(Lang::from_env(), quiet)),
         Command::Ad(AdArgs {
             command: AdCommand::Audit(a),
         }) => ad_audit(a),
-        Command::Gpo(a) => crate::gpo::run(a),
+        Command::Gpo(a) => crate::gpo::run(a, &Console::new(Lang::from_env(), quiet)),
         Command::Plan(a) => crate::plan::run(a),
-        Command::Report(a) => crate::report::run(a),
+        Command::Report(a) => {
+            let console = Console::new(a.lang.unwrap_or_else(Lang::from_env), quiet);
+            crate::report::run(a, &console)
+        }
         Command::Bench(a) => crate::bench::run(a),
-        Command::Scripts(a) => crate::scripts::run(a),
+        Command::Scripts(a) => crate::scripts::run(a, &Console::new(Lang::from_env(), quiet)),
     }
 }
 
@@ -290,10 +304,14 @@ struct ScanRun {
     now: kizuna_core::Timestamp,
     format: ScanFormat,
     fail_on: Severity,
-    lang: Lang,
 }
 
-fn scan(r: &ReadArgs, dir: &crate::ad::DirectoryArgs, run: ScanRun) -> anyhow::Result<i32> {
+fn scan(
+    r: &ReadArgs,
+    dir: &crate::ad::DirectoryArgs,
+    run: ScanRun,
+    console: &Console,
+) -> anyhow::Result<i32> {
     let ScanRun {
         db,
         out,
@@ -301,15 +319,15 @@ fn scan(r: &ReadArgs, dir: &crate::ad::DirectoryArgs, run: ScanRun) -> anyhow::R
         now,
         format,
         fail_on,
-        lang,
     } = run;
-    let mut input = scan_input(r)?;
+    let mut input = scan_input(r, console)?;
     let directory = crate::ad::read(dir)?;
     let mut ing = ingest(&input, db.as_deref())?;
-    input.expiry = crate::pipeline::workaround_expiry(expires, &ing.store).map(|e| (e, now));
+    input.expiry =
+        crate::pipeline::workaround_expiry(expires, &ing.store, console).map(|e| (e, now));
     print_input_errors(&ing.inputs);
     if !ing.anything_readable() && directory.is_none() {
-        eprintln!("kizuna: nothing readable in the given paths");
+        console.error("cli-nothing-readable", &[]);
         return Ok(EXIT_USAGE);
     }
     let mut inputs = ing.inputs.clone();
@@ -318,7 +336,7 @@ fn scan(r: &ReadArgs, dir: &crate::ad::DirectoryArgs, run: ScanRun) -> anyhow::R
         input.directory = Some((snap, now));
     }
     let analysis = analyze(&ing, &input)?;
-    let msg = Messages::new(lang);
+    let msg = &console.msg;
     if let Some(db) = &ing.db {
         // The history `kizuna report --compare-to` reads back.
         let id = ing.store.record_scan(&kizuna_store::ScanRow {
@@ -333,15 +351,9 @@ fn scan(r: &ReadArgs, dir: &crate::ad::DirectoryArgs, run: ScanRun) -> anyhow::R
             findings: analysis.findings.iter().map(Into::into).collect(),
         })?;
         if format == ScanFormat::Text {
-            eprintln!(
-                "kizuna: {}",
-                msg.get(
-                    "cli-scan-recorded",
-                    &[
-                        ("id", kizuna_core::MessageArg::Number(id)),
-                        ("db", db.display().to_string().into())
-                    ]
-                )
+            console.note(
+                "cli-scan-recorded",
+                &[("id", num(id)), ("db", text(db.display().to_string()))],
             );
         }
     }
@@ -355,20 +367,23 @@ fn scan(r: &ReadArgs, dir: &crate::ad::DirectoryArgs, run: ScanRun) -> anyhow::R
         directory: input.directory.as_ref().map(|(snap, at)| (snap, *at)),
     };
     if let Some(dir) = &out {
-        let written = crate::exports::write(dir, &report, &msg, &ing, &input)
+        let written = crate::exports::write(dir, &report, msg, &ing, &input)
             .with_context(|| format!("writing the report into {}", dir.display()))?;
-        eprintln!(
-            "kizuna: {} written ({})",
-            dir.join("report.html").display(),
-            written.join(", ")
+        console.note(
+            "cli-report-written",
+            &[
+                ("path", text(dir.join("report.html").display().to_string())),
+                ("files", text(written.join(", "))),
+            ],
         );
     }
-    render(&report, format, fail_on, &msg)
+    render(&report, format, fail_on, msg)
 }
 
 fn ad_audit(a: AdAuditArgs) -> anyhow::Result<i32> {
     if a.directory.server.is_none() {
-        eprintln!("kizuna: ad audit needs --server ldap[s]://HOST[:PORT]");
+        Console::new(a.lang.unwrap_or_else(Lang::from_env), false)
+            .error("cli-ad-needs-server", &[]);
         return Ok(EXIT_USAGE);
     }
     let knowledge = knowledge(&a.knowledge)?;
@@ -418,12 +433,12 @@ fn render(
     })
 }
 
-fn events(a: EventsArgs) -> anyhow::Result<i32> {
-    let input = scan_input(&a.read)?;
+fn events(a: EventsArgs, console: &Console) -> anyhow::Result<i32> {
+    let input = scan_input(&a.read, console)?;
     let ing = ingest(&input, a.db.as_deref())?;
     print_input_errors(&ing.inputs);
     if !ing.anything_readable() {
-        eprintln!("kizuna: nothing readable in the given paths");
+        console.error("cli-nothing-readable", &[]);
         return Ok(EXIT_USAGE);
     }
     let format = match a.format {
@@ -456,12 +471,12 @@ fn events(a: EventsArgs) -> anyhow::Result<i32> {
     Ok(EXIT_OK)
 }
 
-fn devices(a: DevicesArgs) -> anyhow::Result<i32> {
-    let input = scan_input(&a.read)?;
+fn devices(a: DevicesArgs, console: &Console) -> anyhow::Result<i32> {
+    let input = scan_input(&a.read, console)?;
     let ing = ingest(&input, None)?;
     print_input_errors(&ing.inputs);
     if !ing.anything_readable() {
-        eprintln!("kizuna: nothing readable in the given paths");
+        console.error("cli-nothing-readable", &[]);
         return Ok(EXIT_USAGE);
     }
     let analysis = analyze(&ing, &input)?;
@@ -474,7 +489,7 @@ fn devices(a: DevicesArgs) -> anyhow::Result<i32> {
     Ok(EXIT_OK)
 }
 
-fn demo(a: DemoArgs) -> anyhow::Result<i32> {
+fn demo(a: DemoArgs, console: &Console) -> anyhow::Result<i32> {
     let temp;
     let out = match &a.out {
         Some(o) => o.clone(),
@@ -486,21 +501,25 @@ fn demo(a: DemoArgs) -> anyhow::Result<i32> {
     let lab = kizuna_lab::sim::generate(kizuna_lab::sim::Scenario::Small, a.seed, None, None, &out)
         .context("writing the lab evidence")?;
     let evidence = out.join("evidence");
-    let lang = a.lang.unwrap_or_else(Lang::from_env);
     if a.format == ScanFormat::Text {
         let d = &lab.domain;
-        eprintln!(
-            "kizuna demo: lab domain {} ({} devices over {} days, {} files) written to {}; \
-             what a correct scan finds: {}; scanned as of the lab's last day with its \
-             workaround expiry as --expires {}",
-            d.dns_name,
-            d.device_count(),
-            d.days,
-            lab.written.files,
-            evidence.display(),
-            out.join("truth.json").display(),
-            d.workaround_expires()
-                .map_or_else(|| "-".to_string(), |e| e.to_string()),
+        console.note(
+            "cli-demo-lab",
+            &[
+                ("domain", text(d.dns_name.to_string())),
+                ("devices", num(d.device_count())),
+                ("days", num(d.days)),
+                ("files", num(lab.written.files)),
+                ("evidence", text(evidence.display().to_string())),
+                ("truth", text(out.join("truth.json").display().to_string())),
+                (
+                    "expires",
+                    text(
+                        d.workaround_expires()
+                            .map_or_else(|| "-".to_string(), |e| e.to_string()),
+                    ),
+                ),
+            ],
         );
     }
     let read = ReadArgs {
@@ -525,8 +544,8 @@ fn demo(a: DemoArgs) -> anyhow::Result<i32> {
             now: lab.domain.end(),
             format: a.format,
             fail_on: Severity::Critical,
-            lang,
         },
+        console,
     )?;
     Ok(if code == EXIT_FINDINGS { EXIT_OK } else { code })
 }

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+
+use crate::console::{Console, num, text};
 use clap::{Args, Subcommand};
 use kizuna_gpo::{DomainName, Rollback, Workaround};
 
@@ -55,7 +57,7 @@ pub struct RollbackArgs {
     pub out: PathBuf,
 }
 
-pub fn run(a: GpoArgs) -> anyhow::Result<i32> {
+pub fn run(a: GpoArgs, console: &Console) -> anyhow::Result<i32> {
     let now = crate::window::now().naive_utc();
     let (files, out) = match a.command {
         GpoCommand::Workaround(w) => {
@@ -65,21 +67,20 @@ pub fn run(a: GpoArgs) -> anyhow::Result<i32> {
                 .map_err(|e| anyhow::anyhow!("--expires: {e}"))?;
             let kit = Workaround::new(domain, &w.pilot_ou, expires, w.member_max_age, now)?;
             if w.member_max_age == 0 {
-                eprintln!(
-                    "note: MaximumPasswordAge=0 pauses rotation as the article does, but 0 is outside the documented 1–999: \
-CIS 2.3.6.5 and the STIG will flag it. --member-max-age 999 stays within the range. DisablePasswordChange is never used."
-                );
+                console.note("cli-gpo-zero-age", &[]);
             }
             let files = kit
                 .write(&w.out)
                 .with_context(|| format!("writing the kit into {}", w.out.display()))?;
-            eprintln!(
-                "DC GPO \"{}\" -> {} (WMI filter ProductType = 2)\nmember GPO \"{}\" -> {}\nexpires {}",
-                kit.refuse.backup().display_name,
-                kit.refuse.link().dn(),
-                kit.member.backup().display_name,
-                kit.member.link().dn(),
-                kit.expires
+            console.note(
+                "cli-gpo-workaround",
+                &[
+                    ("dc_gpo", text(kit.refuse.backup().display_name.clone())),
+                    ("dc_link", text(kit.refuse.link().dn())),
+                    ("member_gpo", text(kit.member.backup().display_name.clone())),
+                    ("member_link", text(kit.member.link().dn())),
+                    ("expires", text(kit.expires.to_string())),
+                ],
             );
             (files, w.out)
         }
@@ -90,14 +91,23 @@ CIS 2.3.6.5 and the STIG will flag it. --member-max-age 999 stays within the ran
             let files = kit
                 .write(&r.out)
                 .with_context(|| format!("writing the kit into {}", r.out.display()))?;
-            eprintln!(
-                "rollback to RefusePasswordChange=0 and MaximumPasswordAge=30, computer version {}",
-                kit.dc_gpo.version.machine
+            console.note(
+                "cli-gpo-rollback",
+                &[("version", num(kit.dc_gpo.version.machine))],
             );
             (files, r.out)
         }
     };
-    println!("{} files in {}:", files.len(), out.display());
+    println!(
+        "{}",
+        console.text(
+            "cli-files-in",
+            &[
+                ("count", num(files.len())),
+                ("path", text(out.display().to_string()))
+            ]
+        )
+    );
     for f in files {
         println!("  {}", f.display());
     }

@@ -7,6 +7,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use kizuna_lab::sim::{self, Scenario};
 
+use crate::console::{Console, num, text};
+
 #[derive(Args, Debug)]
 pub struct LabArgs {
     #[command(subcommand)]
@@ -51,7 +53,7 @@ fn parse_scenario(s: &str) -> Result<Scenario, String> {
     Scenario::parse(s).ok_or_else(|| format!("unknown scenario {s:?}: use small, contoso or scale"))
 }
 
-pub fn run(a: LabArgs) -> anyhow::Result<i32> {
+pub fn run(a: LabArgs, console: &Console) -> anyhow::Result<i32> {
     match a.command {
         LabCommand::Generate(g) => {
             let started = Instant::now();
@@ -67,32 +69,56 @@ pub fn run(a: LabArgs) -> anyhow::Result<i32> {
                 .with_context(|| format!("writing the lab into {}", g.out.display()))?;
             let d = &got.domain;
             let w = &got.written;
-            eprintln!(
-                "kizuna lab: {} seed {} ({}): {} devices, {} days from {}; {} files, {:.1} MB, {} event records, {} expected findings (+{} from the directory, +{} with --expires {}); {:.1} s",
-                d.scenario,
-                d.seed,
-                d.dns_name,
-                d.device_count(),
-                d.days,
-                d.start.format("%Y-%m-%d"),
-                w.files,
-                w.bytes as f64 / 1e6,
-                w.events,
-                got.expected.len(),
-                got.directory.len(),
-                kizuna_lab::sim::truth::past_expiry(d).len(),
-                d.workaround_expires()
-                    .map_or_else(|| "-".to_string(), |e| e.to_string()),
-                started.elapsed().as_secs_f64(),
+            console.note(
+                "cli-lab-generated",
+                &[
+                    ("scenario", text(d.scenario.to_string())),
+                    ("seed", num(d.seed)),
+                    ("domain", text(d.dns_name.to_string())),
+                    ("devices", num(d.device_count())),
+                    ("days", num(d.days)),
+                    ("start", text(d.start.format("%Y-%m-%d").to_string())),
+                    ("files", num(w.files)),
+                    ("mb", text(format!("{:.1}", w.bytes as f64 / 1e6))),
+                    ("events", num(w.events)),
+                    ("findings", num(got.expected.len())),
+                    ("directory", num(got.directory.len())),
+                    ("expiry", num(kizuna_lab::sim::truth::past_expiry(d).len())),
+                    (
+                        "expires",
+                        text(
+                            d.workaround_expires()
+                                .map_or_else(|| "-".to_string(), |e| e.to_string()),
+                        ),
+                    ),
+                    (
+                        "seconds",
+                        text(format!("{:.1}", started.elapsed().as_secs_f64())),
+                    ),
+                ],
             );
-            eprintln!(
-                "evidence: {}   directory: {}   ground truth: {}",
-                g.out.join("evidence").display(),
-                g.out
-                    .join("directory")
-                    .join(format!("{}.ldif", d.dns_name))
-                    .display(),
-                g.out.join("truth.json").display()
+            console.note(
+                "cli-lab-paths",
+                &[
+                    (
+                        "evidence",
+                        text(g.out.join("evidence").display().to_string()),
+                    ),
+                    (
+                        "directory",
+                        text(
+                            g.out
+                                .join("directory")
+                                .join(format!("{}.ldif", d.dns_name))
+                                .display()
+                                .to_string(),
+                        ),
+                    ),
+                    (
+                        "truth",
+                        text(g.out.join("truth.json").display().to_string()),
+                    ),
+                ],
             );
             Ok(crate::cli::EXIT_OK)
         }

@@ -5,11 +5,13 @@
 pub mod ad;
 pub mod bench;
 pub mod cli;
+pub mod console;
 pub mod exports;
 pub mod gpo;
 pub mod lab;
 pub mod pipeline;
 pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod scripts;
 pub mod window;

@@ -5,7 +5,10 @@ fn main() {
     let code = match kizuna::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("kizuna: error: {e:#}");
+            kizuna::console::Console::new(kizuna_i18n::Lang::from_env(), false).error(
+                "cli-error",
+                &[("error", kizuna::console::text(format!("{e:#}")))],
+            );
             kizuna::cli::EXIT_USAGE
         }
     };

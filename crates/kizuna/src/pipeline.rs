@@ -7,8 +7,12 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use kizuna_analysis::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
 use kizuna_core::{EventRecord, Knowledge, Timestamp};
-use kizuna_evidence::{InputReport, InputStatus, ReadOptions, ingest_paths};
+use kizuna_evidence::{InputReport, InputStatus, Progress, ReadOptions, ingest_paths};
+use kizuna_i18n::Lang;
 use kizuna_store::{FactFilter, Store};
+
+use crate::console::{Console, text};
+use crate::progress::ProgressLine;
 
 /// What to read and how.
 pub struct ScanInput {
@@ -23,6 +27,10 @@ pub struct ScanInput {
     /// The date the workaround must be gone by (KZ-POL-004), when someone recorded one,
     /// and the time it is judged at.
     pub expiry: Option<(WorkaroundExpiry, Timestamp)>,
+    /// Counters the readers advance.
+    pub progress: Arc<Progress>,
+    /// Draw a progress line on stderr, in this language, while reading.
+    pub progress_line: Option<Lang>,
 }
 
 /// A store that was filled, with the reports of this run.
@@ -66,8 +74,11 @@ pub fn ingest(input: &ScanInput, db: Option<&Path>) -> anyhow::Result<Ingested> 
         threads: input.threads.max(1),
         year: input.year,
         knowledge: input.knowledge.clone(),
+        progress: input.progress.clone(),
     };
+    let line = ProgressLine::start(input.progress.clone(), input.progress_line);
     ingest_paths(&input.paths, &opts, &mut store);
+    drop(line);
     let inputs = store.run_inputs();
     Ok(Ingested {
         store,
@@ -79,7 +90,11 @@ pub fn ingest(input: &ScanInput, db: Option<&Path>) -> anyhow::Result<Ingested> 
 /// The workaround's expiry: `given` (`--expires`), else the newest plan's in the store
 /// (`kizuna plan init --expires`). An unreadable plan is reported and skipped: the scan
 /// itself does not depend on it.
-pub fn workaround_expiry(given: Option<NaiveDate>, store: &Store) -> Option<WorkaroundExpiry> {
+pub fn workaround_expiry(
+    given: Option<NaiveDate>,
+    store: &Store,
+    console: &Console,
+) -> Option<WorkaroundExpiry> {
     if let Some(date) = given {
         return Some(WorkaroundExpiry {
             date,
@@ -95,7 +110,7 @@ pub fn workaround_expiry(given: Option<NaiveDate>, store: &Store) -> Option<Work
             },
         }),
         Err(e) => {
-            eprintln!("kizuna: the plan in the store is not used for KZ-POL-004: {e}");
+            console.error("cli-plan-not-used", &[("error", text(e.to_string()))]);
             None
         }
     }

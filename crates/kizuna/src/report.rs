@@ -9,11 +9,12 @@ use anyhow::Context;
 use clap::Args;
 use kizuna_analysis::{Analysis, ExpirySource, WorkaroundExpiry};
 use kizuna_core::{FindingRecord, Timestamp};
-use kizuna_i18n::{Lang, Messages};
+use kizuna_i18n::Lang;
 use kizuna_report::{Baseline, ReviewReport};
 use kizuna_store::{FactFilter, ScanRow, Store};
 
 use crate::cli::{EXIT_OK, EXIT_USAGE, ScanFormat};
+use crate::console::{Console, num, text};
 use crate::pipeline::{analyze_stored, workaround_expiry};
 use crate::window::{now, parse_bound};
 
@@ -49,20 +50,23 @@ pub struct ReportArgs {
     pub knowledge: Option<PathBuf>,
 }
 
+/// Why a review cannot run: a usage error, in the catalog's words.
+struct Usage(String);
+
 /// Opens an existing store; a missing file is a usage error, never a new empty store.
-fn open_existing(path: &Path) -> anyhow::Result<Store> {
+fn open_existing(path: &Path, console: &Console) -> Result<Store, Usage> {
     let file = if path.is_dir() {
         path.join("kizuna.db")
     } else {
         path.to_path_buf()
     };
     if !file.is_file() {
-        anyhow::bail!(
-            "{}: no kizuna store there (run `kizuna scan PATH... --db FILE` first)",
-            file.display()
-        );
+        return Err(Usage(console.text(
+            "cli-review-no-store",
+            &[("path", text(file.display().to_string()))],
+        )));
     }
-    Ok(Store::open(&file)?)
+    Store::open(&file).map_err(|e| Usage(format!("{}: {e}", file.display())))
 }
 
 /// The recorded scan `--compare-to` names: an id in `store`, or the latest scan of
@@ -71,39 +75,50 @@ fn recorded_scan(
     store: &Store,
     db: &Path,
     compare_to: &str,
-) -> anyhow::Result<(ScanRow, Option<String>)> {
-    let missing = |store: &Store, what: String| -> anyhow::Error {
+    console: &Console,
+) -> Result<(ScanRow, Option<String>), Usage> {
+    let recorded = |store: &Store| -> String {
         let ids: Vec<String> = store
             .scans()
             .unwrap_or_default()
             .iter()
             .map(|s| format!("#{} ({})", s.id, s.time.format("%Y-%m-%d %H:%M")))
             .collect();
-        anyhow::anyhow!(
-            "{what}; recorded scans: {}",
-            if ids.is_empty() {
-                "none".to_string()
-            } else {
-                ids.join(", ")
-            }
-        )
+        if ids.is_empty() {
+            console.text("cli-review-none", &[])
+        } else {
+            ids.join(", ")
+        }
+    };
+    let stored = |r: kizuna_store::Result<Option<ScanRow>>| {
+        r.map_err(|e| Usage(format!("--compare-to {compare_to}: {e}")))
     };
     if let Ok(id) = compare_to.trim_start_matches('#').parse::<i64>() {
-        let scan = store.scan(Some(id))?;
-        return scan
-            .map(|s| (s, None))
-            .ok_or_else(|| missing(store, format!("no scan #{id} in {}", db.display())));
+        return match stored(store.scan(Some(id)))? {
+            Some(s) => Ok((s, None)),
+            None => Err(Usage(console.text(
+                "cli-review-no-scan",
+                &[
+                    ("what", text(compare_to)),
+                    ("id", num(id)),
+                    ("db", text(db.display().to_string())),
+                    ("scans", text(recorded(store))),
+                ],
+            ))),
+        };
     }
     let other_path = PathBuf::from(compare_to);
-    let other = open_existing(&other_path).context("--compare-to")?;
-    let scan = other.scan(None)?;
-    scan.map(|s| (s, Some(other_path.display().to_string())))
-        .ok_or_else(|| {
-            missing(
-                &other,
-                format!("no scan recorded in {}", other_path.display()),
-            )
-        })
+    let other = open_existing(&other_path, console)?;
+    match stored(other.scan(None))? {
+        Some(s) => Ok((s, Some(other_path.display().to_string()))),
+        None => Err(Usage(console.text(
+            "cli-review-no-scans",
+            &[
+                ("what", text(compare_to)),
+                ("db", text(other_path.display().to_string())),
+            ],
+        ))),
+    }
 }
 
 /// The expiry the latest scan that had one judged by: a review says what those scans
@@ -117,9 +132,18 @@ fn recorded_expiry(store: &Store) -> Option<WorkaroundExpiry> {
     })
 }
 
-pub fn run(a: ReportArgs) -> anyhow::Result<i32> {
-    let lang = a.lang.unwrap_or_else(Lang::from_env);
-    let msg = Messages::new(lang);
+pub fn run(a: ReportArgs, console: &Console) -> anyhow::Result<i32> {
+    match review(a, console)? {
+        Ok(code) => Ok(code),
+        Err(Usage(e)) => {
+            eprintln!("kizuna: {e}");
+            Ok(EXIT_USAGE)
+        }
+    }
+}
+
+fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>> {
+    let msg = &console.msg;
     let clock = now();
     let until = match &a.until {
         Some(u) => parse_bound(u, clock)
@@ -131,19 +155,15 @@ pub fn run(a: ReportArgs) -> anyhow::Result<i32> {
         .map_err(anyhow::Error::msg)
         .context("--since")?;
     if since >= until {
-        eprintln!("kizuna: --since must be before --until");
-        return Ok(EXIT_USAGE);
+        return Ok(Err(Usage(console.text("cli-review-window", &[]))));
     }
     let previous_since = since - (until - since);
-    let store = match open_existing(&a.db) {
+    let store = match open_existing(&a.db, console) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("kizuna: {e:#}");
-            return Ok(EXIT_USAGE);
-        }
+        Err(e) => return Ok(Err(e)),
     };
     let knowledge = crate::cli::knowledge(&a.knowledge)?;
-    let expiry = workaround_expiry(a.expires, &store).or_else(|| recorded_expiry(&store));
+    let expiry = workaround_expiry(a.expires, &store, console).or_else(|| recorded_expiry(&store));
     let window = |from: Timestamp, to: Timestamp| -> anyhow::Result<Analysis> {
         let filter = FactFilter {
             since: Some(from),
@@ -171,7 +191,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<i32> {
                 .map(FindingRecord::from)
                 .collect(),
         ),
-        Some(c) => match recorded_scan(&store, &a.db, c) {
+        Some(c) => match recorded_scan(&store, &a.db, c, console) {
             Ok((scan, db)) => (
                 Baseline::Scan {
                     id: scan.id,
@@ -180,10 +200,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<i32> {
                 },
                 scan.findings,
             ),
-            Err(e) => {
-                eprintln!("kizuna: --compare-to {c}: {e:#}");
-                return Ok(EXIT_USAGE);
-            }
+            Err(e) => return Ok(Err(e)),
         },
     };
     let last_day = (until - chrono::Duration::nanoseconds(1)).date_naive();
@@ -207,11 +224,11 @@ pub fn run(a: ReportArgs) -> anyhow::Result<i32> {
             .and_then(|()| {
                 std::fs::write(
                     dir.join("review.html"),
-                    kizuna_report::review_html(&report, &msg),
+                    kizuna_report::review_html(&report, msg),
                 )?;
                 std::fs::write(
                     dir.join("review.json"),
-                    kizuna_report::review_json(&report, &msg),
+                    kizuna_report::review_json(&report, msg),
                 )?;
                 std::fs::write(
                     dir.join("review-devices.csv"),
@@ -219,18 +236,24 @@ pub fn run(a: ReportArgs) -> anyhow::Result<i32> {
                 )
             })
             .with_context(|| format!("writing the review into {}", dir.display()))?;
-        eprintln!(
-            "kizuna: {} written (review.html, review.json, review-devices.csv)",
-            dir.join("review.html").display()
+        console.note(
+            "cli-report-written",
+            &[
+                ("path", text(dir.join("review.html").display().to_string())),
+                (
+                    "files",
+                    text("review.html, review.json, review-devices.csv"),
+                ),
+            ],
         );
     }
     let out = match a.format {
-        ScanFormat::Text => kizuna_report::review_text(&report, &msg),
-        ScanFormat::Json => kizuna_report::review_json(&report, &msg),
+        ScanFormat::Text => kizuna_report::review_text(&report, msg),
+        ScanFormat::Json => kizuna_report::review_json(&report, msg),
     };
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
     w.write_all(out.as_bytes())?;
     w.flush()?;
-    Ok(EXIT_OK)
+    Ok(Ok(EXIT_OK))
 }

@@ -6,6 +6,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use kizuna_scripts::{Kit, Options};
 
+use crate::console::{Console, num, text};
+
 #[derive(Args, Debug)]
 pub struct ScriptsArgs {
     #[command(subcommand)]
@@ -33,7 +35,7 @@ pub struct ScriptsOut {
     pub domain: Option<String>,
 }
 
-pub fn run(a: ScriptsArgs) -> anyhow::Result<i32> {
+pub fn run(a: ScriptsArgs, console: &Console) -> anyhow::Result<i32> {
     let (kit, args) = match a.command {
         ScriptsCommand::Intune(o) => (Kit::Intune, o),
         ScriptsCommand::Task(o) => (Kit::Task, o),
@@ -51,11 +53,13 @@ pub fn run(a: ScriptsArgs) -> anyhow::Result<i32> {
         std::fs::write(&path, &f.bytes).with_context(|| format!("writing {}", path.display()))?;
         println!("{}", path.display());
     }
-    eprintln!(
-        "kizuna scripts {}: {} files written to {} (see README.md there)",
-        kit.name(),
-        files.len(),
-        args.out.display()
+    console.note(
+        "cli-scripts-written",
+        &[
+            ("kit", text(kit.name())),
+            ("count", num(files.len())),
+            ("path", text(args.out.display().to_string())),
+        ],
     );
     Ok(crate::cli::EXIT_OK)
 }

@@ -35,6 +35,7 @@ fn read(path: &Path) -> Collect {
         threads: 1,
         year: Some(2026),
         knowledge: std::sync::Arc::new(Knowledge::builtin()),
+        progress: Default::default(),
     };
     kizuna_evidence::ingest_paths(&[path.to_path_buf()], &opts, &mut c);
     c
@@ -350,4 +351,49 @@ fn same_input_same_bytes_and_rescan_adds_nothing() {
     );
     let store = kizuna_store::Store::open(&dir.path().join("k.db")).unwrap();
     assert_eq!(store.counts().unwrap(), (6, first_events, netlogon));
+}
+
+/// The progress counters end where the reports do: every file and byte found is done,
+/// and the records equal the reports' (EVTX records, counted live while reading, are not
+/// counted twice).
+#[test]
+fn progress_counters_add_up_to_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = kizuna(
+        dir.path(),
+        &["lab", "generate", "--out", "lab", "--seed", "2"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let evidence = dir.path().join("lab/evidence");
+    let progress = std::sync::Arc::new(kizuna_evidence::Progress::default());
+    let opts = ReadOptions {
+        threads: 2,
+        year: Some(2026),
+        knowledge: std::sync::Arc::new(Knowledge::builtin()),
+        progress: progress.clone(),
+    };
+    let mut c = Collect::default();
+    kizuna_evidence::ingest_paths(std::slice::from_ref(&evidence), &opts, &mut c);
+    fn sizes(dir: &Path, out: &mut Vec<u64>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                sizes(&e.path(), out);
+            } else {
+                out.push(e.metadata().unwrap().len());
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sizes(&evidence, &mut files);
+    let s = progress.snapshot();
+    assert_eq!(
+        (s.files_total, s.files_done),
+        (files.len() as u64, files.len() as u64)
+    );
+    let bytes: u64 = files.iter().sum();
+    assert_eq!((s.bytes_total, s.bytes_done), (bytes, bytes));
+    let records: u64 = c.reports.iter().map(|r| r.records).sum();
+    assert!(records > 10_000, "{records}");
+    assert_eq!(s.records, records);
 }

@@ -1,0 +1,122 @@
+//! The progress line on stderr while evidence is read: files, megabytes and records per
+//! second, redrawn in place a few times a second. Only on a terminal and without
+//! `--quiet`: piped or redirected stderr (CI logs, scripts) stays free of it.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use kizuna_core::MessageArg;
+use kizuna_evidence::{Progress, ProgressSnapshot};
+use kizuna_i18n::{Lang, Messages};
+
+const REDRAW: Duration = Duration::from_millis(250);
+
+/// Whether a progress line belongs on this stderr.
+pub fn wanted(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal()
+}
+
+/// One line of progress in the catalog's words.
+pub fn line(msg: &Messages, s: &ProgressSnapshot, elapsed: Duration) -> String {
+    let mb = |b: u64| MessageArg::Text(format!("{:.1}", b as f64 / 1_048_576.0));
+    let secs = elapsed.as_secs_f64().max(0.001);
+    msg.get(
+        "progress-reading",
+        &[
+            ("done", MessageArg::Number(s.files_done as i64)),
+            ("total", MessageArg::Number(s.files_total as i64)),
+            ("mb_done", mb(s.bytes_done)),
+            ("mb_total", mb(s.bytes_total)),
+            ("records", MessageArg::Number(s.records as i64)),
+            (
+                "rate",
+                MessageArg::Number((s.records as f64 / secs).round() as i64),
+            ),
+        ],
+    )
+}
+
+/// Draws the line until dropped; the drop erases it so the report starts clean.
+pub struct ProgressLine {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ProgressLine {
+    /// Starts drawing `progress` in `lang`; with `None`, does nothing.
+    pub fn start(progress: Arc<Progress>, lang: Option<Lang>) -> ProgressLine {
+        let Some(lang) = lang else {
+            return ProgressLine {
+                stop: None,
+                thread: None,
+            };
+        };
+        let (tx, rx) = channel::<()>();
+        let started = Instant::now();
+        let thread = std::thread::spawn(move || {
+            // Catalogs are not shared across threads: this one loads its own.
+            let msg = Messages::new(lang);
+            let mut err = std::io::stderr();
+            // Drawn at once, then every REDRAW until stopped.
+            loop {
+                let text = line(&msg, &progress.snapshot(), started.elapsed());
+                let _ = write!(err, "\r\x1b[2K{text}");
+                let _ = err.flush();
+                if !matches!(rx.recv_timeout(REDRAW), Err(RecvTimeoutError::Timeout)) {
+                    break;
+                }
+            }
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        });
+        ProgressLine {
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ProgressLine {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_reports_files_megabytes_and_rate() {
+        let s = ProgressSnapshot {
+            files_total: 127,
+            files_done: 12,
+            bytes_total: 230 * 1_048_576,
+            bytes_done: 45 * 1_048_576 + 209_715,
+            records: 500_000,
+        };
+        let en = line(
+            &Messages::new(kizuna_i18n::Lang::En),
+            &s,
+            Duration::from_secs(2),
+        );
+        assert_eq!(
+            en,
+            "kizuna: reading 12/127 files, 45.2/230.0 MB, 500000 records (250000 records/s)"
+        );
+        let ja = line(
+            &Messages::new(kizuna_i18n::Lang::Ja),
+            &s,
+            Duration::from_secs(2),
+        );
+        assert!(ja.contains("12/127") && ja.contains("250000"), "{ja}");
+    }
+}
