@@ -168,6 +168,18 @@ impl Chromium {
         Ok(Loaded { dom, requests })
     }
 
+    /// Loads `page` in real time (no virtual clock, so the page's own `performance.now()`
+    /// measures real work) and returns the DOM after the load event with the wall time of
+    /// the whole Chromium run (start-up included: compare with a blank page).
+    pub fn load_timed(&self, page: &Path, work: &Path) -> Result<(String, Duration), String> {
+        let dir = work.join("timed");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let cmd = self.command(&dir, &["--dump-dom".into(), Self::file_url(page)?]);
+        let started = std::time::Instant::now();
+        let r = Self::run(cmd, "--dump-dom", page)?;
+        Ok((r.stdout, started.elapsed()))
+    }
+
     /// A `width`×`height` screenshot of `page` into `png`, decoded to check it shows
     /// something.
     pub fn screenshot(

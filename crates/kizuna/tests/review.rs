@@ -351,6 +351,17 @@ fn review_files_are_self_contained_and_complete() {
         assert!(html.contains(&format!("<td>{subject}</td>")), "{subject}");
     }
     assert!(html.contains("<svg") && html.contains("新規"));
+    // In a real browser: nothing requested, every device still listed after scripts ran.
+    let browser = kizuna_testbed::browser::Chromium::find_or_install()
+        .unwrap_or_else(|why| panic!("headless Chromium: {why}"));
+    let loaded = browser
+        .load(&dir.path().join("review/review.html"), &dir.path().join("chromium"))
+        .unwrap();
+    assert!(loaded.requests.is_empty(), "{:?}", loaded.requests);
+    let table = &loaded.dom[loaded.dom.find("id=\"review-devices-table\"").unwrap()..];
+    for subject in ["PC-NEW", "PC-STAY", "PC-GONE", "PC-A", "PC-B", "PC-C"] {
+        assert!(table.contains(&format!("<td>{subject}</td>")), "{subject}");
+    }
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("review/review.json")).unwrap())
             .unwrap();
