@@ -643,6 +643,29 @@ pub(crate) fn th(msg: &Messages, ids: &[&str]) -> String {
         .collect()
 }
 
+/// A filter box and the head of the sortable table `id`, columns named from the catalog;
+/// the rows and `</tbody></table>` follow.
+pub(crate) fn sortable_table(msg: &Messages, id: &str, columns: &[&str]) -> String {
+    format!(
+        "{}<table id=\"{id}\" class=\"sortable\"><thead><tr>{}</tr></thead><tbody>",
+        filter_box(msg, id),
+        th(msg, columns)
+    )
+}
+
+/// A cell with a severity badge, sorting most severe first; "-" (last) without one.
+pub(crate) fn severity_cell(msg: &Messages, severity: Option<Severity>) -> String {
+    match severity {
+        Some(sv) => format!(
+            "<td data-sort=\"{}\"><span class=\"sev sev-{}\">{}</span></td>",
+            4 - sv as u8,
+            sv.as_str(),
+            esc(&crate::severity_label(msg, sv))
+        ),
+        None => "<td data-sort=\"9\">-</td>".to_string(),
+    }
+}
+
 fn findings(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
     let _ = write!(
         s,
@@ -657,28 +680,21 @@ fn findings(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
         );
         return;
     }
-    s.push_str(&filter_box(msg, "findings-table"));
-    let _ = write!(
-        s,
-        "<table id=\"findings-table\" class=\"sortable\"><thead><tr>{}</tr></thead><tbody>",
-        th(
-            msg,
-            &[
-                "report-col-severity",
-                "report-col-rule",
-                "report-col-title",
-                "report-col-count"
-            ]
-        )
-    );
+    s.push_str(&sortable_table(
+        msg,
+        "findings-table",
+        &[
+            "report-col-severity",
+            "report-col-rule",
+            "report-col-title",
+            "report-col-count",
+        ],
+    ));
     for (i, f) in r.analysis.findings.iter().enumerate() {
         let _ = write!(
             s,
-            "<tr><td data-sort=\"{rank}\"><span class=\"sev sev-{sv}\">{label}</span></td>\
-             <td>{rule}</td><td><a href=\"#f{i}\">{title}</a></td><td>{n}</td></tr>",
-            rank = 4 - f.severity as u8,
-            sv = f.severity.as_str(),
-            label = esc(&crate::severity_label(msg, f.severity)),
+            "<tr>{sev}<td>{rule}</td><td><a href=\"#f{i}\">{title}</a></td><td>{n}</td></tr>",
+            sev = severity_cell(msg, Some(f.severity)),
             rule = f.rule,
             title = esc(&msg.title(f)),
             n = f.subjects.len(),
@@ -760,38 +776,25 @@ fn devices(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
             &[("count", r.analysis.devices.len().into())]
         ))
     );
-    s.push_str(&filter_box(msg, "devices-table"));
-    let _ = write!(
-        s,
-        "<table id=\"devices-table\" class=\"sortable\"><thead><tr>{}</tr></thead><tbody>",
-        th(
-            msg,
-            &[
-                "report-col-device",
-                "report-col-role",
-                "report-col-domain",
-                "report-col-build",
-                "report-col-sidcheck",
-                "report-col-sid",
-                "report-col-worst",
-                "report-col-count",
-            ]
-        )
-    );
+    s.push_str(&sortable_table(
+        msg,
+        "devices-table",
+        &[
+            "report-col-device",
+            "report-col-role",
+            "report-col-domain",
+            "report-col-build",
+            "report-col-sidcheck",
+            "report-col-sid",
+            "report-col-worst",
+            "report-col-count",
+        ],
+    ));
     let per_device = crate::findings_by_device(r.analysis);
     for d in &r.analysis.devices {
-        let (worst, n) = match per_device.get(d.name.as_str()) {
-            Some((sv, n)) => (
-                format!(
-                    "<td data-sort=\"{}\"><span class=\"sev sev-{}\">{}</span></td>",
-                    4 - *sv as u8,
-                    sv.as_str(),
-                    esc(&crate::severity_label(msg, *sv))
-                ),
-                *n,
-            ),
-            None => ("<td data-sort=\"9\">-</td>".to_string(), 0),
-        };
+        let found = per_device.get(d.name.as_str());
+        let worst = severity_cell(msg, found.map(|(sv, _)| *sv));
+        let n = found.map_or(0, |(_, n)| *n);
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"sid\">{}</td>{worst}<td>{n}</td></tr>",

@@ -9,7 +9,7 @@ use kizuna_core::{MessageArg, Timestamp};
 use kizuna_i18n::Messages;
 use serde::Serialize;
 
-use crate::html::{esc, filter_box, page_close, page_open, th};
+use crate::html::{esc, page_close, page_open, severity_cell, sortable_table};
 use crate::{csv_field, rfc3339, svg};
 
 /// What the review compared against.
@@ -526,32 +526,26 @@ pub fn review_html(r: &ReviewReport<'_>, msg: &Messages) -> String {
     if r.review.findings.is_empty() {
         let _ = write!(s, "<p>{}</p>", esc(&msg.text("review-none")));
     } else {
-        s.push_str(&filter_box(msg, "changes-table"));
-        let _ = write!(
-            s,
-            "<table id=\"changes-table\" class=\"sortable\"><thead><tr>{}</tr></thead><tbody>",
-            th(
-                msg,
-                &[
-                    "review-col-change",
-                    "report-col-severity",
-                    "report-col-rule",
-                    "report-col-title",
-                    "review-col-moved",
-                ]
-            )
-        );
+        s.push_str(&sortable_table(
+            msg,
+            "changes-table",
+            &[
+                "review-col-change",
+                "report-col-severity",
+                "report-col-rule",
+                "report-col-title",
+                "review-col-moved",
+            ],
+        ));
         for f in &r.review.findings {
             let cur = f.current();
             let _ = write!(
                 s,
-                "<tr class=\"{}\"><td data-sort=\"{}\">{}</td><td data-sort=\"{}\"><span class=\"sev sev-{}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr class=\"{}\"><td data-sort=\"{}\">{}</td>{}<td>{}</td><td>{}</td><td>{}</td></tr>",
                 f.change.as_str(),
                 f.change as u8,
                 esc(&change_label(msg, f.change)),
-                4 - cur.severity as u8,
-                cur.severity.as_str(),
-                esc(&crate::severity_label(msg, cur.severity)),
+                severity_cell(msg, Some(cur.severity)),
                 esc(&cur.rule),
                 esc(&msg.record_title(cur)),
                 esc(&moved_line(f, msg).unwrap_or_default()),
@@ -633,35 +627,23 @@ pub fn review_html(r: &ReviewReport<'_>, msg: &Messages) -> String {
     if r.review.devices.is_empty() {
         let _ = write!(s, "<p>{}</p>", esc(&msg.text("review-none")));
     } else {
-        s.push_str(&filter_box(msg, "review-devices-table"));
-        let _ = write!(
-            s,
-            "<table id=\"review-devices-table\" class=\"sortable\"><thead><tr>{}</tr></thead><tbody>",
-            th(
-                msg,
-                &[
-                    "review-col-change",
-                    "report-col-device",
-                    "report-col-role",
-                    "report-col-build",
-                    "report-col-worst",
-                    "review-col-before",
-                    "review-col-now",
-                    "review-col-last-failure",
-                    "report-col-rule",
-                ]
-            )
-        );
+        s.push_str(&sortable_table(
+            msg,
+            "review-devices-table",
+            &[
+                "review-col-change",
+                "report-col-device",
+                "report-col-role",
+                "report-col-build",
+                "report-col-worst",
+                "review-col-before",
+                "review-col-now",
+                "review-col-last-failure",
+                "report-col-rule",
+            ],
+        ));
         for d in &r.review.devices {
-            let worst = match d.worst {
-                Some(w) => format!(
-                    "<td data-sort=\"{}\"><span class=\"sev sev-{}\">{}</span></td>",
-                    4 - w as u8,
-                    w.as_str(),
-                    esc(&crate::severity_label(msg, w))
-                ),
-                None => "<td data-sort=\"9\">-</td>".to_string(),
-            };
+            let worst = severity_cell(msg, d.worst);
             let _ = write!(
                 s,
                 "<tr><td data-sort=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td>{worst}<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -42,7 +42,7 @@ pub struct Common {
     #[arg(long)]
     pub db: PathBuf,
     /// Language of the output: ja or en (default: from the locale).
-    #[arg(long, value_parser = parse_lang)]
+    #[arg(long, value_parser = crate::cli::parse_lang)]
     pub lang: Option<Lang>,
     /// Folder with thresholds.toml etc. overriding the built-in ones.
     #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
@@ -126,10 +126,6 @@ pub struct RecordArgs {
     pub note: String,
 }
 
-fn parse_lang(s: &str) -> Result<Lang, String> {
-    Lang::parse(s).ok_or_else(|| format!("unknown language {s:?}: use ja or en"))
-}
-
 fn messages(c: &Common) -> Messages {
     Messages::new(c.lang.unwrap_or_else(Lang::from_env))
 }
@@ -149,7 +145,7 @@ fn fail(msg: &Messages, e: &PlanError) -> i32 {
 }
 
 fn text(s: &str) -> MessageArg {
-    MessageArg::Text(s.to_string())
+    crate::console::text(s)
 }
 
 /// Runs a plan command; returns the exit code.

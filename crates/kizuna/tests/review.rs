@@ -355,7 +355,10 @@ fn review_files_are_self_contained_and_complete() {
     let browser = kizuna_testbed::browser::Chromium::find_or_install()
         .unwrap_or_else(|why| panic!("headless Chromium: {why}"));
     let loaded = browser
-        .load(&dir.path().join("review/review.html"), &dir.path().join("chromium"))
+        .load(
+            &dir.path().join("review/review.html"),
+            &dir.path().join("chromium"),
+        )
         .unwrap();
     assert!(loaded.requests.is_empty(), "{:?}", loaded.requests);
     let table = &loaded.dom[loaded.dom.find("id=\"review-devices-table\"").unwrap()..];
