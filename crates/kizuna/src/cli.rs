@@ -338,8 +338,9 @@ fn scan(
     let analysis = analyze(&ing, &input)?;
     let msg = &console.msg;
     if let Some(db) = &ing.db {
-        // The history `kizuna report --compare-to` reads back.
-        let id = ing.store.record_scan(&kizuna_store::ScanRow {
+        // The history `kizuna report --compare-to` reads back. Failing to record it
+        // costs the review a baseline, not this scan its report.
+        let recorded = ing.store.record_scan(&kizuna_store::ScanRow {
             id: 0,
             time: now,
             since: input.since,
@@ -349,12 +350,17 @@ fn scan(
             devices: analysis.devices.len(),
             expires: input.expiry.as_ref().map(|(e, _)| e.date.to_string()),
             findings: analysis.findings.iter().map(Into::into).collect(),
-        })?;
-        if format == ScanFormat::Text {
-            console.note(
-                "cli-scan-recorded",
-                &[("id", num(id)), ("db", text(db.display().to_string()))],
-            );
+        });
+        let db = text(db.display().to_string());
+        match recorded {
+            Ok(id) if format == ScanFormat::Text => {
+                console.note("cli-scan-recorded", &[("id", num(id)), ("db", db)])
+            }
+            Ok(_) => {}
+            Err(e) => console.error(
+                "cli-scan-not-recorded",
+                &[("db", db), ("error", text(e.to_string()))],
+            ),
         }
     }
     let report = ScanReport {
