@@ -17,6 +17,8 @@ pub enum Workload {
     Inventory,
     /// Generate the `scale` lab (--devices, --days) against writing as many bytes raw.
     Lab,
+    /// Read the watched events of EVTX files (PATH...) against the evtx crate's JSON.
+    Evtx,
 }
 
 #[derive(Args, Debug)]
@@ -37,10 +39,16 @@ pub struct BenchArgs {
     /// Where the lab is written (default: a temporary folder, removed afterwards).
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
+    /// EVTX files or folders (`evtx`).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Passes over the files per mode (`evtx`); the median counts.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
 }
 
 /// Peak resident memory of this process so far (Linux `VmHWM`), in KiB.
-fn peak_rss_kib() -> Option<u64> {
+pub(crate) fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
@@ -75,6 +83,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<i32> {
     match a.workload {
         Workload::Inventory => inventory(a.rows, a.threads),
         Workload::Lab => lab(&a),
+        Workload::Evtx => crate::bench_evtx::run(&a.paths, a.threads, a.runs),
     }
 }
 

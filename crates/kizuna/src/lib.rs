@@ -4,6 +4,7 @@
 
 pub mod ad;
 pub mod bench;
+pub mod bench_evtx;
 pub mod cli;
 pub mod console;
 pub mod exports;

@@ -333,3 +333,34 @@ fn real_netlogon_excerpts() {
     // 01: a healthy rotation is no finding.
     assert!(!f.iter().any(|x| x.1 == "PC-ROTATE"), "{f:?}");
 }
+
+/// `kizuna bench evtx` on the real NETLOGON logs: both modes read the same records, and
+/// the watched events it counts are the ones `kizuna events` lists.
+#[test]
+fn bench_evtx_reads_the_same_records_as_the_baseline() {
+    let Some(root) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let logs = root.join("evtx/netlogon");
+    let logs = logs.to_str().unwrap();
+    let o = kizuna(
+        dir.path(),
+        &["bench", "evtx", logs, "--threads", "1", "--runs", "1"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("workload: evtx, 6 files"), "{out}");
+    assert!(!out.contains("record counts differ"), "{out}");
+    let watched: u64 = out
+        .lines()
+        .find(|l| l.starts_with("| kizuna full path"))
+        .and_then(|l| l.split(" watched events").next())
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no watched count in {out}"));
+    let listed = kizuna(dir.path(), &["events", logs, "--format", "jsonl"]);
+    assert_eq!(stdout(&listed).lines().count() as u64, watched);
+    assert!(watched > 0);
+
+    let none = kizuna(dir.path(), &["bench", "evtx", dir.path().to_str().unwrap()]);
+    assert_eq!(none.status.code(), Some(2), "no EVTX file is a usage error");
+}
