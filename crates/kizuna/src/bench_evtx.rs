@@ -132,7 +132,8 @@ fn timed(runs: usize, mut f: impl FnMut() -> Pass) -> (f64, Pass, Option<u64>) {
 pub fn run(paths: &[PathBuf], threads: usize, runs: usize) -> anyhow::Result<i32> {
     let files = evtx_files(paths);
     if files.is_empty() {
-        eprintln!("kizuna: bench evtx: no EVTX file under the given paths");
+        crate::console::Console::new(kizuna_i18n::Lang::from_env(), false)
+            .error("cli-bench-no-evtx", &[]);
         return Ok(crate::cli::EXIT_USAGE);
     }
     let bytes: u64 = files.iter().map(|(_, s)| s).sum();
