@@ -93,7 +93,7 @@ pub(crate) fn parse_time(s: &str) -> Option<Timestamp> {
     None
 }
 
-fn cut(mut s: String) -> String {
+pub(crate) fn cut(mut s: String) -> String {
     if s.len() > MAX_VALUE {
         let mut end = MAX_VALUE;
         while !s.is_char_boundary(end) {

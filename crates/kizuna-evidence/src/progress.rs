@@ -61,7 +61,7 @@ impl Progress {
     }
 
     /// One more record of an input still being read.
-    pub(crate) fn record(&self) {
-        self.records_reading.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn records(&self, n: u64) {
+        self.records_reading.fetch_add(n, Ordering::Relaxed);
     }
 }

@@ -20,8 +20,8 @@ use crate::netlogon::{NetlogonContext, read_netlogon};
 use crate::sniff::{SNIFF_LEN, Sniffed, sniff};
 use crate::text::utf8_reader;
 use crate::{
-    Fact, InputKind, InputReport, Progress, YearSource, read_event_json, read_event_xml, read_evtx,
-    read_inventory_csv, read_inventory_json, read_psgetsid,
+    EvtxOptions, EvtxPath, Fact, InputKind, InputReport, Progress, YearSource, read_event_json,
+    read_event_xml, read_evtx, read_inventory_csv, read_inventory_json, read_psgetsid,
 };
 
 /// How deep archives may nest (a .zip in a .gz in a .zip …).
@@ -37,6 +37,8 @@ pub struct ReadOptions {
     /// The year for netlogon.log lines (else the file's modification time).
     pub year: Option<i32>,
     pub knowledge: Arc<Knowledge>,
+    /// Which EVTX records are rendered (the pre-filter unless asked otherwise).
+    pub evtx: EvtxPath,
     /// Advanced as files and records are read (a progress display reads it).
     pub progress: Arc<Progress>,
 }
@@ -457,15 +459,20 @@ impl Worker {
             let admit = |e| knowledge.admit(e);
             let display = b.display.clone();
             match kind {
-                InputKind::Evtx => read_evtx(
-                    b.file,
-                    &display,
-                    self.inner_threads,
-                    knowledge.clone(),
-                    &mut report,
-                    &self.opts.progress,
-                    &mut out,
-                ),
+                InputKind::Evtx => {
+                    read_evtx(
+                        b.file,
+                        &display,
+                        EvtxOptions {
+                            threads: self.inner_threads,
+                            path: self.opts.evtx,
+                        },
+                        knowledge.clone(),
+                        &mut report,
+                        &self.opts.progress,
+                        &mut out,
+                    );
+                }
                 InputKind::HiveLog => report.notes.push(
                     "registry transaction log: replayed into the hive beside it, not read alone"
                         .to_string(),

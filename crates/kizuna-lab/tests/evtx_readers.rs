@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use kizuna_core::{Knowledge, NtStatus};
-use kizuna_evidence::{Fact, InputKind, InputReport, read_evtx};
+use kizuna_evidence::{EvtxOptions, EvtxPath, Fact, InputKind, InputReport, read_evtx};
 use kizuna_lab::evtx::{EvtxWriter, write_evtx};
 use kizuna_lab::writers::LabEvent;
 use serde_json::Value;
@@ -535,6 +535,13 @@ fn check_with_python(path: &Path, events: &[LabEvent]) {
 // ---------------------------------------------------------------- kizuna's reader
 
 fn read_with_kizuna(path: &Path) -> (InputReport, Vec<kizuna_core::EventRecord>) {
+    read_with_kizuna_as(path, EvtxPath::Prefiltered)
+}
+
+fn read_with_kizuna_as(
+    path: &Path,
+    evtx_path: EvtxPath,
+) -> (InputReport, Vec<kizuna_core::EventRecord>) {
     let size = std::fs::metadata(path).unwrap().len();
     let mut report = InputReport::new(
         path.display().to_string(),
@@ -546,7 +553,10 @@ fn read_with_kizuna(path: &Path) -> (InputReport, Vec<kizuna_core::EventRecord>)
     read_evtx(
         std::fs::File::open(path).unwrap(),
         &path.display().to_string(),
-        2,
+        EvtxOptions {
+            threads: 2,
+            path: evtx_path,
+        },
         Arc::new(Knowledge::builtin()),
         &mut report,
         &Default::default(),
@@ -561,6 +571,10 @@ fn read_with_kizuna(path: &Path) -> (InputReport, Vec<kizuna_core::EventRecord>)
 
 fn check_with_kizuna(path: &Path, written: &[LabEvent]) {
     let (report, mut read) = read_with_kizuna(path);
+    // The pre-filter reads exactly what rendering every record reads.
+    let (full, full_read) = read_with_kizuna_as(path, EvtxPath::Full);
+    assert_eq!(read, full_read, "pre-filtered vs full path");
+    assert_eq!((report.records, report.kept), (full.records, full.kept));
     assert_eq!(report.errors, Vec::<String>::new());
     assert_eq!(report.error_count, 0);
     assert_eq!(report.records, written.len() as u64);

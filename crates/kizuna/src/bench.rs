@@ -161,6 +161,7 @@ fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {
     let input = ScanInput {
         paths: vec![csv_path.clone()],
         threads,
+        evtx: Default::default(),
         year: None,
         since: None,
         until: None,

@@ -81,6 +81,10 @@ pub struct ReadArgs {
     /// Files read in parallel (and EVTX chunk threads for a single file).
     #[arg(long, default_value_t = default_threads())]
     pub threads: usize,
+    /// Render every EVTX record instead of only those the pre-filter cannot rule out
+    /// (slower; the same events — for checking the pre-filter).
+    #[arg(long)]
+    pub evtx_full: bool,
     /// Year of netlogon.log lines (they carry none); default: each file's modification time.
     #[arg(long)]
     pub year: Option<i32>,
@@ -231,6 +235,11 @@ fn scan_input(r: &ReadArgs, console: &Console) -> anyhow::Result<ScanInput> {
     Ok(ScanInput {
         paths: r.paths.clone(),
         threads: r.threads,
+        evtx: if r.evtx_full {
+            kizuna_evidence::EvtxPath::Full
+        } else {
+            kizuna_evidence::EvtxPath::Prefiltered
+        },
         year: r.year,
         since: bound(&r.since).context("--since")?,
         until: bound(&r.until).context("--until")?,
@@ -533,6 +542,7 @@ fn demo(a: DemoArgs, console: &Console) -> anyhow::Result<i32> {
         since: None,
         until: None,
         threads: default_threads(),
+        evtx_full: false,
         year: None,
         knowledge: None,
     };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use kizuna_analysis::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
 use kizuna_core::{EventRecord, Knowledge, Timestamp};
-use kizuna_evidence::{InputReport, InputStatus, Progress, ReadOptions, ingest_paths};
+use kizuna_evidence::{EvtxPath, InputReport, InputStatus, Progress, ReadOptions, ingest_paths};
 use kizuna_i18n::Lang;
 use kizuna_store::{FactFilter, Store};
 
@@ -18,6 +18,7 @@ use crate::progress::ProgressLine;
 pub struct ScanInput {
     pub paths: Vec<PathBuf>,
     pub threads: usize,
+    pub evtx: EvtxPath,
     pub year: Option<i32>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
@@ -72,6 +73,7 @@ pub fn ingest(input: &ScanInput, db: Option<&Path>) -> anyhow::Result<Ingested> 
     };
     let opts = ReadOptions {
         threads: input.threads.max(1),
+        evtx: input.evtx,
         year: input.year,
         knowledge: input.knowledge.clone(),
         progress: input.progress.clone(),

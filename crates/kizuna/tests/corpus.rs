@@ -364,3 +364,166 @@ fn bench_evtx_reads_the_same_records_as_the_baseline() {
     let none = kizuna(dir.path(), &["bench", "evtx", dir.path().to_str().unwrap()]);
     assert_eq!(none.status.code(), Some(2), "no EVTX file is a usage error");
 }
+
+/// Reads one EVTX file the given way: its report, its events and the pre-filter's counts.
+fn read_evtx_as(
+    path: &Path,
+    evtx_path: kizuna_evidence::EvtxPath,
+    threads: usize,
+) -> (
+    kizuna_evidence::InputReport,
+    Vec<kizuna_core::EventRecord>,
+    kizuna_evidence::EvtxStats,
+) {
+    let size = std::fs::metadata(path).unwrap().len();
+    let display = path.display().to_string();
+    let mut report = kizuna_evidence::InputReport::new(
+        display.clone(),
+        kizuna_evidence::InputKind::Evtx,
+        String::new(),
+        size,
+    );
+    let mut events = Vec::new();
+    let stats = kizuna_evidence::read_evtx(
+        std::fs::File::open(path).unwrap(),
+        &display,
+        kizuna_evidence::EvtxOptions {
+            threads,
+            path: evtx_path,
+        },
+        std::sync::Arc::new(kizuna_core::Knowledge::builtin()),
+        &mut report,
+        &Default::default(),
+        &mut |f| {
+            if let kizuna_evidence::Fact::Event(e) = f {
+                events.push(e);
+            }
+        },
+    );
+    (report, events, stats)
+}
+
+/// The pre-filter against the full path on every real EVTX file: the same watched events
+/// in the same order, the same record counts and the same errors. On the files that are
+/// not damaged (`odd/` is), every template is read and no chunk falls back, so a change
+/// that quietly turns the pre-filter off fails here too.
+#[test]
+fn prefiltered_evtx_reads_exactly_what_the_full_path_reads() {
+    use kizuna_evidence::EvtxPath;
+    let Some(root) = corpus() else { return };
+    let mut files: Vec<_> = walkdir(&root.join("evtx"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "evtx"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 25, "{files:?}");
+    let (mut total_records, mut total_skipped_chunks, mut total_chunks) = (0, 0, 0);
+    let mut total_events = 0;
+    for file in &files {
+        let name = file.display().to_string();
+        let (full, full_events, _) = read_evtx_as(file, EvtxPath::Full, 1);
+        for threads in [1, 2] {
+            let (fast, fast_events, stats) = read_evtx_as(file, EvtxPath::Prefiltered, threads);
+            assert_eq!(fast_events, full_events, "{name}, {threads} thread(s)");
+            assert_eq!(fast.records, full.records, "{name}");
+            assert_eq!(fast.kept, full.kept, "{name}");
+            assert_eq!(fast.errors, full.errors, "{name}");
+            assert_eq!(fast.error_count, full.error_count, "{name}");
+            if !name.contains("/odd/") {
+                assert_eq!(stats.chunks_full, 0, "{name}: {stats:?}");
+                assert_eq!(stats.records_unknown, 0, "{name}: {stats:?}");
+            }
+            if threads == 1 {
+                total_chunks += stats.chunks;
+                total_skipped_chunks += stats.chunks_skipped;
+            }
+        }
+        total_records += full.records;
+        total_events += full_events.len();
+    }
+    assert_eq!(total_records, 108_951);
+    assert_eq!(total_events, 2431);
+    // Nearly every chunk is read without evtx parsing it.
+    assert!(
+        total_skipped_chunks * 100 >= total_chunks * 90,
+        "{total_skipped_chunks} of {total_chunks} chunks skipped"
+    );
+}
+
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walkdir(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Damage the checksums cannot see: real chunks with random bytes changed in their records
+/// and both CRCs recomputed, so the pre-filter must judge the records themselves. Whatever
+/// evtx makes of them, the pre-filtered path keeps exactly the events the full path keeps.
+#[test]
+fn prefiltered_evtx_matches_the_full_path_on_damaged_records() {
+    use kizuna_evidence::EvtxPath;
+    let Some(root) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sources = [
+        root.join("evtx/security/stolenszechuan-dc01_Security.evtx"),
+        root.join("evtx/netlogon/stolenszechuan-dc01_System.evtx"),
+        root.join("evtx/security/attack-samples-zerologon-voidsec_4742.evtx"),
+    ];
+    let mut seed = 0x1234_5678_9ABC_DEF1u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut compared, mut with_events) = (0, 0);
+    for source in &sources {
+        let original = std::fs::read(source).unwrap();
+        let chunks = (original.len() - 4096) / 65536;
+        for round in 0..80 {
+            let mut bytes = original.clone();
+            let chunk = 4096 + (next() as usize % chunks) * 65536;
+            let free =
+                u32::from_le_bytes(bytes[chunk + 0x30..chunk + 0x34].try_into().unwrap()) as usize;
+            if !(0x200..=65536).contains(&free) || free == 0x200 {
+                continue;
+            }
+            for _ in 0..1 + next() % 4 {
+                let at = chunk + 0x200 + next() as usize % (free - 0x200);
+                bytes[at] ^= 1 << (next() % 8);
+            }
+            let data_crc = crc32fast::hash(&bytes[chunk + 0x200..chunk + free]);
+            bytes[chunk + 0x34..chunk + 0x38].copy_from_slice(&data_crc.to_le_bytes());
+            let mut h = crc32fast::Hasher::new();
+            h.update(&bytes[chunk..chunk + 0x78]);
+            h.update(&bytes[chunk + 0x80..chunk + 0x200]);
+            bytes[chunk + 0x7C..chunk + 0x80].copy_from_slice(&h.finalize().to_le_bytes());
+            let path = dir.path().join(format!("mutated-{round}.evtx"));
+            std::fs::write(&path, &bytes).unwrap();
+            let (full_report, full, _) = read_evtx_as(&path, EvtxPath::Full, 1);
+            let (fast_report, fast, _) = read_evtx_as(&path, EvtxPath::Prefiltered, 1);
+            assert_eq!(
+                fast.iter().map(|e| e.record_id).collect::<Vec<_>>(),
+                full.iter().map(|e| e.record_id).collect::<Vec<_>>(),
+                "{} round {round}: {:?} / {:?}",
+                source.display(),
+                fast_report.errors,
+                full_report.errors
+            );
+            assert_eq!(fast, full, "{} round {round}", source.display());
+            compared += 1;
+            with_events += usize::from(!full.is_empty());
+        }
+    }
+    assert!(
+        compared >= 200 && with_events >= 100,
+        "{compared} files, {with_events} with events"
+    );
+}

@@ -34,6 +34,7 @@ fn read(path: &Path) -> Collect {
     let opts = ReadOptions {
         threads: 1,
         year: Some(2026),
+        evtx: Default::default(),
         knowledge: std::sync::Arc::new(Knowledge::builtin()),
         progress: Default::default(),
     };
@@ -369,6 +370,7 @@ fn progress_counters_add_up_to_the_reports() {
     let opts = ReadOptions {
         threads: 2,
         year: Some(2026),
+        evtx: Default::default(),
         knowledge: std::sync::Arc::new(Knowledge::builtin()),
         progress: progress.clone(),
     };

@@ -1,0 +1,272 @@
+//! The watched-event pre-filter: walks a chunk's records as evtx does and decides, from the
+//! template and its substitution values alone, which records can matter to kizuna. Only
+//! those are rendered. Whenever a record or chunk is not understood, the answer is
+//! "render": the pre-filter can cost speed, never an event (docs/evtx-fast-path.md §5).
+
+use std::rc::Rc;
+
+use evtx::binxml::value_variant::FileTime;
+use evtx::{ChunkFlags, EvtxChunkData};
+use kizuna_core::{DeviceName, EventRecord, Knowledge, SourceRef, SubjectFrom, WatchList};
+
+use super::binxml::{Cursor, Shape, Text, instance_start, plain};
+use super::binxml::{string_value, template_instance, utf16};
+use super::decode::{decode, embedded, named_text};
+use crate::event_xml::RawEvent;
+
+/// Chunk layout (docs/evtx-fast-path.md §1).
+const CHUNK_HEADER: usize = 0x200;
+const RECORD_HEADER: usize = 24;
+const RECORD_MAGIC: [u8; 4] = [0x2A, 0x2A, 0, 0];
+
+/// What the pre-filter found in one chunk.
+#[derive(Debug, Default)]
+pub(super) struct ChunkPlan {
+    /// Records in the chunk, as evtx's walk yields them.
+    pub records: u64,
+    /// What each record that is not skipped needs, by BinXML offset, in order.
+    pub records_planned: Vec<(u64, Planned)>,
+    /// Records rendered because they are of templates the pre-filter does not read.
+    pub unknown: u64,
+}
+
+impl ChunkPlan {
+    /// Whether evtx must parse the chunk: some record needs rendering.
+    pub fn needs_evtx(&self) -> bool {
+        self.records_planned
+            .iter()
+            .any(|(_, p)| matches!(p, Planned::Render))
+    }
+}
+
+/// What becomes of a record the pre-filter did not skip.
+#[derive(Debug)]
+pub(super) enum Planned {
+    /// Decoded: the watched event kizuna keeps, `None` when it does not admit it, or the
+    /// reason it is no event (the error the XML reader would give).
+    Decoded(Result<Option<Box<EventRecord>>, String>),
+    /// Only evtx's rendering can tell.
+    Render,
+}
+
+/// Per-chunk memory of template shapes, keyed by definition offset as evtx keys them. A
+/// chunk holds a few dozen templates at most: a list beats hashing.
+#[derive(Default)]
+pub(super) struct Templates {
+    shapes: Vec<(usize, Rc<Shape>)>,
+}
+
+impl Templates {
+    pub fn shape(&mut self, chunk: &[u8], def: usize) -> Rc<Shape> {
+        if let Some((_, s)) = self.shapes.iter().find(|(at, _)| *at == def) {
+            return s.clone();
+        }
+        let shape = Rc::new(Shape::parse(chunk, def));
+        self.shapes.push((def, shape.clone()));
+        shape
+    }
+}
+
+/// Plans one chunk, or `None` when the chunk must be read the full way: its checksums do
+/// not hold, or its records cannot be walked without evtx's error recovery.
+pub(super) fn plan_chunk(chunk: &EvtxChunkData, ctx: &Reading<'_>) -> Option<ChunkPlan> {
+    let header = &chunk.header;
+    if header.flags.contains(ChunkFlags::NO_CRC32)
+        || !chunk.validate_header_checksum()
+        || !chunk.validate_data_checksum()
+    {
+        return None;
+    }
+    let data = chunk.data.as_slice();
+    if !string_table_ok(data) {
+        return None;
+    }
+    let live_end = (header.free_space_offset as usize).min(data.len());
+    let mut templates = Templates::default();
+    let mut plan = ChunkPlan::default();
+    let mut offset = CHUNK_HEADER;
+    // evtx's walk (`IterRawRecords::next`): from the header to the free space, stopping
+    // after the chunk's last record id.
+    while offset < live_end {
+        let head = data.get(offset..offset + RECORD_HEADER)?;
+        if head[..4] != RECORD_MAGIC {
+            return None;
+        }
+        let size = u32::from_le_bytes(head[4..8].try_into().ok()?) as usize;
+        let id = u64::from_le_bytes(head[8..16].try_into().ok()?);
+        let filetime = u64::from_le_bytes(head[16..24].try_into().ok()?);
+        FileTime(filetime).to_timestamp()?;
+        if size < RECORD_HEADER + 4 {
+            return None;
+        }
+        let start = offset + RECORD_HEADER;
+        let end = start + size - RECORD_HEADER - 4;
+        if end > data.len() {
+            return None;
+        }
+        plan.records += 1;
+        let planned = match verdict(data, start, end, &mut templates, ctx.watched) {
+            Verdict::Skip => None,
+            Verdict::Unknown => {
+                plan.unknown += 1;
+                Some(Planned::Render)
+            }
+            Verdict::Render => Some(Planned::Render),
+            Verdict::Event(raw) => Some(Planned::Decoded(
+                raw.into_record(ctx.source())
+                    .map(|ev| ctx.knowledge.admit(ev).map(Box::new))
+                    .map_err(|msg| format!("record {id}: {msg}")),
+            )),
+        };
+        if let Some(p) = planned {
+            plan.records_planned.push((start as u64, p));
+        }
+        if id == header.last_event_record_id {
+            break;
+        }
+        offset += size;
+    }
+    Some(plan)
+}
+
+/// Whether evtx can build the chunk's string cache (`StringCache::populate`): every name
+/// on the 64 chains of the header's table is readable. If not, evtx fails the whole chunk,
+/// and so must the pre-filter.
+fn string_table_ok(data: &[u8]) -> bool {
+    let mut seen: Vec<usize> = Vec::new();
+    for head in data[0x80..0x180].chunks_exact(4) {
+        let mut at = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        if at == 0 {
+            continue;
+        }
+        loop {
+            let Some(mut c) = Cursor::new(data, at, data.len()) else {
+                return false;
+            };
+            let Some(next) = c.u32() else { return false };
+            let name_ok = c.u16().is_some()
+                && c.u16()
+                    .and_then(|n| c.bytes(n as usize * 2))
+                    .and_then(utf16)
+                    .is_some()
+                && c.u16().is_some();
+            if !name_ok {
+                return false;
+            }
+            seen.push(at);
+            let next = next as usize;
+            if next == 0 || seen.contains(&next) {
+                break;
+            }
+            if next > data.len() {
+                return false;
+            }
+            at = next;
+        }
+    }
+    true
+}
+
+/// What the pre-filter needs from the reading of a file.
+pub(super) struct Reading<'a> {
+    pub watched: &'a WatchList,
+    pub knowledge: &'a Knowledge,
+    pub path: &'a str,
+}
+
+impl Reading<'_> {
+    pub fn source(&self) -> SourceRef {
+        SourceRef {
+            path: self.path.to_string(),
+            offset: None,
+            line: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(super) enum Verdict {
+    /// Not a watched event, for certain.
+    Skip,
+    /// A watched event, read from the values.
+    Event(Box<RawEvent>),
+    /// A watched event, or one the values cannot rule out, that only evtx can render.
+    Render,
+    /// A record shape the pre-filter does not read.
+    Unknown,
+}
+
+/// The verdict for the record whose BinXML is `data[start..end]`.
+pub(super) fn verdict(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    templates: &mut Templates,
+    watched: &WatchList,
+) -> Verdict {
+    let Some(mut c) = Cursor::new(data, start, end) else {
+        return Verdict::Unknown;
+    };
+    let Some((def, values)) = instance_start(&mut c).and_then(|_| template_instance(&mut c)) else {
+        return Verdict::Unknown;
+    };
+    let shape = templates.shape(data, def);
+    let Shape::Event(shape) = shape.as_ref() else {
+        return Verdict::Unknown;
+    };
+    let slot = |i: u16| values.get(i).map(|v| (v.ty, v.bytes));
+    // An element left out by a Null value changes what renders: leave that to evtx.
+    if shape
+        .dependencies
+        .iter()
+        .any(|&d| slot(d).is_none_or(|(ty, _)| ty == 0x00))
+    {
+        return Verdict::Unknown;
+    }
+    let event_id = match &shape.system.event_id {
+        Text::Literal(s) => s.trim().parse::<u32>().ok(),
+        Text::Slot(i) => match slot(*i) {
+            Some((0x06, b)) => Some(u16::from_le_bytes([b[0], b[1]]) as u32),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(event_id) = event_id else {
+        return Verdict::Unknown;
+    };
+    if !watched.has_id(event_id) {
+        return Verdict::Skip;
+    }
+    let provider = match &shape.system.provider {
+        Some(Text::Literal(s)) => Some(s.clone()),
+        Some(Text::Slot(i)) => match slot(*i) {
+            Some((0x01, b)) => string_value(b),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(provider) = provider.filter(|p| !p.is_empty() && plain(p)) else {
+        return Verdict::Render;
+    };
+    let Some(entry) = watched.lookup(&provider, event_id) else {
+        return Verdict::Skip;
+    };
+    let Some(nested) = embedded(data, shape, &values, templates) else {
+        return Verdict::Render;
+    };
+    let nested = nested.as_ref().and_then(|(s, v)| match s.as_ref() {
+        Shape::Data(d) => Some((d, v)),
+        _ => None,
+    });
+    // Most logons and tickets are users': rule them out before decoding everything.
+    if let (SubjectFrom::Named(field), true) = (&entry.subject, entry.computer_account_only) {
+        match named_text(&shape.data, &values, nested, field) {
+            Some(Some(v)) if !DeviceName::is_computer_account(&v) => return Verdict::Skip,
+            _ => {}
+        }
+    }
+    match decode(shape, &values, nested, event_id) {
+        Some(raw) => Verdict::Event(Box::new(raw)),
+        None => Verdict::Render,
+    }
+}
