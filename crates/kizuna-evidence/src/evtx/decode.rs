@@ -67,9 +67,11 @@ pub(super) fn value_text(ty: u8, b: &[u8]) -> Option<String> {
         0x10 if b.len() == 4 => format!("{:#x}", u32::from_le_bytes(le(b))),
         0x10 | 0x15 => format!("{:#x}", u64::from_le_bytes(le(b))),
         0x14 => format!("{:#x}", u32::from_le_bytes(le(b))),
-        0x11 => filetime(u64::from_le_bytes(le(b)))?
-            .format("%Y-%m-%dT%H:%M:%S.%7fZ")
-            .to_string(),
+        0x11 => {
+            let ft = u64::from_le_bytes(le(b));
+            let t = filetime(ft)?.format("%Y-%m-%dT%H:%M:%S");
+            format!("{t}.{:07}Z", ft % 10_000_000)
+        }
         0x13 => {
             let authority = u64::from_be_bytes([0, 0, b[2], b[3], b[4], b[5], b[6], b[7]]);
             let mut s = format!("S-{}-{authority}", b[0]);
@@ -281,7 +283,7 @@ mod tests {
             "{12345678-9abc-def0-0102-030405060708}"
         );
         // 2024-01-02T03:04:05.1234567Z
-        let ft = 133_486_790_451_234_567u64;
+        let ft = 133_486_382_451_234_567u64;
         assert_eq!(
             value_text(0x11, &ft.to_le_bytes()).unwrap(),
             "2024-01-02T03:04:05.1234567Z"
