@@ -92,33 +92,10 @@ struct Context {
 impl Context {
     /// Renders a record and keeps it if it is a watched event.
     fn render(&self, record: EvtxRecord<'_>, out: &mut ChunkOutcome) {
-        let id = record.event_record_id;
-        let rendered = match record.into_xml() {
-            Ok(r) => r,
-            Err(e) => {
-                out.items.push(Err(describe(&e)));
-                return;
-            }
-        };
-        out.records += 1;
-        if !quick_event_id(&rendered.data).is_some_and(|id| self.knowledge.watched.has_id(id)) {
-            return;
-        }
-        let source = SourceRef {
-            path: self.path.to_string(),
-            offset: None,
-            line: None,
-        };
-        match parse_event_xml(&rendered.data, source) {
-            Ok(ev) => {
-                if let Some(ev) = self.knowledge.admit(ev) {
-                    out.items.push(Ok(ev));
-                }
-            }
-            Err(msg) => {
-                out.records -= 1;
-                out.items.push(Err(format!("record {id}: {msg}")));
-            }
+        match render_watched(record, &self.knowledge, &self.path) {
+            Err(e) => out.items.push(Err(describe(&e))),
+            Ok(None) => out.records += 1,
+            Ok(Some(read)) => Self::decoded(read.map(|ev| ev.map(Box::new)), out),
         }
     }
 
@@ -146,7 +123,6 @@ impl Context {
         };
         out.stats.chunks = 1;
         let reading = prefilter::Reading {
-            watched: &self.knowledge.watched,
             knowledge: &self.knowledge,
             path: &self.path,
         };
@@ -282,6 +258,30 @@ pub fn read_evtx(
     stats
 }
 
+/// Renders a record to XML and, if its id is watched, reads it: `None` for an unwatched
+/// record, else the event kizuna keeps (if any) or why the XML is no event.
+#[allow(clippy::type_complexity)]
+fn render_watched(
+    record: EvtxRecord<'_>,
+    knowledge: &Knowledge,
+    path: &str,
+) -> Result<Option<Result<Option<EventRecord>, String>>, EvtxError> {
+    let rendered = record.into_xml()?;
+    if !quick_event_id(&rendered.data).is_some_and(|id| knowledge.watched.has_id(id)) {
+        return Ok(None);
+    }
+    let source = SourceRef {
+        path: path.to_string(),
+        offset: None,
+        line: None,
+    };
+    Ok(Some(
+        parse_event_xml(&rendered.data, source)
+            .map(|ev| knowledge.admit(ev))
+            .map_err(|msg| format!("record {}: {msg}", rendered.event_record_id)),
+    ))
+}
+
 /// The reference path: every record rendered by evtx's own pipeline, then tested.
 fn read_full(
     parser: EvtxParser<File>,
@@ -295,22 +295,8 @@ fn read_full(
     let settings = ParserSettings::new().num_threads(threads.max(1));
     let mut parser = parser.with_configuration(settings);
     let path_owned: Arc<str> = Arc::from(path);
-    let records = parser.serialized_records(move |record| {
-        let record = record?;
-        let rendered = record.into_xml()?;
-        if !quick_event_id(&rendered.data).is_some_and(|id| knowledge.watched.has_id(id)) {
-            return Ok(None);
-        }
-        let source = SourceRef {
-            path: path_owned.to_string(),
-            offset: None,
-            line: None,
-        };
-        let parsed: Result<EventRecord, String> = parse_event_xml(&rendered.data, source);
-        Ok(Some(parsed.map(|ev| knowledge.admit(ev)).map_err(|msg| {
-            format!("record {}: {msg}", rendered.event_record_id)
-        })))
-    });
+    let records =
+        parser.serialized_records(move |record| render_watched(record?, &knowledge, &path_owned));
     for item in records {
         match item {
             Ok(None) | Ok(Some(Ok(None))) => report.records += 1,

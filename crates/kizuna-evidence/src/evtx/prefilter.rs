@@ -105,7 +105,7 @@ pub(super) fn plan_chunk(chunk: &EvtxChunkData, ctx: &Reading<'_>) -> Option<Chu
             return None;
         }
         plan.records += 1;
-        let planned = match verdict(data, start, end, &mut templates, ctx.watched) {
+        let planned = match verdict(data, start, end, &mut templates, &ctx.knowledge.watched) {
             Verdict::Skip => None,
             Verdict::Unknown => {
                 plan.unknown += 1;
@@ -169,7 +169,6 @@ fn string_table_ok(data: &[u8]) -> bool {
 
 /// What the pre-filter needs from the reading of a file.
 pub(super) struct Reading<'a> {
-    pub watched: &'a WatchList,
     pub knowledge: &'a Knowledge,
     pub path: &'a str,
 }
