@@ -133,37 +133,33 @@ fn local(name: String) -> String {
     }
 }
 
-/// The name a name reference points at; moves past a name stored inline.
-fn name_ref(c: &mut Cursor<'_>, chunk: &[u8]) -> Option<String> {
+/// Resolves the name reference at the cursor into `out` (its length in UTF-16 units, then
+/// the units); moves past a name stored inline.
+fn resolve_name(c: &mut Cursor<'_>, chunk: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let offset = c.u32()? as usize;
     let mut at = Cursor::new(chunk, offset, chunk.len())?;
     at.bytes(6)?; // next-name link, hash
-    let chars = at.u16()? as usize;
-    let name = utf16(at.bytes(chars * 2)?)?;
-    // Damage shows as names no template has: leave such templates to evtx.
-    if name.is_empty()
-        || chars > MAX_NAME
-        || name.chars().any(|ch| ch.is_control() || ch.is_whitespace())
-    {
+    let chars = at.u16()?;
+    if chars as usize > MAX_NAME {
         return None;
     }
+    let units = at.bytes(chars as usize * 2)?;
     if offset == c.pos {
-        c.seek(offset + 6 + 2 + chars * 2 + 2)?;
+        c.seek(offset + 6 + 2 + units.len() + 2)?;
     }
-    Some(local(name))
+    out.extend_from_slice(&chars.to_le_bytes());
+    out.extend_from_slice(units);
+    Some(())
 }
 
-/// A value token's payload: only strings are expected in templates.
-fn inline_value(c: &mut Cursor<'_>) -> Option<Text> {
-    if c.u8()? != 0x01 {
-        return None;
-    }
-    let chars = c.u16()? as usize;
-    Some(Text::Literal(utf16(c.bytes(chars * 2)?)?))
-}
-
-/// Parses the template definition at chunk offset `def` (its 24-byte header, then the body).
-fn parse_definition(chunk: &[u8], def: usize) -> Option<Vec<Element>> {
+/// Writes the template definition at chunk offset `def` (its 24-byte header, then the body)
+/// into `out` with its names resolved: every token the shape is built from, and nothing
+/// that depends on where the definition sits in which chunk. Windows writes the same
+/// templates into every chunk; shapes are keyed by this form, so each is built once per
+/// file (`ShapeCache`), and since a shape is made from this form alone, a cached shape is
+/// the shape a fresh parse would give. `None` for a definition that cannot be read.
+pub(super) fn resolve_definition(chunk: &[u8], def: usize, out: &mut Vec<u8>) -> Option<()> {
+    out.clear();
     let mut h = Cursor::new(chunk, def, chunk.len())?;
     h.bytes(20)?; // next definition, GUID
     let size = h.u32()? as usize;
@@ -171,6 +167,71 @@ fn parse_definition(chunk: &[u8], def: usize) -> Option<Vec<Element>> {
     if c.bytes(4)? != [0x0F, 0x01, 0x01, 0x00] {
         return None;
     }
+    loop {
+        let token = c.u8()?;
+        out.push(token);
+        match token {
+            0x00 => return Some(()),
+            0x01 | 0x41 => {
+                out.extend_from_slice(c.bytes(2)?); // dependency
+                c.u32()?; // data size
+                resolve_name(&mut c, chunk, out)?;
+                if token == 0x41 {
+                    c.u32()?; // attribute list size
+                }
+            }
+            0x02..=0x04 => {}
+            0x06 | 0x46 | 0x09 | 0x49 => resolve_name(&mut c, chunk, out)?,
+            0x05 | 0x45 => {
+                // Only strings are expected as literal values in templates.
+                if c.u8()? != 0x01 {
+                    return None;
+                }
+                let chars = c.u16()?;
+                out.extend_from_slice(&chars.to_le_bytes());
+                out.extend_from_slice(c.bytes(chars as usize * 2)?);
+            }
+            0x0D | 0x0E => {
+                out.extend_from_slice(c.bytes(2)?); // slot
+                c.u8()?; // value type
+            }
+            0x07 | 0x47 => {
+                let chars = c.u16()? as usize;
+                c.bytes(chars * 2)?; // CDATA: its text is not read
+            }
+            0x08 | 0x48 => {
+                c.u16()?; // character reference: not read
+            }
+            // Processing instructions, nested instances, fragment headers: not in event templates.
+            _ => return None,
+        }
+    }
+}
+
+/// Reads a resolved definition (`resolve_definition`).
+struct Resolved<'a>(Cursor<'a>);
+
+impl Resolved<'_> {
+    /// A resolved name, checked: damage shows as names no template has, and such templates
+    /// are left to evtx.
+    fn name(&mut self) -> Option<String> {
+        let chars = self.0.u16()? as usize;
+        let name = utf16(self.0.bytes(chars * 2)?)?;
+        if name.is_empty() || name.chars().any(|ch| ch.is_control() || ch.is_whitespace()) {
+            return None;
+        }
+        Some(local(name))
+    }
+
+    fn text(&mut self) -> Option<Text> {
+        let chars = self.0.u16()? as usize;
+        Some(Text::Literal(utf16(self.0.bytes(chars * 2)?)?))
+    }
+}
+
+/// The elements of a resolved definition, or `None` when they do not form one element tree.
+fn parse_definition(resolved: &[u8]) -> Option<Vec<Element>> {
+    let mut r = Resolved(Cursor::new(resolved, 0, resolved.len())?);
     let mut elements: Vec<Element> = Vec::new();
     let mut open: Vec<usize> = Vec::new();
     // The element whose start tag is being read, and its attribute being read.
@@ -184,7 +245,7 @@ fn parse_definition(chunk: &[u8], def: usize) -> Option<Vec<Element>> {
         }
     };
     loop {
-        let token = c.u8()?;
+        let token = r.0.u8()?;
         match token {
             0x00 => {
                 return (open.is_empty() && !elements.is_empty() && start_tag.is_none())
@@ -198,12 +259,8 @@ fn parse_definition(chunk: &[u8], def: usize) -> Option<Vec<Element>> {
                 if open.is_empty() && !elements.is_empty() {
                     return None; // a second root
                 }
-                let dependency = c.u16()?;
-                c.u32()?; // data size
-                let name = name_ref(&mut c, chunk)?;
-                if token == 0x41 {
-                    c.u32()?; // attribute list size
-                }
+                let dependency = r.0.u16()?;
+                let name = r.name()?;
                 let parent = open.last().copied();
                 if let Some(p) = parent {
                     elements[p].has_children = true;
@@ -238,29 +295,17 @@ fn parse_definition(chunk: &[u8], def: usize) -> Option<Vec<Element>> {
             0x06 | 0x46 => {
                 start_tag?;
                 finish_attribute(&mut elements, start_tag, &mut attribute);
-                attribute = Some((name_ref(&mut c, chunk)?, Text::Empty));
+                attribute = Some((r.name()?, Text::Empty));
             }
             0x05 | 0x45 | 0x0D | 0x0E | 0x07 | 0x47 | 0x08 | 0x48 | 0x09 | 0x49 => {
                 let piece = match token {
-                    0x05 | 0x45 => inline_value(&mut c)?,
-                    0x0D | 0x0E => {
-                        let slot = c.u16()?;
-                        c.u8()?; // value type
-                        Text::Slot(slot)
-                    }
-                    0x07 | 0x47 => {
-                        let chars = c.u16()? as usize;
-                        c.bytes(chars * 2)?;
+                    0x05 | 0x45 => r.text()?,
+                    0x0D | 0x0E => Text::Slot(r.0.u16()?),
+                    0x09 | 0x49 => {
+                        r.name()?;
                         Text::Other
                     }
-                    0x08 | 0x48 => {
-                        c.u16()?;
-                        Text::Other
-                    }
-                    _ => {
-                        name_ref(&mut c, chunk)?;
-                        Text::Other
-                    }
+                    _ => Text::Other,
                 };
                 match (&mut attribute, start_tag) {
                     (Some((_, text)), Some(e)) => {
@@ -279,7 +324,6 @@ fn parse_definition(chunk: &[u8], def: usize) -> Option<Vec<Element>> {
                     }
                 }
             }
-            // Processing instructions, nested instances, fragment headers: not in event templates.
             _ => return None,
         }
     }
@@ -397,8 +441,18 @@ pub(super) enum Shape {
 
 impl Shape {
     /// The shape of the definition at chunk offset `def`.
+    #[cfg(test)]
     pub fn parse(chunk: &[u8], def: usize) -> Shape {
-        let Some(elements) = parse_definition(chunk, def) else {
+        let mut resolved = Vec::new();
+        match resolve_definition(chunk, def, &mut resolved) {
+            Some(()) => Shape::of_resolved(&resolved),
+            None => Shape::Unknown,
+        }
+    }
+
+    /// The shape of a resolved definition (`resolve_definition`).
+    pub fn of_resolved(resolved: &[u8]) -> Shape {
+        let Some(elements) = parse_definition(resolved) else {
             return Shape::Unknown;
         };
         let data = DataShape::of(&elements);

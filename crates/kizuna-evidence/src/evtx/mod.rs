@@ -5,6 +5,7 @@
 //! keeps memory independent of the file's size (docs/evtx-fast-path.md).
 
 mod binxml;
+mod chunks;
 mod decode;
 mod prefilter;
 
@@ -17,7 +18,8 @@ use kizuna_core::{EventRecord, Knowledge, SourceRef};
 
 use crate::event_xml::parse_event_xml;
 use crate::{Fact, InputReport, Progress};
-use prefilter::Planned;
+use chunks::ChunkJob;
+use prefilter::{Planned, ShapeCache};
 
 /// Which EVTX records are rendered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -74,7 +76,7 @@ fn quick_event_id(xml: &str) -> Option<u32> {
     digits.trim().parse().ok()
 }
 
-/// What one chunk yielded, in record order.
+/// What one chunk (or a run of chunks) yielded, in record order.
 #[derive(Default)]
 struct ChunkOutcome {
     records: u64,
@@ -82,14 +84,35 @@ struct ChunkOutcome {
     stats: EvtxStats,
 }
 
+impl ChunkOutcome {
+    /// Appends what the next chunk yielded.
+    fn append(&mut self, next: ChunkOutcome) {
+        self.records += next.records;
+        self.items.extend(next.items);
+        self.stats.add(&next.stats);
+    }
+}
+
+/// Chunks a worker takes at once: a chunk takes tens of microseconds, and handing each one
+/// over between threads on its own cost nearly as much again in wake-ups.
+const CHUNKS_PER_TASK: usize = 8;
+
+/// What a worker keeps from chunk to chunk.
+struct Worker {
+    /// The chunk being read.
+    buf: Vec<u8>,
+    shapes: ShapeCache,
+}
+
 /// What every chunk's work shares.
-struct Context {
+struct Context<'f> {
+    file: &'f File,
     path: Arc<str>,
     knowledge: Arc<Knowledge>,
     settings: Arc<ParserSettings>,
 }
 
-impl Context {
+impl Context<'_> {
     /// Renders a record and keeps it if it is a watched event.
     fn render(&self, record: EvtxRecord<'_>, out: &mut ChunkOutcome) {
         match render_watched(record, &self.knowledge, &self.path) {
@@ -110,12 +133,14 @@ impl Context {
         }
     }
 
-    /// Reads one chunk: planned by the pre-filter, then parsed by evtx only if some record
-    /// needs rendering.
-    fn chunk(&self, chunk: Result<EvtxChunkData, EvtxError>) -> ChunkOutcome {
+    /// Reads one chunk into `buf`, plans it with the pre-filter, and has evtx parse it only
+    /// if some record needs rendering.
+    fn chunk(&self, worker: &mut Worker, job: ChunkJob) -> ChunkOutcome {
         let mut out = ChunkOutcome::default();
-        let mut chunk = match chunk {
-            Ok(c) => c,
+        let buf = worker.buf.as_mut_slice();
+        let header = match chunks::read_chunk(self.file, job, buf) {
+            Ok(Some(header)) => header,
+            Ok(None) => return out,
             Err(e) => {
                 out.items.push(Err(describe(&e)));
                 return out;
@@ -126,7 +151,7 @@ impl Context {
             knowledge: &self.knowledge,
             path: &self.path,
         };
-        let mut plan = prefilter::plan_chunk(&chunk, &reading);
+        let mut plan = prefilter::plan_chunk(&header, buf, &reading, &mut worker.shapes);
         match &plan {
             None => out.stats.chunks_full = 1,
             Some(p) => {
@@ -150,7 +175,13 @@ impl Context {
             }
             return out;
         }
-        let number = chunk.number.unwrap_or(0);
+        // Only here does the chunk get a copy of its own, for evtx to own.
+        let number = job.number;
+        let mut chunk = EvtxChunkData {
+            header,
+            data: buf.to_vec(),
+            number: Some(number),
+        };
         let mut parsed = match chunk.parse(self.settings.clone()) {
             Ok(p) => p,
             Err(e) => {
@@ -199,7 +230,7 @@ pub fn read_evtx(
     out: &mut dyn FnMut(Fact),
 ) -> EvtxStats {
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut parser = match EvtxParser::from_read_seek(file) {
+    let parser = match EvtxParser::from_read_seek(&file) {
         Ok(p) => p,
         Err(e) => {
             report.error(format!("offset 0: not a readable EVTX file: {e}"));
@@ -228,7 +259,9 @@ pub fn read_evtx(
         progress.reading_finished(report.records - counted_before);
         return EvtxStats::default();
     }
+    let jobs = chunks::walk(&file, size, parser.header());
     let context = Context {
+        file: &file,
         path: Arc::from(path),
         knowledge,
         settings: Arc::new(ParserSettings::new()),
@@ -249,9 +282,19 @@ pub fn read_evtx(
         }
     };
     ordered::map(
-        parser.chunks(),
+        jobs.chunks(CHUNKS_PER_TASK),
         options.threads,
-        |c| context.chunk(c),
+        || Worker {
+            buf: vec![0u8; CHUNK as usize],
+            shapes: ShapeCache::default(),
+        },
+        |worker, run| {
+            let mut out = ChunkOutcome::default();
+            for &job in run {
+                out.append(context.chunk(worker, job));
+            }
+            out
+        },
         &mut emit,
     );
     progress.reading_finished(report.records - counted_before);
@@ -284,7 +327,7 @@ fn render_watched(
 
 /// The reference path: every record rendered by evtx's own pipeline, then tested.
 fn read_full(
-    parser: EvtxParser<File>,
+    parser: EvtxParser<&File>,
     path: &str,
     threads: usize,
     knowledge: Arc<Knowledge>,

@@ -9,18 +9,26 @@ use std::sync::{Arc, Mutex};
 const IN_FLIGHT_PER_WORKER: usize = 4;
 
 /// Applies `f` to every item on `threads` workers and hands the results to `emit` in input
-/// order. The caller's thread pulls the items (I/O) and emits; with one thread, everything
+/// order. Each worker has a state made by `init` that it keeps for all its items (a buffer
+/// to reuse). The caller's thread pulls the items and emits; with one thread, everything
 /// runs on it. A panic in `f` resumes on the caller's thread.
-pub(super) fn map<T, U, I, F>(items: I, threads: usize, f: F, emit: &mut dyn FnMut(U))
-where
+pub(super) fn map<T, U, S, I, N, F>(
+    items: I,
+    threads: usize,
+    init: N,
+    f: F,
+    emit: &mut dyn FnMut(U),
+) where
     I: Iterator<Item = T>,
     T: Send,
     U: Send,
-    F: Fn(T) -> U + Sync,
+    N: Fn() -> S + Sync,
+    F: Fn(&mut S, T) -> U + Sync,
 {
     if threads <= 1 {
+        let mut state = init();
         for item in items {
-            emit(f(item));
+            emit(f(&mut state, item));
         }
         return;
     }
@@ -32,13 +40,16 @@ where
         for _ in 0..threads {
             let work_rx = Arc::clone(&work_rx);
             let done_tx = done_tx.clone();
-            let f = &f;
+            let (f, init) = (&f, &init);
             scope.spawn(move || {
+                let mut state = init();
                 loop {
                     // The lock is held only to take the next item.
                     let next = work_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((seq, item))) = next else { return };
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        f(&mut state, item)
+                    }));
                     if done_tx.send((seq, result)).is_err() {
                         return;
                     }
@@ -93,7 +104,8 @@ mod tests {
             map(
                 0..500u64,
                 threads,
-                |i| {
+                || (),
+                |_, i| {
                     if i % 7 == 0 {
                         std::thread::sleep(std::time::Duration::from_micros(200));
                     }
@@ -110,9 +122,48 @@ mod tests {
     }
 
     #[test]
+    fn each_worker_keeps_its_state() {
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        for threads in [1, 2, 3] {
+            made.store(0, std::sync::atomic::Ordering::SeqCst);
+            let mut out = Vec::new();
+            map(
+                0..200u64,
+                threads,
+                || {
+                    made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    0u64
+                },
+                |seen, _| {
+                    *seen += 1;
+                    *seen
+                },
+                &mut |u| out.push(u),
+            );
+            assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), threads);
+            // A worker's count starts at 1 once, then goes on: never more starts than workers.
+            let starts = out.iter().filter(|&&n| n == 1).count();
+            assert!(
+                (1..=threads).contains(&starts),
+                "{threads} threads: {starts}"
+            );
+            assert_eq!(out.len(), 200);
+            if threads == 1 {
+                assert_eq!(out, (1..=200).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    #[test]
     fn a_panic_reaches_the_caller() {
         let caught = std::panic::catch_unwind(|| {
-            map(0..100u32, 2, |i| assert!(i != 42, "item 42"), &mut |_| {});
+            map(
+                0..100u32,
+                2,
+                || (),
+                |_, i| assert!(i != 42, "item 42"),
+                &mut |_| {},
+            );
         });
         assert!(caught.is_err());
     }

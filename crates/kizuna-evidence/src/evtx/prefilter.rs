@@ -3,13 +3,14 @@
 //! those are rendered. Whenever a record or chunk is not understood, the answer is
 //! "render": the pre-filter can cost speed, never an event (docs/evtx-fast-path.md §5).
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use evtx::binxml::value_variant::FileTime;
-use evtx::{ChunkFlags, EvtxChunkData};
+use evtx::{ChunkFlags, EvtxChunkHeader};
 use kizuna_core::{DeviceName, EventRecord, Knowledge, SourceRef, SubjectFrom, WatchList};
 
-use super::binxml::{Cursor, Shape, Text, instance_start, plain};
+use super::binxml::{Cursor, Shape, Text, instance_start, plain, resolve_definition};
 use super::binxml::{string_value, template_instance, utf16};
 use super::decode::{decode, embedded, named_text};
 use crate::event_xml::RawEvent;
@@ -51,38 +52,87 @@ pub(super) enum Planned {
 
 /// Per-chunk memory of template shapes, keyed by definition offset as evtx keys them. A
 /// chunk holds a few dozen templates at most: a list beats hashing.
-#[derive(Default)]
-pub(super) struct Templates {
+pub(super) struct Templates<'c> {
     shapes: Vec<(usize, Rc<Shape>)>,
+    file: &'c mut ShapeCache,
 }
 
-impl Templates {
+impl Templates<'_> {
     pub fn shape(&mut self, chunk: &[u8], def: usize) -> Rc<Shape> {
         if let Some((_, s)) = self.shapes.iter().find(|(at, _)| *at == def) {
             return s.clone();
         }
-        let shape = Rc::new(Shape::parse(chunk, def));
+        let shape = self.file.shape(chunk, def);
         self.shapes.push((def, shape.clone()));
         shape
     }
 }
 
-/// Plans one chunk, or `None` when the chunk must be read the full way: its checksums do
-/// not hold, or its records cannot be walked without evtx's error recovery.
-pub(super) fn plan_chunk(chunk: &EvtxChunkData, ctx: &Reading<'_>) -> Option<ChunkPlan> {
-    let header = &chunk.header;
-    if header.flags.contains(ChunkFlags::NO_CRC32)
-        || !chunk.validate_header_checksum()
-        || !chunk.validate_data_checksum()
-    {
-        return None;
+/// Shapes more than any file needs; past it the memory starts over.
+const MAX_SHAPES: usize = 4096;
+
+/// Shapes already built from earlier chunks of a file, by resolved definition. Windows
+/// writes each template again into every chunk that uses it, and building a shape (names
+/// decoded, elements laid out) cost more than a third of reading a file before this cache.
+/// A worker keeps one for all its chunks.
+#[derive(Default)]
+pub(super) struct ShapeCache {
+    /// By CRC32 of the resolved definition, then compared whole.
+    by_hash: HashMap<u32, Vec<KnownShape>>,
+    len: usize,
+    resolved: Vec<u8>,
+}
+
+/// A resolved definition and its shape.
+type KnownShape = (Box<[u8]>, Rc<Shape>);
+
+impl ShapeCache {
+    /// The shape of the definition at chunk offset `def`.
+    fn shape(&mut self, chunk: &[u8], def: usize) -> Rc<Shape> {
+        if resolve_definition(chunk, def, &mut self.resolved).is_none() {
+            return Rc::new(Shape::Unknown);
+        }
+        let hash = crc32fast::hash(&self.resolved);
+        let known = self.by_hash.get(&hash).and_then(|same_hash| {
+            same_hash
+                .iter()
+                .find(|(resolved, _)| **resolved == *self.resolved)
+        });
+        if let Some((_, shape)) = known {
+            return shape.clone();
+        }
+        let shape = Rc::new(Shape::of_resolved(&self.resolved));
+        if self.len >= MAX_SHAPES {
+            self.by_hash.clear();
+            self.len = 0;
+        }
+        let resolved = self.resolved.as_slice().into();
+        self.by_hash
+            .entry(hash)
+            .or_default()
+            .push((resolved, shape.clone()));
+        self.len += 1;
+        shape
     }
-    let data = chunk.data.as_slice();
-    if !string_table_ok(data) {
+}
+
+/// Plans one chunk (its header and its 64 KiB), or `None` when the chunk must be read the
+/// full way: its checksums do not hold, or its records cannot be walked without evtx's error
+/// recovery.
+pub(super) fn plan_chunk(
+    header: &EvtxChunkHeader,
+    data: &[u8],
+    ctx: &Reading<'_>,
+    shapes: &mut ShapeCache,
+) -> Option<ChunkPlan> {
+    if !checksums_hold(header, data) || !string_table_ok(data) {
         return None;
     }
     let live_end = (header.free_space_offset as usize).min(data.len());
-    let mut templates = Templates::default();
+    let mut templates = Templates {
+        shapes: Vec::new(),
+        file: shapes,
+    };
     let mut plan = ChunkPlan::default();
     let mut offset = CHUNK_HEADER;
     // evtx's walk (`IterRawRecords::next`): from the header to the free space, stopping
@@ -127,6 +177,22 @@ pub(super) fn plan_chunk(chunk: &EvtxChunkData, ctx: &Reading<'_>) -> Option<Chu
         offset += size;
     }
     Some(plan)
+}
+
+/// Whether the chunk carries CRC32s and both hold (evtx's `validate_header_checksum` and
+/// `validate_data_checksum`). Only then are the bytes as written, and only then does the
+/// pre-filter trust its own walk.
+fn checksums_hold(header: &EvtxChunkHeader, data: &[u8]) -> bool {
+    if header.flags.contains(ChunkFlags::NO_CRC32) {
+        return false;
+    }
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&data[..120]);
+    crc.update(&data[128..CHUNK_HEADER]);
+    crc.finalize() == header.header_chunk_checksum
+        && data
+            .get(CHUNK_HEADER..header.free_space_offset as usize)
+            .is_some_and(|records| crc32fast::hash(records) == header.events_checksum)
 }
 
 /// Whether evtx can build the chunk's string cache (`StringCache::populate`): every name
@@ -267,5 +333,89 @@ pub(super) fn verdict(
     match decode(shape, &values, nested, event_id) {
         Some(raw) => Verdict::Event(Box::new(raw)),
         None => Verdict::Render,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evtx::binxml::template_instance;
+    use std::path::Path;
+
+    /// The definition offset of each record's template, as the pre-filter finds it.
+    fn record_templates(chunk: &[u8]) -> Vec<usize> {
+        let free = u32::from_le_bytes(chunk[0x30..0x34].try_into().unwrap()) as usize;
+        let mut defs = Vec::new();
+        let mut at = CHUNK_HEADER;
+        while at + RECORD_HEADER < free.min(chunk.len()) && chunk[at..at + 4] == RECORD_MAGIC {
+            let size = u32::from_le_bytes(chunk[at + 4..at + 8].try_into().unwrap()) as usize;
+            if size < RECORD_HEADER + 4 || at + size > chunk.len() {
+                break;
+            }
+            let mut c = Cursor::new(chunk, at + RECORD_HEADER, at + size - 4).unwrap();
+            if let Some((def, _)) = instance_start(&mut c).and_then(|_| template_instance(&mut c)) {
+                defs.push(def);
+            }
+            at += size;
+        }
+        defs
+    }
+
+    /// One cache for every chunk of every real file gives each definition exactly the shape
+    /// a fresh parse in its own chunk gives: what a shape depends on is all in the resolved
+    /// form, though the same templates sit at other offsets, with their names stored inline
+    /// or referenced, in every chunk.
+    #[test]
+    fn cached_shapes_are_the_shapes_a_fresh_parse_gives() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/evtx");
+        if !root.is_dir() {
+            eprintln!(
+                "\n!!!!! SKIPPED: ../shared/corpus/evtx is absent; shape cache test did not run !!!!!\n"
+            );
+            return;
+        }
+        let mut files = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "evtx") {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(files.len() >= 20, "{files:?}");
+        let mut cache = ShapeCache::default();
+        let (mut lookups, mut events) = (0usize, 0usize);
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap();
+            for chunk in bytes[4096.min(bytes.len())..].chunks_exact(65536) {
+                if chunk[..8] != *b"ElfChnk\0" {
+                    continue;
+                }
+                let mut defs = record_templates(chunk);
+                defs.sort_unstable();
+                defs.dedup();
+                for def in defs {
+                    let fresh = Shape::parse(chunk, def);
+                    let cached = cache.shape(chunk, def);
+                    assert_eq!(*cached, fresh, "{} definition at {def:#x}", file.display());
+                    lookups += 1;
+                    events += usize::from(matches!(fresh, Shape::Event(_)));
+                }
+            }
+        }
+        assert!(
+            lookups > 1000 && events > 1000,
+            "{lookups} lookups, {events} events"
+        );
+        // Most definitions were met before, in another chunk.
+        assert!(
+            cache.len * 5 < lookups,
+            "{} shapes for {lookups}",
+            cache.len
+        );
     }
 }
