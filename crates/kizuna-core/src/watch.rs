@@ -1,8 +1,6 @@
 //! The watched-event list (`data/watched.toml`): which (provider, id) pairs kizuna keeps,
 //! where each is logged, what it signals to the rules, and who it is about.
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 
 /// Where Windows logs an event.
@@ -90,46 +88,74 @@ struct WatchFile {
     watch: Vec<WatchEntry>,
 }
 
-/// The watched set, indexed for a fast (provider, id) lookup.
+/// The watched set, indexed for a (provider, id) lookup that allocates nothing: readers ask
+/// it about every record of multi-gigabyte logs.
 #[derive(Debug, Clone)]
 pub struct WatchList {
     entries: Vec<WatchEntry>,
-    index: HashMap<(String, u32), usize>,
-    ids: Vec<u32>,
+    /// Watched ids, sorted, each with its (provider, entry) pairs; a provider named twice
+    /// for an id keeps its last entry.
+    by_id: Vec<(u32, Vec<(String, usize)>)>,
+    /// One bit per id below 65,536 (all real event ids): whether it is watched.
+    id_bits: Vec<u64>,
 }
 
 impl WatchList {
     pub fn from_toml(text: &str) -> Result<WatchList, toml::de::Error> {
         let file: WatchFile = toml::from_str(text)?;
-        let mut index = HashMap::new();
-        let mut ids = Vec::new();
+        let mut by_id: Vec<(u32, Vec<(String, usize)>)> = Vec::new();
+        let mut id_bits = vec![0u64; 1024];
         for (i, e) in file.watch.iter().enumerate() {
             for &id in &e.ids {
-                index.insert((e.provider.to_ascii_lowercase(), id), i);
-                ids.push(id);
+                let at = match by_id.binary_search_by_key(&id, |(id, _)| *id) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        by_id.insert(at, (id, Vec::new()));
+                        at
+                    }
+                };
+                let providers = &mut by_id[at].1;
+                match providers
+                    .iter_mut()
+                    .find(|(p, _)| p.eq_ignore_ascii_case(&e.provider))
+                {
+                    Some(known) => known.1 = i,
+                    None => providers.push((e.provider.clone(), i)),
+                }
+                if let Some(word) = id_bits.get_mut(id as usize / 64) {
+                    *word |= 1 << (id % 64);
+                }
             }
         }
-        ids.sort_unstable();
-        ids.dedup();
         Ok(WatchList {
             entries: file.watch,
-            index,
-            ids,
+            by_id,
+            id_bits,
         })
     }
 
-    /// The entry for a (provider, id) pair; provider compared case-insensitively.
+    /// The entry for a (provider, id) pair; provider compared case-insensitively (ASCII).
     pub fn lookup(&self, provider: &str, event_id: u32) -> Option<&WatchEntry> {
-        if !self.ids.contains(&event_id) {
-            return None;
-        }
-        let key = (provider.to_ascii_lowercase(), event_id);
-        self.index.get(&key).map(|&i| &self.entries[i])
+        let at = self
+            .by_id
+            .binary_search_by_key(&event_id, |(id, _)| *id)
+            .ok()?;
+        self.by_id[at]
+            .1
+            .iter()
+            .find(|(p, _)| p.eq_ignore_ascii_case(provider))
+            .map(|&(_, i)| &self.entries[i])
     }
 
     /// Whether any watched pair has this id: a cheap first test before the provider.
     pub fn has_id(&self, event_id: u32) -> bool {
-        self.ids.binary_search(&event_id).is_ok()
+        match self.id_bits.get(event_id as usize / 64) {
+            Some(word) => word & (1 << (event_id % 64)) != 0,
+            None => self
+                .by_id
+                .binary_search_by_key(&event_id, |(id, _)| *id)
+                .is_ok(),
+        }
     }
 
     /// Every watched (provider, id) pair, sorted.
@@ -141,5 +167,55 @@ impl WatchList {
             .collect();
         v.sort();
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &str = r#"
+[[watch]]
+provider = "NETLOGON"
+ids = [5722, 5805]
+logged_on = "dc"
+signal = "sc-failure"
+
+[[watch]]
+provider = "Microsoft-Windows-Security-Auditing"
+ids = [4624, 70000]
+logged_on = "any"
+signal = "sc-failure"
+
+[[watch]]
+provider = "netlogon"
+ids = [5805]
+logged_on = "client"
+signal = "account-missing"
+"#;
+
+    #[test]
+    fn lookup_by_provider_any_case_and_id() {
+        let w = WatchList::from_toml(LIST).unwrap();
+        assert_eq!(w.lookup("Netlogon", 5722).unwrap().logged_on, LoggedOn::Dc);
+        // The same provider named again for an id: its last entry wins.
+        assert_eq!(
+            w.lookup("NETLOGON", 5805).unwrap().signal,
+            Signal::AccountMissing
+        );
+        assert!(w.lookup("NETLOGON", 4624).is_none());
+        assert!(w.lookup("NETLOGON2", 5722).is_none());
+        assert!(w.lookup("", 5722).is_none());
+        assert!(
+            w.lookup("microsoft-windows-security-auditing", 70000)
+                .is_some()
+        );
+        for id in [5722, 5805, 4624, 70000] {
+            assert!(w.has_id(id), "{id}");
+        }
+        for id in [0, 5721, 5723, 4625, 65535, 65536, 70001, u32::MAX] {
+            assert!(!w.has_id(id), "{id}");
+        }
+        assert_eq!(w.pairs().len(), 5);
     }
 }

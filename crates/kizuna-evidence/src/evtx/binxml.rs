@@ -70,6 +70,28 @@ pub(super) fn string_value(bytes: &[u8]) -> Option<String> {
     utf16(&bytes[..end])
 }
 
+/// A string value as `string_value` reads it, when it is at most 256 printable ASCII
+/// characters and `plain`: the common case, copied into `buf` instead of a new string
+/// (providers and account names of nearly every record with a watched id are read only to
+/// be compared). `None` leaves the value to `string_value`.
+pub(super) fn plain_ascii_value<'b>(bytes: &[u8], buf: &'b mut [u8; 256]) -> Option<&'b str> {
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut len = 0;
+    for unit in bytes.chunks_exact(2) {
+        match u16::from_le_bytes([unit[0], unit[1]]) {
+            0 => break,
+            u @ 0x20..0x7F if !matches!(u as u8, b'<' | b'>' | b'&' | b'"' | b'\'') => {
+                *buf.get_mut(len)? = u as u8;
+                len += 1;
+            }
+            _ => return None,
+        }
+    }
+    std::str::from_utf8(&buf[..len]).ok()
+}
+
 /// Whether the text reaches kizuna's XML reader unchanged: no markup characters to escape
 /// and no control characters for the XML layer to normalize.
 pub(super) fn plain(s: &str) -> bool {
@@ -642,4 +664,51 @@ pub(super) fn instance_start(c: &mut Cursor<'_>) -> Option<()> {
         token = c.u8()?;
     }
     (token == 0x0C).then_some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    /// The allocation-free reading agrees with `string_value` and `plain` wherever it
+    /// answers, and leaves the rest to them.
+    #[test]
+    fn ascii_provider_values_read_as_string_value_reads_them() {
+        let mut buf = [0u8; 256];
+        for text in [
+            "NETLOGON",
+            "Microsoft-Windows-Security-Auditing",
+            "",
+            "a\0junk",
+        ] {
+            let bytes = utf16le(text);
+            let fast = plain_ascii_value(&bytes, &mut buf).map(str::to_string);
+            assert_eq!(fast, string_value(&bytes), "{text:?}");
+            assert!(plain(fast.as_deref().unwrap_or_default()));
+            assert!(fast.is_some(), "{text:?}");
+        }
+        assert_eq!(plain_ascii_value(&utf16le("a\0junk"), &mut buf), Some("a"));
+        // Not ASCII, not plain, odd length, too long: `None`; the caller reads the full way.
+        for text in ["Netlogön", "a<b", "a&amp;", "tab\there", "q\"", "del\u{7f}"] {
+            assert_eq!(
+                plain_ascii_value(&utf16le(text), &mut buf),
+                None,
+                "{text:?}"
+            );
+            assert!(string_value(&utf16le(text)).is_some_and(|s| !s.is_ascii() || !plain(&s)));
+        }
+        assert_eq!(plain_ascii_value(&[0x41, 0, 0x42], &mut buf), None);
+        assert_eq!(
+            plain_ascii_value(&utf16le(&"x".repeat(300)), &mut buf),
+            None
+        );
+        assert_eq!(
+            plain_ascii_value(&utf16le(&"x".repeat(256)), &mut buf).map(str::len),
+            Some(256)
+        );
+    }
 }

@@ -4,12 +4,12 @@
 //! reproduce exactly is `None`, and the record is rendered by evtx instead.
 
 use chrono::Datelike;
-use kizuna_core::Timestamp;
+use kizuna_core::{DeviceName, Timestamp};
 
 use std::rc::Rc;
 
 use super::binxml::{Cursor, DataShape, EventShape, Shape, Text, Value, Values};
-use super::binxml::{instance_start, plain, string_value, template_instance};
+use super::binxml::{instance_start, plain, plain_ascii_value, string_value, template_instance};
 use super::prefilter::Templates;
 use crate::event_xml::{RawEvent, cut, parse_time};
 
@@ -236,14 +236,14 @@ pub(super) fn decode(
     Some(raw)
 }
 
-/// The text a record gives `<Data Name="field">`: `Some(None)` when it has no such value,
-/// `None` when it has several or one the decoder cannot read.
-pub(super) fn named_text(
-    shape: &DataShape,
-    values: &Values<'_>,
-    nested: Option<(&DataShape, &Values<'_>)>,
-    field: &str,
-) -> Option<Option<String>> {
+/// Where a record gives `<Data Name="field">` its text: `Some(None)` when it has no such
+/// value, `None` when it has several.
+pub(super) fn named<'s, 'v>(
+    shape: &'s DataShape,
+    values: &'v Values<'v>,
+    nested: Option<(&'s DataShape, &'v Values<'v>)>,
+    field: &'s str,
+) -> Option<Option<(&'s Text, &'v Values<'v>)>> {
     let mut texts = shape.named(field).map(|t| (t, values)).chain(
         nested
             .into_iter()
@@ -253,10 +253,20 @@ pub(super) fn named_text(
     if texts.next().is_some() {
         return None;
     }
-    match first {
-        None => Some(None),
-        Some((t, v)) => Some(Some(cut(element_text(t, v)?))),
+    Some(first)
+}
+
+/// Whether an element's text names a computer account (`DeviceName::is_computer_account`),
+/// `None` when the decoder cannot read it. A short plain ASCII string, the usual account
+/// name, is tested where it lies, in `buf`.
+pub(super) fn is_computer_account(t: &Text, v: &Values<'_>, buf: &mut [u8; 256]) -> Option<bool> {
+    if let Text::Slot(i) = t
+        && let Some(value) = v.get(*i).filter(|value| value.ty == 0x01)
+        && let Some(s) = plain_ascii_value(value.bytes, buf)
+    {
+        return Some(DeviceName::is_computer_account(s));
     }
+    element_text(t, v).map(|s| DeviceName::is_computer_account(&cut(s)))
 }
 
 #[cfg(test)]

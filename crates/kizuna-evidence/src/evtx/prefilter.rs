@@ -3,16 +3,18 @@
 //! those are rendered. Whenever a record or chunk is not understood, the answer is
 //! "render": the pre-filter can cost speed, never an event (docs/evtx-fast-path.md §5).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use evtx::binxml::value_variant::FileTime;
 use evtx::{ChunkFlags, EvtxChunkHeader};
-use kizuna_core::{DeviceName, EventRecord, Knowledge, SourceRef, SubjectFrom, WatchList};
+use kizuna_core::{EventRecord, Knowledge, SourceRef, SubjectFrom, WatchList};
 
-use super::binxml::{Cursor, Shape, Text, instance_start, plain, resolve_definition};
+use super::binxml::resolve_definition;
+use super::binxml::{Cursor, Shape, Text, instance_start, plain, plain_ascii_value};
 use super::binxml::{string_value, template_instance, utf16};
-use super::decode::{decode, embedded, named_text};
+use super::decode::{decode, embedded, is_computer_account, named};
 use crate::event_xml::RawEvent;
 
 /// Chunk layout (docs/evtx-fast-path.md §1).
@@ -302,15 +304,19 @@ pub(super) fn verdict(
     if !watched.has_id(event_id) {
         return Verdict::Skip;
     }
+    let mut ascii = [0u8; 256];
     let provider = match &shape.system.provider {
-        Some(Text::Literal(s)) => Some(s.clone()),
+        Some(Text::Literal(s)) => Some(Cow::Borrowed(s.as_str())).filter(|p| plain(p)),
         Some(Text::Slot(i)) => match slot(*i) {
-            Some((0x01, b)) => string_value(b),
+            Some((0x01, b)) => match plain_ascii_value(b, &mut ascii) {
+                Some(p) => Some(Cow::Borrowed(p)),
+                None => string_value(b).filter(|p| plain(p)).map(Cow::Owned),
+            },
             _ => None,
         },
         _ => None,
     };
-    let Some(provider) = provider.filter(|p| !p.is_empty() && plain(p)) else {
+    let Some(provider) = provider.filter(|p| !p.is_empty()) else {
         return Verdict::Render;
     };
     let Some(entry) = watched.lookup(&provider, event_id) else {
@@ -325,9 +331,10 @@ pub(super) fn verdict(
     });
     // Most logons and tickets are users': rule them out before decoding everything.
     if let (SubjectFrom::Named(field), true) = (&entry.subject, entry.computer_account_only) {
-        match named_text(&shape.data, &values, nested, field) {
-            Some(Some(v)) if !DeviceName::is_computer_account(&v) => return Verdict::Skip,
-            _ => {}
+        if let Some(Some((text, values))) = named(&shape.data, &values, nested, field)
+            && is_computer_account(text, values, &mut ascii) == Some(false)
+        {
+            return Verdict::Skip;
         }
     }
     match decode(shape, &values, nested, event_id) {
