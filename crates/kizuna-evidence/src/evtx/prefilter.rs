@@ -330,12 +330,11 @@ pub(super) fn verdict(
         _ => None,
     });
     // Most logons and tickets are users': rule them out before decoding everything.
-    if let (SubjectFrom::Named(field), true) = (&entry.subject, entry.computer_account_only) {
-        if let Some(Some((text, values))) = named(&shape.data, &values, nested, field)
-            && is_computer_account(text, values, &mut ascii) == Some(false)
-        {
-            return Verdict::Skip;
-        }
+    if let (SubjectFrom::Named(field), true) = (&entry.subject, entry.computer_account_only)
+        && let Some(Some((text, values))) = named(&shape.data, &values, nested, field)
+        && is_computer_account(text, values, &mut ascii) == Some(false)
+    {
+        return Verdict::Skip;
     }
     match decode(shape, &values, nested, event_id) {
         Some(raw) => Verdict::Event(Box::new(raw)),
