@@ -13,7 +13,7 @@ use kizuna_core::{EventRecord, Knowledge, SourceRef, SubjectFrom, WatchList};
 
 use super::binxml::resolve_definition;
 use super::binxml::{Cursor, Shape, Text, instance_start, plain, plain_ascii_value};
-use super::binxml::{string_value, template_instance, utf16};
+use super::binxml::{string_value, template_instance_unchecked, utf16};
 use super::decode::{decode, embedded, is_computer_account, named};
 use crate::event_xml::RawEvent;
 
@@ -274,7 +274,8 @@ pub(super) fn verdict(
     let Some(mut c) = Cursor::new(data, start, end) else {
         return Verdict::Unknown;
     };
-    let Some((def, values)) = instance_start(&mut c).and_then(|_| template_instance(&mut c)) else {
+    let instance = instance_start(&mut c).and_then(|_| template_instance_unchecked(&mut c));
+    let Some((def, values)) = instance else {
         return Verdict::Unknown;
     };
     let shape = templates.shape(data, def);
@@ -293,7 +294,7 @@ pub(super) fn verdict(
     let event_id = match &shape.system.event_id {
         Text::Literal(s) => s.trim().parse::<u32>().ok(),
         Text::Slot(i) => match slot(*i) {
-            Some((0x06, b)) => Some(u16::from_le_bytes([b[0], b[1]]) as u32),
+            Some((0x06, &[lo, hi])) => Some(u16::from_le_bytes([lo, hi]) as u32),
             _ => None,
         },
         _ => None,
@@ -322,6 +323,10 @@ pub(super) fn verdict(
     let Some(entry) = watched.lookup(&provider, event_id) else {
         return Verdict::Skip;
     };
+    // Everything past here reads more values: each must be what its type says.
+    if !values.all_sized() {
+        return Verdict::Unknown;
+    }
     let Some(nested) = embedded(data, shape, &values, templates) else {
         return Verdict::Render;
     };
