@@ -373,6 +373,10 @@ pub(super) struct EventShape {
     pub system: SystemShape,
     /// Substitutions that can leave an element out (MS-EVEN6 DependencyId).
     pub dependencies: Vec<u16>,
+    /// Of those, the ones that can leave out the event id or the provider (`Event`,
+    /// `System`, `Provider`, `EventID`). A Null value elsewhere, as the `Binary` of most
+    /// classic events without data, changes neither, so the record can still be ruled out.
+    pub id_dependencies: Vec<u16>,
     pub data: DataShape,
     /// Substitutions in the root's content: where a nested EventData fragment goes.
     pub root_slots: Vec<u16>,
@@ -497,6 +501,10 @@ impl Shape {
         }
         let mut shape = SystemShape::default();
         let (mut providers, mut ids) = (0, 0);
+        let mut id_dependencies: Vec<u16> = [&elements[0], &elements[*system]]
+            .iter()
+            .filter_map(|e| e.dependency)
+            .collect();
         let attribute = |e: &Element, name: &str| {
             e.attributes
                 .iter()
@@ -506,6 +514,9 @@ impl Shape {
         };
         for e in elements.iter().filter(|e| e.parent == Some(*system)) {
             let text = (!e.has_children).then(|| e.content.clone());
+            if matches!(e.name.as_str(), "Provider" | "EventID") {
+                id_dependencies.extend(e.dependency);
+            }
             match e.name.as_str() {
                 "Provider" => {
                     providers += 1;
@@ -540,6 +551,7 @@ impl Shape {
         Shape::Event(Box::new(EventShape {
             system: shape,
             dependencies: data.dependencies.clone(),
+            id_dependencies,
             data,
             root_slots: elements[0].content_slots.clone(),
             other_slots,

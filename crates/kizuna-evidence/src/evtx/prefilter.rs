@@ -283,12 +283,14 @@ pub(super) fn verdict(
         return Verdict::Unknown;
     };
     let slot = |i: u16| values.get(i).map(|v| (v.ty, v.bytes));
-    // An element left out by a Null value changes what renders: leave that to evtx.
-    if shape
-        .dependencies
-        .iter()
-        .any(|&d| slot(d).is_none_or(|(ty, _)| ty == 0x00))
-    {
+    // An element left out by a Null value changes what renders: leave that to evtx, unless
+    // the element is not on the way to the event id and provider and the record is ruled
+    // out by them.
+    let left_out = |deps: &[u16]| {
+        deps.iter()
+            .any(|&d| slot(d).is_none_or(|(ty, _)| ty == 0x00))
+    };
+    if left_out(&shape.id_dependencies) {
         return Verdict::Unknown;
     }
     let event_id = match &shape.system.event_id {
@@ -323,8 +325,9 @@ pub(super) fn verdict(
     let Some(entry) = watched.lookup(&provider, event_id) else {
         return Verdict::Skip;
     };
-    // Everything past here reads more values: each must be what its type says.
-    if !values.all_sized() {
+    // Everything past here reads more values: each must be what its type says, and every
+    // element must be there.
+    if !values.all_sized() || left_out(&shape.dependencies) {
         return Verdict::Unknown;
     }
     let Some(nested) = embedded(data, shape, &values, templates) else {
