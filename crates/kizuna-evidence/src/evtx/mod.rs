@@ -283,7 +283,8 @@ pub fn read_evtx(
     };
     ordered::map(
         jobs.chunks(CHUNKS_PER_TASK),
-        options.threads,
+        // A small file is not worth starting threads for.
+        options.threads.min(jobs.len().div_ceil(CHUNKS_PER_TASK)),
         || Worker {
             buf: vec![0u8; CHUNK as usize],
             shapes: ShapeCache::default(),
