@@ -399,6 +399,10 @@ pub(super) struct DataShape {
     pub items: Vec<DataItem>,
     /// `EventData/Binary` (the last one).
     pub binary: Option<Text>,
+    /// The substitution whose Null value leaves the `Binary` out, when there is one
+    /// `Binary`: classic events without data leave it out, and the decoder reads that as no
+    /// binary, as kizuna's XML reader does. Not in `dependencies`.
+    pub binary_dependency: Option<u16>,
     /// The template may yield values the pre-filter cannot see: `UserData`, a `Data` whose
     /// name is computed or that has child elements.
     pub opaque: bool,
@@ -410,8 +414,20 @@ pub(super) struct DataShape {
 
 impl DataShape {
     fn of(elements: &[Element]) -> DataShape {
+        let in_event_data = |e: &Element| e.parent.is_some_and(|p| elements[p].name == "EventData");
+        let binaries: Vec<usize> = (0..elements.len())
+            .filter(|&i| elements[i].name == "Binary" && in_event_data(&elements[i]))
+            .collect();
+        let lone_binary = match binaries.as_slice() {
+            [i] if !elements[*i].has_children => Some(*i),
+            _ => None,
+        };
         let mut shape = DataShape {
-            dependencies: elements.iter().filter_map(|e| e.dependency).collect(),
+            dependencies: (0..elements.len())
+                .filter(|&i| Some(i) != lone_binary)
+                .filter_map(|i| elements[i].dependency)
+                .collect(),
+            binary_dependency: lone_binary.and_then(|i| elements[i].dependency),
             ..DataShape::default()
         };
         for e in elements {

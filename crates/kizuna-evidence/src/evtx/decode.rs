@@ -124,7 +124,10 @@ fn add_data(raw: &mut RawEvent, shape: &DataShape, v: &Values<'_>) -> Option<()>
             None => raw.data.push(text),
         }
     }
-    if let Some(b) = &shape.binary {
+    let left_out = shape
+        .binary_dependency
+        .is_some_and(|d| v.get(d).is_some_and(|value| value.ty == 0x00));
+    if let Some(b) = shape.binary.as_ref().filter(|_| !left_out) {
         raw.binary = Some(element_text(b, v)?);
     }
     Some(())
