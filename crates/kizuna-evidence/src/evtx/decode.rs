@@ -86,8 +86,24 @@ pub(super) fn value_text(ty: u8, b: &[u8]) -> Option<String> {
     })
 }
 
-/// The text of an element: `Null` renders as nothing.
+/// The text of an element: `Null` renders as nothing. A string substitution reads as
+/// kizuna's XML reader reads evtx's rendering of it (`element_content`).
 fn element_text(t: &Text, v: &Values<'_>) -> Option<String> {
+    match t {
+        Text::Slot(i) => {
+            let v = v.get(*i)?;
+            match v.ty {
+                0x01 => string_value(v.bytes).map(|s| element_content(&s)),
+                ty => value_text(ty, v.bytes),
+            }
+        }
+        t => plain_text(t, v),
+    }
+}
+
+/// Text that reaches kizuna's XML reader unchanged whether in an element or an attribute:
+/// no markup and no control characters (`plain`).
+fn plain_text(t: &Text, v: &Values<'_>) -> Option<String> {
     match t {
         Text::Empty => Some(String::new()),
         Text::Literal(s) => plain(s).then(|| s.clone()),
@@ -99,15 +115,44 @@ fn element_text(t: &Text, v: &Values<'_>) -> Option<String> {
     }
 }
 
+/// A string as kizuna's XML reader reads it from evtx's rendering in element content. evtx
+/// (`write_xml_escaped_str`) escapes `& < >`, writes tab, LF and CR as they are and every
+/// other C0 control, U+FFFE and U+FFFF as `_`; the reader resolves the escapes and
+/// normalizes line ends as XML 1.0 says (CR LF and a lone CR become LF). Messages such as
+/// a 4742's `UserAccountControl` or LsaSrv 40960's status text hold line breaks and tabs.
+fn element_content(s: &str) -> String {
+    if !s
+        .chars()
+        .any(|c| c.is_ascii_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+    {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                out.push('\n');
+                chars.next_if_eq(&'\n');
+            }
+            '\t' | '\n' | '\u{7F}' => out.push(c),
+            '\u{0}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => out.push('_'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The value of an attribute, `None` when it cannot be known. A `Null` substitution may
-/// leave the attribute out rather than empty: its caller says which it can accept.
+/// leave the attribute out rather than empty: its caller says which it can accept. The
+/// reader normalizes whitespace in attributes: only plain text is read.
 fn attribute_text(t: &Text, v: &Values<'_>) -> Option<String> {
     if let Text::Slot(i) = t
         && v.get(*i)?.ty == 0x00
     {
         return None;
     }
-    element_text(t, v)
+    plain_text(t, v)
 }
 
 /// Adds a shape's `EventData` values to the event.
@@ -275,6 +320,25 @@ pub(super) fn is_computer_account(t: &Text, v: &Values<'_>, buf: &mut [u8; 256])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Element content as the XML reader reads evtx's rendering (line ends normalized,
+    /// C0 controls other than tab and line ends as `_`, markup as it was).
+    #[test]
+    fn element_content_reads_as_the_xml_reader_reads_it() {
+        let cases = [
+            ("plain", "plain"),
+            ("a\r\n\t\t%%2087", "a\n\t\t%%2087"),
+            ("lone\rcr\r", "lone\ncr\n"),
+            ("cr\r\r\nlf", "cr\n\nlf"),
+            ("bell\u{7}x\u{1F}", "bell_x_"),
+            ("<a & 'b' \"c\">", "<a & 'b' \"c\">"),
+            ("del\u{7F} nel\u{85}", "del\u{7F} nel\u{85}"),
+            ("\u{FFFE}\u{FFFF}\u{FFFD}", "__\u{FFFD}"),
+        ];
+        for (raw, read) in cases {
+            assert_eq!(element_content(raw), read, "{raw:?}");
+        }
+    }
 
     #[test]
     fn values_read_as_evtx_renders_them() {
