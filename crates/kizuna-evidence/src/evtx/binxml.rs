@@ -371,11 +371,10 @@ pub(super) struct SystemShape {
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct EventShape {
     pub system: SystemShape,
-    /// Substitutions that can leave an element out (MS-EVEN6 DependencyId).
-    pub dependencies: Vec<u16>,
-    /// Of those, the ones that can leave out the event id or the provider (`Event`,
-    /// `System`, `Provider`, `EventID`). A Null value elsewhere, as the `Binary` of most
-    /// classic events without data, changes neither, so the record can still be ruled out.
+    /// Of `data.dependencies` (MS-EVEN6 DependencyId), those that can leave out the event id
+    /// or the provider (of `Event`, `System`, `Provider`, `EventID`). A Null value elsewhere,
+    /// as the `Binary` of most classic events without data, changes neither, so the record
+    /// can still be ruled out.
     pub id_dependencies: Vec<u16>,
     pub data: DataShape,
     /// Substitutions in the root's content: where a nested EventData fragment goes.
@@ -408,7 +407,8 @@ pub(super) struct DataShape {
     pub opaque: bool,
     /// It names an element kizuna reads from `System`: a nested fragment must not.
     pub has_system: bool,
-    /// Substitutions that can leave an element of this template out.
+    /// Substitutions that can leave an element of this template out (but the lone
+    /// `Binary`'s: `binary_dependency`).
     pub dependencies: Vec<u16>,
 }
 
@@ -566,7 +566,6 @@ impl Shape {
         );
         Shape::Event(Box::new(EventShape {
             system: shape,
-            dependencies: data.dependencies.clone(),
             id_dependencies,
             data,
             root_slots: elements[0].content_slots.clone(),
@@ -639,6 +638,15 @@ impl<'a> Values<'a> {
             bytes: &self.chunk[at..at + size],
             at,
         })
+    }
+
+    /// Whether a Null value (or none at all) in one of these slots leaves an element out
+    /// (MS-EVEN6 DependencyId): then the rendering is evtx's to make. A slot past the
+    /// values counts as leaving out, to be safe.
+    pub fn leave_out_any(&self, dependencies: &[u16]) -> bool {
+        dependencies
+            .iter()
+            .any(|&d| self.get(d).is_none_or(|v| v.ty == 0x00))
     }
 
     /// Whether every value has a type the pre-filter reads and the size that type has.

@@ -218,11 +218,7 @@ pub(super) fn embedded<'a>(
     let Shape::Data(d) = nested.as_ref() else {
         return None;
     };
-    if d.opaque
-        || d.dependencies
-            .iter()
-            .any(|&i| inner.get(i).is_none_or(|v| v.ty == 0))
-    {
+    if d.opaque || inner.leave_out_any(&d.dependencies) {
         return None;
     }
     Some(Some((nested, inner)))

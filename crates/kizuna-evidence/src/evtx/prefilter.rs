@@ -286,11 +286,7 @@ pub(super) fn verdict(
     // An element left out by a Null value changes what renders: leave that to evtx, unless
     // the element is not on the way to the event id and provider and the record is ruled
     // out by them.
-    let left_out = |deps: &[u16]| {
-        deps.iter()
-            .any(|&d| slot(d).is_none_or(|(ty, _)| ty == 0x00))
-    };
-    if left_out(&shape.id_dependencies) {
+    if values.leave_out_any(&shape.id_dependencies) {
         return Verdict::Unknown;
     }
     let event_id = match &shape.system.event_id {
@@ -327,7 +323,7 @@ pub(super) fn verdict(
     };
     // Everything past here reads more values: each must be what its type says, and every
     // element must be there.
-    if !values.all_sized() || left_out(&shape.dependencies) {
+    if !values.all_sized() || values.leave_out_any(&shape.data.dependencies) {
         return Verdict::Unknown;
     }
     let Some(nested) = embedded(data, shape, &values, templates) else {
