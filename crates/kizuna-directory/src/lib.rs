@@ -13,7 +13,7 @@ mod sysvol;
 
 pub use ldap::{COMPUTER_ATTRIBUTES, Options, read_directory};
 pub use smb::{SMB_PORT, read_sysvol_smb, smb_host};
-pub use sysvol::{parse_gpttmpl, read_sysvol};
+pub use sysvol::read_sysvol;
 
 /// A password: never printed by `Debug`/`Display`, never stored.
 #[derive(Clone)]

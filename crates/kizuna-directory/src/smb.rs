@@ -14,7 +14,7 @@ use std::time::Duration;
 use kizuna_core::directory::DirectorySnapshot;
 use smb2::{ClientConfig, ErrorKind, SmbClient};
 
-use crate::sysvol::{store_gpttmpl, store_no_gpttmpl};
+use crate::sysvol::{store_gpttmpl, store_no_gpttmpl, store_registry_pol};
 use crate::{DirectoryError, Options};
 
 /// SMB over TCP.
@@ -28,6 +28,9 @@ const GPTTMPL: [&str; 5] = [
     "SecEdit",
     "GptTmpl.inf",
 ];
+
+/// The computer-side Registry.pol of a GPO, relative to its `Policies\{GUID}` folder.
+const REGISTRY_POL: [&str; 2] = ["Machine", "Registry.pol"];
 
 /// The host of an `ldap://HOST[:PORT]` / `ldaps://…` URL (brackets of an IPv6 literal
 /// removed): where SYSVOL is read over SMB.
@@ -175,7 +178,7 @@ pub(crate) fn read_sysvol_smb_at(
                 ))
             })?;
 
-        let (mut read, mut with_settings, mut failed) = (0usize, 0usize, 0usize);
+        let (mut read, mut with_settings, mut failed, mut pols) = (0usize, 0usize, 0usize, 0usize);
         let mut notes = Vec::new();
         for gpo in snap.gpos.iter_mut() {
             let mut parts = vec![dns.as_str(), "Policies", gpo.guid.as_str()];
@@ -195,13 +198,25 @@ pub(crate) fn read_sysvol_smb_at(
                 Err(e) => {
                     failed += 1;
                     notes.push(format!("{unc}: {}", why(&e, secret)));
+                    continue;
                 }
+            }
+            let mut parts = vec![dns.as_str(), "Policies", gpo.guid.as_str()];
+            parts.extend(REGISTRY_POL);
+            let unc = format!(r"{share}\{}", parts.join(r"\"));
+            match within(o.timeout, client.read_file(&mut tree, &parts.join("/"))).await {
+                Ok(bytes) => {
+                    store_registry_pol(gpo, &bytes, &unc, &mut notes);
+                    pols += 1;
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => notes.push(format!("{unc}: {}", why(&e, secret))),
             }
         }
         let _ = within(o.timeout, client.disconnect_share(&tree)).await;
         let mut summary = format!(
             "GPO settings from {share} over SMB as {bind}: {read} GPOs read, {with_settings} \
-             with security settings (GptTmpl.inf)"
+             with security settings (GptTmpl.inf), {pols} with a computer Registry.pol"
         );
         if failed > 0 {
             summary.push_str(&format!(", {failed} unreadable (settings unknown)"));

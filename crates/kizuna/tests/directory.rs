@@ -316,15 +316,17 @@ fn directory_audit_against_a_real_samba_dc() {
                 .ok()
         })
         .expect("GPO count in the first note");
-    // As many GPOs with a GptTmpl.inf over SMB as files matched in the SYSVOL folder.
-    let matched = notes(&sysvol_run)
+    // As many GPOs with a GptTmpl.inf (and a Registry.pol) over SMB as files matched in the
+    // SYSVOL folder.
+    let (matched, pols) = notes(&sysvol_run)
         .iter()
         .find_map(|l| {
-            l.strip_suffix(" GptTmpl.inf file(s) matched to GPOs")?
-                .rsplit(' ')
-                .next()?
-                .parse::<usize>()
-                .ok()
+            let counts = l.strip_suffix(" Registry.pol file(s) matched to GPOs")?;
+            let (gpttmpl, pols) = counts.rsplit_once(" GptTmpl.inf and ")?;
+            Some((
+                gpttmpl.rsplit(' ').next()?.parse::<usize>().ok()?,
+                pols.parse::<usize>().ok()?,
+            ))
         })
         .expect("the --sysvol note");
     assert!(matched >= 3, "{matched}");
@@ -332,7 +334,8 @@ fn directory_audit_against_a_real_samba_dc() {
         n.iter().any(
             |l| l.starts_with(r"GPO settings from \\127.0.0.2\SYSVOL over SMB as ")
                 && l.ends_with(&format!(
-                    ": {gpo_count} GPOs read, {matched} with security settings (GptTmpl.inf)"
+                    ": {gpo_count} GPOs read, {matched} with security settings (GptTmpl.inf), \
+                     {pols} with a computer Registry.pol"
                 ))
         ),
         "{n:?}"
