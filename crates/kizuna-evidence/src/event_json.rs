@@ -15,7 +15,10 @@ use serde_json::{Map, Value};
 
 use crate::event_xml::{RawEvent, parse_time};
 use crate::input::Admit;
-use crate::text::for_each_line;
+use crate::text::{Budgeted, for_each_line};
+
+/// Largest JSON document or top-level array element read.
+const MAX_DOCUMENT: u64 = 64 * 1024 * 1024;
 use crate::{Fact, InputReport};
 
 /// Reads every event object from a JSON stream (array, concatenated objects or lines).
@@ -59,12 +62,14 @@ pub(crate) fn for_each_json_value(
     match first {
         None => {}
         Some(b'[') => {
+            let (input, budget) = Budgeted::new(input, MAX_DOCUMENT, "a JSON array element");
             let mut de = serde_json::Deserializer::from_reader(input);
             let mut count = 0usize;
             let result = {
                 let visitor = ArrayVisitor {
                     f: &mut |v: Value| {
                         count += 1;
+                        budget.reset();
                         f(v, format!("array element {count}"), report);
                     },
                 };
@@ -100,7 +105,7 @@ pub(crate) fn for_each_json_value(
                 }
                 pending.extend_from_slice(text.as_bytes());
                 pending.push(b'\n');
-                if pending.len() > 64 * 1024 * 1024 {
+                if pending.len() as u64 > MAX_DOCUMENT {
                     report.error("a JSON document is larger than 64 MiB; rest skipped".to_string());
                     pending.clear();
                     return false;

@@ -12,12 +12,17 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::input::Admit;
+use crate::text::Budgeted;
 use crate::{Fact, InputReport};
 
 /// Longest value kept for one `<Data>` element; longer values are cut.
 const MAX_VALUE: usize = 16 * 1024;
 /// Deepest element nesting accepted inside one event.
 const MAX_DEPTH: usize = 32;
+/// Deepest element nesting accepted around events (`<Events>` and wrappers).
+const MAX_OUTER_DEPTH: usize = 256;
+/// Largest single XML token (a tag, a text node) read: real ones are kilobytes.
+pub(crate) const MAX_TOKEN: u64 = 16 * 1024 * 1024;
 
 /// The fields of an event before validation, shared by the XML and JSON readers.
 #[derive(Debug, Default)]
@@ -183,7 +188,9 @@ impl EventBuilder {
 
 /// Reads every `<Event>` from an XML stream. Each event is passed to `out` normalized;
 /// an event that lacks required fields becomes an error and the next event is read.
-/// XML syntax errors end the read (the events before them are kept).
+/// XML syntax errors end the read (the events before them are kept), and so do a token
+/// larger than [`MAX_TOKEN`] and elements nested deeper than [`MAX_OUTER_DEPTH`] around
+/// events. No DTD is read and no entity expanded.
 pub fn read_event_xml<R: BufRead>(
     input: R,
     path: &str,
@@ -191,6 +198,7 @@ pub fn read_event_xml<R: BufRead>(
     out: &mut dyn FnMut(Fact),
     admit: Admit<'_>,
 ) {
+    let (input, budget) = Budgeted::new(input, MAX_TOKEN, "an XML token");
     let mut reader = Reader::from_reader(input);
     let config = reader.config_mut();
     config.trim_text(false);
@@ -198,8 +206,10 @@ pub fn read_event_xml<R: BufRead>(
     let mut buf = Vec::new();
     let mut current: Option<(EventBuilder, u64)> = None;
     let mut skip_depth = 0usize;
+    let mut outer_depth = 0usize;
     loop {
         let pos = reader.buffer_position();
+        budget.reset();
         let ev = match reader.read_event_into(&mut buf) {
             Ok(ev) => ev,
             Err(e) => {
@@ -233,6 +243,14 @@ pub fn read_event_xml<R: BufRead>(
                     let mut b = EventBuilder::default();
                     b.path.push("Event".into());
                     current = Some((b, pos));
+                } else if !empty {
+                    outer_depth += 1;
+                    if outer_depth > MAX_OUTER_DEPTH {
+                        report.error(format!(
+                            "offset {pos}: elements nested deeper than {MAX_OUTER_DEPTH}; rest not read"
+                        ));
+                        break;
+                    }
                 }
             }
             Event::Text(t) => {
@@ -263,6 +281,8 @@ pub fn read_event_xml<R: BufRead>(
             Event::End(_) => {
                 if skip_depth > 0 {
                     skip_depth -= 1;
+                } else if current.is_none() {
+                    outer_depth = outer_depth.saturating_sub(1);
                 } else if let Some((b, start)) = current.as_mut() {
                     if b.path.len() == 1 {
                         let start = *start;

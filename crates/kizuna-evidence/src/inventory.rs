@@ -11,6 +11,7 @@ use kizuna_core::{
 use serde_json::Value;
 
 use crate::event_json::for_each_json_value;
+use crate::text::Budgeted;
 use crate::{Fact, InputReport};
 
 /// Which field a header names.
@@ -224,7 +225,12 @@ pub(crate) fn looks_like_inventory_json(text: &str) -> bool {
     Columns::from_headers(keys.iter().map(String::as_str)).usable()
 }
 
-/// Reads an inventory CSV.
+/// Largest CSV record (one device's row, quoted line breaks included) read: a row is a few
+/// hundred bytes, so a bigger one is damage or hostile (an unclosed quote, say).
+const MAX_RECORD: u64 = 1024 * 1024;
+
+/// Reads an inventory CSV. A record larger than [`MAX_RECORD`] ends the read with an error
+/// (the rows before it are kept).
 pub fn read_inventory_csv(
     mut input: Box<dyn BufRead>,
     path: &str,
@@ -239,6 +245,7 @@ pub fn read_inventory_csv(
         }
     };
     let d = header_line(&head).map_or(b',', delimiter);
+    let (input, budget) = Budgeted::new(input, MAX_RECORD, "a CSV record");
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(d)
         .comment(Some(b'#'))
@@ -257,6 +264,7 @@ pub fn read_inventory_csv(
     }
     let mut row = csv::StringRecord::new();
     loop {
+        budget.reset();
         match rdr.read_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {

@@ -2,9 +2,11 @@
 //! each input to its reader, in parallel across files, with a bounded hand-off to the
 //! single consumer (the store).
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
@@ -16,16 +18,15 @@ use kizuna_core::{
 use sha2::{Digest, Sha256};
 
 use crate::hive;
+use crate::limits::{Limits, Unpacking, unsafe_member_name};
 use crate::netlogon::{NetlogonContext, read_netlogon};
 use crate::sniff::{SNIFF_LEN, Sniffed, sniff};
-use crate::text::utf8_reader;
+use crate::text::text_reader;
 use crate::{
     EvtxOptions, EvtxPath, Fact, InputKind, InputReport, Progress, YearSource, read_event_json,
     read_event_xml, read_evtx, read_inventory_csv, read_inventory_json, read_psgetsid,
 };
 
-/// How deep archives may nest (a .zip in a .gz in a .zip …).
-const MAX_NESTING: usize = 4;
 /// Facts are handed to the consumer in batches of this size.
 const BATCH: usize = 2048;
 
@@ -41,6 +42,8 @@ pub struct ReadOptions {
     pub evtx: EvtxPath,
     /// Advanced as files and records are read (a progress display reads it).
     pub progress: Arc<Progress>,
+    /// How far archives are unpacked.
+    pub limits: Limits,
 }
 
 /// The consumer of what readers produce: usually the store.
@@ -184,6 +187,8 @@ struct Blob {
     /// The file on disk this blob is (or decompresses from): hives are read by path,
     /// with their transaction logs beside them. `None` for archive members.
     origin: Option<PathBuf>,
+    /// Bytes the input given may still unpack to, shared by everything nested in it.
+    unpack_left: Rc<Cell<u64>>,
 }
 
 impl Worker {
@@ -230,6 +235,7 @@ impl Worker {
             notes: Vec::new(),
             depth: 0,
             origin: Some(path.to_path_buf()),
+            unpack_left: Rc::new(Cell::new(self.opts.limits.max_unpacked)),
         });
     }
 
@@ -254,16 +260,26 @@ impl Worker {
         }
     }
 
-    /// Decompresses to a temporary file (hashing on the way), then reads that.
-    fn decompressed(&self, b: Blob, what: &str, open: impl FnOnce(File) -> Box<dyn Read>) {
-        if b.depth >= MAX_NESTING {
-            return self.fail(
-                b.display,
-                format!("archives nested deeper than {MAX_NESTING}; not opened"),
+    /// Refuses to open an archive nested deeper than the limit.
+    fn too_deep(&self, b: &Blob) -> bool {
+        let max = self.opts.limits.max_nesting;
+        if b.depth >= max {
+            self.fail(
+                b.display.clone(),
+                format!("archives nested deeper than {max}; not opened"),
             );
         }
-        let mut reader = open(b.file);
-        let (tmp, fingerprint) = match spool(&mut *reader) {
+        b.depth >= max
+    }
+
+    /// Decompresses to a temporary file (hashing on the way), then reads that.
+    fn decompressed(&self, b: Blob, what: &str, open: impl FnOnce(File) -> Box<dyn Read>) {
+        if self.too_deep(&b) {
+            return;
+        }
+        let packed = b.file.metadata().map_or(0, |m| m.len());
+        let mut reader = self.unpacking(open(b.file), &b.unpack_left, packed);
+        let (tmp, fingerprint) = match spool(&mut reader) {
             Ok(v) => v,
             Err(e) => return self.fail(b.display, format!("{what}: {e}")),
         };
@@ -278,20 +294,43 @@ impl Worker {
             notes,
             depth: b.depth + 1,
             origin: b.origin,
+            unpack_left: b.unpack_left,
         });
     }
 
+    fn unpacking<'a, R: Read>(
+        &self,
+        inner: R,
+        left: &'a Cell<u64>,
+        packed: u64,
+    ) -> Unpacking<'a, R> {
+        Unpacking {
+            inner,
+            left,
+            packed,
+            limits: self.opts.limits,
+            unpacked: 0,
+        }
+    }
+
     fn zip(&self, b: Blob) {
-        if b.depth >= MAX_NESTING {
-            return self.fail(
-                b.display,
-                format!("archives nested deeper than {MAX_NESTING}; not opened"),
-            );
+        if self.too_deep(&b) {
+            return;
         }
         let mut archive = match zip::ZipArchive::new(b.file) {
             Ok(a) => a,
             Err(e) => return self.fail(b.display, format!("zip: {e}")),
         };
+        let max = self.opts.limits.max_entries;
+        if archive.len() > max {
+            return self.fail(
+                b.display,
+                format!(
+                    "zip: {} members, more than the limit of {max}; not opened",
+                    archive.len()
+                ),
+            );
+        }
         let mut names: Vec<(String, usize)> = (0..archive.len())
             .filter_map(|i| {
                 archive
@@ -306,14 +345,30 @@ impl Worker {
                 continue;
             }
             let display = format!("{}!/{}", b.display, name);
-            let mut entry = match archive.by_index(i) {
+            if let Some(why) = unsafe_member_name(&name) {
+                self.fail(display, format!("zip entry: {why}; not read"));
+                continue;
+            }
+            let entry = match archive.by_index(i) {
                 Ok(e) => e,
                 Err(e) => {
                     self.fail(display, format!("zip entry: {e}"));
                     continue;
                 }
             };
-            let (tmp, fingerprint) = match spool(&mut entry) {
+            if entry.is_dir() {
+                continue;
+            }
+            if entry.is_symlink() {
+                self.fail(
+                    display,
+                    "zip entry: a symbolic link; links are never followed".into(),
+                );
+                continue;
+            }
+            let packed = entry.compressed_size();
+            let mut reader = self.unpacking(entry, &b.unpack_left, packed);
+            let (tmp, fingerprint) = match spool(&mut reader) {
                 Ok(v) => v,
                 Err(e) => {
                     self.fail(display, format!("zip entry: {e}"));
@@ -337,6 +392,7 @@ impl Worker {
                 notes: b.notes.clone(),
                 depth: b.depth + 1,
                 origin: None,
+                unpack_left: b.unpack_left.clone(),
             });
         }
     }
@@ -489,35 +545,45 @@ impl Worker {
                 | InputKind::NetlogonLog
                 | InputKind::PsGetSid
                 | InputKind::InventoryCsv
-                | InputKind::InventoryJson => match utf8_reader(b.file) {
+                | InputKind::InventoryJson => match text_reader(b.file) {
                     Err(e) => report.error(format!("read error: {e}")),
-                    Ok(text) => match kind {
-                        InputKind::EventXml => {
-                            read_event_xml(text, &display, &mut report, &mut out, &admit)
+                    Ok((text, replaced)) => {
+                        match kind {
+                            InputKind::EventXml => {
+                                read_event_xml(text, &display, &mut report, &mut out, &admit)
+                            }
+                            InputKind::EventJson => {
+                                read_event_json(text, &display, &mut report, &mut out, &admit)
+                            }
+                            InputKind::PsGetSid => {
+                                read_psgetsid(text, &display, &mut report, &mut out)
+                            }
+                            InputKind::InventoryCsv => {
+                                read_inventory_csv(text, &display, &mut report, &mut out)
+                            }
+                            InputKind::InventoryJson => {
+                                read_inventory_json(text, &display, &mut report, &mut out)
+                            }
+                            _ => {
+                                let year = match (self.opts.year, b.modified_year) {
+                                    (Some(y), _) => YearSource::Option(y),
+                                    (None, Some(y)) => YearSource::FileTime(y),
+                                    (None, None) => YearSource::FileTime(chrono::Utc::now().year()),
+                                };
+                                let ctx = NetlogonContext {
+                                    year,
+                                    device: device_from_folders(&b.folders),
+                                };
+                                read_netlogon(text, &display, &ctx, &mut report, &mut out)
+                            }
                         }
-                        InputKind::EventJson => {
-                            read_event_json(text, &display, &mut report, &mut out, &admit)
+                        if replaced.count() > 0 {
+                            report.error(format!(
+                                "{} byte sequences are not valid text in the input's encoding; read as U+FFFD",
+                                replaced.count()
+                            ));
                         }
-                        InputKind::PsGetSid => read_psgetsid(text, &display, &mut report, &mut out),
-                        InputKind::InventoryCsv => {
-                            read_inventory_csv(text, &display, &mut report, &mut out)
-                        }
-                        InputKind::InventoryJson => {
-                            read_inventory_json(text, &display, &mut report, &mut out)
-                        }
-                        _ => {
-                            let year = match (self.opts.year, b.modified_year) {
-                                (Some(y), _) => YearSource::Option(y),
-                                (None, Some(y)) => YearSource::FileTime(y),
-                                (None, None) => YearSource::FileTime(chrono::Utc::now().year()),
-                            };
-                            let ctx = NetlogonContext {
-                                year,
-                                device: device_from_folders(&b.folders),
-                            };
-                            read_netlogon(text, &display, &ctx, &mut report, &mut out)
-                        }
-                    },
+                    }
                 },
                 InputKind::Unknown => unreachable!("handled above"),
             }

@@ -170,6 +170,7 @@ fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {
         expiry: None,
         progress: Default::default(),
         progress_line: None,
+        limits: Default::default(),
     };
     let ing = ingest(&input, None)?;
     let t_ingest = t.elapsed().as_secs_f64();

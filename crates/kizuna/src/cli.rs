@@ -88,6 +88,10 @@ pub struct ReadArgs {
     /// Year of netlogon.log lines (they carry none); default: each file's modification time.
     #[arg(long)]
     pub year: Option<i32>,
+    /// GiB that archives (.zip, .gz, .xz, nested ones included) within one input given
+    /// may unpack to; more is refused as a likely compression bomb.
+    #[arg(long, value_name = "GIB", default_value_t = kizuna_evidence::Limits::default().max_unpacked >> 30)]
+    pub max_unpacked_gib: u64,
     /// Folder with watched.toml / ntstatus.toml / thresholds.toml overriding the built-in ones.
     #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
     pub knowledge: Option<PathBuf>,
@@ -248,6 +252,10 @@ fn scan_input(r: &ReadArgs, console: &Console) -> anyhow::Result<ScanInput> {
         expiry: None,
         progress: Default::default(),
         progress_line: console.progress_line(),
+        limits: kizuna_evidence::Limits {
+            max_unpacked: r.max_unpacked_gib.saturating_mul(1 << 30),
+            ..Default::default()
+        },
     })
 }
 
@@ -545,6 +553,7 @@ fn demo(a: DemoArgs, console: &Console) -> anyhow::Result<i32> {
         evtx_full: false,
         year: None,
         knowledge: None,
+        max_unpacked_gib: kizuna_evidence::Limits::default().max_unpacked >> 30,
     };
     let db = a.out.as_ref().map(|o| o.join("kizuna.db"));
     // A demonstration succeeds when it shows its findings: exit 0 unless it failed.

@@ -32,6 +32,8 @@ pub struct ScanInput {
     pub progress: Arc<Progress>,
     /// Draw a progress line on stderr, in this language, while reading.
     pub progress_line: Option<Lang>,
+    /// How far archives are unpacked.
+    pub limits: kizuna_evidence::Limits,
 }
 
 /// A store that was filled, with the reports of this run.
@@ -77,6 +79,7 @@ pub fn ingest(input: &ScanInput, db: Option<&Path>) -> anyhow::Result<Ingested> 
         year: input.year,
         knowledge: input.knowledge.clone(),
         progress: input.progress.clone(),
+        limits: input.limits,
     };
     let line = ProgressLine::start(input.progress.clone(), input.progress_line);
     ingest_paths(&input.paths, &opts, &mut store);

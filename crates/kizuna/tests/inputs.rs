@@ -37,6 +37,7 @@ fn read(path: &Path) -> Collect {
         evtx: Default::default(),
         knowledge: std::sync::Arc::new(Knowledge::builtin()),
         progress: Default::default(),
+        limits: Default::default(),
     };
     kizuna_evidence::ingest_paths(&[path.to_path_buf()], &opts, &mut c);
     c
@@ -373,6 +374,7 @@ fn progress_counters_add_up_to_the_reports() {
         evtx: Default::default(),
         knowledge: std::sync::Arc::new(Knowledge::builtin()),
         progress: progress.clone(),
+        limits: Default::default(),
     };
     let mut c = Collect::default();
     kizuna_evidence::ingest_paths(std::slice::from_ref(&evidence), &opts, &mut c);

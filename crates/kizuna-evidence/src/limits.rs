@@ -1,0 +1,176 @@
+//! How far kizuna unpacks an input. Evidence comes from machines that may be compromised
+//! and, through `kizuna serve`, from anyone holding an ingest token: a zip bomb, an archive
+//! of a million members or a member named `../../PC01/SYSTEM` must cost a bounded amount
+//! of time and disk and end as a clear error on that input alone.
+//!
+//! Nothing is ever extracted to a path: members are unpacked into anonymous temporary
+//! files, so no member name can write outside them. Names still label facts (the folder a
+//! member sits in names its device), so names that would leave the archive are refused.
+
+use std::io::{self, Read};
+
+/// The limits applied to each input given (a file, or a file found in a folder) and to
+/// everything unpacked from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes that all archives within one input may unpack to, nested ones included.
+    pub max_unpacked: u64,
+    /// Largest unpacked / packed ratio of one member, checked once the member has
+    /// unpacked [`Limits::ratio_floor`] bytes (deflate alone cannot pass ~1,032).
+    pub max_ratio: u64,
+    pub ratio_floor: u64,
+    /// Members listed in one archive.
+    pub max_entries: usize,
+    /// Archives inside archives (a .zip in a .gz in a .zip …).
+    pub max_nesting: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_unpacked: 32 << 30,
+            max_ratio: 1_100,
+            ratio_floor: 64 << 20,
+            max_entries: 100_000,
+            max_nesting: 4,
+        }
+    }
+}
+
+/// Why an archive member's name is refused, if it is.
+pub(crate) fn unsafe_member_name(name: &str) -> Option<&'static str> {
+    let n = name.replace('\\', "/");
+    if n.contains('\0') {
+        return Some("a NUL in its name");
+    }
+    if n.starts_with('/') {
+        return Some("an absolute path");
+    }
+    let b = n.as_bytes();
+    if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
+        return Some("a drive letter");
+    }
+    if n.split('/').any(|c| c == "..") {
+        return Some("a path that leaves the archive (..)");
+    }
+    None
+}
+
+/// Counts what a member unpacks and stops it at the input's remaining allowance or at the
+/// member's ratio limit.
+pub(crate) struct Unpacking<'a, R> {
+    pub inner: R,
+    /// What the whole input may still unpack; shared by nested archives.
+    pub left: &'a std::cell::Cell<u64>,
+    /// Packed size of this member (for the ratio).
+    pub packed: u64,
+    pub limits: Limits,
+    pub unpacked: u64,
+}
+
+impl<R: Read> Read for Unpacking<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let n64 = n as u64;
+        if n64 > self.left.get() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "unpacks to more than the limit of {} bytes for one input (--max-unpacked); not read",
+                    self.limits.max_unpacked
+                ),
+            ));
+        }
+        self.left.set(self.left.get() - n64);
+        self.unpacked += n64;
+        let l = &self.limits;
+        if self.unpacked > l.ratio_floor && self.unpacked > self.packed.saturating_mul(l.max_ratio)
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "unpacks to more than {} times its packed size of {} bytes (a compression bomb?); not read",
+                    l.max_ratio, self.packed
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_names() {
+        for bad in [
+            "/etc/passwd",
+            "\\\\srv\\x",
+            "C:\\x",
+            "c:x",
+            "a/../../b",
+            "..",
+            "a\\..\\b",
+            "a\0b",
+        ] {
+            assert!(unsafe_member_name(bad).is_some(), "{bad:?}");
+        }
+        for ok in [
+            "PC01/Security.evtx",
+            "a..b/c",
+            "...",
+            "PC01\\netlogon.log",
+            "日本/x",
+        ] {
+            assert_eq!(unsafe_member_name(ok), None, "{ok:?}");
+        }
+    }
+
+    /// Zeros, 64 bytes a read, as a decompressor hands them out.
+    struct Trickle(u64);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(64).min(self.0 as usize);
+            buf[..n].fill(0);
+            self.0 -= n as u64;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn unpacking_stops_at_the_allowance_and_the_ratio() {
+        let limits = Limits {
+            max_unpacked: 1000,
+            ratio_floor: 100,
+            max_ratio: 10,
+            ..Limits::default()
+        };
+        let left = std::cell::Cell::new(1000);
+        let mut u = Unpacking {
+            inner: Trickle(5000),
+            left: &left,
+            packed: 50,
+            limits,
+            unpacked: 0,
+        };
+        let e = io::copy(&mut u, &mut io::sink()).unwrap_err();
+        assert!(e.to_string().contains("more than 10 times"), "{e}");
+        let first = u.unpacked;
+        assert!(
+            (500..=600).contains(&first),
+            "stopped near 500 bytes: {first}"
+        );
+        let mut u = Unpacking {
+            inner: Trickle(5000),
+            left: &left,
+            packed: 5000,
+            limits,
+            unpacked: 0,
+        };
+        let e = io::copy(&mut u, &mut io::sink()).unwrap_err();
+        assert!(e.to_string().contains("limit of 1000 bytes"), "{e}");
+        assert!(first + u.unpacked <= 1000, "{first} + {}", u.unpacked);
+    }
+}
