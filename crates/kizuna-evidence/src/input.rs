@@ -201,7 +201,7 @@ impl InputReport {
     }
 
     /// Sets the status from what was read: errors with records → partial, errors without → error.
-    pub(crate) fn settle(&mut self) {
+    pub fn settle(&mut self) {
         self.status = match (self.error_count, self.records) {
             (0, _) => InputStatus::Ok,
             (_, 0) => InputStatus::Error,

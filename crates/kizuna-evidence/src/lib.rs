@@ -25,7 +25,7 @@ pub mod text;
 pub use event_json::read_event_json;
 pub use event_xml::{parse_event_xml, read_event_xml};
 pub use evtx::{EvtxOptions, EvtxPath, EvtxStats, read_evtx};
-pub use input::{Fact, InputKind, InputReport, InputStatus, YearSource};
+pub use input::{Fact, InputKind, InputReport, InputStatus, MAX_ERRORS_KEPT, YearSource};
 pub use inventory::{read_inventory_csv, read_inventory_json};
 pub use limits::Limits;
 pub use netlogon::{NetlogonContext, parse_netlogon_line, read_netlogon};

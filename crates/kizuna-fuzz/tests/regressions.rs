@@ -1,0 +1,92 @@
+//! Every fuzz target on every input a fuzzer ever failed on (`fuzz/regressions/<target>/`,
+//! committed) and on the seeds `fuzz/run` starts from: the real files of `../shared/corpus`
+//! and a generated lab. Stable Rust, in CI: a fixed crash stays fixed without nightly.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kizuna_fuzz::TARGETS;
+use kizuna_fuzz::seeds::{files, seeds_from, shared_corpus, write_lab};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(target: &str, data: &[u8]) {
+    let t = TARGETS.iter().find(|t| t.name == target).expect("a target");
+    (t.run)(data);
+}
+
+#[test]
+fn every_target_has_a_binary_and_regressions_replay() {
+    let fuzz = repo().join("fuzz");
+    let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).expect("fuzz/Cargo.toml");
+    let mut replayed = 0;
+    for t in TARGETS {
+        let body = std::fs::read_to_string(fuzz.join(format!("fuzz_targets/{}.rs", t.name)))
+            .unwrap_or_else(|_| panic!("fuzz/fuzz_targets/{}.rs", t.name));
+        assert!(
+            body.contains(&format!("kizuna_fuzz::{}(", t.name)),
+            "{}",
+            t.name
+        );
+        assert!(
+            manifest.contains(&format!("name = \"{}\"", t.name)),
+            "{}",
+            t.name
+        );
+        for f in files(&fuzz.join("regressions").join(t.name)) {
+            (t.run)(&std::fs::read(&f).unwrap());
+            replayed += 1;
+        }
+    }
+    eprintln!("{replayed} regression inputs replayed");
+}
+
+fn per_target(dir: &Path) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::new();
+    for s in seeds_from(dir) {
+        run(s.target, &s.data);
+        *counts.entry(s.target).or_default() += 1;
+    }
+    counts
+}
+
+#[test]
+fn targets_on_the_real_corpus() {
+    let Some(corpus) = shared_corpus() else {
+        eprintln!("\n!!!!! SKIPPED: ../shared/corpus is absent; corpus seeds did not run !!!!!\n");
+        return;
+    };
+    let counts = per_target(&corpus);
+    for t in [
+        "evtx",
+        "netlogon",
+        "hive",
+        "gpttmpl",
+        "registry_pol",
+        "gpmc_xml",
+        "archive",
+    ] {
+        assert!(counts.get(t).is_some_and(|&n| n > 0), "{t}: {counts:?}");
+    }
+    assert!(counts["evtx"] >= 25, "{counts:?}");
+}
+
+#[test]
+fn targets_on_a_generated_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    write_lab(dir.path()).unwrap();
+    let counts = per_target(dir.path());
+    for t in [
+        "evtx",
+        "event_xml",
+        "event_json",
+        "netlogon",
+        "inventory_csv",
+        "hive",
+        "archive",
+    ] {
+        assert!(counts.get(t).is_some_and(|&n| n > 0), "{t}: {counts:?}");
+    }
+}
