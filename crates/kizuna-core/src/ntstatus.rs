@@ -11,13 +11,13 @@ impl NtStatus {
     /// little-endian (`220000C0` → 0xC0000022). Only error-severity values (top two bits
     /// set) are accepted, so unrelated binary payloads are not mistaken for a status.
     pub fn from_binary_hex(hex: &str) -> Option<NtStatus> {
-        let hex = hex.trim();
-        if hex.len() < 8 || !hex.is_char_boundary(8) {
-            return None;
-        }
+        // Bytes, not string slices: the text may hold any character (fuzzing found
+        // `0é…`, where slicing at byte 4 panicked).
+        let digits = hex.trim().as_bytes().get(..8)?;
         let mut bytes = [0u8; 4];
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).ok()?;
+        for (b, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            let nibble = |c: u8| (c as char).to_digit(16);
+            *b = (nibble(pair[0])? * 16 + nibble(pair[1])?) as u8;
         }
         Self::error_only(u32::from_le_bytes(bytes))
     }
@@ -78,6 +78,28 @@ impl fmt::Display for NtStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_hex_with_any_characters() {
+        assert_eq!(
+            NtStatus::from_binary_hex("220000C0"),
+            Some(NtStatus(0xC0000022))
+        );
+        assert_eq!(
+            NtStatus::from_binary_hex(" 220000c0FFFF "),
+            Some(NtStatus(0xC0000022))
+        );
+        for odd in [
+            "0é000000",
+            "22é0000C0",
+            "220000C",
+            "2200 0C0",
+            "日本語の文字列",
+            "+2200000C0",
+        ] {
+            assert_eq!(NtStatus::from_binary_hex(odd), None, "{odd}");
+        }
+    }
 
     #[test]
     fn binary_is_little_endian() {
