@@ -411,7 +411,7 @@ fn read_evtx_as(
 fn prefiltered_evtx_reads_exactly_what_the_full_path_reads() {
     use kizuna_evidence::EvtxPath;
     let Some(root) = corpus() else { return };
-    let mut files: Vec<_> = walkdir(&root.join("evtx"))
+    let mut files: Vec<_> = common::files_under(&root.join("evtx"))
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "evtx"))
         .collect();
@@ -448,19 +448,6 @@ fn prefiltered_evtx_reads_exactly_what_the_full_path_reads() {
         total_skipped_chunks * 100 >= total_chunks * 90,
         "{total_skipped_chunks} of {total_chunks} chunks skipped"
     );
-}
-
-fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walkdir(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// The pre-filtered path finds and orders chunks itself (by number, with positional reads);

@@ -8,36 +8,9 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::{json, kizuna};
+use common::{Collect, files_under, json, kizuna};
 use kizuna_core::Knowledge;
-use kizuna_evidence::{Fact, Ingest, InputReport, Limits, ReadOptions};
-
-#[derive(Default)]
-struct Collect {
-    reports: Vec<InputReport>,
-    facts: Vec<Fact>,
-}
-
-impl Ingest for Collect {
-    fn known(&mut self, _: &str) -> Option<InputReport> {
-        None
-    }
-    fn facts(&mut self, _: &str, facts: Vec<Fact>) {
-        self.facts.extend(facts);
-    }
-    fn finish(&mut self, r: InputReport) {
-        self.reports.push(r);
-    }
-}
-
-impl Collect {
-    fn report(&self, suffix: &str) -> &InputReport {
-        self.reports
-            .iter()
-            .find(|r| r.path.ends_with(suffix))
-            .unwrap_or_else(|| panic!("{suffix} not reported: {:#?}", self.reports))
-    }
-}
+use kizuna_evidence::{Fact, Limits, ReadOptions};
 
 fn read_with(path: &Path, limits: Limits) -> Collect {
     let mut c = Collect::default();
@@ -236,21 +209,8 @@ fn archive_members_cannot_leave_the_archive() {
     );
     assert_eq!(c.facts.len(), 1, "{:#?}", c.reports);
     // Nothing was written anywhere: members are unpacked into anonymous files.
-    let written: Vec<_> = walk(dir.path());
+    let written = files_under(dir.path());
     assert_eq!(written, [d.join("bundle.zip")]);
-}
-
-fn walk(p: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(p).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

@@ -6,28 +6,9 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::{corpus, json, kizuna};
+use common::{Collect, corpus, json, kizuna};
 use kizuna_core::{Knowledge, SourceRef};
-use kizuna_evidence::{Fact, Ingest, InputReport, ReadOptions};
-
-/// Collects facts and reports in memory.
-#[derive(Default)]
-struct Collect {
-    facts: Vec<Fact>,
-    reports: Vec<InputReport>,
-}
-
-impl Ingest for Collect {
-    fn known(&mut self, _: &str) -> Option<InputReport> {
-        None
-    }
-    fn facts(&mut self, _: &str, facts: Vec<Fact>) {
-        self.facts.extend(facts);
-    }
-    fn finish(&mut self, r: InputReport) {
-        self.reports.push(r);
-    }
-}
+use kizuna_evidence::{Fact, ReadOptions};
 
 fn read(path: &Path) -> Collect {
     let mut c = Collect::default();

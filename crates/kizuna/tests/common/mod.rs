@@ -165,3 +165,47 @@ pub fn assert_self_contained(html: &str) {
     }
     assert!(html.contains("default-src 'none'"), "a CSP forbids loading");
 }
+
+/// Every file under `dir`, recursively, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Collects the facts and reports of `kizuna_evidence::ingest_paths` in memory.
+#[derive(Default)]
+pub struct Collect {
+    pub facts: Vec<kizuna_evidence::Fact>,
+    pub reports: Vec<kizuna_evidence::InputReport>,
+}
+
+impl kizuna_evidence::Ingest for Collect {
+    fn known(&mut self, _: &str) -> Option<kizuna_evidence::InputReport> {
+        None
+    }
+    fn facts(&mut self, _: &str, facts: Vec<kizuna_evidence::Fact>) {
+        self.facts.extend(facts);
+    }
+    fn finish(&mut self, r: kizuna_evidence::InputReport) {
+        self.reports.push(r);
+    }
+}
+
+impl Collect {
+    /// The report of the input whose path ends with `suffix`.
+    pub fn report(&self, suffix: &str) -> &kizuna_evidence::InputReport {
+        self.reports
+            .iter()
+            .find(|r| r.path.ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix} not reported: {:#?}", self.reports))
+    }
+}
