@@ -14,7 +14,8 @@ pub fn registry_values(bytes: &[u8]) -> BTreeMap<String, String> {
     let text = decode(bytes);
     let mut out = BTreeMap::new();
     let mut in_section = false;
-    for line in text.lines() {
+    // A lone CR ends a line too (fuzzing found one inside a key).
+    for line in text.split(['\r', '\n']) {
         let line = line.trim();
         if line.is_empty() || line.starts_with(';') {
             continue;
@@ -64,5 +65,7 @@ mod tests {
         );
         bad.extend([0x00, 0xD8]);
         assert_eq!(registry_values(&bad)["K"], "4,\u{FFFD}");
+        let lone_cr = registry_values(b"[Registry Values]\r\nA=4,1\rB=4,2\r\n");
+        assert_eq!(lone_cr.len(), 2, "{lone_cr:?}");
     }
 }
