@@ -59,13 +59,27 @@ pub(crate) fn unsafe_member_name(name: &str) -> Option<&'static str> {
 /// Counts what a member unpacks and stops it at the input's remaining allowance or at the
 /// member's ratio limit.
 pub(crate) struct Unpacking<'a, R> {
-    pub inner: R,
+    inner: R,
     /// What the whole input may still unpack; shared by nested archives.
-    pub left: &'a std::cell::Cell<u64>,
+    left: &'a std::cell::Cell<u64>,
     /// Packed size of this member (for the ratio).
-    pub packed: u64,
-    pub limits: Limits,
+    packed: u64,
+    limits: Limits,
+    /// Unpacked so far.
     pub unpacked: u64,
+}
+
+impl<'a, R: Read> Unpacking<'a, R> {
+    /// A member of `packed` bytes, unpacked from `inner`, drawing on `left`.
+    pub fn new(inner: R, left: &'a std::cell::Cell<u64>, packed: u64, limits: Limits) -> Self {
+        Unpacking {
+            inner,
+            left,
+            packed,
+            limits,
+            unpacked: 0,
+        }
+    }
 }
 
 impl<R: Read> Read for Unpacking<'_, R> {
@@ -148,13 +162,7 @@ mod tests {
             ..Limits::default()
         };
         let left = std::cell::Cell::new(1000);
-        let mut u = Unpacking {
-            inner: Trickle(5000),
-            left: &left,
-            packed: 50,
-            limits,
-            unpacked: 0,
-        };
+        let mut u = Unpacking::new(Trickle(5000), &left, 50, limits);
         let e = io::copy(&mut u, &mut io::sink()).unwrap_err();
         assert!(e.to_string().contains("more than 10 times"), "{e}");
         let first = u.unpacked;
@@ -162,13 +170,7 @@ mod tests {
             (500..=600).contains(&first),
             "stopped near 500 bytes: {first}"
         );
-        let mut u = Unpacking {
-            inner: Trickle(5000),
-            left: &left,
-            packed: 5000,
-            limits,
-            unpacked: 0,
-        };
+        let mut u = Unpacking::new(Trickle(5000), &left, 5000, limits);
         let e = io::copy(&mut u, &mut io::sink()).unwrap_err();
         assert!(e.to_string().contains("limit of 1000 bytes"), "{e}");
         assert!(first + u.unpacked <= 1000, "{first} + {}", u.unpacked);

@@ -278,7 +278,7 @@ impl Worker {
             return;
         }
         let packed = b.file.metadata().map_or(0, |m| m.len());
-        let mut reader = self.unpacking(open(b.file), &b.unpack_left, packed);
+        let mut reader = Unpacking::new(open(b.file), &b.unpack_left, packed, self.opts.limits);
         let (tmp, fingerprint) = match spool(&mut reader) {
             Ok(v) => v,
             Err(e) => return self.fail(b.display, format!("{what}: {e}")),
@@ -296,21 +296,6 @@ impl Worker {
             origin: b.origin,
             unpack_left: b.unpack_left,
         });
-    }
-
-    fn unpacking<'a, R: Read>(
-        &self,
-        inner: R,
-        left: &'a Cell<u64>,
-        packed: u64,
-    ) -> Unpacking<'a, R> {
-        Unpacking {
-            inner,
-            left,
-            packed,
-            limits: self.opts.limits,
-            unpacked: 0,
-        }
     }
 
     fn zip(&self, b: Blob) {
@@ -356,9 +341,6 @@ impl Worker {
                     continue;
                 }
             };
-            if entry.is_dir() {
-                continue;
-            }
             if entry.is_symlink() {
                 self.fail(
                     display,
@@ -367,7 +349,7 @@ impl Worker {
                 continue;
             }
             let packed = entry.compressed_size();
-            let mut reader = self.unpacking(entry, &b.unpack_left, packed);
+            let mut reader = Unpacking::new(entry, &b.unpack_left, packed, self.opts.limits);
             let (tmp, fingerprint) = match spool(&mut reader) {
                 Ok(v) => v,
                 Err(e) => {
