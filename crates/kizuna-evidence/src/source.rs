@@ -326,7 +326,8 @@ impl Worker {
             .collect();
         names.sort();
         for (name, i) in names {
-            if name.ends_with('/') {
+            // Folders: a name ending in a slash or, from some Windows tools, a backslash.
+            if name.ends_with(['/', '\\']) {
                 continue;
             }
             let display = format!("{}!/{}", b.display, name);
