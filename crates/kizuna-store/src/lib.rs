@@ -10,13 +10,17 @@
 //! and an append-only log of who moved them, when and why; and the history of the scans
 //! run on it (`scans`), the baseline of the weekly review.
 
+mod db;
+mod location;
 mod plan;
 mod scans;
 mod schema;
 
+pub use location::{Location, PostgresUrl};
 pub use plan::{LogRow, PhaseChange, PhaseRow, PlanRow};
 pub use scans::ScanRow;
 
+use std::cell::{RefCell, RefMut};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -26,7 +30,9 @@ use kizuna_core::{
     NetlogonKind, NtStatus, OsBuild, SourceRef, Timestamp,
 };
 use kizuna_evidence::{Fact, Ingest, InputKind, InputReport, InputStatus};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
+
+use db::{Begin, Conn, Row};
 
 /// Store errors, with what the store was doing.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +44,16 @@ pub enum StoreError {
     },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("database {location}: {source}")]
+    Connect {
+        /// Where, without any password.
+        location: String,
+        source: postgres::Error,
+    },
+    #[error("database: {}", postgres_message(.0))]
+    Postgres(#[from] postgres::Error),
+    #[error("the store is busy with another query (a callback called back into the store)")]
+    Busy,
     #[error("cannot create a temporary database: {0}")]
     Temporary(std::io::Error),
     #[error("database schema version {found} is newer than this kizuna understands ({supported})")]
@@ -66,9 +82,22 @@ pub struct FactFilter {
     pub identity_before: Option<Timestamp>,
 }
 
-/// A SQLite store.
+/// PostgreSQL's own words for a server error (its message and detail), else the client's.
+fn postgres_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(d) => format!("{}: {d}", db.message()),
+            None => db.message().to_string(),
+        },
+        None => e.to_string(),
+    }
+}
+
+/// A store: an SQLite file or a PostgreSQL database, with the same tables and the same
+/// answers. Queries take `&self`; the connection is borrowed for the query's length, so a
+/// callback handed to a query must not call the store again (it gets [`StoreError::Busy`]).
 pub struct Store {
-    conn: Connection,
+    conn: RefCell<Conn>,
     /// Holds a temporary database file alive for the store's lifetime.
     _temp: Option<tempfile::TempDir>,
     /// Reports of the inputs handled in this run, in the order they finished.
@@ -89,13 +118,29 @@ fn parse_ts(s: &str) -> Option<Timestamp> {
 }
 
 impl Store {
-    /// Opens (creating and migrating) a database file.
+    /// Opens (creating and migrating) an SQLite database file.
     pub fn open(path: &Path) -> Result<Store> {
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
         })?;
         Self::init(conn, None)
+    }
+
+    /// Opens (creating and migrating) the store at `location`.
+    pub fn connect(location: &Location) -> Result<Store> {
+        match location {
+            Location::Sqlite(path) => Self::open(path),
+            Location::Postgres(url) => {
+                let client = url.connect().map_err(|source| StoreError::Connect {
+                    location: url.to_string(),
+                    source,
+                })?;
+                let mut conn = Conn::Postgres(Box::new(db::PgConn::new(client)));
+                schema::migrate(&mut conn)?;
+                Ok(Self::with(conn, None))
+            }
+        }
     }
 
     /// A throw-away database in a temporary folder: bounded memory for big runs.
@@ -110,26 +155,42 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        schema::migrate(&conn)?;
-        Ok(Store {
-            conn,
+        let mut conn = Conn::Sqlite(conn);
+        schema::migrate(&mut conn)?;
+        Ok(Self::with(conn, temp))
+    }
+
+    fn with(conn: Conn, temp: Option<tempfile::TempDir>) -> Store {
+        Store {
+            conn: RefCell::new(conn),
             _temp: temp,
             run: Vec::new(),
             claimed: Default::default(),
             in_tx: false,
-        })
+        }
+    }
+
+    /// The connection, for one query or transaction.
+    fn conn(&self) -> Result<RefMut<'_, Conn>> {
+        self.conn.try_borrow_mut().map_err(|_| StoreError::Busy)
     }
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+        schema::version(&mut *self.conn()?)
+    }
+
+    /// Which database this is: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match &*self.conn.borrow() {
+            Conn::Sqlite(_) => "sqlite",
+            Conn::Postgres(_) => "postgres",
+        }
     }
 
     fn begin(&mut self) -> Result<()> {
         if !self.in_tx {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.conn.get_mut().begin(Begin::Write)?;
             self.in_tx = true;
         }
         Ok(())
@@ -137,7 +198,7 @@ impl Store {
 
     fn commit(&mut self) -> Result<()> {
         if self.in_tx {
-            self.conn.execute_batch("COMMIT")?;
+            self.conn.get_mut().commit()?;
             self.in_tx = false;
         }
         Ok(())
@@ -186,15 +247,12 @@ impl Store {
         v
     }
 
-    fn input_id(&self, fingerprint: &str) -> Result<Option<(i64, bool)>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id, complete FROM inputs WHERE fingerprint = ?1",
-                [fingerprint],
-                |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
-            )
-            .optional()?)
+    fn input_id(&mut self, fingerprint: &str) -> Result<Option<(i64, bool)>> {
+        self.conn.get_mut().query_opt(
+            "SELECT id, complete FROM inputs WHERE fingerprint = $1",
+            &[&fingerprint],
+            |r| Ok((r.int(0)?, r.int(1)? != 0)),
+        )
     }
 
     fn known_input(&mut self, fingerprint: &str) -> Result<Option<InputReport>> {
@@ -203,34 +261,33 @@ impl Store {
             Some((id, false)) => {
                 // Left over from an interrupted run: forget it and read it again.
                 self.begin()?;
-                self.conn.execute("DELETE FROM events WHERE input_id = ?1", [id])?;
-                self.conn.execute("DELETE FROM netlogon WHERE input_id = ?1", [id])?;
-                self.conn.execute("DELETE FROM identity WHERE input_id = ?1", [id])?;
-                self.conn.execute("DELETE FROM inputs WHERE id = ?1", [id])?;
+                let c = self.conn.get_mut();
+                for table in ["events", "netlogon", "identity"] {
+                    c.execute(&format!("DELETE FROM {table} WHERE input_id = $1"), &[&id])?;
+                }
+                c.execute("DELETE FROM inputs WHERE id = $1", &[&id])?;
                 self.commit()?;
                 Ok(None)
             }
-            Some((id, true)) => Ok(Some(self.conn.query_row(
+            Some((id, true)) => self.conn.get_mut().query_opt(
                 "SELECT first_path, kind, status, records, kept, errors, error_count, notes, fingerprint, size
-                 FROM inputs WHERE id = ?1",
-                [id],
+                 FROM inputs WHERE id = $1",
+                &[&id],
                 |r| {
-                    let errors: String = r.get(5)?;
-                    let notes: String = r.get(7)?;
                     Ok(InputReport {
-                        path: r.get(0)?,
-                        kind: InputKind::parse(&r.get::<_, String>(1)?),
-                        status: InputStatus::parse(&r.get::<_, String>(2)?),
-                        records: r.get::<_, i64>(3)? as u64,
-                        kept: r.get::<_, i64>(4)? as u64,
-                        errors: serde_json::from_str(&errors).unwrap_or_default(),
-                        error_count: r.get::<_, i64>(6)? as u64,
-                        notes: serde_json::from_str(&notes).unwrap_or_default(),
-                        fingerprint: r.get(8)?,
-                        size: r.get::<_, i64>(9)? as u64,
+                        path: r.text(0)?,
+                        kind: InputKind::parse(&r.text(1)?),
+                        status: InputStatus::parse(&r.text(2)?),
+                        records: r.int(3)? as u64,
+                        kept: r.int(4)? as u64,
+                        errors: serde_json::from_str(&r.text(5)?).unwrap_or_default(),
+                        error_count: r.int(6)? as u64,
+                        notes: serde_json::from_str(&r.text(7)?).unwrap_or_default(),
+                        fingerprint: r.text(8)?,
+                        size: r.int(9)? as u64,
                     })
                 },
-            )?)),
+            ),
         }
     }
 
@@ -240,91 +297,88 @@ impl Store {
             return Ok(id);
         }
         self.begin()?;
-        self.conn.execute(
-            "INSERT INTO inputs (fingerprint, complete) VALUES (?1, 0)",
-            [fingerprint],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        self.conn.get_mut().insert(
+            "INSERT INTO inputs (fingerprint, complete) VALUES ($1, 0) RETURNING id",
+            &[&fingerprint],
+        )
     }
 
     fn write_facts(&mut self, fingerprint: &str, facts: Vec<Fact>) -> Result<()> {
         let input = self.open_input(fingerprint)?;
         self.begin()?;
-        let mut ev_stmt = self.conn.prepare_cached(
-            "INSERT INTO events (input_id, provider, event_id, qualifiers, time, record_id, channel,
-                computer, subject, subject_domain, status, data, named, binary, path, offset, line)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-        )?;
-        let mut id_stmt = self.conn.prepare_cached(
-            "INSERT INTO identity (input_id, device, device_domain, folder, machine_sid, role, domain,
-                os_build, os_ubr, netlogon, kind, path, line, observed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?;
-        let mut nl_stmt = self.conn.prepare_cached(
-            "INSERT INTO netlogon (input_id, time, category, thread, domain, kind, status, peer,
-                event_id, device, path, line)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?;
+        let c = self.conn.get_mut();
         for fact in facts {
             match fact {
                 Fact::Event(e) => {
-                    ev_stmt.execute(params![
-                        input,
-                        e.provider,
-                        e.event_id,
-                        e.qualifiers,
-                        ts(&e.time),
-                        e.record_id.map(|r| r as i64),
-                        e.channel,
-                        e.computer,
-                        e.subject.as_ref().map(|s| s.key().to_string()),
-                        e.subject
-                            .as_ref()
-                            .and_then(|s| s.dns_domain().map(str::to_string)),
-                        e.status.map(|s| s.0),
-                        serde_json::to_string(&e.data).unwrap_or_default(),
-                        serde_json::to_string(&e.named).unwrap_or_default(),
-                        e.binary,
-                        e.source.path,
-                        e.source.offset.map(|o| o as i64),
-                        e.source.line.map(|o| o as i64),
-                    ])?;
+                    c.execute(
+                        "INSERT INTO events (input_id, provider, event_id, qualifiers, time, record_id,
+                            channel, computer, subject, subject_domain, status, data, named, \"binary\",
+                            path, \"offset\", line)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                        &[
+                            &input,
+                            &e.provider,
+                            &e.event_id,
+                            &e.qualifiers,
+                            &ts(&e.time),
+                            &e.record_id.map(|r| r as i64),
+                            &e.channel,
+                            &e.computer,
+                            &e.subject.as_ref().map(|s| s.key()),
+                            &e.subject.as_ref().and_then(|s| s.dns_domain()),
+                            &e.status.map(|s| s.0),
+                            &serde_json::to_string(&e.data).unwrap_or_default(),
+                            &serde_json::to_string(&e.named).unwrap_or_default(),
+                            &e.binary,
+                            &e.source.path,
+                            &e.source.offset.map(|o| o as i64),
+                            &e.source.line.map(|o| o as i64),
+                        ],
+                    )?;
                 }
                 Fact::Identity(r) => {
-                    id_stmt.execute(params![
-                        input,
-                        r.device.as_ref().map(|d| d.key().to_string()),
-                        r.device
-                            .as_ref()
-                            .and_then(|d| d.dns_domain().map(str::to_string)),
-                        r.folder,
-                        r.machine_sid.map(|s| s.to_string()),
-                        r.role.map(|x| x.as_str()),
-                        r.domain,
-                        r.os_build.map(|b| b.build),
-                        r.os_build.and_then(|b| b.ubr),
-                        serde_json::to_string(&r.netlogon).unwrap_or_default(),
-                        r.kind.as_str(),
-                        r.source.path,
-                        r.source.line.map(|o| o as i64),
-                        r.observed.as_ref().map(ts),
-                    ])?;
+                    c.execute(
+                        "INSERT INTO identity (input_id, device, device_domain, folder, machine_sid, role,
+                            domain, os_build, os_ubr, netlogon, kind, path, line, observed)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                        &[
+                            &input,
+                            &r.device.as_ref().map(|d| d.key()),
+                            &r.device.as_ref().and_then(|d| d.dns_domain()),
+                            &r.folder,
+                            &r.machine_sid.map(|s| s.to_string()),
+                            &r.role.map(|x| x.as_str()),
+                            &r.domain,
+                            &r.os_build.map(|b| b.build),
+                            &r.os_build.and_then(|b| b.ubr),
+                            &serde_json::to_string(&r.netlogon).unwrap_or_default(),
+                            &r.kind.as_str(),
+                            &r.source.path,
+                            &r.source.line.map(|o| o as i64),
+                            &r.observed.as_ref().map(ts),
+                        ],
+                    )?;
                 }
                 Fact::Netlogon(n) => {
-                    nl_stmt.execute(params![
-                        input,
-                        n.time.as_ref().map(ts),
-                        n.category,
-                        n.thread,
-                        n.domain,
-                        kind_name(n.kind),
-                        n.status.map(|s| s.0),
-                        n.peer,
-                        n.event_id,
-                        n.device.as_ref().map(|d| d.key().to_string()),
-                        n.source.path,
-                        n.source.line.map(|o| o as i64),
-                    ])?;
+                    c.execute(
+                        "INSERT INTO netlogon (input_id, time, category, thread, domain, kind, status,
+                            peer, event_id, device, path, line)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        &[
+                            &input,
+                            &n.time.as_ref().map(ts),
+                            &n.category,
+                            &n.thread,
+                            &n.domain,
+                            &kind_name(n.kind),
+                            &n.status.map(|s| s.0),
+                            &n.peer,
+                            &n.event_id,
+                            &n.device.as_ref().map(|d| d.key()),
+                            &n.source.path,
+                            &n.source.line.map(|o| o as i64),
+                        ],
+                    )?;
                 }
             }
         }
@@ -337,21 +391,21 @@ impl Store {
         }
         let id = self.open_input(&report.fingerprint)?;
         self.begin()?;
-        self.conn.execute(
-            "UPDATE inputs SET first_path = ?2, kind = ?3, status = ?4, records = ?5, kept = ?6,
-                errors = ?7, error_count = ?8, notes = ?9, size = ?10, complete = 1
-             WHERE id = ?1 AND complete = 0",
-            params![
-                id,
-                report.path,
-                report.kind.as_str(),
-                report.status.as_str(),
-                report.records as i64,
-                report.kept as i64,
-                serde_json::to_string(&report.errors).unwrap_or_default(),
-                report.error_count as i64,
-                serde_json::to_string(&report.notes).unwrap_or_default(),
-                report.size as i64,
+        self.conn.get_mut().execute(
+            "UPDATE inputs SET first_path = $2, kind = $3, status = $4, records = $5, kept = $6,
+                errors = $7, error_count = $8, notes = $9, size = $10, complete = 1
+             WHERE id = $1 AND complete = 0",
+            &[
+                &id,
+                &report.path,
+                &report.kind.as_str(),
+                &report.status.as_str(),
+                &(report.records as i64),
+                &(report.kept as i64),
+                &serde_json::to_string(&report.errors).unwrap_or_default(),
+                &(report.error_count as i64),
+                &serde_json::to_string(&report.notes).unwrap_or_default(),
+                &(report.size as i64),
             ],
         )?;
         self.commit()
@@ -367,45 +421,35 @@ impl Store {
         let (where_, args) = where_clause(filter, "e");
         let sql = format!(
             "SELECT e.provider, e.event_id, e.qualifiers, e.time, e.record_id, e.channel, e.computer,
-                    e.subject, e.subject_domain, e.status, e.data, e.named, e.binary, e.path, e.offset, e.line
+                    e.subject, e.subject_domain, e.status, e.data, e.named, e.\"binary\", e.path,
+                    e.\"offset\", e.line
              FROM events e JOIN inputs i ON i.id = e.input_id
              WHERE i.complete = 1 {where_}
-             ORDER BY e.time, e.path, e.record_id, e.offset, e.line, e.id"
+             ORDER BY e.time, e.path, e.record_id NULLS FIRST, e.\"offset\" NULLS FIRST,
+                      e.line NULLS FIRST, e.id"
         );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
-        while let Some(r) = rows.next()? {
-            let subject: Option<String> = r.get(7)?;
-            let subject_domain: Option<String> = r.get(8)?;
-            let data: String = r.get(10)?;
-            let named: String = r.get(11)?;
-            let Some(time) = parse_ts(&r.get::<_, String>(3)?) else {
-                continue;
+        self.conn()?.query(&sql, &arg_refs(&args), |r| {
+            let Some(time) = parse_ts(&r.text(3)?) else {
+                return Ok(());
             };
             f(EventRecord {
-                provider: r.get(0)?,
-                event_id: r.get(1)?,
-                qualifiers: r.get(2)?,
+                provider: r.text(0)?,
+                event_id: r.opt_narrow(1)?.unwrap_or_default(),
+                qualifiers: r.opt_narrow(2)?,
                 time,
-                record_id: r.get::<_, Option<i64>>(4)?.map(|v| v as u64),
-                channel: r.get(5)?,
-                computer: r.get(6)?,
-                subject: subject.and_then(|s| match subject_domain {
-                    Some(d) => DeviceName::parse(&format!("{s}.{d}")),
-                    None => DeviceName::parse(&s),
-                }),
-                status: r.get::<_, Option<u32>>(9)?.map(NtStatus),
-                data: serde_json::from_str(&data).unwrap_or_default(),
-                named: serde_json::from_str::<BTreeMap<String, String>>(&named).unwrap_or_default(),
-                binary: r.get(12)?,
-                source: SourceRef {
-                    path: r.get(13)?,
-                    offset: r.get::<_, Option<i64>>(14)?.map(|v| v as u64),
-                    line: r.get::<_, Option<i64>>(15)?.map(|v| v as u64),
-                },
+                record_id: r.opt_int(4)?.map(|v| v as u64),
+                channel: r.opt_text(5)?,
+                computer: r.opt_text(6)?,
+                subject: device(r.opt_text(7)?, r.opt_text(8)?),
+                status: r.opt_narrow(9)?.map(NtStatus),
+                data: serde_json::from_str(&r.text(10)?).unwrap_or_default(),
+                named: serde_json::from_str::<BTreeMap<String, String>>(&r.text(11)?)
+                    .unwrap_or_default(),
+                binary: r.opt_text(12)?,
+                source: source(&r, 13, Some(14), 15)?,
             });
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Calls `f` for each stored netlogon.log entry matching `filter` (event ids ignored),
@@ -426,35 +470,26 @@ impl Store {
                     n.device, n.path, n.line
              FROM netlogon n JOIN inputs i ON i.id = n.input_id
              WHERE i.complete = 1 {where_}
-             ORDER BY n.time, n.path, n.line, n.id"
+             ORDER BY n.time NULLS FIRST, n.path, n.line NULLS FIRST, n.id"
         );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
-        while let Some(r) = rows.next()? {
-            let Some(kind) = kind_from_name(&r.get::<_, String>(4)?) else {
-                continue;
+        self.conn()?.query(&sql, &arg_refs(&args), |r| {
+            let Some(kind) = kind_from_name(&r.text(4)?) else {
+                return Ok(());
             };
             f(NetlogonEntry {
-                time: r.get::<_, Option<String>>(0)?.as_deref().and_then(parse_ts),
-                category: r.get(1)?,
-                thread: r.get(2)?,
-                domain: r.get(3)?,
+                time: r.opt_text(0)?.as_deref().and_then(parse_ts),
+                category: r.opt_text(1)?,
+                thread: r.opt_narrow(2)?,
+                domain: r.opt_text(3)?,
                 kind,
-                status: r.get::<_, Option<u32>>(5)?.map(NtStatus),
-                peer: r.get(6)?,
-                event_id: r.get(7)?,
-                device: r
-                    .get::<_, Option<String>>(8)?
-                    .as_deref()
-                    .and_then(DeviceName::parse),
-                source: SourceRef {
-                    path: r.get(9)?,
-                    offset: None,
-                    line: r.get::<_, Option<i64>>(10)?.map(|v| v as u64),
-                },
+                status: r.opt_narrow(5)?.map(NtStatus),
+                peer: r.opt_text(6)?,
+                event_id: r.opt_narrow(7)?,
+                device: r.opt_text(8)?.as_deref().and_then(DeviceName::parse),
+                source: source(&r, 9, None, 10)?,
             });
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Calls `f` for each stored identity fact of the filtered inputs (the event time
@@ -472,7 +507,7 @@ impl Store {
         if let Some(before) = &filter.identity_before {
             args.push(ts(before));
             where_.push_str(&format!(
-                " AND (d.observed IS NULL OR d.observed < ?{})",
+                " AND (d.observed IS NULL OR d.observed < ${})",
                 args.len()
             ));
         }
@@ -481,60 +516,63 @@ impl Store {
                     d.os_ubr, d.netlogon, d.kind, d.path, d.line, d.observed
              FROM identity d JOIN inputs i ON i.id = d.input_id
              WHERE i.complete = 1 {where_}
-             ORDER BY d.path, d.line, d.id"
+             ORDER BY d.path, d.line NULLS FIRST, d.id"
         );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
-        while let Some(r) = rows.next()? {
-            let Some(kind) = IdentitySource::parse(&r.get::<_, String>(9)?) else {
-                continue;
+        self.conn()?.query(&sql, &arg_refs(&args), |r| {
+            let Some(kind) = IdentitySource::parse(&r.text(9)?) else {
+                return Ok(());
             };
-            let device: Option<String> = r.get(0)?;
-            let device_domain: Option<String> = r.get(1)?;
-            let netlogon: String = r.get(8)?;
             f(IdentityRecord {
-                device: device.and_then(|d| match device_domain {
-                    Some(dd) => DeviceName::parse(&format!("{d}.{dd}")),
-                    None => DeviceName::parse(&d),
-                }),
-                folder: r.get(2)?,
-                machine_sid: r
-                    .get::<_, Option<String>>(3)?
-                    .and_then(|s| s.parse::<MachineSid>().ok()),
-                role: r
-                    .get::<_, Option<String>>(4)?
-                    .as_deref()
-                    .and_then(DeviceRole::parse),
-                domain: r.get(5)?,
-                os_build: r.get::<_, Option<u32>>(6)?.map(|build| OsBuild {
+                device: device(r.opt_text(0)?, r.opt_text(1)?),
+                folder: r.opt_text(2)?,
+                machine_sid: r.opt_text(3)?.and_then(|s| s.parse::<MachineSid>().ok()),
+                role: r.opt_text(4)?.as_deref().and_then(DeviceRole::parse),
+                domain: r.opt_text(5)?,
+                os_build: r.opt_narrow(6)?.map(|build| OsBuild {
                     build,
-                    ubr: r.get(7).ok().flatten(),
+                    ubr: r.opt_narrow(7).ok().flatten(),
                 }),
-                netlogon: serde_json::from_str(&netlogon).unwrap_or_default(),
-                observed: r
-                    .get::<_, Option<String>>(12)?
-                    .as_deref()
-                    .and_then(parse_ts),
+                netlogon: serde_json::from_str(&r.text(8)?).unwrap_or_default(),
+                observed: r.opt_text(12)?.as_deref().and_then(parse_ts),
                 kind,
-                source: SourceRef {
-                    path: r.get(10)?,
-                    offset: None,
-                    line: r.get::<_, Option<i64>>(11)?.map(|v| v as u64),
-                },
+                source: source(&r, 10, None, 11)?,
             });
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Counts of stored rows, for tests and diagnostics: (inputs, events, netlogon lines).
     pub fn counts(&self) -> Result<(i64, i64, i64)> {
-        let one = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, i64>(0));
-        Ok((
-            one("SELECT COUNT(*) FROM inputs")?,
-            one("SELECT COUNT(*) FROM events")?,
-            one("SELECT COUNT(*) FROM netlogon")?,
-        ))
+        let mut c = self.conn()?;
+        let mut one =
+            |table: &str| c.query_one(&format!("SELECT COUNT(*) FROM {table}"), &[], |r| r.int(0));
+        Ok((one("inputs")?, one("events")?, one("netlogon")?))
     }
+}
+
+/// A device name stored as its key and DNS domain.
+fn device(key: Option<String>, domain: Option<String>) -> Option<DeviceName> {
+    let key = key?;
+    match domain {
+        Some(d) => DeviceName::parse(&format!("{key}.{d}")),
+        None => DeviceName::parse(&key),
+    }
+}
+
+/// Where a fact was read: path, offset and line columns.
+fn source(r: &Row<'_>, path: usize, offset: Option<usize>, line: usize) -> Result<SourceRef> {
+    Ok(SourceRef {
+        path: r.text(path)?,
+        offset: match offset {
+            Some(i) => r.opt_int(i)?.map(|v| v as u64),
+            None => None,
+        },
+        line: r.opt_int(line)?.map(|v| v as u64),
+    })
+}
+
+fn arg_refs(args: &[String]) -> Vec<&dyn db::ToArg> {
+    args.iter().map(|a| a as &dyn db::ToArg).collect()
 }
 
 fn where_clause(filter: &FactFilter, alias: &str) -> (String, Vec<String>) {
@@ -546,18 +584,18 @@ fn where_clause(filter: &FactFilter, alias: &str) -> (String, Vec<String>) {
             .iter()
             .map(|fp| {
                 args.push(fp.clone());
-                format!("?{}", args.len())
+                format!("${}", args.len())
             })
             .collect();
         sql.push_str(&format!(" AND i.fingerprint IN ({})", marks.join(",")));
     }
     if let Some(s) = &filter.since {
         args.push(ts(s));
-        sql.push_str(&format!(" AND {alias}.time >= ?{}", args.len()));
+        sql.push_str(&format!(" AND {alias}.time >= ${}", args.len()));
     }
     if let Some(u) = &filter.until {
         args.push(ts(u));
-        sql.push_str(&format!(" AND {alias}.time < ?{}", args.len()));
+        sql.push_str(&format!(" AND {alias}.time < ${}", args.len()));
     }
     if !filter.event_ids.is_empty() {
         let ids: Vec<String> = filter.event_ids.iter().map(u32::to_string).collect();
@@ -650,10 +688,38 @@ impl Drop for Store {
     }
 }
 
+/// Fresh stores on both databases, for tests that must hold on each.
+#[cfg(test)]
+pub(crate) mod test_stores {
+    use super::*;
+
+    /// Calls `f` with the location of an empty store: an SQLite file, then a new database
+    /// on the test PostgreSQL server (started on first use).
+    pub fn each(mut f: impl FnMut(&Location)) {
+        let dir = tempfile::tempdir().unwrap();
+        f(&Location::Sqlite(dir.path().join("k.db")));
+        f(&postgres_location());
+    }
+
+    /// A new database on the test PostgreSQL server.
+    pub fn postgres_location() -> Location {
+        let server = kizuna_testbed::postgres::PgServer::shared()
+            .unwrap_or_else(|e| panic!("the PostgreSQL testbed cannot start: {e}"));
+        let db = server.create_database().unwrap();
+        db.url.parse().unwrap()
+    }
+
+    /// An empty store on each database.
+    pub fn stores(mut f: impl FnMut(Store)) {
+        each(|loc| f(Store::connect(loc).unwrap()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use kizuna_core::{EventRecord, NtStatus, SourceRef};
+    use test_stores::{each, postgres_location};
 
     fn fact(i: u64) -> Fact {
         Fact::Event(EventRecord {
@@ -688,17 +754,19 @@ mod tests {
 
     #[test]
     fn an_interrupted_input_is_purged_and_read_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("k.db");
+        each(an_interrupted_input_is_purged_and_read_again_in);
+    }
+
+    fn an_interrupted_input_is_purged_and_read_again_in(db: &Location) {
         {
             // A run that dies after writing facts but before finishing the input.
-            let mut s = Store::open(&db).unwrap();
+            let mut s = Store::connect(db).unwrap();
             assert!(s.known("abc").is_none());
             s.facts("abc", vec![fact(1), fact(2)]);
             s.commit().unwrap();
             std::mem::forget(s); // no orderly shutdown
         }
-        let mut s = Store::open(&db).unwrap();
+        let mut s = Store::connect(db).unwrap();
         assert_eq!(
             s.counts().unwrap(),
             (1, 2, 0),
@@ -713,7 +781,7 @@ mod tests {
         s.facts("abc", vec![fact(1), fact(2)]);
         s.finish(report("abc"));
         drop(s);
-        let mut s = Store::open(&db).unwrap();
+        let mut s = Store::connect(db).unwrap();
         let known = s.known("abc").expect("complete now");
         assert_eq!(known.records, 2);
         let mut got = Vec::new();
@@ -790,6 +858,86 @@ mod tests {
         assert_eq!(got.len(), 2);
         let new = got.iter().find(|r| r.source.path == "PC1/SYSTEM").unwrap();
         assert_eq!(new.observed, when, "kept to the 100 ns of a FILETIME");
+    }
+
+    #[test]
+    fn a_newer_postgres_schema_is_refused() {
+        let db = postgres_location();
+        let mut s = Store::connect(&db).unwrap();
+        assert_eq!(s.backend(), "postgres");
+        assert_eq!(s.schema_version().unwrap(), schema::VERSION);
+        s.conn
+            .get_mut()
+            .execute("UPDATE kizuna_schema SET version = 99", &[])
+            .unwrap();
+        drop(s);
+        let err = Store::connect(&db).err().unwrap().to_string();
+        assert!(err.contains("99"), "{err}");
+    }
+
+    /// Facts that sort on NULLs, case, non-ASCII paths and equal times come back in the
+    /// same order, with the same values, from both databases.
+    #[test]
+    fn both_databases_give_the_same_facts_in_the_same_order() {
+        let paths = [
+            "PC/b.evtx",
+            "pc/a.evtx",
+            "PC/ä.evtx",
+            "PC/B.evtx",
+            "PC/_.evtx",
+        ];
+        let facts = |n: u64| {
+            let mut out = Vec::new();
+            for i in 0..n {
+                let Fact::Event(mut e) = fact(i) else {
+                    unreachable!()
+                };
+                e.source.path = paths[(i % 5) as usize].into();
+                e.record_id = (i % 3 != 0).then_some(i % 4);
+                e.source.offset = (i % 2 == 0).then_some(i);
+                e.time += chrono::Duration::seconds((i % 2) as i64);
+                e.status = (i % 4 != 0).then_some(NtStatus(0xC000_0000 + i as u32));
+                e.qualifiers = (i % 5 != 0).then_some(16384);
+                out.push(Fact::Event(e));
+                out.push(hive_fact(None));
+                out.push(Fact::Netlogon(NetlogonEntry {
+                    time: (i % 3 != 0).then(|| parse_ts("2026-01-01T00:00:00Z").unwrap()),
+                    category: Some("SESSION".into()),
+                    thread: None,
+                    domain: Some("LAB".into()),
+                    kind: NetlogonKind::SessionSetupFailed,
+                    status: Some(NtStatus(0xC000_0022)),
+                    peer: None,
+                    event_id: None,
+                    device: DeviceName::parse("PC1"),
+                    source: SourceRef {
+                        path: paths[(i % 5) as usize].into(),
+                        offset: None,
+                        line: (i % 2 == 0).then_some(i),
+                    },
+                }));
+            }
+            out
+        };
+        let mut seen: Vec<(Vec<EventRecord>, Vec<NetlogonEntry>, usize)> = Vec::new();
+        test_stores::stores(|mut s| {
+            s.facts("fp", facts(40));
+            s.finish(report("fp"));
+            let (mut ev, mut nl, mut ids) = (Vec::new(), Vec::new(), 0);
+            let all = FactFilter::default();
+            s.for_each_event(&all, |e| ev.push(e)).unwrap();
+            s.for_each_netlogon(&all, |n| nl.push(n)).unwrap();
+            s.for_each_identity(&all, |_| ids += 1).unwrap();
+            assert_eq!((ev.len(), nl.len(), ids), (40, 40, 40), "{}", s.backend());
+            seen.push((ev, nl, ids));
+        });
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0], seen[1], "SQLite and PostgreSQL disagree");
+        assert_eq!(
+            seen[0].0[0].source.path, "PC/B.evtx",
+            "byte order, not the locale's"
+        );
+        assert_eq!(seen[0].0[0].record_id, None, "NULLs first");
     }
 
     #[test]

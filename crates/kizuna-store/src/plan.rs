@@ -5,10 +5,9 @@
 //! mean (phases, scopes, gates) belongs to `kizuna-plan`. The log cannot be updated or
 //! deleted (triggers refuse it): who advanced a phase, when and why stays on record.
 
-use kizuna_core::Timestamp;
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
-
+use crate::db::{Begin, Conn, ToArg};
 use crate::{Result, Store, StoreError, parse_ts, ts};
+use kizuna_core::Timestamp;
 
 /// A plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,13 +70,11 @@ fn opt_ts(s: Option<String>) -> Option<Timestamp> {
 }
 
 impl Store {
-    /// Runs `f` in one immediate transaction (after committing any ingest in progress).
-    fn plan_tx<T>(&mut self, f: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
+    /// Runs `f` in one transaction serialized with every other plan change (after
+    /// committing any ingest in progress).
+    fn plan_tx<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
         self.commit()?;
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        self.conn.get_mut().transaction(Begin::Plan, f)
     }
 
     /// Creates a plan with its phases and first log entry; earlier plans still open are
@@ -89,20 +86,24 @@ impl Store {
         log: &LogRow,
     ) -> Result<i64> {
         self.plan_tx(|c| {
-            let open: Vec<i64> = {
-                let mut s = c.prepare("SELECT id FROM plans WHERE closed IS NULL ORDER BY id")?;
-                s.query_map([], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?
-            };
-            c.execute(
-                "INSERT INTO plans (track, created, expires, params) VALUES (?1, ?2, ?3, ?4)",
-                params![plan.track, ts(&plan.created), plan.expires, plan.params],
+            let mut open: Vec<i64> = Vec::new();
+            c.query(
+                "SELECT id FROM plans WHERE closed IS NULL ORDER BY id",
+                &[],
+                |r| {
+                    open.push(r.int(0)?);
+                    Ok(())
+                },
             )?;
-            let id = c.last_insert_rowid();
+            let id = c.insert(
+                "INSERT INTO plans (track, created, expires, params) VALUES ($1, $2, $3, $4)
+                 RETURNING id",
+                &[&plan.track, &ts(&plan.created), &plan.expires, &plan.params],
+            )?;
             for old in open {
                 c.execute(
-                    "UPDATE plans SET closed = ?2 WHERE id = ?1",
-                    params![old, ts(&log.time)],
+                    "UPDATE plans SET closed = $2 WHERE id = $1",
+                    &[&old, &ts(&log.time)],
                 )?;
                 insert_log(
                     c,
@@ -120,16 +121,16 @@ impl Store {
             for p in phases {
                 c.execute(
                     "INSERT INTO plan_phases (plan_id, seq, name, kind, scope, state, started, finished)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        id,
-                        p.seq,
-                        p.name,
-                        p.kind,
-                        serde_json::to_string(&p.scope).unwrap_or_default(),
-                        p.state,
-                        p.started.as_ref().map(ts),
-                        p.finished.as_ref().map(ts),
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &[
+                        &id,
+                        &p.seq,
+                        &p.name,
+                        &p.kind,
+                        &serde_json::to_string(&p.scope).unwrap_or_default(),
+                        &p.state,
+                        &p.started.as_ref().map(ts),
+                        &p.finished.as_ref().map(ts),
                     ],
                 )?;
             }
@@ -141,22 +142,21 @@ impl Store {
     /// The most recent plan, if any.
     pub fn latest_plan(&self) -> Result<Option<PlanRow>> {
         Ok(self
-            .conn
-            .query_row(
+            .conn()?
+            .query_opt(
                 "SELECT id, track, created, expires, params, closed FROM plans ORDER BY id DESC LIMIT 1",
-                [],
+                &[],
                 |r| {
                     Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<String>>(5)?,
+                        r.int(0)?,
+                        r.text(1)?,
+                        r.text(2)?,
+                        r.text(3)?,
+                        r.text(4)?,
+                        r.opt_text(5)?,
                     ))
                 },
-            )
-            .optional()?
+            )?
             .and_then(|(id, track, created, expires, params, closed)| {
                 Some(PlanRow {
                     id,
@@ -171,53 +171,49 @@ impl Store {
 
     /// A plan's phases in order.
     pub fn plan_phases(&self, plan_id: i64) -> Result<Vec<PhaseRow>> {
-        let mut s = self.conn.prepare(
+        let mut out = Vec::new();
+        self.conn()?.query(
             "SELECT seq, name, kind, scope, state, started, finished FROM plan_phases
-             WHERE plan_id = ?1 ORDER BY seq",
+             WHERE plan_id = $1 ORDER BY seq",
+            &[&plan_id],
+            |r| {
+                out.push(PhaseRow {
+                    seq: r.int(0)?,
+                    name: r.text(1)?,
+                    kind: r.text(2)?,
+                    scope: serde_json::from_str(&r.text(3)?).unwrap_or_default(),
+                    state: r.text(4)?,
+                    started: opt_ts(r.opt_text(5)?),
+                    finished: opt_ts(r.opt_text(6)?),
+                });
+                Ok(())
+            },
         )?;
-        let rows = s.query_map([plan_id], |r| {
-            let scope: String = r.get(3)?;
-            Ok(PhaseRow {
-                seq: r.get(0)?,
-                name: r.get(1)?,
-                kind: r.get(2)?,
-                scope: serde_json::from_str(&scope).unwrap_or_default(),
-                state: r.get(4)?,
-                started: opt_ts(r.get(5)?),
-                finished: opt_ts(r.get(6)?),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(out)
     }
 
     /// A plan's log, oldest first.
     pub fn plan_log(&self, plan_id: i64) -> Result<Vec<LogRow>> {
-        let mut s = self.conn.prepare(
-            "SELECT time, who, action, phase, reason, helpdesk_tickets, gate FROM plan_log
-             WHERE plan_id = ?1 ORDER BY id",
-        )?;
-        let rows = s.query_map([plan_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                LogRow {
-                    time: Timestamp::default(),
-                    who: r.get(1)?,
-                    action: r.get(2)?,
-                    phase: r.get(3)?,
-                    reason: r.get(4)?,
-                    helpdesk_tickets: r.get(5)?,
-                    gate: r.get(6)?,
-                },
-            ))
-        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (time, mut log) = row?;
-            if let Some(t) = parse_ts(&time) {
-                log.time = t;
-                out.push(log);
-            }
-        }
+        self.conn()?.query(
+            "SELECT time, who, action, phase, reason, helpdesk_tickets, gate FROM plan_log
+             WHERE plan_id = $1 ORDER BY id",
+            &[&plan_id],
+            |r| {
+                if let Some(time) = parse_ts(&r.text(0)?) {
+                    out.push(LogRow {
+                        time,
+                        who: r.text(1)?,
+                        action: r.text(2)?,
+                        phase: r.opt_text(3)?,
+                        reason: r.opt_text(4)?,
+                        helpdesk_tickets: r.opt_int(5)?,
+                        gate: r.opt_text(6)?,
+                    });
+                }
+                Ok(())
+            },
+        )?;
         Ok(out)
     }
 
@@ -232,34 +228,29 @@ impl Store {
     pub fn advance_plan(&mut self, plan_id: i64, change: &PhaseChange, log: &LogRow) -> Result<()> {
         self.plan_tx(|c| {
             let time = ts(&change.time);
+            let mut one = |sql: &str, args: &[&dyn ToArg]| match c.execute(sql, args)? {
+                1 => Ok(()),
+                _ => Err(StoreError::PlanChanged),
+            };
             if let Some(seq) = change.finish {
-                let n = c.execute(
-                    "UPDATE plan_phases SET state = 'done', finished = ?3
-                     WHERE plan_id = ?1 AND seq = ?2 AND state = 'active'",
-                    params![plan_id, seq, time],
+                one(
+                    "UPDATE plan_phases SET state = 'done', finished = $3
+                     WHERE plan_id = $1 AND seq = $2 AND state = 'active'",
+                    &[&plan_id, &seq, &time],
                 )?;
-                if n != 1 {
-                    return Err(StoreError::PlanChanged);
-                }
             }
             if let Some(seq) = change.start {
-                let n = c.execute(
-                    "UPDATE plan_phases SET state = 'active', started = ?3
-                     WHERE plan_id = ?1 AND seq = ?2 AND state = 'pending'",
-                    params![plan_id, seq, time],
+                one(
+                    "UPDATE plan_phases SET state = 'active', started = $3
+                     WHERE plan_id = $1 AND seq = $2 AND state = 'pending'",
+                    &[&plan_id, &seq, &time],
                 )?;
-                if n != 1 {
-                    return Err(StoreError::PlanChanged);
-                }
             }
             if change.close {
-                let n = c.execute(
-                    "UPDATE plans SET closed = ?2 WHERE id = ?1 AND closed IS NULL",
-                    params![plan_id, time],
+                one(
+                    "UPDATE plans SET closed = $2 WHERE id = $1 AND closed IS NULL",
+                    &[&plan_id, &time],
                 )?;
-                if n != 1 {
-                    return Err(StoreError::PlanChanged);
-                }
             }
             insert_log(c, plan_id, log)
         })
@@ -269,26 +260,31 @@ impl Store {
     /// events, the logging computers, netlogon.log owners and identity facts.
     pub fn known_devices(&self) -> Result<std::collections::BTreeSet<String>> {
         let mut out = std::collections::BTreeSet::new();
-        let mut s = self.conn.prepare(
+        let mut c = self.conn()?;
+        c.query(
             "SELECT DISTINCT e.subject FROM events e JOIN inputs i ON i.id = e.input_id
                 WHERE i.complete = 1 AND e.subject IS NOT NULL
              UNION SELECT DISTINCT n.device FROM netlogon n JOIN inputs i ON i.id = n.input_id
                 WHERE i.complete = 1 AND n.device IS NOT NULL
              UNION SELECT DISTINCT d.device FROM identity d JOIN inputs i ON i.id = d.input_id
                 WHERE i.complete = 1 AND d.device IS NOT NULL",
+            &[],
+            |r| {
+                out.insert(r.text(0)?);
+                Ok(())
+            },
         )?;
-        for key in s.query_map([], |r| r.get::<_, String>(0))? {
-            out.insert(key?);
-        }
-        let mut s = self.conn.prepare(
+        c.query(
             "SELECT DISTINCT e.computer FROM events e JOIN inputs i ON i.id = e.input_id
                 WHERE i.complete = 1 AND e.computer IS NOT NULL",
+            &[],
+            |r| {
+                if let Some(d) = kizuna_core::DeviceName::parse(&r.text(0)?) {
+                    out.insert(d.key().to_string());
+                }
+                Ok(())
+            },
         )?;
-        for raw in s.query_map([], |r| r.get::<_, String>(0))? {
-            if let Some(d) = kizuna_core::DeviceName::parse(&raw?) {
-                out.insert(d.key().to_string());
-            }
-        }
         Ok(out)
     }
 
@@ -297,34 +293,34 @@ impl Store {
     pub fn newest_fact(&self, until: Option<&Timestamp>) -> Result<Option<Timestamp>> {
         // Far beyond any event time: the format sorts as text.
         let until = until.map_or_else(|| "9999".to_string(), ts);
-        let newest: Option<String> = self.conn.query_row(
+        let newest = self.conn()?.query_one(
             "SELECT MAX(t) FROM (
                 SELECT MAX(e.time) AS t FROM events e JOIN inputs i ON i.id = e.input_id
-                    WHERE i.complete = 1 AND e.time < ?1
+                    WHERE i.complete = 1 AND e.time < $1
                 UNION ALL
                 SELECT MAX(n.time) FROM netlogon n JOIN inputs i ON i.id = n.input_id
-                    WHERE i.complete = 1 AND n.time IS NOT NULL AND n.time < ?1
-             )",
-            [until],
-            |r| r.get(0),
+                    WHERE i.complete = 1 AND n.time IS NOT NULL AND n.time < $1
+             ) AS newest",
+            &[&until],
+            |r| r.opt_text(0),
         )?;
         Ok(newest.as_deref().and_then(parse_ts))
     }
 }
 
-fn insert_log(c: &rusqlite::Connection, plan_id: i64, log: &LogRow) -> Result<()> {
+fn insert_log(c: &mut Conn, plan_id: i64, log: &LogRow) -> Result<()> {
     c.execute(
         "INSERT INTO plan_log (plan_id, time, who, action, phase, reason, helpdesk_tickets, gate)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            plan_id,
-            ts(&log.time),
-            log.who,
-            log.action,
-            log.phase,
-            log.reason,
-            log.helpdesk_tickets,
-            log.gate,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &plan_id,
+            &ts(&log.time),
+            &log.who,
+            &log.action,
+            &log.phase,
+            &log.reason,
+            &log.helpdesk_tickets,
+            &log.gate,
         ],
     )?;
     Ok(())
@@ -380,8 +376,10 @@ mod tests {
 
     #[test]
     fn a_plan_round_trips_and_advances_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+        crate::test_stores::stores(a_plan_round_trips_and_advances_once_in);
+    }
+
+    fn a_plan_round_trips_and_advances_once_in(mut s: Store) {
         assert_eq!(s.latest_plan().unwrap(), None);
         let id = s
             .create_plan(&plan(), &phases(), &log("2026-02-01T00:00:00Z", "init"))
@@ -422,8 +420,10 @@ mod tests {
 
     #[test]
     fn the_log_is_append_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+        crate::test_stores::stores(the_log_is_append_only_in);
+    }
+
+    fn the_log_is_append_only_in(mut s: Store) {
         let id = s
             .create_plan(&plan(), &phases(), &log("2026-02-01T00:00:00Z", "init"))
             .unwrap();
@@ -431,12 +431,63 @@ mod tests {
             .unwrap();
         let err = s
             .conn
-            .execute("UPDATE plan_log SET who = 'mallory'", [])
+            .get_mut()
+            .execute("UPDATE plan_log SET who = 'mallory'", &[])
             .unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
-        let err = s.conn.execute("DELETE FROM plan_log", []).unwrap_err();
+        let err = s
+            .conn
+            .get_mut()
+            .execute("DELETE FROM plan_log", &[])
+            .unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
         assert_eq!(s.plan_log(id).unwrap().len(), 2);
+    }
+
+    /// Two operators advance the same plan at once from two connections: exactly one
+    /// wins, the other is told the plan changed, and the log has one entry for it.
+    #[test]
+    fn concurrent_advances_on_postgres_let_one_win() {
+        let db = crate::test_stores::postgres_location();
+        let mut s = Store::connect(&db).unwrap();
+        let id = s
+            .create_plan(&plan(), &phases(), &log("2026-02-01T00:00:00Z", "init"))
+            .unwrap();
+        let change = PhaseChange {
+            time: t("2026-02-10T00:00:00Z"),
+            finish: Some(0),
+            start: Some(1),
+            close: false,
+        };
+        let barrier = std::sync::Barrier::new(4);
+        let results: Vec<Result<()>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Store::connect(&db).unwrap();
+                        barrier.wait();
+                        mine.advance_plan(id, &change, &log("2026-02-10T00:00:00Z", "advance"))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "{results:?}");
+        assert!(
+            results
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .all(|e| matches!(e, StoreError::PlanChanged)),
+            "{results:?}"
+        );
+        let actions: Vec<String> = s
+            .plan_log(id)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.action)
+            .collect();
+        assert_eq!(actions, ["init", "advance"]);
     }
 
     /// A store written by a build of schema version 2 (before plans) opens, keeps its

@@ -5,10 +5,9 @@
 //! Findings are kept language-neutral (rule, severity, subjects, message arguments), so
 //! a scan recorded in Japanese is reviewed in English as well.
 
-use kizuna_core::{FindingRecord, MessageArg, Severity, Timestamp};
-use rusqlite::{OptionalExtension, params};
-
+use crate::db::Begin;
 use crate::{Result, Store, StoreError, parse_ts, ts};
+use kizuna_core::{FindingRecord, MessageArg, Severity, Timestamp};
 
 /// One recorded scan.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,61 +57,62 @@ fn args_from_json(s: &str) -> Vec<(String, MessageArg)> {
 impl Store {
     /// Records a scan and its findings in one transaction; returns its id.
     pub fn record_scan(&mut self, scan: &ScanRow) -> Result<i64> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO scans (time, since, until, tool_version, inputs, devices, expires)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                ts(&scan.time),
-                scan.since.as_ref().map(ts),
-                scan.until.as_ref().map(ts),
-                scan.tool_version,
-                scan.inputs as i64,
-                scan.devices as i64,
-                scan.expires,
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO scan_findings (scan_id, seq, rule, severity, subjects, args)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        self.commit()?;
+        self.conn.get_mut().transaction(Begin::Write, |c| {
+            let id = c.insert(
+                "INSERT INTO scans (time, since, until, tool_version, inputs, devices, expires)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                &[
+                    &ts(&scan.time),
+                    &scan.since.as_ref().map(ts),
+                    &scan.until.as_ref().map(ts),
+                    &scan.tool_version,
+                    &(scan.inputs as i64),
+                    &(scan.devices as i64),
+                    &scan.expires,
+                ],
             )?;
             for (seq, f) in scan.findings.iter().enumerate() {
-                stmt.execute(params![
-                    id,
-                    seq as i64,
-                    f.rule,
-                    f.severity.as_str(),
-                    serde_json::to_string(&f.subjects).unwrap_or_default(),
-                    args_json(&f.args),
-                ])?;
+                c.execute(
+                    "INSERT INTO scan_findings (scan_id, seq, rule, severity, subjects, args)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &id,
+                        &(seq as i64),
+                        &f.rule,
+                        &f.severity.as_str(),
+                        &serde_json::to_string(&f.subjects).unwrap_or_default(),
+                        &args_json(&f.args),
+                    ],
+                )?;
             }
-        }
-        tx.commit()?;
-        Ok(id)
+            Ok(id)
+        })
     }
 
     /// The recorded scans, oldest first, without their findings.
     pub fn scans(&self) -> Result<Vec<ScanRow>> {
-        let mut stmt = self.conn.prepare(
+        let mut out = Vec::new();
+        self.conn()?.query(
             "SELECT id, time, since, until, tool_version, inputs, devices, expires
              FROM scans ORDER BY id",
+            &[],
+            |r| {
+                out.push(ScanRow {
+                    id: r.int(0)?,
+                    time: parse_ts(&r.text(1)?).unwrap_or_default(),
+                    since: r.opt_text(2)?.as_deref().and_then(parse_ts),
+                    until: r.opt_text(3)?.as_deref().and_then(parse_ts),
+                    tool_version: r.text(4)?,
+                    inputs: r.int(5)? as usize,
+                    devices: r.int(6)? as usize,
+                    expires: r.opt_text(7)?,
+                    findings: Vec::new(),
+                });
+                Ok(())
+            },
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(ScanRow {
-                id: r.get(0)?,
-                time: parse_ts(&r.get::<_, String>(1)?).unwrap_or_default(),
-                since: r.get::<_, Option<String>>(2)?.as_deref().and_then(parse_ts),
-                until: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
-                tool_version: r.get(4)?,
-                inputs: r.get::<_, i64>(5)? as usize,
-                devices: r.get::<_, i64>(6)? as usize,
-                expires: r.get(7)?,
-                findings: Vec::new(),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(out)
     }
 
     /// Scan `id` with its findings (in the order recorded), or the latest scan when `id`
@@ -121,39 +121,31 @@ impl Store {
         let id = match id {
             Some(id) => Some(id),
             None => self
-                .conn
-                .query_row("SELECT MAX(id) FROM scans", [], |r| r.get(0))
-                .optional()?
-                .flatten(),
+                .conn()?
+                .query_one("SELECT MAX(id) FROM scans", &[], |r| r.opt_int(0))?,
         };
         let Some(id) = id else { return Ok(None) };
         let Some(mut scan) = self.scans()?.into_iter().find(|s| s.id == id) else {
             return Ok(None);
         };
-        let mut stmt = self.conn.prepare(
+        self.conn()?.query(
             "SELECT rule, severity, subjects, args FROM scan_findings
-             WHERE scan_id = ?1 ORDER BY seq",
+             WHERE scan_id = $1 ORDER BY seq",
+            &[&id],
+            |r| {
+                let rule = r.text(0)?;
+                let severity: Severity = r.text(1)?.parse().map_err(|e: String| {
+                    StoreError::Corrupt(format!("scan {id}: finding {rule}: {e}"))
+                })?;
+                scan.findings.push(FindingRecord {
+                    rule,
+                    severity,
+                    subjects: serde_json::from_str(&r.text(2)?).unwrap_or_default(),
+                    args: args_from_json(&r.text(3)?),
+                });
+                Ok(())
+            },
         )?;
-        let rows = stmt.query_map([id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
-        for row in rows {
-            let (rule, severity, subjects, args) = row?;
-            let severity: Severity = severity.parse().map_err(|e: String| {
-                StoreError::Corrupt(format!("scan {id}: finding {rule}: {e}"))
-            })?;
-            scan.findings.push(FindingRecord {
-                rule,
-                severity,
-                subjects: serde_json::from_str(&subjects).unwrap_or_default(),
-                args: args_from_json(&args),
-            });
-        }
         Ok(Some(scan))
     }
 }
@@ -183,7 +175,10 @@ mod tests {
 
     #[test]
     fn a_scan_round_trips_and_the_latest_is_found() {
-        let mut store = Store::temporary().unwrap();
+        crate::test_stores::stores(a_scan_round_trips_and_the_latest_is_found_in);
+    }
+
+    fn a_scan_round_trips_and_the_latest_is_found_in(mut store: Store) {
         assert_eq!(store.scan(None).unwrap(), None);
         let first = ScanRow {
             id: 0,

@@ -12,6 +12,7 @@ use kizuna_report::{
     EventFormat, EventWriter, ScanReport, devices_csv, devices_json, devices_table, scan_text,
     write_scan_json,
 };
+use kizuna_store::Location;
 
 use crate::console::{Console, num, text};
 use crate::pipeline::{ScanInput, analyze, ingest};
@@ -111,9 +112,10 @@ pub enum ScanFormat {
 pub struct ScanArgs {
     #[command(flatten)]
     pub read: ReadArgs,
-    /// The store (SQLite file); default: kizuna.db in --out, else a temporary one.
+    /// The store: an SQLite file (or sqlite://FILE) or postgres://USER@HOST/DB (password
+    /// from PGPASSWORD); default: kizuna.db in --out, else a temporary one.
     #[arg(long)]
-    pub db: Option<PathBuf>,
+    pub db: Option<Location>,
     /// Output folder (holds kizuna.db unless --db is given).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -150,9 +152,10 @@ pub struct EventsArgs {
     pub id: Vec<u32>,
     #[arg(long, value_enum, default_value_t = EventsFormat::Table)]
     pub format: EventsFormat,
-    /// Keep the facts in this store (SQLite file) instead of a temporary one.
+    /// Keep the facts in this store (an SQLite file or postgres://…) instead of a
+    /// temporary one.
     #[arg(long)]
-    pub db: Option<PathBuf>,
+    pub db: Option<Location>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,9 +275,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     let quiet = cli.quiet;
     match cli.command {
         Command::Scan(a) => {
-            let db =
-                a.db.clone()
-                    .or_else(|| a.out.as_ref().map(|o| o.join("kizuna.db")));
+            let db = a.db.clone().or_else(|| {
+                a.out
+                    .as_ref()
+                    .map(|o| Location::Sqlite(o.join("kizuna.db")))
+            });
             scan(
                 &a.read,
                 &a.directory,
@@ -312,7 +317,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// How a scan stores, judges and reports.
 struct ScanRun {
-    db: Option<PathBuf>,
+    db: Option<Location>,
     /// Where report.html and the CSV / JSON-lines exports go.
     out: Option<PathBuf>,
     /// `--expires`.
@@ -339,7 +344,7 @@ fn scan(
     } = run;
     let mut input = scan_input(r, console)?;
     let directory = crate::ad::read(dir)?;
-    let mut ing = ingest(&input, db.as_deref())?;
+    let mut ing = ingest(&input, db.as_ref())?;
     input.expiry =
         crate::pipeline::workaround_expiry(expires, &ing.store, console).map(|e| (e, now));
     print_input_errors(&ing.inputs);
@@ -368,7 +373,7 @@ fn scan(
             expires: input.expiry.as_ref().map(|(e, _)| e.date.to_string()),
             findings: analysis.findings.iter().map(Into::into).collect(),
         });
-        let db = text(db.display().to_string());
+        let db = text(db.to_string());
         match recorded {
             Ok(id) if format == ScanFormat::Text => {
                 console.note("cli-scan-recorded", &[("id", num(id)), ("db", db)])
@@ -386,7 +391,7 @@ fn scan(
         analysis: &analysis,
         since: input.since,
         until: input.until,
-        db: ing.db.as_ref().map(|p| p.display().to_string()),
+        db: ing.db.as_ref().map(ToString::to_string),
         directory: input.directory.as_ref().map(|(snap, at)| (snap, *at)),
     };
     if let Some(dir) = &out {
@@ -458,7 +463,7 @@ fn render(
 
 fn events(a: EventsArgs, console: &Console) -> anyhow::Result<i32> {
     let input = scan_input(&a.read, console)?;
-    let ing = ingest(&input, a.db.as_deref())?;
+    let ing = ingest(&input, a.db.as_ref())?;
     print_input_errors(&ing.inputs);
     if !ing.anything_readable() {
         console.error("cli-nothing-readable", &[]);
@@ -555,7 +560,10 @@ fn demo(a: DemoArgs, console: &Console) -> anyhow::Result<i32> {
         knowledge: None,
         max_unpacked_gib: kizuna_evidence::Limits::default().max_unpacked >> 30,
     };
-    let db = a.out.as_ref().map(|o| o.join("kizuna.db"));
+    let db = a
+        .out
+        .as_ref()
+        .map(|o| Location::Sqlite(o.join("kizuna.db")));
     // A demonstration succeeds when it shows its findings: exit 0 unless it failed.
     let code = scan(
         &read,

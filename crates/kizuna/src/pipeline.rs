@@ -1,7 +1,7 @@
 //! The scan pipeline: read evidence into the store, then run the rules over this run's
 //! facts, streaming them back out of the store in a stable order.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -9,7 +9,7 @@ use kizuna_analysis::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
 use kizuna_core::{EventRecord, Knowledge, Timestamp};
 use kizuna_evidence::{EvtxPath, InputReport, InputStatus, Progress, ReadOptions, ingest_paths};
 use kizuna_i18n::Lang;
-use kizuna_store::{FactFilter, Store};
+use kizuna_store::{FactFilter, Location, Store};
 
 use crate::console::{Console, text};
 use crate::progress::ProgressLine;
@@ -41,7 +41,7 @@ pub struct Ingested {
     pub store: Store,
     pub inputs: Vec<InputReport>,
     /// Where the store lives, when it is kept.
-    pub db: Option<PathBuf>,
+    pub db: Option<Location>,
 }
 
 impl Ingested {
@@ -63,14 +63,15 @@ impl Ingested {
 }
 
 /// Opens the store (`db`, else a temporary one) and reads every input into it.
-pub fn ingest(input: &ScanInput, db: Option<&Path>) -> anyhow::Result<Ingested> {
+pub fn ingest(input: &ScanInput, db: Option<&Location>) -> anyhow::Result<Ingested> {
     let mut store = match db {
-        Some(p) => {
+        Some(Location::Sqlite(p)) => {
             if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)?;
             }
             Store::open(p)?
         }
+        Some(loc) => Store::connect(loc)?,
         None => Store::temporary()?,
     };
     let opts = ReadOptions {
@@ -88,7 +89,7 @@ pub fn ingest(input: &ScanInput, db: Option<&Path>) -> anyhow::Result<Ingested> 
     Ok(Ingested {
         store,
         inputs,
-        db: db.map(Path::to_path_buf),
+        db: db.cloned(),
     })
 }
 

@@ -4,7 +4,7 @@
 //! `kizuna scan` (`pipeline::analyze_stored`) and the output.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
@@ -14,7 +14,7 @@ use kizuna_plan::report::{self, StatusReport};
 use kizuna_plan::{
     Action, GateResult, LogEntry, Params, Plan, PlanError, Scope, Status, StoredFacts, Track,
 };
-use kizuna_store::{FactFilter, Store};
+use kizuna_store::{FactFilter, Location, Store};
 
 use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 
@@ -38,9 +38,9 @@ pub enum PlanCommand {
 
 #[derive(Args, Debug, Clone)]
 pub struct Common {
-    /// The kizuna store (SQLite file) holding the evidence and the plan.
+    /// The kizuna store holding the evidence and the plan: an SQLite file or postgres://….
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     /// Language of the output: ja or en (default: from the locale).
     #[arg(long, value_parser = crate::cli::parse_lang)]
     pub lang: Option<Lang>,
@@ -162,12 +162,14 @@ pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
     let result = match &a.command {
         PlanCommand::Init(x) => init(x, &msg, &k, now),
         cmd => {
-            if !common.db.is_file() {
+            if let Location::Sqlite(file) = &common.db
+                && !file.is_file()
+            {
                 eprintln!(
                     "kizuna: {}",
                     msg.get(
                         "plan-error-db",
-                        &[("path", text(&common.db.display().to_string()))]
+                        &[("path", text(&file.display().to_string()))]
                     )
                 );
                 return Ok(EXIT_USAGE);
@@ -186,11 +188,13 @@ pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
     }
 }
 
-fn open(db: &Path) -> Result<Store, PlanError> {
-    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+fn open(db: &Location) -> Result<Store, PlanError> {
+    if let Location::Sqlite(file) = db
+        && let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent).map_err(|e| PlanError::Evidence(e.to_string()))?;
     }
-    Ok(Store::open(db)?)
+    Ok(Store::connect(db)?)
 }
 
 fn load(store: &Store) -> Result<(Plan, Vec<LogEntry>), PlanError> {

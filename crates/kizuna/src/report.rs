@@ -3,7 +3,7 @@
 //! a scan recorded earlier (`--compare-to`).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
@@ -11,7 +11,7 @@ use kizuna_analysis::{Analysis, ExpirySource, WorkaroundExpiry};
 use kizuna_core::{FindingRecord, Timestamp};
 use kizuna_i18n::Lang;
 use kizuna_report::{Baseline, ReviewReport};
-use kizuna_store::{FactFilter, ScanRow, Store};
+use kizuna_store::{FactFilter, Location, ScanRow, Store};
 
 use crate::cli::{EXIT_OK, EXIT_USAGE, ScanFormat};
 use crate::console::{Console, num, text};
@@ -20,9 +20,10 @@ use crate::window::{now, parse_bound};
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// The store that `kizuna scan --db` (or `--out`) filled.
+    /// The store that `kizuna scan --db` (or `--out`) filled: a kizuna.db file, the --out
+    /// folder holding one, or postgres://….
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     /// Start of the reviewed window: 7d, 2w, a date or an RFC 3339 time. A span counts
     /// back from --until.
     #[arg(long, default_value = "7d")]
@@ -54,7 +55,11 @@ pub struct ReportArgs {
 struct Usage(String);
 
 /// Opens an existing store; a missing file is a usage error, never a new empty store.
-fn open_existing(path: &Path, console: &Console) -> Result<Store, Usage> {
+fn open_existing(location: &Location, console: &Console) -> Result<Store, Usage> {
+    let path = match location {
+        Location::Sqlite(path) => path,
+        pg => return Store::connect(pg).map_err(|e| Usage(e.to_string())),
+    };
     let file = if path.is_dir() {
         path.join("kizuna.db")
     } else {
@@ -73,7 +78,7 @@ fn open_existing(path: &Path, console: &Console) -> Result<Store, Usage> {
 /// another store.
 fn recorded_scan(
     store: &Store,
-    db: &Path,
+    db: &Location,
     compare_to: &str,
     console: &Console,
 ) -> Result<(ScanRow, Option<String>), Usage> {
@@ -101,21 +106,23 @@ fn recorded_scan(
                 &[
                     ("what", text(compare_to)),
                     ("id", num(id)),
-                    ("db", text(db.display().to_string())),
+                    ("db", text(db.to_string())),
                     ("scans", text(recorded(store))),
                 ],
             ))),
         };
     }
-    let other_path = PathBuf::from(compare_to);
-    let other = open_existing(&other_path, console)?;
+    let other_location: Location = compare_to
+        .parse()
+        .map_err(|e: String| Usage(format!("--compare-to: {e}")))?;
+    let other = open_existing(&other_location, console)?;
     match stored(other.scan(None))? {
-        Some(s) => Ok((s, Some(other_path.display().to_string()))),
+        Some(s) => Ok((s, Some(other_location.to_string()))),
         None => Err(Usage(console.text(
             "cli-review-no-scans",
             &[
                 ("what", text(compare_to)),
-                ("db", text(other_path.display().to_string())),
+                ("db", text(other_location.to_string())),
             ],
         ))),
     }
@@ -212,7 +219,7 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
     );
     let report = ReviewReport {
         tool_version: env!("CARGO_PKG_VERSION"),
-        db: a.db.display().to_string(),
+        db: a.db.to_string(),
         since,
         until,
         previous_since,
