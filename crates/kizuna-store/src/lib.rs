@@ -54,6 +54,11 @@ pub enum StoreError {
     Postgres(#[from] postgres::Error),
     #[error("the store is busy with another query (a callback called back into the store)")]
     Busy,
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot create a temporary database: {0}")]
     Temporary(std::io::Error),
     #[error("database schema version {found} is newer than this kizuna understands ({supported})")]
@@ -127,10 +132,20 @@ impl Store {
         Self::init(conn, None)
     }
 
-    /// Opens (creating and migrating) the store at `location`.
+    /// Opens (creating and migrating) the store at `location`, creating an SQLite file's
+    /// folder when needed.
     pub fn connect(location: &Location) -> Result<Store> {
         match location {
-            Location::Sqlite(path) => Self::open(path),
+            Location::Sqlite(path) => {
+                // A new store may go into a folder that does not exist yet (`--out`).
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
+                        path: parent.display().to_string(),
+                        source,
+                    })?;
+                }
+                Self::open(path)
+            }
             Location::Postgres(url) => {
                 let client = url.connect().map_err(|source| StoreError::Connect {
                     location: url.to_string(),
@@ -182,9 +197,9 @@ impl Store {
 
     /// Which database this is: `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
-        match &*self.conn.borrow() {
-            Conn::Sqlite(_) => "sqlite",
-            Conn::Postgres(_) => "postgres",
+        match self.conn.try_borrow().as_deref() {
+            Ok(Conn::Postgres(_)) => "postgres",
+            _ => "sqlite",
         }
     }
 

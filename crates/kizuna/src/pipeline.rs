@@ -65,12 +65,6 @@ impl Ingested {
 /// Opens the store (`db`, else a temporary one) and reads every input into it.
 pub fn ingest(input: &ScanInput, db: Option<&Location>) -> anyhow::Result<Ingested> {
     let mut store = match db {
-        Some(Location::Sqlite(p)) => {
-            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)?;
-            }
-            Store::open(p)?
-        }
         Some(loc) => Store::connect(loc)?,
         None => Store::temporary()?,
     };

@@ -189,11 +189,6 @@ pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
 }
 
 fn open(db: &Location) -> Result<Store, PlanError> {
-    if let Location::Sqlite(file) = db
-        && let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|e| PlanError::Evidence(e.to_string()))?;
-    }
     Ok(Store::connect(db)?)
 }
 
