@@ -277,14 +277,21 @@ pub fn evtx(data: &[u8]) {
 }
 
 /// `read_hive` catches a panic inside the hive parser and reports it; under libFuzzer its
-/// panic hook aborts first, so such panics are still found.
+/// panic hook aborts first, and on stable (the regression replay) the reported panic fails
+/// the target, so a parser panic is a finding either way.
 pub fn hive(data: &[u8]) {
+    use kizuna_evidence::hive::PARSER_PANICKED;
     let path = scratch("SYSTEM", data);
-    if let Ok(facts) = kizuna_evidence::hive::read_hive(&path, &[]) {
-        assert!(
-            facts.key_count == 0 || facts.hive_type.is_some(),
-            "a hive with keys is recognized as some type (Unknown included)"
-        );
+    match kizuna_evidence::hive::read_hive(&path, &[]) {
+        Ok(facts) => {
+            assert!(
+                facts.key_count == 0 || facts.hive_type.is_some(),
+                "a hive with keys is recognized as some type (Unknown included)"
+            );
+            let panicked = facts.errors.iter().find(|e| e.contains(PARSER_PANICKED));
+            assert!(panicked.is_none(), "{panicked:?}");
+        }
+        Err(e) => assert!(!e.contains(PARSER_PANICKED), "{e}"),
     }
 }
 

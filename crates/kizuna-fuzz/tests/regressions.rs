@@ -90,3 +90,29 @@ fn targets_on_a_generated_lab() {
         assert!(counts.get(t).is_some_and(|&n| n > 0), "{t}: {counts:?}");
     }
 }
+
+/// A hive whose root `lf` list points one entry near 4 GiB: the input behind the notatin
+/// overflow the hive target found. Written by the lab, because the fuzzer's own crash input
+/// was mutated from third-party seeds and is not ours to commit.
+fn lf_offset_overflow() -> Vec<u8> {
+    let mut b = kizuna_lab::hive::HiveBuilder::new("ROOT");
+    b.key("Select").dword("Current", 1);
+    b.key("ControlSet001\\Control\\ComputerName\\ComputerName")
+        .sz("ComputerName", "WS-CLONE-01");
+    kizuna_lab::hive::with_root_lf_entry_at(&b.to_bytes(), 0xFFFF_FFF8)
+}
+
+/// The lab-written regression inputs are committed as the generator writes them today
+/// (`KIZUNA_WRITE_REGRESSIONS=1` rewrites them); the replay test runs them.
+#[test]
+fn lab_written_regressions_are_current() {
+    let path = repo().join("fuzz/regressions/hive/lf-offset-overflow.hiv");
+    let want = lf_offset_overflow();
+    if std::env::var_os("KIZUNA_WRITE_REGRESSIONS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(have == want, "{} is stale", path.display());
+    run("hive", &have);
+}

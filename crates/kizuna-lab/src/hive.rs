@@ -600,6 +600,31 @@ fn hash_leaf(bins: &mut Bins, children: &[(&Key, u32)]) -> u32 {
     at
 }
 
+/// A damaged copy of `hive` (a [`HiveBuilder`] output whose root key has sub-keys, at most
+/// [`MAX_LEAF_ENTRIES`]): the root's `lh` list becomes an `lf` list (same entry layout, name
+/// hints instead of hashes) whose first entry points `offset` bytes past the first hive bin.
+///
+/// An offset near 4 GiB is what made notatin 1.0.1 overflow `u32` (a fuzzing finding, kept
+/// as `fuzz/regressions/hive/lf-offset-overflow.hiv`); a reader must report the sub-key as
+/// unreadable and still read the rest.
+pub fn with_root_lf_entry_at(hive: &[u8], offset: u32) -> Vec<u8> {
+    let mut out = hive.to_vec();
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4"));
+    let root_data = BASE_BLOCK + u32_at(&out, 36) as usize + 4;
+    assert_eq!(&out[root_data..root_data + 2], b"nk", "root key cell");
+    let list = u32_at(&out, root_data + 28);
+    assert_ne!(list, NIL, "the root key has sub-keys");
+    let list_data = BASE_BLOCK + list as usize + 4;
+    assert_eq!(
+        &out[list_data..list_data + 2],
+        b"lh",
+        "the root's list is a leaf"
+    );
+    out[list_data..list_data + 2].copy_from_slice(b"lf");
+    out[list_data + 4..list_data + 8].copy_from_slice(&offset.to_le_bytes());
+    out
+}
+
 /// The `lh` hash: h = h * 37 + upcase(c) over the name's UTF-16 units.
 pub fn name_hash(name: &str) -> u32 {
     fold(name)
