@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use kizuna_analysis::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
-use kizuna_core::{EventRecord, Knowledge, Timestamp};
+use kizuna_analysis::{Analysis, ExpirySource, WorkaroundExpiry};
+use kizuna_core::{Knowledge, Timestamp};
 use kizuna_evidence::{EvtxPath, InputReport, InputStatus, Progress, ReadOptions, ingest_paths};
 use kizuna_i18n::Lang;
+pub use kizuna_pipeline::analyze_stored;
 use kizuna_store::{FactFilter, Location, Store};
 
 use crate::console::{Console, text};
@@ -101,19 +102,10 @@ pub fn workaround_expiry(
             source: ExpirySource::Given,
         });
     }
-    match kizuna_plan::store::load_latest(store) {
-        Ok(plan) => plan.map(|(p, _)| WorkaroundExpiry {
-            date: p.expires,
-            source: ExpirySource::Plan {
-                id: p.id,
-                track: p.track.as_str().to_string(),
-            },
-        }),
-        Err(e) => {
-            console.error("cli-plan-not-used", &[("error", text(e.to_string()))]);
-            None
-        }
-    }
+    kizuna_pipeline::plan_expiry(store).unwrap_or_else(|e| {
+        console.error("cli-plan-not-used", &[("error", text(e.to_string()))]);
+        None
+    })
 }
 
 /// Runs the rules over this run's facts.
@@ -126,26 +118,4 @@ pub fn analyze(ing: &Ingested, input: &ScanInput) -> anyhow::Result<Analysis> {
         input.directory.as_ref(),
         input.expiry.clone(),
     )?)
-}
-
-/// Runs the rules over the stored facts `filter` selects, streamed in the store's stable
-/// order: what `scan` reports, and what the gates of `kizuna plan` measure.
-pub fn analyze_stored(
-    store: &Store,
-    filter: &FactFilter,
-    knowledge: &Knowledge,
-    directory: Option<&(kizuna_core::directory::DirectorySnapshot, Timestamp)>,
-    expiry: Option<(WorkaroundExpiry, Timestamp)>,
-) -> kizuna_store::Result<Analysis> {
-    let mut analyzer = Analyzer::new(knowledge);
-    if let Some((e, now)) = expiry {
-        analyzer.set_workaround_expiry(e, now);
-    }
-    store.for_each_event(filter, |e: EventRecord| analyzer.add_event(&e))?;
-    store.for_each_netlogon(filter, |n| analyzer.add_netlogon(&n))?;
-    store.for_each_identity(filter, |r| analyzer.add_identity(&r))?;
-    if let Some((snap, now)) = directory {
-        analyzer.add_directory(snap.clone(), *now);
-    }
-    Ok(analyzer.finish())
 }

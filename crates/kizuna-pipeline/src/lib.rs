@@ -1,0 +1,46 @@
+//! From stored facts to findings.
+//!
+//! Readers fill the store; this crate runs the rules over what the store holds, streamed
+//! in its stable order. `kizuna scan`, `kizuna report`, the gates of `kizuna plan` and the
+//! server all call it, so the same evidence gives the same findings wherever it is judged.
+
+use kizuna_analysis::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
+use kizuna_core::directory::DirectorySnapshot;
+use kizuna_core::{EventRecord, Knowledge, Timestamp};
+use kizuna_store::{FactFilter, Store};
+
+/// Runs the rules over the stored facts `filter` selects, with a directory read and the
+/// workaround expiry (each with the time it is judged at) when there are any.
+pub fn analyze_stored(
+    store: &Store,
+    filter: &FactFilter,
+    knowledge: &Knowledge,
+    directory: Option<&(DirectorySnapshot, Timestamp)>,
+    expiry: Option<(WorkaroundExpiry, Timestamp)>,
+) -> kizuna_store::Result<Analysis> {
+    let mut analyzer = Analyzer::new(knowledge);
+    if let Some((e, now)) = expiry {
+        analyzer.set_workaround_expiry(e, now);
+    }
+    store.for_each_event(filter, |e: EventRecord| analyzer.add_event(&e))?;
+    store.for_each_netlogon(filter, |n| analyzer.add_netlogon(&n))?;
+    store.for_each_identity(filter, |r| analyzer.add_identity(&r))?;
+    if let Some((snap, now)) = directory {
+        analyzer.add_directory(snap.clone(), *now);
+    }
+    Ok(analyzer.finish())
+}
+
+/// The workaround expiry of the newest plan in the store (`kizuna plan init --expires`),
+/// which KZ-POL-004 judges by; `None` when no plan was made.
+pub fn plan_expiry(store: &Store) -> Result<Option<WorkaroundExpiry>, kizuna_plan::PlanError> {
+    Ok(
+        kizuna_plan::store::load_latest(store)?.map(|(p, _)| WorkaroundExpiry {
+            date: p.expires,
+            source: ExpirySource::Plan {
+                id: p.id,
+                track: p.track.as_str().to_string(),
+            },
+        }),
+    )
+}
