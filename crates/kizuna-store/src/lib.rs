@@ -10,12 +10,14 @@
 //! and an append-only log of who moved them, when and why; and the history of the scans
 //! run on it (`scans`), the baseline of the weekly review.
 
+mod access;
 mod db;
 mod location;
 mod plan;
 mod scans;
 mod schema;
 
+pub use access::{AccountRow, AuditRow, TokenRow};
 pub use location::{Location, PostgresUrl};
 pub use plan::{LogRow, PhaseChange, PhaseRow, PlanRow};
 pub use scans::ScanRow;
@@ -888,6 +890,40 @@ mod tests {
         drop(s);
         let err = Store::connect(&db).err().unwrap().to_string();
         assert!(err.contains("99"), "{err}");
+    }
+
+    #[test]
+    fn a_version_5_postgres_store_gains_the_access_tables_and_keeps_its_facts() {
+        let db = postgres_location();
+        let Location::Postgres(url) = &db else {
+            unreachable!()
+        };
+        {
+            // A store written by the release before migration 6.
+            let mut c = url.connect().unwrap();
+            c.batch_execute(schema::POSTGRES_BASE).unwrap();
+            c.batch_execute(
+                "CREATE TABLE kizuna_schema (version BIGINT NOT NULL);
+                 INSERT INTO kizuna_schema VALUES (5);
+                 INSERT INTO inputs (fingerprint, complete) VALUES ('old', 1);",
+            )
+            .unwrap();
+        }
+        let s = Store::connect(&db).unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema::VERSION);
+        assert!(s.tokens().unwrap().is_empty());
+        let kept = s
+            .conn()
+            .unwrap()
+            .query_one("SELECT COUNT(*) FROM inputs", &[], |r| r.int(0))
+            .unwrap();
+        assert_eq!(kept, 1);
+        drop(s);
+        // Opening again migrates nothing twice.
+        assert_eq!(
+            Store::connect(&db).unwrap().schema_version().unwrap(),
+            schema::VERSION
+        );
     }
 
     /// Facts that sort on NULLs, case, non-ASCII paths and equal times come back in the
