@@ -7,6 +7,8 @@
 use kizuna_analysis::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
 use kizuna_core::directory::DirectorySnapshot;
 use kizuna_core::{EventRecord, Knowledge, Timestamp};
+use kizuna_plan::report::StatusReport;
+use kizuna_plan::{GateResult, Plan, PlanError, StoredFacts};
 use kizuna_store::{FactFilter, Store};
 
 /// Runs the rules over the stored facts `filter` selects, with a directory read and the
@@ -33,7 +35,7 @@ pub fn analyze_stored(
 
 /// The workaround expiry of the newest plan in the store (`kizuna plan init --expires`),
 /// which KZ-POL-004 judges by; `None` when no plan was made.
-pub fn plan_expiry(store: &Store) -> Result<Option<WorkaroundExpiry>, kizuna_plan::PlanError> {
+pub fn plan_expiry(store: &Store) -> Result<Option<WorkaroundExpiry>, PlanError> {
     Ok(
         kizuna_plan::store::load_latest(store)?.map(|(p, _)| WorkaroundExpiry {
             date: p.expires,
@@ -43,4 +45,37 @@ pub fn plan_expiry(store: &Store) -> Result<Option<WorkaroundExpiry>, kizuna_pla
             },
         }),
     )
+}
+
+/// The gate of the plan's active phase at `now`, measured from the store's facts with the
+/// rules of `kizuna scan`; `None` when no phase is active.
+pub fn judge_gate(
+    plan: &Plan,
+    store: &Store,
+    knowledge: &Knowledge,
+    now: Timestamp,
+) -> Result<Option<GateResult>, PlanError> {
+    let Some(gate) = plan.gate(now) else {
+        return Ok(None);
+    };
+    let src = StoredFacts {
+        store,
+        analyze: |s: &Store, f: &FactFilter| analyze_stored(s, f, knowledge, None, None),
+    };
+    let m = kizuna_plan::measure(&gate, &plan.params, knowledge, &src)?;
+    Ok(Some(kizuna_plan::evaluate(&gate, &m)))
+}
+
+/// The newest plan's status at `now`, its gate judged (`kizuna plan status`); `None` when
+/// no plan was made.
+pub fn plan_status(
+    store: &Store,
+    knowledge: &Knowledge,
+    now: Timestamp,
+) -> Result<Option<StatusReport>, PlanError> {
+    let Some((plan, log)) = kizuna_plan::store::load_latest(store)? else {
+        return Ok(None);
+    };
+    let gate = judge_gate(&plan, store, knowledge, now)?;
+    Ok(Some(kizuna_plan::report::status(&plan, &log, gate, now)))
 }

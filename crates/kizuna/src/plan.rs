@@ -11,10 +11,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use kizuna_core::{Knowledge, MessageArg, Timestamp};
 use kizuna_i18n::{Lang, Messages};
 use kizuna_plan::report::{self, StatusReport};
-use kizuna_plan::{
-    Action, GateResult, LogEntry, Params, Plan, PlanError, Scope, Status, StoredFacts, Track,
-};
-use kizuna_store::{FactFilter, Location, Store};
+use kizuna_plan::{Action, LogEntry, Params, Plan, PlanError, Scope, Status, Track};
+use kizuna_store::{Location, Store};
 
 use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 
@@ -196,25 +194,6 @@ fn load(store: &Store) -> Result<(Plan, Vec<LogEntry>), PlanError> {
     kizuna_plan::store::load_latest(store)?.ok_or(PlanError::NoPlan)
 }
 
-/// The gate of the plan's active phase, measured from the store's facts with the rules of
-/// `kizuna scan`.
-fn judge(
-    plan: &Plan,
-    store: &Store,
-    k: &Knowledge,
-    now: Timestamp,
-) -> Result<Option<GateResult>, PlanError> {
-    let Some(gate) = plan.gate(now) else {
-        return Ok(None);
-    };
-    let src = StoredFacts {
-        store,
-        analyze: |s: &Store, f: &FactFilter| crate::pipeline::analyze_stored(s, f, k, None, None),
-    };
-    let m = kizuna_plan::measure(&gate, &plan.params, k, &src)?;
-    Ok(Some(kizuna_plan::evaluate(&gate, &m)))
-}
-
 fn non_empty(s: &str, what: &'static str) -> Result<String, PlanError> {
     let t = s.trim();
     if t.is_empty() {
@@ -265,7 +244,7 @@ fn init(a: &InitArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Result<i
     };
     let mut store = open(&a.common.db)?;
     // The first phase's gate as it stands at the start: the baseline on record.
-    let baseline = judge(&plan, &store, k, now)?;
+    let baseline = kizuna_pipeline::judge_gate(&plan, &store, k, now)?;
     let first = plan.phases[0].name.clone();
     let entry = LogEntry {
         time: now,
@@ -301,9 +280,7 @@ fn init(a: &InitArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Result<i
 
 fn status(a: &StatusArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Result<i32, PlanError> {
     let store = open(&a.common.db)?;
-    let (plan, log) = load(&store)?;
-    let gate = judge(&plan, &store, k, now)?;
-    let r = report::status(&plan, &log, gate, now);
+    let r = kizuna_pipeline::plan_status(&store, k, now)?.ok_or(PlanError::NoPlan)?;
     let out = match a.format {
         StatusFormat::Text => report::text_report(&r, msg),
         StatusFormat::Json => report::json(&r),
@@ -326,7 +303,8 @@ fn advance(
     let mut store = open(&a.common.db)?;
     let (mut plan, log) = load(&store)?;
     let t = plan.transition(now)?;
-    let gate = judge(&plan, &store, k, now)?.expect("an active phase has a gate");
+    let gate =
+        kizuna_pipeline::judge_gate(&plan, &store, k, now)?.expect("an active phase has a gate");
     let view: StatusReport = report::status(&plan, &log, Some(gate.clone()), now);
     let ending = plan.phases[t.finish].name.clone();
     let ending_text = report::phase_name(msg, &view, &ending);
