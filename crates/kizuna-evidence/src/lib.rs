@@ -32,5 +32,5 @@ pub use netlogon::{NetlogonContext, parse_netlogon_line, read_netlogon};
 pub use progress::{Progress, ProgressSnapshot};
 pub use psgetsid::read_psgetsid;
 pub use sniff::sniff;
-pub use source::{Ingest, ReadOptions, ingest_paths};
+pub use source::{Ingest, ReadOptions, ingest_files, ingest_paths};
 pub use text::{Replaced, text_reader};

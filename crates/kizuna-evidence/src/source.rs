@@ -73,6 +73,12 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &ReadOptions, sink: &mut dyn Ingest
     for p in paths {
         walk(p, &mut files, sink);
     }
+    ingest_files(files, opts, sink);
+}
+
+/// Reads files each shown under a name of its own, not its path: the server keeps an
+/// upload in a scratch folder but reports it under the name the collector sent.
+pub fn ingest_files(mut files: Vec<(PathBuf, String)>, opts: &ReadOptions, sink: &mut dyn Ingest) {
     files.sort();
     files.dedup();
     if files.is_empty() {

@@ -19,7 +19,7 @@ pub use html::scan_html;
 pub use review::{
     Baseline, ReviewReport, review_devices_csv, review_html, review_json, review_text,
 };
-pub use scan_json::{scan_json, write_scan_json};
+pub use scan_json::{finding_json, input_json, scan_json, write_scan_json};
 pub use text::scan_text;
 
 use kizuna_analysis::Analysis;
@@ -41,7 +41,7 @@ pub struct ScanReport<'a> {
 
 /// Each device's worst finding and number of findings. Subjects that are not devices
 /// (a GPO's name) are left out.
-pub(crate) fn findings_by_device(
+pub fn findings_by_device(
     a: &Analysis,
 ) -> std::collections::BTreeMap<&str, (kizuna_core::Severity, usize)> {
     let known: std::collections::BTreeSet<&str> =
@@ -104,7 +104,8 @@ pub(crate) fn evidence_location(e: &kizuna_core::Evidence) -> String {
     }
 }
 
-pub(crate) fn rfc3339(t: &Timestamp) -> String {
+/// A time as every kizuna output writes it (RFC 3339, UTC, `Z`).
+pub fn rfc3339(t: &Timestamp) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 

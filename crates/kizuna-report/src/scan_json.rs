@@ -6,6 +6,8 @@
 
 use std::io::{self, Write};
 
+use kizuna_core::Finding;
+use kizuna_evidence::InputReport;
 use kizuna_i18n::Messages;
 use serde_json::{Value, json};
 
@@ -45,24 +47,7 @@ pub fn write_scan_json(r: &ScanReport<'_>, msg: &Messages, out: &mut dyn Write) 
         "  \"window\": {},",
         json!({"since": r.since.as_ref().map(rfc3339), "until": r.until.as_ref().map(rfc3339)})
     )?;
-    array(
-        out,
-        "inputs",
-        &mut r.inputs.iter().map(|i| {
-            json!({
-                "path": i.path,
-                "kind": i.kind.as_str(),
-                "status": i.status.as_str(),
-                "records": i.records,
-                "kept": i.kept,
-                "errors": i.errors,
-                "error_count": i.error_count,
-                "notes": i.notes,
-                "sha256": if i.fingerprint.is_empty() { Value::Null } else { Value::from(i.fingerprint.clone()) },
-            })
-        }),
-        false,
-    )?;
+    array(out, "inputs", &mut r.inputs.iter().map(input_json), false)?;
     array(
         out,
         "events",
@@ -82,34 +67,52 @@ pub fn write_scan_json(r: &ScanReport<'_>, msg: &Messages, out: &mut dyn Write) 
     array(
         out,
         "findings",
-        &mut r.analysis.findings.iter().map(|f| {
-            let evidence: Vec<Value> = f
-                .evidence
-                .iter()
-                .map(|e| {
-                    json!({
-                        "path": e.path,
-                        "record_id": e.record_id,
-                        "line": e.line,
-                        "time": e.time.as_ref().map(rfc3339),
-                        "label": e.label,
-                    })
-                })
-                .collect();
-            json!({
-                "rule": f.rule.0,
-                "severity": f.severity.as_str(),
-                "subjects": f.subjects,
-                "title": msg.title(f),
-                "detail": msg.detail(f),
-                "remedy": msg.remedy(f),
-                "evidence": evidence,
-                "evidence_total": f.evidence_total,
-            })
-        }),
+        &mut r.analysis.findings.iter().map(|f| finding_json(f, msg)),
         true,
     )?;
     writeln!(out, "}}")
+}
+
+/// One input of the scan JSON's `inputs`.
+pub fn input_json(i: &InputReport) -> Value {
+    json!({
+        "path": i.path,
+        "kind": i.kind.as_str(),
+        "status": i.status.as_str(),
+        "records": i.records,
+        "kept": i.kept,
+        "errors": i.errors,
+        "error_count": i.error_count,
+        "notes": i.notes,
+        "sha256": if i.fingerprint.is_empty() { Value::Null } else { Value::from(i.fingerprint.clone()) },
+    })
+}
+
+/// One finding of the scan JSON's `findings`, in `msg`'s language.
+pub fn finding_json(f: &Finding, msg: &Messages) -> Value {
+    let evidence: Vec<Value> = f
+        .evidence
+        .iter()
+        .map(|e| {
+            json!({
+                "path": e.path,
+                "record_id": e.record_id,
+                "line": e.line,
+                "time": e.time.as_ref().map(rfc3339),
+                "label": e.label,
+            })
+        })
+        .collect();
+    json!({
+        "rule": f.rule.0,
+        "severity": f.severity.as_str(),
+        "subjects": f.subjects,
+        "title": msg.title(f),
+        "detail": msg.detail(f),
+        "remedy": msg.remedy(f),
+        "evidence": evidence,
+        "evidence_total": f.evidence_total,
+    })
 }
 
 /// The scan JSON as a string (for tests and small scans).

@@ -251,6 +251,28 @@ impl Store {
         all
     }
 
+    /// Ends this run: returns its input reports (as [`Store::run_inputs`]) and starts a
+    /// new one. A long-lived store (the server) calls it after each upload, so one
+    /// upload's reports never mix with the next one's.
+    pub fn take_run(&mut self) -> Vec<InputReport> {
+        let reports = self.run_inputs();
+        self.run.clear();
+        self.claimed.clear();
+        reports
+    }
+
+    /// Changes whenever facts or plans change, from this or any other process: what a
+    /// cached judgement of the whole store is keyed on.
+    pub fn change_marker(&self) -> Result<String> {
+        self.conn()?.query_one(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM inputs),
+                    (SELECT COUNT(*) FROM inputs WHERE complete = 1),
+                    (SELECT COALESCE(MAX(id), 0) FROM plan_log)",
+            &[],
+            |r| Ok(format!("{}/{}/{}", r.int(0)?, r.int(1)?, r.int(2)?)),
+        )
+    }
+
     /// Fingerprints of the inputs of this run.
     pub fn run_fingerprints(&self) -> Vec<String> {
         let mut v: Vec<String> = self

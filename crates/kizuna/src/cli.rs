@@ -66,6 +66,8 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Self-repair scripts for the computers: an Intune remediation pair or a scheduled task.
     Scripts(crate::scripts::ScriptsArgs),
+    /// The team server: evidence ingest API and findings over one store; API tokens.
+    Serve(crate::serve::ServeArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -312,6 +314,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Bench(a) => crate::bench::run(a),
         Command::Scripts(a) => crate::scripts::run(a, &Console::new(Lang::from_env(), quiet)),
+        Command::Serve(a) => {
+            let lang = a.run.lang.unwrap_or_else(Lang::from_env);
+            crate::serve::run(a, &Console::new(lang, quiet))
+        }
     }
 }
 

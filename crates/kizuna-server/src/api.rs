@@ -1,0 +1,603 @@
+//! `/api/v1`: evidence in, findings, devices, events and the plan out, tokens for admins.
+//! Documented in `openapi.json` (served at `/api/v1/openapi.json`); a test keeps the two
+//! in step.
+//!
+//! Every handler checks the bearer token first, before a byte of an upload is read.
+//! Findings and devices come from [`AppState::judged`]: the rules of `kizuna scan` over
+//! every stored fact, so an upload yields what a scan of the same files yields.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use kizuna_core::{DeviceName, Severity};
+use kizuna_i18n::{Lang, Messages};
+use kizuna_store::{AuditRow, Store};
+use serde_json::{Value, json};
+
+use crate::auth::{self, Caller, Need, Refusal, Scope};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::upload::{self, Budget};
+
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// The client's address, set per connection by the listener.
+#[derive(Debug, Clone, Copy)]
+pub struct Remote(pub SocketAddr);
+
+/// The `/api/v1` routes.
+pub fn routes(state: AppState) -> Router {
+    let max_upload = usize::try_from(state.uploads().max_bytes).unwrap_or(usize::MAX);
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route(
+            "/api/v1/evidence",
+            post(upload).layer(DefaultBodyLimit::max(max_upload)),
+        )
+        .route("/api/v1/findings", get(findings))
+        .route("/api/v1/devices", get(devices))
+        .route("/api/v1/devices/{name}", get(device))
+        .route("/api/v1/events", get(events))
+        .route("/api/v1/plan", get(plan))
+        .route("/api/v1/tokens", get(tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/audit", get(audit))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such API path (see /api/v1/openapi.json)")
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+fn remote(req: &Request) -> Option<String> {
+    req.extensions()
+        .get::<Remote>()
+        .map(|r| r.0.ip().to_string())
+}
+
+/// Checks the token and runs `work` with the store and the caller, in one turn of the
+/// store. A token's use is recorded at most once a minute.
+async fn authorized<T: Send + 'static>(
+    state: &AppState,
+    headers: &HeaderMap,
+    need: Need,
+    work: impl FnOnce(&mut Store, &Caller) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let now = state.now();
+    state
+        .with_store(move |store| {
+            let caller = match auth::authenticate(store, header.as_deref(), need)? {
+                Ok(c) => c,
+                Err(Refusal::Unauthenticated) => return Err(ApiError::unauthenticated()),
+                Err(Refusal::Forbidden) => return Err(ApiError::forbidden()),
+            };
+            if caller
+                .last_used
+                .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+            {
+                store.token_used(caller.token_id, now)?;
+            }
+            work(store, &caller)
+        })
+        .await
+}
+
+fn audit_row(caller: &Caller, action: &str, detail: Value, remote: Option<String>) -> AuditRow {
+    AuditRow {
+        id: 0,
+        time: chrono::Utc::now(),
+        actor: caller.actor(),
+        action: action.into(),
+        detail: detail.to_string(),
+        remote,
+    }
+}
+
+fn json_response(status: StatusCode, v: &Value) -> Response {
+    let mut body = serde_json::to_string_pretty(v).expect("JSON values serialize");
+    body.push('\n');
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn lang(q: &HashMap<String, String>, headers: &HeaderMap) -> Result<Lang, ApiError> {
+    if let Some(l) = q.get("lang") {
+        return Lang::parse(l)
+            .ok_or_else(|| ApiError::bad_request(format!("lang: {l:?} (ja or en)")));
+    }
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Ok(
+        if accept.trim_start().to_ascii_lowercase().starts_with("ja") {
+            Lang::Ja
+        } else {
+            Lang::En
+        },
+    )
+}
+
+fn severity(q: &HashMap<String, String>) -> Result<Option<Severity>, ApiError> {
+    q.get("severity")
+        .map(|s| {
+            s.parse::<Severity>()
+                .map_err(|e| ApiError::bad_request(format!("severity: {e}")))
+        })
+        .transpose()
+}
+
+fn number(q: &HashMap<String, String>, key: &str, default: u64, max: u64) -> Result<u64, ApiError> {
+    match q.get(key) {
+        None => Ok(default),
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) if n <= max => Ok(n),
+            _ => Err(ApiError::bad_request(format!("{key}: {s:?} (0 to {max})"))),
+        },
+    }
+}
+
+fn time(
+    q: &HashMap<String, String>,
+    key: &str,
+) -> Result<Option<kizuna_core::Timestamp>, ApiError> {
+    q.get(key)
+        .map(|s| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| t.to_utc())
+                .or_else(|_| {
+                    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+                })
+                .map_err(|_| {
+                    ApiError::bad_request(format!("{key}: {s:?} (RFC 3339 or YYYY-MM-DD)"))
+                })
+        })
+        .transpose()
+}
+
+/// POST /api/v1/evidence: a file as the body (`?name=`), or `multipart/form-data`.
+async fn upload(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let headers = req.headers().clone();
+    let from = remote(&req);
+    let caller = authorized(&state, &headers, Need::Ingest, |_, c| Ok(c.clone())).await?;
+    let year = match q.get("year") {
+        None => None,
+        Some(y) => Some(
+            y.parse::<i32>()
+                .ok()
+                .filter(|y| (1990..=9999).contains(y))
+                .ok_or_else(|| ApiError::bad_request(format!("year: {y:?}")))?,
+        ),
+    };
+
+    let uploads = state.uploads().clone();
+    std::fs::create_dir_all(&uploads.scratch)
+        .map_err(|e| ApiError::internal(format!("scratch folder: {e}")))?;
+    let dir = tempfile::Builder::new()
+        .prefix("upload-")
+        .tempdir_in(&uploads.scratch)
+        .map_err(|e| ApiError::internal(format!("scratch folder: {e}")))?;
+    let mut budget = Budget::new(uploads.max_bytes);
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let files = if multipart {
+        let form = Multipart::from_request(req, &())
+            .await
+            .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?;
+        upload::receive_multipart(dir.path(), form, &mut budget).await?
+    } else {
+        let body: Body = req.into_body();
+        upload::receive_body(
+            dir.path(),
+            q.get("name").map(String::as_str),
+            body,
+            &mut budget,
+        )
+        .await?
+    };
+
+    let knowledge = state.knowledge().clone();
+    let reports = state
+        .with_store(move |store| {
+            let opts = kizuna_evidence::ReadOptions {
+                threads: uploads.threads.max(1),
+                year,
+                knowledge,
+                evtx: kizuna_evidence::EvtxPath::Prefiltered,
+                progress: Default::default(),
+                limits: uploads.limits,
+            };
+            let named = files.iter().map(|f| (f.path.clone(), f.name.clone())).collect();
+            kizuna_evidence::ingest_files(named, &opts, store);
+            let reports = store.take_run();
+            let detail = json!({
+                "files": files.iter().map(|f| json!({"name": f.name, "bytes": f.bytes})).collect::<Vec<_>>(),
+                "inputs": reports.len(),
+                "records": reports.iter().map(|r| r.records).sum::<u64>(),
+            });
+            store.audit(&audit_row(&caller, "upload", detail, from))?;
+            drop(dir);
+            Ok(reports)
+        })
+        .await?;
+    let inputs: Vec<Value> = reports.iter().map(kizuna_report::input_json).collect();
+    Ok(json_response(StatusCode::OK, &json!({ "inputs": inputs })))
+}
+
+/// GET /api/v1/findings: every finding over all stored evidence, as `scan --format json`
+/// writes them; `?severity=` (at least), `?rule=`, `?device=`, `?lang=`.
+async fn findings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = lang(&q, &headers)?;
+    let min = severity(&q)?;
+    let rule = q.get("rule").cloned();
+    let device = q.get("device").map(|d| device_key(d)).transpose()?;
+    let st = state.clone();
+    let analysis = authorized(&state, &headers, Need::Read, move |store, _| {
+        st.judged(store)
+    })
+    .await?;
+    let msg = Messages::new(lang);
+    let list: Vec<Value> = analysis
+        .findings
+        .iter()
+        .filter(|f| min.is_none_or(|m| f.severity >= m))
+        .filter(|f| {
+            rule.as_deref()
+                .is_none_or(|r| f.rule.0.eq_ignore_ascii_case(r))
+        })
+        .filter(|f| {
+            device
+                .as_deref()
+                .is_none_or(|d| f.subjects.iter().any(|s| s == d))
+        })
+        .map(|f| kizuna_report::finding_json(f, &msg))
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"schema_version": 1, "lang": msg.lang().code(), "total": list.len(), "findings": list}),
+    ))
+}
+
+fn device_key(raw: &str) -> Result<String, ApiError> {
+    DeviceName::parse(raw)
+        .map(|d| d.key().to_string())
+        .ok_or_else(|| ApiError::bad_request(format!("not a device name: {raw:?}")))
+}
+
+/// GET /api/v1/devices: filter (`q`, `role`, `severity`), sort (`sort=name|severity|findings`,
+/// `order=asc|desc`) and page (`limit`, `offset`).
+async fn devices(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let min = severity(&q)?;
+    let limit = number(&q, "limit", 100, 1000)? as usize;
+    let offset = number(&q, "offset", 0, u64::MAX)? as usize;
+    let text = q.get("q").map(|s| s.to_uppercase());
+    let role = q.get("role").cloned();
+    let sort = q
+        .get("sort")
+        .map(String::as_str)
+        .unwrap_or("name")
+        .to_string();
+    if !["name", "severity", "findings"].contains(&sort.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "sort: {sort:?} (name, severity or findings)"
+        )));
+    }
+    let desc = match q.get("order").map(String::as_str) {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(o) => return Err(ApiError::bad_request(format!("order: {o:?} (asc or desc)"))),
+    };
+    let st = state.clone();
+    let analysis = authorized(&state, &headers, Need::Read, move |store, _| {
+        st.judged(store)
+    })
+    .await?;
+    let by_device = kizuna_report::findings_by_device(&analysis);
+    let mut rows: Vec<(&kizuna_analysis::Device, Option<Severity>, usize)> = analysis
+        .devices
+        .iter()
+        .map(|d| {
+            let (worst, n) = by_device
+                .get(d.name.as_str())
+                .copied()
+                .map_or((None, 0), |(s, n)| (Some(s), n));
+            (d, worst, n)
+        })
+        .filter(|(d, _, _)| role.as_deref().is_none_or(|r| d.role.as_str() == r))
+        .filter(|(_, w, _)| min.is_none_or(|m| w.is_some_and(|w| w >= m)))
+        .filter(|(d, _, _)| {
+            text.as_deref().is_none_or(|t| {
+                d.name.contains(t)
+                    || d.domain
+                        .as_deref()
+                        .is_some_and(|x| x.to_uppercase().contains(t))
+                    || d.machine_sid.is_some_and(|s| s.to_string().contains(t))
+            })
+        })
+        .collect();
+    // Ties always fall back to the name, so pages never overlap.
+    rows.sort_by(|a, b| {
+        let primary = match sort.as_str() {
+            "severity" => a.1.cmp(&b.1),
+            "findings" => a.2.cmp(&b.2),
+            _ => std::cmp::Ordering::Equal,
+        };
+        let primary = if desc { primary.reverse() } else { primary };
+        let name = a.0.name.cmp(&b.0.name);
+        primary.then(if desc && sort == "name" {
+            name.reverse()
+        } else {
+            name
+        })
+    });
+    let total = rows.len();
+    let page: Vec<Value> = rows
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(d, worst, n)| {
+            let mut v = kizuna_report::device_json(d);
+            v["worst"] = json!(worst.map(|s| s.as_str()));
+            v["findings"] = json!(n);
+            v
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"total": total, "offset": offset, "limit": limit, "devices": page}),
+    ))
+}
+
+/// GET /api/v1/devices/{name}: the device, its findings and the inputs that mention it.
+async fn device(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = lang(&q, &headers)?;
+    let key = device_key(&name)?;
+    let st = state.clone();
+    let analysis = authorized(&state, &headers, Need::Read, move |store, _| {
+        st.judged(store)
+    })
+    .await?;
+    let msg = Messages::new(lang);
+    let Some(d) = analysis.devices.iter().find(|d| d.name == key) else {
+        return Err(ApiError::not_found(format!("no device {key}")));
+    };
+    let findings: Vec<Value> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.subjects.iter().any(|s| *s == key))
+        .map(|f| kizuna_report::finding_json(f, &msg))
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"device": kizuna_report::device_json(d), "findings": findings}),
+    ))
+}
+
+/// GET /api/v1/events: stored events as JSON lines (`kizuna events --format jsonl`),
+/// oldest first; `?device=`, `?id=5805,5722`, `?since=`, `?until=`, `?limit=`.
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let limit = number(&q, "limit", 1000, 100_000)? as usize;
+    let device = q.get("device").map(|d| device_key(d)).transpose()?;
+    let mut ids = Vec::new();
+    for part in q
+        .get("id")
+        .map(String::as_str)
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+    {
+        ids.push(
+            part.trim()
+                .parse::<u32>()
+                .map_err(|_| ApiError::bad_request(format!("id: {part:?}")))?,
+        );
+    }
+    let filter = kizuna_store::FactFilter {
+        inputs: Vec::new(),
+        since: time(&q, "since")?,
+        until: time(&q, "until")?,
+        event_ids: ids,
+        identity_before: None,
+    };
+    let knowledge = state.knowledge().clone();
+    let body = authorized(&state, &headers, Need::Read, move |store, _| {
+        let mut out = Vec::new();
+        let mut writer = kizuna_report::EventWriter::new(
+            &mut out,
+            kizuna_report::EventFormat::Jsonl,
+            &knowledge,
+        );
+        let mut written = 0usize;
+        let mut failed = None;
+        store.for_each_event(&filter, |e| {
+            if written >= limit || failed.is_some() {
+                return;
+            }
+            let about = |n: Option<&str>| {
+                n.and_then(DeviceName::parse)
+                    .is_some_and(|n| Some(n.key()) == device.as_deref())
+            };
+            if device.is_some()
+                && !e
+                    .subject
+                    .as_ref()
+                    .is_some_and(|s| Some(s.key()) == device.as_deref())
+                && !about(e.computer.as_deref())
+            {
+                return;
+            }
+            match writer.write(&e) {
+                Ok(()) => written += 1,
+                Err(err) => failed = Some(err),
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(ApiError::internal(format!("writing events: {e}")));
+        }
+        drop(writer);
+        Ok(out)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// GET /api/v1/plan: the newest plan with its gate judged now (`kizuna plan status`).
+async fn plan(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let knowledge = state.knowledge().clone();
+    let now = state.now();
+    let status = authorized(&state, &headers, Need::Read, move |store, _| {
+        kizuna_pipeline::plan_status(store, &knowledge, now)
+            .map_err(|e| ApiError::internal(e.to_string()))
+    })
+    .await?;
+    match status {
+        Some(r) => Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            kizuna_plan::report::json(&r),
+        )
+            .into_response()),
+        None => Err(ApiError::not_found("no plan yet: `kizuna plan init`")),
+    }
+}
+
+fn token_json(t: &kizuna_store::TokenRow) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "scope": t.scope,
+        "created": kizuna_report::rfc3339(&t.created),
+        "created_by": t.created_by,
+        "last_used": t.last_used.as_ref().map(kizuna_report::rfc3339),
+        "revoked": t.revoked.as_ref().map(kizuna_report::rfc3339),
+    })
+}
+
+/// GET /api/v1/tokens (admin): every token, never a secret or hash.
+async fn tokens(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let list = authorized(
+        &state,
+        &headers,
+        Need::Admin,
+        |store, _| Ok(store.tokens()?),
+    )
+    .await?;
+    let v: Vec<Value> = list.iter().map(token_json).collect();
+    Ok(json_response(StatusCode::OK, &json!({ "tokens": v })))
+}
+
+#[derive(serde::Deserialize)]
+struct NewToken {
+    name: String,
+    scope: String,
+}
+
+/// POST /api/v1/tokens (admin): `{"name", "scope"}`; the answer holds the secret, once.
+async fn create_token(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let headers = req.headers().clone();
+    let from = remote(&req);
+    let axum::Json(new) = axum::Json::<NewToken>::from_request(req, &())
+        .await
+        .map_err(|e| ApiError::bad_request(format!("{{\"name\", \"scope\"}} expected: {e}")))?;
+    let scope = Scope::parse(&new.scope).ok_or_else(|| {
+        ApiError::bad_request(format!("scope: {:?} (ingest, read or admin)", new.scope))
+    })?;
+    let now = state.now();
+    let (row, secret) = authorized(&state, &headers, Need::Admin, move |store, caller| {
+        auth::create_token(store, &new.name, scope, &caller.actor(), from, now).map_err(|e| match e
+        {
+            auth::TokenError::NoName => ApiError::bad_request(e.to_string()),
+            e => ApiError::internal(e.to_string()),
+        })
+    })
+    .await?;
+    let mut v = token_json(&row);
+    v["token"] = json!(secret.expose());
+    Ok(json_response(StatusCode::CREATED, &v))
+}
+
+/// DELETE /api/v1/tokens/{id} (admin).
+async fn revoke_token(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let headers = req.headers().clone();
+    let from = remote(&req);
+    let now = state.now();
+    let done = authorized(&state, &headers, Need::Admin, move |store, caller| {
+        auth::revoke_token(store, id, &caller.actor(), from, now)
+            .map_err(|e| ApiError::internal(e.to_string()))
+    })
+    .await?;
+    if done {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(format!("no live token {id}")))
+    }
+}
+
+/// GET /api/v1/audit (admin): the newest entries first, `?limit=` (100).
+async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let limit = number(&q, "limit", 100, 10_000)? as i64;
+    let rows = authorized(&state, &headers, Need::Admin, move |store, _| {
+        Ok(store.audit_log(limit)?)
+    })
+    .await?;
+    let v: Vec<Value> = rows
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "time": kizuna_report::rfc3339(&e.time),
+                "actor": e.actor,
+                "action": e.action,
+                "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::String(e.detail.clone())),
+                "remote": e.remote,
+            })
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "entries": v })))
+}

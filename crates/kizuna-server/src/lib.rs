@@ -1,0 +1,162 @@
+//! `kizuna serve`: one place for a team. Collectors post evidence; administrators and
+//! scripts read the findings, devices, events and the plan; nobody without a token (or,
+//! in the web interface, an account) sees anything.
+//!
+//! The server adds no rules and no readers of its own: uploads go through the readers of
+//! `kizuna scan` into the same store (SQLite or PostgreSQL), and findings come from the
+//! same `kizuna-pipeline` call, so a file gives the same findings whether it was scanned
+//! or uploaded.
+//!
+//! Safe by default: HTTPS when given a certificate, and plain HTTP only on a loopback
+//! address unless asked for explicitly (behind a TLS-terminating proxy).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod listen;
+pub mod state;
+pub mod tls;
+pub mod upload;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use kizuna_core::Knowledge;
+use kizuna_store::{Location, Store};
+
+pub use auth::{Bootstrap, Scope};
+pub use state::{AppState, Uploads};
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub db: Location,
+    /// PEM certificate chain and key: HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Serve plain HTTP on a non-loopback address (a TLS proxy in front).
+    pub allow_plain_http: bool,
+    pub uploads: Uploads,
+    pub knowledge: Arc<Knowledge>,
+    /// `KIZUNA_ADMIN_TOKEN`: made an admin token on start, once.
+    pub admin_token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "refusing plain HTTP on {0}: give --tls-cert and --tls-key, listen on a loopback \
+         address, or pass --allow-plain-http when a TLS proxy stands in front"
+    )]
+    PlainHttp(SocketAddr),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error(transparent)]
+    Store(#[from] kizuna_store::StoreError),
+    #[error(transparent)]
+    Token(#[from] auth::TokenError),
+    #[error("KIZUNA_ADMIN_TOKEN was revoked (token {0}); unset it, or make a new admin token")]
+    RevokedAdminToken(i64),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot start the server's runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// The whole application: the API now, the web interface beside it.
+pub fn app(state: AppState) -> Router {
+    api::routes(state).layer(axum::middleware::map_response(
+        |mut r: axum::response::Response| async move {
+            let h = r.headers_mut();
+            // Answers hold evidence and findings: never cached, never sniffed.
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            r
+        },
+    ))
+}
+
+/// Opens the store and applies `KIZUNA_ADMIN_TOKEN`.
+pub fn open(config: &Config) -> Result<AppState, ServeError> {
+    let mut store = Store::connect(&config.db)?;
+    if let Some(secret) = &config.admin_token {
+        match auth::bootstrap_admin(&mut store, secret, chrono::Utc::now())? {
+            Bootstrap::Revoked(id) => return Err(ServeError::RevokedAdminToken(id)),
+            Bootstrap::Created(id) => {
+                eprintln!("kizuna serve: KIZUNA_ADMIN_TOKEN stored as admin token {id}")
+            }
+            Bootstrap::Known(_) => {}
+        }
+    }
+    Ok(AppState::new(
+        store,
+        config.knowledge.clone(),
+        config.uploads.clone(),
+    ))
+}
+
+/// Runs the server until Ctrl-C or SIGTERM; `ready` gets the bound address and scheme
+/// once it accepts connections.
+pub fn serve(
+    config: Config,
+    ready: impl FnOnce(SocketAddr, &'static str),
+) -> Result<(), ServeError> {
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(tls::server_config(cert, key)?),
+        None if !config.listen.ip().is_loopback() && !config.allow_plain_http => {
+            return Err(ServeError::PlainHttp(config.listen));
+        }
+        None => None,
+    };
+    let state = open(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServeError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        ready(addr, if tls.is_some() { "https" } else { "http" });
+        listen::serve(listener, app(state), tls, stop_signal()).await;
+        Ok(())
+    })
+}
+
+/// Ctrl-C, or SIGTERM (a service manager stopping the server).
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

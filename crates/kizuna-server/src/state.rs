@@ -1,0 +1,127 @@
+//! What every request shares: the store (one writer), the knowledge, the judgement of the
+//! whole store (cached until facts or plans change) and the upload settings.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use kizuna_analysis::Analysis;
+use kizuna_core::{Knowledge, Timestamp};
+use kizuna_store::{FactFilter, Store};
+
+use crate::error::ApiError;
+
+/// Server-wide state, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The one connection: every ingest, token check and query takes it in turn, so two
+    /// uploads never write at once (the store's purge of half-read inputs assumes one
+    /// writer).
+    store: Mutex<Store>,
+    knowledge: Arc<Knowledge>,
+    judged: Mutex<Option<Judged>>,
+    uploads: Uploads,
+}
+
+/// The analysis of every stored fact, and what it was computed from.
+struct Judged {
+    marker: String,
+    day: chrono::NaiveDate,
+    analysis: Arc<Analysis>,
+}
+
+/// How uploads are received and read.
+#[derive(Debug, Clone)]
+pub struct Uploads {
+    /// Where uploaded files wait while they are read; removed after each upload.
+    pub scratch: PathBuf,
+    /// Largest request body, in bytes.
+    pub max_bytes: u64,
+    /// Threads reading one upload.
+    pub threads: usize,
+    /// How far archives are unpacked (as `kizuna scan --max-unpacked-gib`).
+    pub limits: kizuna_evidence::Limits,
+}
+
+impl AppState {
+    pub fn new(store: Store, knowledge: Arc<Knowledge>, uploads: Uploads) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store: Mutex::new(store),
+                knowledge,
+                judged: Mutex::new(None),
+                uploads,
+            }),
+        }
+    }
+
+    pub fn knowledge(&self) -> &Arc<Knowledge> {
+        &self.inner.knowledge
+    }
+
+    pub fn uploads(&self) -> &Uploads {
+        &self.inner.uploads
+    }
+
+    pub fn now(&self) -> Timestamp {
+        chrono::Utc::now()
+    }
+
+    /// Runs `f` with the store on a blocking thread (the store's drivers block).
+    pub async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock poisons it; the store itself is left
+            // consistent by its transactions, so carry on with it.
+            let mut store = state
+                .inner
+                .store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut store)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("a store task failed: {e}")))?
+    }
+
+    /// The rules over every stored fact, as `kizuna scan` would judge them now; computed
+    /// again only when the store changed (in this process or another) or the day did.
+    pub fn judged(&self, store: &Store) -> Result<Arc<Analysis>, ApiError> {
+        let now = self.now();
+        let marker = store.change_marker()?;
+        let day = now.date_naive();
+        let mut cache = self
+            .inner
+            .judged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(j) = cache
+            .as_ref()
+            .filter(|j| j.marker == marker && j.day == day)
+        {
+            return Ok(j.analysis.clone());
+        }
+        let expiry = kizuna_pipeline::plan_expiry(store)
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map(|e| (e, now));
+        let analysis = Arc::new(kizuna_pipeline::analyze_stored(
+            store,
+            &FactFilter::default(),
+            &self.inner.knowledge,
+            None,
+            expiry,
+        )?);
+        *cache = Some(Judged {
+            marker,
+            day,
+            analysis: analysis.clone(),
+        });
+        Ok(analysis)
+    }
+}

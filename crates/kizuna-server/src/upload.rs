@@ -1,0 +1,205 @@
+//! Receiving evidence: a request body (one file, or `multipart/form-data` with several) is
+//! streamed to a scratch folder, never held in memory, within a byte budget; then read by
+//! the readers of `kizuna scan` with the same archive limits.
+//!
+//! Files are reported under the name the collector gave (`?name=PC01/System.evtx`, or a
+//! part's file name), made safe: only relative path components remain, so a name can
+//! neither leave the scratch folder nor pass for a path on the server.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::Multipart;
+use futures_util::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
+
+use crate::error::ApiError;
+
+/// One received file.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Where it waits in the scratch folder.
+    pub path: PathBuf,
+    /// The name it is reported under.
+    pub name: String,
+    pub bytes: u64,
+}
+
+/// Longest name component kept, in bytes, and most components kept.
+const MAX_COMPONENT: usize = 120;
+const MAX_COMPONENTS: usize = 8;
+
+/// The name a client sent, as relative components joined by `/`: separators of both
+/// kinds split it, `.`, `..`, empty parts, drive letters and control characters go.
+/// `None` when nothing is left.
+pub fn safe_name(raw: &str) -> Option<String> {
+    let parts: Vec<String> = raw
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+        .map(|p| {
+            let clean: String = p.chars().filter(|c| !c.is_control() && *c != ':').collect();
+            truncate(clean.trim(), MAX_COMPONENT).to_string()
+        })
+        .filter(|p| !p.is_empty() && p != "." && p != "..")
+        .collect();
+    let keep = parts.len().saturating_sub(MAX_COMPONENTS);
+    let name = parts[keep..].join("/");
+    (!name.is_empty()).then_some(name)
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Bytes still allowed in this request.
+pub struct Budget {
+    left: u64,
+    max: u64,
+}
+
+impl Budget {
+    pub fn new(max: u64) -> Budget {
+        Budget { left: max, max }
+    }
+
+    fn take(&mut self, n: usize) -> Result<(), ApiError> {
+        let n = n as u64;
+        if n > self.left {
+            return Err(ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                format!(
+                    "the upload is larger than this server accepts ({} MiB, `--max-upload-mib`)",
+                    self.max >> 20
+                ),
+            ));
+        }
+        self.left -= n;
+        Ok(())
+    }
+}
+
+/// Writes `chunks` to `dir/<index>/<name>`.
+async fn save<S, E>(
+    dir: &Path,
+    index: usize,
+    name: String,
+    mut chunks: S,
+    budget: &mut Budget,
+) -> Result<Received, ApiError>
+where
+    S: Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let path = dir.join(index.to_string()).join(&name);
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|e| ApiError::internal(format!("scratch folder: {e}")))?;
+    }
+    let mut file = tokio::fs::File::create(&path)
+        .await
+        .map_err(|e| ApiError::internal(format!("scratch file: {e}")))?;
+    let mut bytes = 0u64;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading {name}: {e}")))?;
+        budget.take(chunk.len())?;
+        bytes += chunk.len() as u64;
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| ApiError::internal(format!("scratch file: {e}")))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| ApiError::internal(format!("scratch file: {e}")))?;
+    Ok(Received { path, name, bytes })
+}
+
+/// Saves a plain request body as one file named `name`.
+pub async fn receive_body(
+    dir: &Path,
+    name: Option<&str>,
+    body: Body,
+    budget: &mut Budget,
+) -> Result<Vec<Received>, ApiError> {
+    let name = name.and_then(safe_name).ok_or_else(|| {
+        ApiError::bad_request(
+            "name the file: POST /api/v1/evidence?name=PC01/System.evtx (or send multipart/form-data)",
+        )
+    })?;
+    Ok(vec![
+        save(dir, 0, name, body.into_data_stream(), budget).await?,
+    ])
+}
+
+/// Saves every file part of a `multipart/form-data` body; parts without a file name are
+/// refused, so a form field is never mistaken for evidence.
+pub async fn receive_multipart(
+    dir: &Path,
+    mut form: Multipart,
+    budget: &mut Budget,
+) -> Result<Vec<Received>, ApiError> {
+    let mut files = Vec::new();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?
+    {
+        let Some(name) = field.file_name().and_then(safe_name) else {
+            return Err(ApiError::bad_request(format!(
+                "multipart part {:?} has no usable file name",
+                field.name().unwrap_or("")
+            )));
+        };
+        let index = files.len();
+        files.push(save(dir, index, name, field, budget).await?);
+    }
+    if files.is_empty() {
+        return Err(ApiError::bad_request("the multipart body holds no file"));
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_stay_relative_and_clean() {
+        let cases = [
+            ("PC01/System.evtx", Some("PC01/System.evtx")),
+            (
+                "C:\\Windows\\System32\\config\\SAM",
+                Some("C/Windows/System32/config/SAM"),
+            ),
+            ("../../etc/passwd", Some("etc/passwd")),
+            ("/abs/./x.zip", Some("abs/x.zip")),
+            ("a/\u{0}b\u{7}/c", Some("a/b/c")),
+            ("..", None),
+            ("", None),
+            ("//\\\\", None),
+            ("..../x", Some("..../x")),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(safe_name(raw).as_deref(), want, "{raw:?}");
+        }
+        let deep = (0..20).map(|i| i.to_string()).collect::<Vec<_>>().join("/");
+        assert_eq!(safe_name(&deep).unwrap(), "12/13/14/15/16/17/18/19");
+        let long = "é".repeat(200);
+        let got = safe_name(&long).unwrap();
+        assert!(got.len() <= MAX_COMPONENT && got.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn the_budget_refuses_what_is_over() {
+        let mut b = Budget::new(10);
+        assert!(b.take(6).is_ok());
+        assert!(b.take(4).is_ok());
+        let e = b.take(1).unwrap_err();
+        assert_eq!(e.status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+    }
+}

@@ -1,0 +1,209 @@
+//! `kizuna serve`: runs the team server (`kizuna-server`), and `kizuna serve token …`
+//! makes, lists and revokes its API tokens from the server's console, which is how the
+//! first admin token can be made without `KIZUNA_ADMIN_TOKEN`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use kizuna_i18n::Lang;
+use kizuna_server::{Config, Scope, Uploads};
+use kizuna_store::{Location, Store};
+
+use crate::cli::{EXIT_OK, EXIT_USAGE};
+use crate::console::{Console, num, text};
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServeCommand {
+    /// API tokens: create (the secret is shown once), list, revoke.
+    Token(TokenArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// The store: an SQLite file (sqlite://FILE or a path) or postgres://….
+    #[arg(long)]
+    pub db: Option<Location>,
+    /// PEM certificate chain (leaf first) for HTTPS.
+    #[arg(long, requires = "tls_key", value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS.
+    #[arg(long, requires = "tls_cert", value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
+    #[arg(long)]
+    pub allow_plain_http: bool,
+    /// Largest upload, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub max_upload_mib: u64,
+    /// Most bytes the archives of one upload may unpack to, in GiB (as scan's).
+    #[arg(long, value_name = "GIB", default_value_t = kizuna_evidence::Limits::default().max_unpacked >> 30)]
+    pub max_unpacked_gib: u64,
+    /// Threads reading one upload.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Folder for uploads while they are read (default: the system's temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub scratch: Option<PathBuf>,
+    /// Folder with thresholds.toml etc. overriding the built-in ones.
+    #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
+    pub knowledge: Option<PathBuf>,
+    /// Language of the console messages: ja or en (default: from the locale).
+    #[arg(long, value_parser = crate::cli::parse_lang)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeArg {
+    /// Post evidence only (collectors).
+    Ingest,
+    /// Read findings, devices, events and the plan.
+    Read,
+    /// Everything, tokens included.
+    Admin,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Make a token; its secret goes to stdout, once.
+    Create {
+        #[arg(long)]
+        db: Location,
+        /// What the token is for (shown in lists and the audit log).
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        scope: ScopeArg,
+    },
+    /// Every token: id, name, scope, when made, last used, revoked.
+    List {
+        #[arg(long)]
+        db: Location,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        #[arg(long)]
+        db: Location,
+        id: i64,
+    },
+}
+
+pub fn run(a: ServeArgs, console: &Console) -> anyhow::Result<i32> {
+    match a.command {
+        Some(ServeCommand::Token(t)) => token(t.command, console),
+        None => serve(a.run, console),
+    }
+}
+
+fn serve(a: RunArgs, console: &Console) -> anyhow::Result<i32> {
+    let Some(db) = a.db else {
+        console.error("serve-no-db", &[]);
+        return Ok(EXIT_USAGE);
+    };
+    let config = Config {
+        listen: a.listen,
+        db: db.clone(),
+        tls: a.tls_cert.zip(a.tls_key),
+        allow_plain_http: a.allow_plain_http,
+        uploads: Uploads {
+            scratch: a
+                .scratch
+                .unwrap_or_else(|| std::env::temp_dir().join("kizuna-uploads")),
+            max_bytes: a.max_upload_mib.saturating_mul(1 << 20),
+            threads: a.threads.max(1),
+            limits: kizuna_evidence::Limits {
+                max_unpacked: a.max_unpacked_gib.saturating_mul(1 << 30),
+                ..Default::default()
+            },
+        },
+        knowledge: crate::cli::knowledge(&a.knowledge)?,
+        admin_token: std::env::var("KIZUNA_ADMIN_TOKEN")
+            .ok()
+            .filter(|s| !s.trim().is_empty()),
+    };
+    kizuna_server::serve(config, |addr, scheme| {
+        console.error(
+            "serve-listening",
+            &[
+                ("url", text(format!("{scheme}://{addr}"))),
+                ("db", text(db.to_string())),
+            ],
+        )
+    })?;
+    Ok(EXIT_OK)
+}
+
+fn token(c: TokenCommand, console: &Console) -> anyhow::Result<i32> {
+    let now = chrono::Utc::now();
+    match c {
+        TokenCommand::Create { db, name, scope } => {
+            let mut store = Store::connect(&db)?;
+            let scope = match scope {
+                ScopeArg::Ingest => Scope::Ingest,
+                ScopeArg::Read => Scope::Read,
+                ScopeArg::Admin => Scope::Admin,
+            };
+            let (row, secret) =
+                kizuna_server::auth::create_token(&mut store, &name, scope, "cli", None, now)?;
+            println!("{}", secret.expose());
+            console.note(
+                "serve-token-made",
+                &[
+                    ("id", num(row.id)),
+                    ("name", text(row.name)),
+                    ("scope", text(row.scope)),
+                ],
+            );
+        }
+        TokenCommand::List { db } => {
+            let tokens = Store::connect(&db)?.tokens()?;
+            if tokens.is_empty() {
+                console.note("serve-tokens-none", &[]);
+            }
+            let time = |t: &Option<kizuna_core::Timestamp>| {
+                t.as_ref().map_or("-".to_string(), kizuna_report::rfc3339)
+            };
+            println!("id\tscope\tname\tcreated\tcreated_by\tlast_used\trevoked");
+            for t in tokens {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.scope,
+                    t.name,
+                    kizuna_report::rfc3339(&t.created),
+                    t.created_by,
+                    time(&t.last_used),
+                    time(&t.revoked)
+                );
+            }
+        }
+        TokenCommand::Revoke { db, id } => {
+            let mut store = Store::connect(&db)?;
+            if kizuna_server::auth::revoke_token(&mut store, id, "cli", None, now)? {
+                console.note("serve-token-revoked", &[("id", num(id))]);
+            } else {
+                console.error("serve-token-not-found", &[("id", num(id))]);
+                return Ok(EXIT_USAGE);
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
