@@ -102,17 +102,31 @@ fn lf_offset_overflow() -> Vec<u8> {
     kizuna_lab::hive::with_root_lf_entry_at(&b.to_bytes(), 0xFFFF_FFF8)
 }
 
+/// A hive whose base block names a root cell with the top bit set: notatin read it as a
+/// negative number and overflowed (the second hive finding).
+fn root_offset_negative() -> Vec<u8> {
+    let mut b = kizuna_lab::hive::HiveBuilder::new("ROOT");
+    b.key("SAM\\Domains\\Account").binary("V", &[0; 8]);
+    kizuna_lab::hive::with_root_cell_at(&b.to_bytes(), 0xFFFF_FFE0)
+}
+
 /// The lab-written regression inputs are committed as the generator writes them today
 /// (`KIZUNA_WRITE_REGRESSIONS=1` rewrites them); the replay test runs them.
 #[test]
 fn lab_written_regressions_are_current() {
-    let path = repo().join("fuzz/regressions/hive/lf-offset-overflow.hiv");
-    let want = lf_offset_overflow();
-    if std::env::var_os("KIZUNA_WRITE_REGRESSIONS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &want).unwrap();
+    let inputs: [(&str, fn() -> Vec<u8>); 2] = [
+        ("hive/lf-offset-overflow.hiv", lf_offset_overflow),
+        ("hive/root-offset-negative.hiv", root_offset_negative),
+    ];
+    for (name, make) in inputs {
+        let path = repo().join("fuzz/regressions").join(name);
+        let want = make();
+        if std::env::var_os("KIZUNA_WRITE_REGRESSIONS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(have == want, "{} is stale", path.display());
+        run("hive", &have);
     }
-    let have = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(have == want, "{} is stale", path.display());
-    run("hive", &have);
 }

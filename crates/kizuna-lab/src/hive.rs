@@ -625,6 +625,18 @@ pub fn with_root_lf_entry_at(hive: &[u8], offset: u32) -> Vec<u8> {
     out
 }
 
+/// A copy of `hive` whose base block names `offset` as the root key's cell (checksum
+/// recomputed). notatin reads that field as a signed number: one with the top bit set
+/// overflowed its offset arithmetic (a fuzzing finding, kept as
+/// `fuzz/regressions/hive/root-offset-negative.hiv`).
+pub fn with_root_cell_at(hive: &[u8], offset: u32) -> Vec<u8> {
+    let mut out = hive.to_vec();
+    out[36..40].copy_from_slice(&offset.to_le_bytes());
+    let sum = checksum(&out[..BASE_BLOCK]);
+    out[508..512].copy_from_slice(&sum.to_le_bytes());
+    out
+}
+
 /// The `lh` hash: h = h * 37 + upcase(c) over the name's UTF-16 units.
 pub fn name_hash(name: &str) -> u32 {
     fold(name)

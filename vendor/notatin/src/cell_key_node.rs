@@ -472,7 +472,7 @@ impl CellKeyNode {
     ) -> IResult<&[u8], Vec<u32>> {
         let slice = file_info
             .buffer
-            .get(list_offset_relative as usize + file_info.hbin_offset_absolute..)
+            .get(list_offset_relative as u32 as usize + file_info.hbin_offset_absolute..)
             .ok_or(nom::Err::Error(nom::error::Error {
                 input: &file_info.buffer[..],
                 code: nom::error::ErrorKind::Eof,

@@ -491,7 +491,7 @@ impl Parser {
                     &self.file_info,
                     &mut self.state,
                     CellKeyNodeReadOptions {
-                        offset: bb.base.root_cell_offset_relative as usize
+                        offset: bb.base.root_cell_offset_relative as u32 as usize
                             + self.file_info.hbin_offset_absolute,
                         cur_path: "",
                         filter: None,
@@ -566,7 +566,7 @@ impl Parser {
             &self.file_info,
             &mut self.state,
             CellKeyNodeReadOptions {
-                offset: cell_key_node.detail.parent_key_offset_relative() as usize
+                offset: cell_key_node.detail.parent_key_offset_relative() as u32 as usize
                     + self.file_info.hbin_offset_absolute,
                 cur_path: &parent_path,
                 filter: None,
