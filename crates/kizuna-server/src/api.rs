@@ -34,7 +34,10 @@ pub struct Remote(pub SocketAddr);
 
 /// The `/api/v1` routes.
 pub fn routes(state: AppState) -> Router {
-    let max_upload = usize::try_from(state.uploads().max_bytes).unwrap_or(usize::MAX);
+    // The multipart parser's own limit, with room for part headers: the byte budget of
+    // `upload` counts the files themselves.
+    let max_upload =
+        usize::try_from(state.uploads().max_bytes.saturating_add(1 << 20)).unwrap_or(usize::MAX);
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route(
@@ -98,10 +101,16 @@ async fn authorized<T: Send + 'static>(
         .await
 }
 
-fn audit_row(caller: &Caller, action: &str, detail: Value, remote: Option<String>) -> AuditRow {
+fn audit_row(
+    time: kizuna_core::Timestamp,
+    caller: &Caller,
+    action: &str,
+    detail: Value,
+    remote: Option<String>,
+) -> AuditRow {
     AuditRow {
         id: 0,
-        time: chrono::Utc::now(),
+        time,
         actor: caller.actor(),
         action: action.into(),
         detail: detail.to_string(),
@@ -219,6 +228,7 @@ async fn upload(
     };
 
     let knowledge = state.knowledge().clone();
+    let now = state.now();
     let reports = state
         .with_store(move |store| {
             let opts = kizuna_evidence::ReadOptions {
@@ -237,7 +247,7 @@ async fn upload(
                 "inputs": reports.len(),
                 "records": reports.iter().map(|r| r.records).sum::<u64>(),
             });
-            store.audit(&audit_row(&caller, "upload", detail, from))?;
+            store.audit(&audit_row(now, &caller, "upload", detail, from))?;
             drop(dir);
             Ok(reports)
         })
@@ -534,14 +544,19 @@ struct NewToken {
 async fn create_token(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let headers = req.headers().clone();
     let from = remote(&req);
-    let axum::Json(new) = axum::Json::<NewToken>::from_request(req, &())
-        .await
-        .map_err(|e| ApiError::bad_request(format!("{{\"name\", \"scope\"}} expected: {e}")))?;
-    let scope = Scope::parse(&new.scope).ok_or_else(|| {
-        ApiError::bad_request(format!("scope: {:?} (ingest, read or admin)", new.scope))
-    })?;
+    // Read now, judged after the token: an anonymous caller learns nothing from a 400.
+    let body = axum::Json::<NewToken>::from_request(req, &()).await;
     let now = state.now();
     let (row, secret) = authorized(&state, &headers, Need::Admin, move |store, caller| {
+        let axum::Json(new) = body.map_err(|e| {
+            ApiError::bad_request(format!(
+                "{{\"name\", \"scope\"}} expected: {}",
+                e.body_text()
+            ))
+        })?;
+        let scope = Scope::parse(&new.scope).ok_or_else(|| {
+            ApiError::bad_request(format!("scope: {:?} (ingest, read or admin)", new.scope))
+        })?;
         auth::create_token(store, &new.name, scope, &caller.actor(), from, now).map_err(|e| match e
         {
             auth::TokenError::NoName => ApiError::bad_request(e.to_string()),

@@ -43,6 +43,9 @@ pub struct Config {
     pub knowledge: Arc<Knowledge>,
     /// `KIZUNA_ADMIN_TOKEN`: made an admin token on start, once.
     pub admin_token: Option<String>,
+    /// Judge and log as of this time instead of the clock (`KIZUNA_NOW`, for reproducible
+    /// runs and tests).
+    pub fixed_now: Option<kizuna_core::Timestamp>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +92,8 @@ pub fn app(state: AppState) -> Router {
 pub fn open(config: &Config) -> Result<AppState, ServeError> {
     let mut store = Store::connect(&config.db)?;
     if let Some(secret) = &config.admin_token {
-        match auth::bootstrap_admin(&mut store, secret, chrono::Utc::now())? {
+        let now = config.fixed_now.unwrap_or_else(chrono::Utc::now);
+        match auth::bootstrap_admin(&mut store, secret, now)? {
             Bootstrap::Revoked(id) => return Err(ServeError::RevokedAdminToken(id)),
             Bootstrap::Created(id) => {
                 eprintln!("kizuna serve: KIZUNA_ADMIN_TOKEN stored as admin token {id}")
@@ -101,6 +105,7 @@ pub fn open(config: &Config) -> Result<AppState, ServeError> {
         store,
         config.knowledge.clone(),
         config.uploads.clone(),
+        config.fixed_now,
     ))
 }
 

@@ -24,6 +24,8 @@ struct Inner {
     knowledge: Arc<Knowledge>,
     judged: Mutex<Option<Judged>>,
     uploads: Uploads,
+    /// A fixed "now" (`KIZUNA_NOW`), so a run can be reproduced; else the clock.
+    fixed_now: Option<Timestamp>,
 }
 
 /// The analysis of every stored fact, and what it was computed from.
@@ -47,13 +49,19 @@ pub struct Uploads {
 }
 
 impl AppState {
-    pub fn new(store: Store, knowledge: Arc<Knowledge>, uploads: Uploads) -> AppState {
+    pub fn new(
+        store: Store,
+        knowledge: Arc<Knowledge>,
+        uploads: Uploads,
+        fixed_now: Option<Timestamp>,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 store: Mutex::new(store),
                 knowledge,
                 judged: Mutex::new(None),
                 uploads,
+                fixed_now,
             }),
         }
     }
@@ -67,7 +75,7 @@ impl AppState {
     }
 
     pub fn now(&self) -> Timestamp {
-        chrono::Utc::now()
+        self.inner.fixed_now.unwrap_or_else(chrono::Utc::now)
     }
 
     /// Runs `f` with the store on a blocking thread (the store's drivers block).

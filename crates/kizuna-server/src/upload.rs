@@ -69,17 +69,21 @@ impl Budget {
     fn take(&mut self, n: usize) -> Result<(), ApiError> {
         let n = n as u64;
         if n > self.left {
-            return Err(ApiError::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                format!(
-                    "the upload is larger than this server accepts ({} MiB, `--max-upload-mib`)",
-                    self.max >> 20
-                ),
-            ));
+            return Err(self.refusal());
         }
         self.left -= n;
         Ok(())
+    }
+
+    fn refusal(&self) -> ApiError {
+        ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!(
+                "the upload is larger than this server accepts ({} bytes, `--max-upload-mib`)",
+                self.max
+            ),
+        )
     }
 }
 
@@ -144,11 +148,13 @@ pub async fn receive_multipart(
     budget: &mut Budget,
 ) -> Result<Vec<Received>, ApiError> {
     let mut files = Vec::new();
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?
-    {
+    while let Some(field) = form.next_field().await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            budget.refusal()
+        } else {
+            ApiError::bad_request(format!("multipart body: {}", e.body_text()))
+        }
+    })? {
         let Some(name) = field.file_name().and_then(safe_name) else {
             return Err(ApiError::bad_request(format!(
                 "multipart part {:?} has no usable file name",

@@ -138,6 +138,7 @@ fn serve(a: RunArgs, console: &Console) -> anyhow::Result<i32> {
         admin_token: std::env::var("KIZUNA_ADMIN_TOKEN")
             .ok()
             .filter(|s| !s.trim().is_empty()),
+        fixed_now: std::env::var_os("KIZUNA_NOW").map(|_| crate::window::now()),
     };
     kizuna_server::serve(config, |addr, scheme| {
         console.error(
@@ -152,7 +153,7 @@ fn serve(a: RunArgs, console: &Console) -> anyhow::Result<i32> {
 }
 
 fn token(c: TokenCommand, console: &Console) -> anyhow::Result<i32> {
-    let now = chrono::Utc::now();
+    let now = crate::window::now();
     match c {
         TokenCommand::Create { db, name, scope } => {
             let mut store = Store::connect(&db)?;

@@ -1,0 +1,305 @@
+//! A kizuna server on a free loopback port for one test, and an HTTP client for it.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kizuna_server::{Config, Uploads};
+use kizuna_store::Location;
+
+/// The admin secret every test server starts with (`KIZUNA_ADMIN_TOKEN`).
+pub const ADMIN: &str = "kz_test_admin_0123456789abcdef0123456789abcdef";
+
+/// A running server; stopped (and waited for) when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub scheme: &'static str,
+    pub scratch: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+pub struct Options {
+    pub db: Location,
+    pub max_bytes: u64,
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+impl Options {
+    pub fn new(db: Location) -> Options {
+        Options {
+            db,
+            max_bytes: 64 << 20,
+            tls: None,
+        }
+    }
+}
+
+impl TestServer {
+    pub fn start(o: Options) -> TestServer {
+        let scratch = tempfile::tempdir().unwrap();
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            db: o.db,
+            tls: o.tls.clone(),
+            allow_plain_http: false,
+            uploads: Uploads {
+                scratch: scratch.path().join("uploads"),
+                max_bytes: o.max_bytes,
+                threads: 2,
+                limits: Default::default(),
+            },
+            knowledge: Arc::new(kizuna_core::Knowledge::builtin()),
+            admin_token: Some(ADMIN.into()),
+            fixed_now: None,
+        };
+        let tls = o
+            .tls
+            .as_ref()
+            .map(|(c, k)| kizuna_server::tls::server_config(c, k).unwrap());
+        let state = kizuna_server::open(&config).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                kizuna_server::listen::serve(listener, kizuna_server::app(state), tls, async {
+                    let _ = stopped.await;
+                })
+                .await;
+            });
+        });
+        let addr = rx.recv().unwrap();
+        TestServer {
+            addr,
+            scheme: if o.tls.is_some() { "https" } else { "http" },
+            scratch,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        let host = if self.scheme == "https" {
+            format!("localhost:{}", self.addr.port())
+        } else {
+            self.addr.to_string()
+        };
+        format!("{}://{host}{path}", self.scheme)
+    }
+
+    /// A client that reports every status instead of failing on 4xx/5xx.
+    pub fn client(&self) -> Client {
+        Client {
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into(),
+            base: self.url(""),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+pub struct Client {
+    pub agent: ureq::Agent,
+    pub base: String,
+}
+
+/// A response, read whole.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn answer(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    let mut r = r.expect("the server answers");
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    Answer {
+        status: r.status().as_u16(),
+        headers,
+        body: r
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap(),
+    }
+}
+
+impl Client {
+    fn auth(token: Option<&str>) -> Option<String> {
+        token.map(|t| format!("Bearer {t}"))
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(a) = Self::auth(token) {
+            req = req.header("Authorization", a);
+        }
+        answer(req.call())
+    }
+
+    pub fn delete(&self, path: &str, token: Option<&str>) -> Answer {
+        let mut req = self.agent.delete(format!("{}{path}", self.base));
+        if let Some(a) = Self::auth(token) {
+            req = req.header("Authorization", a);
+        }
+        answer(req.call())
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, content_type: &str, body: &[u8]) -> Answer {
+        let mut req = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", content_type);
+        if let Some(a) = Self::auth(token) {
+            req = req.header("Authorization", a);
+        }
+        answer(req.send(body))
+    }
+
+    /// POST /api/v1/evidence with one file as the body.
+    pub fn upload(&self, token: Option<&str>, name: &str, body: &[u8]) -> Answer {
+        self.post(
+            &format!("/api/v1/evidence?name={}", encode(name)),
+            token,
+            "application/octet-stream",
+            body,
+        )
+    }
+
+    /// POST /api/v1/evidence as multipart/form-data.
+    pub fn upload_multipart(&self, token: Option<&str>, files: &[(&str, &[u8])]) -> Answer {
+        let boundary = "kizuna-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, data) in files {
+            body.extend(format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            ).as_bytes());
+            body.extend(*data);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        self.post(
+            "/api/v1/evidence",
+            token,
+            &format!("multipart/form-data; boundary={boundary}"),
+            &body,
+        )
+    }
+
+    /// Makes a token through the API; returns (id, secret).
+    pub fn token(&self, admin: &str, name: &str, scope: &str) -> (i64, String) {
+        let a = self.post(
+            "/api/v1/tokens",
+            Some(admin),
+            "application/json",
+            serde_json::json!({"name": name, "scope": scope})
+                .to_string()
+                .as_bytes(),
+        );
+        assert_eq!(a.status, 201, "{}", a.body);
+        let v = a.json();
+        (
+            v["id"].as_i64().unwrap(),
+            v["token"].as_str().unwrap().to_string(),
+        )
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The small lab (seed 5) zipped as `evidence/…`, written once per test.
+pub fn lab_bundle(dir: &Path) -> PathBuf {
+    let lab = dir.join("lab");
+    kizuna_lab::sim::generate(kizuna_lab::sim::Scenario::Small, 5, None, None, &lab).unwrap();
+    let zip_path = dir.join("bundle.zip");
+    zip_folder(&lab, "evidence", &zip_path);
+    zip_path
+}
+
+/// Zips `root/sub` into `out`, members named `sub/…`, in sorted order.
+pub fn zip_folder(root: &Path, sub: &str, out: &Path) {
+    let mut files: Vec<PathBuf> = walk(&root.join(sub));
+    files.sort();
+    let mut z = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for f in files {
+        let name = f
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        z.start_file(name, opts).unwrap();
+        std::io::copy(&mut std::fs::File::open(&f).unwrap(), &mut z).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A new database on the shared test PostgreSQL server.
+pub fn postgres() -> Location {
+    let server = kizuna_testbed::postgres::PgServer::shared()
+        .unwrap_or_else(|e| panic!("the PostgreSQL testbed cannot start: {e}"));
+    server.create_database().unwrap().url.parse().unwrap()
+}
