@@ -409,7 +409,7 @@ async fn device(
     let findings: Vec<Value> = analysis
         .findings
         .iter()
-        .filter(|f| f.subjects.iter().any(|s| *s == key))
+        .filter(|f| f.subjects.contains(&key))
         .map(|f| kizuna_report::finding_json(f, &msg))
         .collect();
     Ok(json_response(
@@ -450,6 +450,16 @@ async fn events(
     };
     let knowledge = state.knowledge().clone();
     let body = authorized(&state, &headers, Need::Read, move |store, _| {
+        let about = |e: &kizuna_core::EventRecord| match device.as_deref() {
+            None => true,
+            Some(key) => {
+                e.subject.as_ref().is_some_and(|s| s.key() == key)
+                    || e.computer
+                        .as_deref()
+                        .and_then(DeviceName::parse)
+                        .is_some_and(|n| n.key() == key)
+            }
+        };
         let mut out = Vec::new();
         let mut writer = kizuna_report::EventWriter::new(
             &mut out,
@@ -459,31 +469,16 @@ async fn events(
         let mut written = 0usize;
         let mut failed = None;
         store.for_each_event(&filter, |e| {
-            if written >= limit || failed.is_some() {
-                return;
-            }
-            let about = |n: Option<&str>| {
-                n.and_then(DeviceName::parse)
-                    .is_some_and(|n| Some(n.key()) == device.as_deref())
-            };
-            if device.is_some()
-                && !e
-                    .subject
-                    .as_ref()
-                    .is_some_and(|s| Some(s.key()) == device.as_deref())
-                && !about(e.computer.as_deref())
-            {
-                return;
-            }
-            match writer.write(&e) {
-                Ok(()) => written += 1,
-                Err(err) => failed = Some(err),
+            if written < limit && failed.is_none() && about(&e) {
+                match writer.write(&e) {
+                    Ok(()) => written += 1,
+                    Err(err) => failed = Some(err),
+                }
             }
         })?;
         if let Some(e) = failed {
             return Err(ApiError::internal(format!("writing events: {e}")));
         }
-        drop(writer);
         Ok(out)
     })
     .await?;

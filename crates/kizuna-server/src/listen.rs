@@ -52,10 +52,10 @@ pub async fn serve(
             }
             Some(acceptor) => {
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE, acceptor.accept(tcp)).await {
-                        Ok(Ok(tls)) => connection(tls, app, watcher).await,
-                        // A client that does not speak TLS, or too slowly: its problem.
-                        Ok(Err(_)) | Err(_) => {}
+                    // A client that does not speak TLS, or too slowly, is dropped.
+                    if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE, acceptor.accept(tcp)).await
+                    {
+                        connection(tls, app, watcher).await;
                     }
                 });
             }
