@@ -81,3 +81,50 @@ where
     // Errors here are the client's (a reset, a malformed request): nothing to report.
     let _ = watcher.watch(conn).await;
 }
+
+/// A server on its own thread and runtime, stopped (requests drained) when dropped: for
+/// tests and `kizuna bench serve`, which drive it from ordinary threads.
+pub struct Background {
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Binds `addr` (port 0: any free port) and serves `app` with `workers` runtime threads.
+    pub fn start(
+        addr: std::net::SocketAddr,
+        app: Router,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        workers: usize,
+    ) -> std::io::Result<Background> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers.max(1))
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(TcpListener::bind(addr))?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(serve(listener, app, tls, async {
+                let _ = stopped.await;
+            }));
+        });
+        Ok(Background {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -19,6 +19,9 @@ pub enum Workload {
     Lab,
     /// Read the watched events of EVTX files (PATH...) against the evtx crate's JSON.
     Evtx,
+    /// `kizuna serve` on loopback: --uploads concurrent uploads of --devices devices, then
+    /// readers, against reading the same files straight into a store.
+    Serve,
 }
 
 #[derive(Args, Debug)]
@@ -45,6 +48,12 @@ pub struct BenchArgs {
     /// Passes over the files per mode (`evtx`); the median counts.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
+    /// Concurrent uploads (`serve`).
+    #[arg(long, default_value_t = 50)]
+    pub uploads: usize,
+    /// An empty store to serve from (`serve`; default: a temporary SQLite file).
+    #[arg(long)]
+    pub db: Option<kizuna_store::Location>,
 }
 
 /// Peak resident memory of this process so far (Linux `VmHWM`), in KiB.
@@ -57,6 +66,11 @@ pub(crate) fn peak_rss_kib() -> Option<u64> {
 /// A deterministic inventory: every tenth device shares its SID with two others; builds
 /// cycle through affected, not-yet-affected and Windows 10.
 fn write_inventory(path: &Path, rows: usize) -> std::io::Result<()> {
+    write_inventory_rows(path, 0, rows)
+}
+
+/// Rows `start..start + rows` of that inventory (a site's share of one fleet).
+pub(crate) fn write_inventory_rows(path: &Path, start: usize, rows: usize) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(w, "ComputerName,MachineSid,OSBuild,Role")?;
     let builds = [
@@ -65,7 +79,7 @@ fn write_inventory(path: &Path, rows: usize) -> std::io::Result<()> {
         "10.0.26100.4946",
         "10.0.26200.6584",
     ];
-    for i in 0..rows {
+    for i in start..start + rows {
         let g = if i % 10 == 0 { i / 3 } else { i };
         writeln!(
             w,
@@ -84,6 +98,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<i32> {
         Workload::Inventory => inventory(a.rows, a.threads),
         Workload::Lab => lab(&a),
         Workload::Evtx => crate::bench_evtx::run(&a.paths, a.threads, a.runs),
+        Workload::Serve => crate::bench_serve::run(crate::bench_serve::Load {
+            uploads: a.uploads,
+            devices: a.devices as usize,
+            threads: a.threads,
+            db: a.db,
+        }),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod ad;
 pub mod bench;
 pub mod bench_evtx;
+pub mod bench_serve;
 pub mod cli;
 pub mod console;
 pub mod exports;

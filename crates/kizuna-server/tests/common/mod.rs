@@ -17,8 +17,7 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub scheme: &'static str,
     pub scratch: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _running: kizuna_server::listen::Background,
 }
 
 pub struct Options {
@@ -60,30 +59,18 @@ impl TestServer {
             .as_ref()
             .map(|(c, k)| kizuna_server::tls::server_config(c, k).unwrap());
         let state = kizuna_server::open(&config).unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                kizuna_server::listen::serve(listener, kizuna_server::app(state), tls, async {
-                    let _ = stopped.await;
-                })
-                .await;
-            });
-        });
-        let addr = rx.recv().unwrap();
+        let running = kizuna_server::listen::Background::start(
+            config.listen,
+            kizuna_server::app(state),
+            tls,
+            2,
+        )
+        .unwrap();
         TestServer {
-            addr,
+            addr: running.addr,
             scheme: if o.tls.is_some() { "https" } else { "http" },
             scratch,
-            stop: Some(stop),
-            thread: Some(thread),
+            _running: running,
         }
     }
 
@@ -104,17 +91,6 @@ impl TestServer {
                 .build()
                 .into(),
             base: self.url(""),
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
         }
     }
 }
