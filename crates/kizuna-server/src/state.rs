@@ -19,13 +19,31 @@ pub struct AppState {
 struct Inner {
     /// The one connection: every ingest, token check and query takes it in turn, so two
     /// uploads never write at once (the store's purge of half-read inputs assumes one
-    /// writer).
-    store: Mutex<Store>,
+    /// writer). `None` only while being dropped.
+    store: Mutex<Option<Store>>,
     knowledge: Arc<Knowledge>,
     judged: Mutex<Option<Judged>>,
     uploads: Uploads,
     /// A fixed "now" (`KIZUNA_NOW`), so a run can be reproduced; else the clock.
     fixed_now: Option<Timestamp>,
+}
+
+impl Drop for Inner {
+    /// The PostgreSQL client blocks on its own runtime when it closes, which panics on a
+    /// runtime thread: the last request or the listener may drop the state there. The
+    /// store is closed on a thread of its own.
+    fn drop(&mut self) {
+        let store = self
+            .store
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(store) = store {
+            std::thread::scope(|s| {
+                s.spawn(move || drop(store));
+            });
+        }
+    }
 }
 
 /// The analysis of every stored fact, and what it was computed from.
@@ -57,7 +75,7 @@ impl AppState {
     ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
-                store: Mutex::new(store),
+                store: Mutex::new(Some(store)),
                 knowledge,
                 judged: Mutex::new(None),
                 uploads,
@@ -92,7 +110,10 @@ impl AppState {
                 .store
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut store)
+            match store.as_mut() {
+                Some(store) => f(store),
+                None => Err(ApiError::internal("the server is stopping")),
+            }
         })
         .await
         .map_err(|e| ApiError::internal(format!("a store task failed: {e}")))?

@@ -2,7 +2,7 @@
 //! inventories of `--devices` devices in `--uploads` concurrent requests; then readers
 //! page through the devices and fetch the findings. Latencies (p50/p95/max) and the
 //! process's peak memory are reported against a baseline measured in the same run: the
-//! same files read straight into a store and judged, with no HTTP, no tokens and no
+//! same files read straight into an SQLite store and judged, with no HTTP, no tokens and no
 //! concurrency.
 
 use std::path::{Path, PathBuf};
@@ -221,7 +221,7 @@ pub fn run(l: Load) -> anyhow::Result<i32> {
             .map_or("SQLite (temporary)".to_string(), ToString::to_string)
     );
     println!(
-        "baseline (same files read straight into a store, one by one, no HTTP): ingest {:.2} s, judge {:.2} s",
+        "baseline (same files read straight into an SQLite file, one by one, no HTTP): ingest {:.2} s, judge {:.2} s",
         base_ingest.as_secs_f64(),
         base_judge.as_secs_f64()
     );

@@ -17,7 +17,19 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub scheme: &'static str,
     pub scratch: tempfile::TempDir,
-    _running: kizuna_server::listen::Background,
+    running: Option<kizuna_server::listen::Background>,
+}
+
+impl Drop for TestServer {
+    /// A panic on the server's thread (while stopping too) fails the test.
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take()
+            && let Err(e) = r.stop()
+            && !std::thread::panicking()
+        {
+            panic!("the server's thread panicked: {e}");
+        }
+    }
 }
 
 pub struct Options {
@@ -70,7 +82,7 @@ impl TestServer {
             addr: running.addr,
             scheme: if o.tls.is_some() { "https" } else { "http" },
             scratch,
-            _running: running,
+            running: Some(running),
         }
     }
 
