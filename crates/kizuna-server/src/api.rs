@@ -15,7 +15,6 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Reque
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use kizuna_core::{DeviceName, Severity};
 use kizuna_i18n::{Lang, Messages};
 use kizuna_store::{AuditRow, Store};
 use serde_json::{Value, json};
@@ -24,6 +23,7 @@ use crate::auth::{self, Caller, Need, Refusal, Scope};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::upload::{self, Budget};
+use crate::views::{self, DeviceQuery, device_key, number, severity};
 
 /// The OpenAPI 3.1 description of this API.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -140,25 +140,6 @@ fn lang(q: &HashMap<String, String>, headers: &HeaderMap) -> Result<Lang, ApiErr
             Lang::En
         },
     )
-}
-
-fn severity(q: &HashMap<String, String>) -> Result<Option<Severity>, ApiError> {
-    q.get("severity")
-        .map(|s| {
-            s.parse::<Severity>()
-                .map_err(|e| ApiError::bad_request(format!("severity: {e}")))
-        })
-        .transpose()
-}
-
-fn number(q: &HashMap<String, String>, key: &str, default: u64, max: u64) -> Result<u64, ApiError> {
-    match q.get(key) {
-        None => Ok(default),
-        Some(s) => match s.parse::<u64>() {
-            Ok(n) if n <= max => Ok(n),
-            _ => Err(ApiError::bad_request(format!("{key}: {s:?} (0 to {max})"))),
-        },
-    }
 }
 
 fn time(
@@ -294,12 +275,6 @@ async fn findings(
     ))
 }
 
-fn device_key(raw: &str) -> Result<String, ApiError> {
-    DeviceName::parse(raw)
-        .map(|d| d.key().to_string())
-        .ok_or_else(|| ApiError::bad_request(format!("not a device name: {raw:?}")))
-}
-
 /// GET /api/v1/devices: filter (`q`, `role`, `severity`), sort (`sort=name|severity|findings`,
 /// `order=asc|desc`) and page (`limit`, `offset`).
 async fn devices(
@@ -307,84 +282,25 @@ async fn devices(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let min = severity(&q)?;
-    let limit = number(&q, "limit", 100, 1000)? as usize;
-    let offset = number(&q, "offset", 0, u64::MAX)? as usize;
-    let text = q.get("q").map(|s| s.to_uppercase());
-    let role = q.get("role").cloned();
-    let sort = q
-        .get("sort")
-        .map(String::as_str)
-        .unwrap_or("name")
-        .to_string();
-    if !["name", "severity", "findings"].contains(&sort.as_str()) {
-        return Err(ApiError::bad_request(format!(
-            "sort: {sort:?} (name, severity or findings)"
-        )));
-    }
-    let desc = match q.get("order").map(String::as_str) {
-        None | Some("asc") => false,
-        Some("desc") => true,
-        Some(o) => return Err(ApiError::bad_request(format!("order: {o:?} (asc or desc)"))),
-    };
+    let query = DeviceQuery::parse(&q, 100)?;
     let st = state.clone();
     let analysis = authorized(&state, &headers, Need::Read, move |store, _| {
         st.judged(store)
     })
     .await?;
-    let by_device = kizuna_report::findings_by_device(&analysis);
-    let mut rows: Vec<(&kizuna_analysis::Device, Option<Severity>, usize)> = analysis
-        .devices
-        .iter()
-        .map(|d| {
-            let (worst, n) = by_device
-                .get(d.name.as_str())
-                .copied()
-                .map_or((None, 0), |(s, n)| (Some(s), n));
-            (d, worst, n)
-        })
-        .filter(|(d, _, _)| role.as_deref().is_none_or(|r| d.role.as_str() == r))
-        .filter(|(_, w, _)| min.is_none_or(|m| w.is_some_and(|w| w >= m)))
-        .filter(|(d, _, _)| {
-            text.as_deref().is_none_or(|t| {
-                d.name.contains(t)
-                    || d.domain
-                        .as_deref()
-                        .is_some_and(|x| x.to_uppercase().contains(t))
-                    || d.machine_sid.is_some_and(|s| s.to_string().contains(t))
-            })
-        })
-        .collect();
-    // Ties always fall back to the name, so pages never overlap.
-    rows.sort_by(|a, b| {
-        let primary = match sort.as_str() {
-            "severity" => a.1.cmp(&b.1),
-            "findings" => a.2.cmp(&b.2),
-            _ => std::cmp::Ordering::Equal,
-        };
-        let primary = if desc { primary.reverse() } else { primary };
-        let name = a.0.name.cmp(&b.0.name);
-        primary.then(if desc && sort == "name" {
-            name.reverse()
-        } else {
-            name
-        })
-    });
-    let total = rows.len();
-    let page: Vec<Value> = rows
+    let (total, page) = query.select(&analysis);
+    let page: Vec<Value> = page
         .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|(d, worst, n)| {
-            let mut v = kizuna_report::device_json(d);
-            v["worst"] = json!(worst.map(|s| s.as_str()));
-            v["findings"] = json!(n);
+        .map(|l| {
+            let mut v = kizuna_report::device_json(l.device);
+            v["worst"] = json!(l.worst.map(|s| s.as_str()));
+            v["findings"] = json!(l.findings);
             v
         })
         .collect();
     Ok(json_response(
         StatusCode::OK,
-        &json!({"total": total, "offset": offset, "limit": limit, "devices": page}),
+        &json!({"total": total, "offset": query.offset, "limit": query.limit, "devices": page}),
     ))
 }
 
@@ -450,16 +366,6 @@ async fn events(
     };
     let knowledge = state.knowledge().clone();
     let body = authorized(&state, &headers, Need::Read, move |store, _| {
-        let about = |e: &kizuna_core::EventRecord| match device.as_deref() {
-            None => true,
-            Some(key) => {
-                e.subject.as_ref().is_some_and(|s| s.key() == key)
-                    || e.computer
-                        .as_deref()
-                        .and_then(DeviceName::parse)
-                        .is_some_and(|n| n.key() == key)
-            }
-        };
         let mut out = Vec::new();
         let mut writer = kizuna_report::EventWriter::new(
             &mut out,
@@ -469,7 +375,8 @@ async fn events(
         let mut written = 0usize;
         let mut failed = None;
         store.for_each_event(&filter, |e| {
-            if written < limit && failed.is_none() && about(&e) {
+            let wanted = device.as_deref().is_none_or(|key| views::about(&e, key));
+            if written < limit && failed.is_none() && wanted {
                 match writer.write(&e) {
                     Ok(()) => written += 1,
                     Err(err) => failed = Some(err),

@@ -63,12 +63,6 @@ impl IntoResponse for ApiError {
         }
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
         let mut r = (self.status, axum::Json(body)).into_response();
-        // A refused request's body may be left unread, which ends the connection: say so,
-        // or a client reuses it and loses its next request.
-        if matches!(self.status.as_u16(), 400 | 401 | 403 | 413) {
-            r.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        }
         if self.status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

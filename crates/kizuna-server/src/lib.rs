@@ -10,6 +10,7 @@
 //! Safe by default: HTTPS when given a certificate, and plain HTTP only on a loopback
 //! address unless asked for explicitly (behind a TLS-terminating proxy).
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod listen;
 pub mod state;
 pub mod tls;
 pub mod upload;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -83,6 +85,13 @@ pub fn app(state: AppState) -> Router {
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             );
+            // A refused request's body may be left unread, which ends the connection
+            // (axum's own 405 included): say so, or a client reuses it and loses its next
+            // request.
+            if r.status().is_client_error() || r.status().is_server_error() {
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             r
         },
     ))

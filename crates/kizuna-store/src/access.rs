@@ -56,6 +56,17 @@ pub struct AuditRow {
     pub remote: Option<String>,
 }
 
+/// A signed-in browser: the session cookie's hash, never the cookie itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub hash: String,
+    pub account: String,
+    /// The token every form of this session must carry.
+    pub csrf: String,
+    pub created: Timestamp,
+    pub expires: Timestamp,
+}
+
 fn time(r: &Row, i: usize) -> Result<Timestamp> {
     let s = r.text(i)?;
     parse_ts(&s).ok_or_else(|| crate::StoreError::Corrupt(format!("time {s:?}")))
@@ -180,6 +191,43 @@ impl Store {
         Ok(out)
     }
 
+    /// Stores a new session.
+    pub fn create_session(&mut self, s: &SessionRow) -> Result<()> {
+        self.commit()?;
+        self.conn.get_mut().execute(
+            "INSERT INTO sessions (hash, account, csrf, created, expires) VALUES ($1, $2, $3, $4, $5)",
+            &[&s.hash, &s.account, &s.csrf, &ts(&s.created), &ts(&s.expires)],
+        )?;
+        Ok(())
+    }
+
+    /// The session with this hash, if it has not expired at `now`.
+    pub fn session(&self, hash: &str, now: Timestamp) -> Result<Option<SessionRow>> {
+        self.conn()?.query_opt(
+            "SELECT hash, account, csrf, created, expires FROM sessions
+             WHERE hash = $1 AND expires > $2",
+            &[&hash, &ts(&now)],
+            |r| {
+                Ok(SessionRow {
+                    hash: r.text(0)?,
+                    account: r.text(1)?,
+                    csrf: r.text(2)?,
+                    created: time(&r, 3)?,
+                    expires: time(&r, 4)?,
+                })
+            },
+        )
+    }
+
+    /// Ends a session, and forgets every session that expired before `now`.
+    pub fn end_session(&mut self, hash: &str, now: Timestamp) -> Result<()> {
+        self.commit()?;
+        let c = self.conn.get_mut();
+        c.execute("DELETE FROM sessions WHERE hash = $1", &[&hash])?;
+        c.execute("DELETE FROM sessions WHERE expires <= $1", &[&ts(&now)])?;
+        Ok(())
+    }
+
     /// Appends to the audit log; returns the entry's id.
     pub fn audit(&mut self, e: &AuditRow) -> Result<i64> {
         self.commit()?;
@@ -271,6 +319,41 @@ mod tests {
             assert_eq!(s.account("alice").unwrap(), Some(AccountRow { id, ..a }));
             assert_eq!(s.account("bob").unwrap(), None);
             assert_eq!(s.accounts().unwrap().len(), 1);
+        });
+    }
+
+    #[test]
+    fn sessions_expire_and_end() {
+        stores(|mut s| {
+            let row = SessionRow {
+                hash: "11".repeat(32),
+                account: "alice".into(),
+                csrf: "c".repeat(64),
+                created: at("2026-12-01T00:00:00Z"),
+                expires: at("2026-12-01T08:00:00Z"),
+            };
+            s.create_session(&row).unwrap();
+            assert_eq!(
+                s.session(&row.hash, at("2026-12-01T07:59:59Z")).unwrap(),
+                Some(row.clone())
+            );
+            assert_eq!(
+                s.session(&row.hash, at("2026-12-01T08:00:00Z")).unwrap(),
+                None,
+                "expired"
+            );
+            assert_eq!(
+                s.session(&"22".repeat(32), at("2026-12-01T01:00:00Z"))
+                    .unwrap(),
+                None
+            );
+            s.end_session(&row.hash, at("2026-12-01T01:00:00Z"))
+                .unwrap();
+            assert_eq!(
+                s.session(&row.hash, at("2026-12-01T01:00:00Z")).unwrap(),
+                None,
+                "ended"
+            );
         });
     }
 

@@ -17,7 +17,7 @@ mod plan;
 mod scans;
 mod schema;
 
-pub use access::{AccountRow, AuditRow, TokenRow};
+pub use access::{AccountRow, AuditRow, SessionRow, TokenRow};
 pub use location::{Location, PostgresUrl};
 pub use plan::{LogRow, PhaseChange, PhaseRow, PlanRow};
 pub use scans::ScanRow;
