@@ -497,3 +497,4 @@ web-sid-groups = Duplicate-SID findings
 web-failing = Devices failing now (KZ-SC-001)
 web-not-found = No device { $name }.
 web-sources = Evidence
+serve-account-made = account { $name } ({ $role }) made

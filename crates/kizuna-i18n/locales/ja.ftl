@@ -443,3 +443,4 @@ web-sid-groups = 重複 SID の検出事項
 web-failing = 現在失敗している端末(KZ-SC-001)
 web-not-found = 端末 { $name } はありません。
 web-sources = 証拠
+serve-account-made = アカウント { $name }({ $role })を作成しました

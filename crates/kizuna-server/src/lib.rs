@@ -19,6 +19,7 @@ pub mod state;
 pub mod tls;
 pub mod upload;
 pub mod views;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -74,27 +75,29 @@ pub enum ServeError {
     Runtime(std::io::Error),
 }
 
-/// The whole application: the API now, the web interface beside it.
+/// The whole application: the API and the web interface.
 pub fn app(state: AppState) -> Router {
-    api::routes(state).layer(axum::middleware::map_response(
-        |mut r: axum::response::Response| async move {
-            let h = r.headers_mut();
-            // Answers hold evidence and findings: never cached, never sniffed.
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            // A refused request's body may be left unread, which ends the connection
-            // (axum's own 405 included): say so, or a client reuses it and loses its next
-            // request.
-            if r.status().is_client_error() || r.status().is_server_error() {
-                r.headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            }
-            r
-        },
-    ))
+    web::routes(state.clone())
+        .merge(api::routes(state))
+        .layer(axum::middleware::map_response(
+            |mut r: axum::response::Response| async move {
+                let h = r.headers_mut();
+                // Answers hold evidence and findings: never cached, never sniffed.
+                h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                h.insert(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                );
+                // A refused request's body may be left unread, which ends the connection
+                // (axum's own 405 included): say so, or a client reuses it and loses its next
+                // request.
+                if r.status().is_client_error() || r.status().is_server_error() {
+                    r.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                r
+            },
+        ))
 }
 
 /// Opens the store and applies `KIZUNA_ADMIN_TOKEN`.
@@ -115,6 +118,7 @@ pub fn open(config: &Config) -> Result<AppState, ServeError> {
         config.knowledge.clone(),
         config.uploads.clone(),
         config.fixed_now,
+        config.tls.is_some() || config.allow_plain_http,
     ))
 }
 

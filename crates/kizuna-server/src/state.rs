@@ -26,6 +26,8 @@ struct Inner {
     uploads: Uploads,
     /// A fixed "now" (`KIZUNA_NOW`), so a run can be reproduced; else the clock.
     fixed_now: Option<Timestamp>,
+    /// Browsers reach the server over HTTPS (its own, or a proxy's): cookies get `Secure`.
+    secure_cookies: bool,
 }
 
 impl Drop for Inner {
@@ -72,6 +74,7 @@ impl AppState {
         knowledge: Arc<Knowledge>,
         uploads: Uploads,
         fixed_now: Option<Timestamp>,
+        secure_cookies: bool,
     ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
@@ -80,6 +83,7 @@ impl AppState {
                 judged: Mutex::new(None),
                 uploads,
                 fixed_now,
+                secure_cookies,
             }),
         }
     }
@@ -90,6 +94,10 @@ impl AppState {
 
     pub fn uploads(&self) -> &Uploads {
         &self.inner.uploads
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies
     }
 
     pub fn now(&self) -> Timestamp {

@@ -69,6 +69,11 @@ impl Chromium {
             .map(|exe| Chromium { exe })
     }
 
+    /// The browser's executable (for drivers that start it themselves, over DevTools).
+    pub fn exe(&self) -> &Path {
+        &self.exe
+    }
+
     /// Chromium with a fresh profile in `work`, no first-run UI, no background services.
     fn command(&self, work: &Path, extra: &[String]) -> Command {
         let mut cmd = Command::new(&self.exe);

@@ -49,25 +49,13 @@ fn password(a: &DirectoryArgs) -> anyhow::Result<Option<Secret>> {
     if a.bind.is_none() {
         return Ok(None);
     }
-    if let Some(name) = &a.password_env {
-        let v = std::env::var(name).map_err(|_| {
-            anyhow::anyhow!("--password-env {name}: the environment variable is not set")
-        })?;
-        return Ok(Some(Secret::new(v)));
-    }
-    if let Some(f) = &a.password_file {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| anyhow::anyhow!("--password-file {}: {e}", f.display()))?;
-        let first = text.lines().next().unwrap_or("").to_string();
-        return Ok(Some(Secret::new(first)));
-    }
     let prompt = format!("Password for {}: ", a.bind.as_deref().unwrap_or(""));
-    let pw = rpassword::prompt_password(prompt).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot prompt for the password ({e}): use --password-env or --password-file"
-        )
-    })?;
-    Ok(Some(Secret::new(pw)))
+    crate::password::read(
+        a.password_env.as_deref(),
+        a.password_file.as_deref(),
+        &prompt,
+    )
+    .map(|pw| Some(Secret::new(pw)))
 }
 
 /// Windows name of a domain/forest/DC functional level (`msDS-Behavior-Version`).

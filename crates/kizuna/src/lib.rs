@@ -11,6 +11,7 @@ pub mod console;
 pub mod exports;
 pub mod gpo;
 pub mod lab;
+pub mod password;
 pub mod pipeline;
 pub mod plan;
 pub mod progress;

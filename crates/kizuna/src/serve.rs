@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use kizuna_i18n::Lang;
+use kizuna_server::accounts::Role;
 use kizuna_server::{Config, Scope, Uploads};
 use kizuna_store::{Location, Store};
 
@@ -26,6 +27,49 @@ pub struct ServeArgs {
 pub enum ServeCommand {
     /// API tokens: create (the secret is shown once), list, revoke.
     Token(TokenArgs),
+    /// Web accounts: create, list.
+    Account(AccountArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AccountArgs {
+    #[command(subcommand)]
+    pub command: AccountCommand,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleArg {
+    /// Sees everything, changes nothing.
+    Viewer,
+    /// Also records plan notes and uploads evidence.
+    Operator,
+    /// Also manages accounts and tokens.
+    Admin,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// Make an account; the password comes from --password-env, --password-file or a
+    /// prompt (12 characters or more), never from the command line.
+    Create {
+        #[arg(long)]
+        db: Location,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password from this environment variable.
+        #[arg(long, value_name = "NAME", conflicts_with = "password_file")]
+        password_env: Option<String>,
+        /// Read the password from this file (first line).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Every account: name, role, when made, disabled.
+    List {
+        #[arg(long)]
+        db: Location,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -109,6 +153,7 @@ pub enum TokenCommand {
 pub fn run(a: ServeArgs, console: &Console) -> anyhow::Result<i32> {
     match a.command {
         Some(ServeCommand::Token(t)) => token(t.command, console),
+        Some(ServeCommand::Account(a)) => account(a.command, console),
         None => serve(a.run, console),
     }
 }
@@ -203,6 +248,53 @@ fn token(c: TokenCommand, console: &Console) -> anyhow::Result<i32> {
             } else {
                 console.error("serve-token-not-found", &[("id", num(id))]);
                 return Ok(EXIT_USAGE);
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn account(c: AccountCommand, console: &Console) -> anyhow::Result<i32> {
+    let now = crate::window::now();
+    match c {
+        AccountCommand::Create {
+            db,
+            name,
+            role,
+            password_env,
+            password_file,
+        } => {
+            let role = match role {
+                RoleArg::Viewer => Role::Viewer,
+                RoleArg::Operator => Role::Operator,
+                RoleArg::Admin => Role::Admin,
+            };
+            let password = crate::password::read(
+                password_env.as_deref(),
+                password_file.as_deref(),
+                &format!("Password for {name}: "),
+            )?;
+            let mut store = Store::connect(&db)?;
+            let row = kizuna_server::accounts::create_account(
+                &mut store, &name, role, &password, "cli", now,
+            )?;
+            console.note(
+                "serve-account-made",
+                &[("name", text(row.name)), ("role", text(row.role))],
+            );
+        }
+        AccountCommand::List { db } => {
+            println!("name\trole\tcreated\tdisabled");
+            for a in Store::connect(&db)?.accounts()? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    a.name,
+                    a.role,
+                    kizuna_report::rfc3339(&a.created),
+                    a.disabled
+                        .as_ref()
+                        .map_or("-".to_string(), kizuna_report::rfc3339)
+                );
             }
         }
     }

@@ -1,0 +1,884 @@
+//! The web interface: server-rendered pages in Japanese or English, no script at all.
+//!
+//! Sign-in is with a local account; the session lives in an `HttpOnly`, `SameSite=Strict`
+//! cookie (`Secure` behind HTTPS) whose hash the store keeps. Every form carries a CSRF
+//! token (the session's, or on the sign-in form one bound to a short-lived cookie). A page
+//! asked for without a session redirects to the sign-in form and back after it. Pages read
+//! the same judgement of the store as the API (`AppState::judged`, `views`).
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use axum::Router;
+use axum::extract::{Form, FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use kizuna_core::{MessageArg, Severity};
+use kizuna_i18n::{Lang, Messages};
+use kizuna_report::esc;
+use kizuna_store::{AuditRow, FactFilter};
+
+use crate::accounts::{self, Role};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::{DeviceQuery, device_key, newest_events};
+
+const SESSION_COOKIE: &str = "kz_session";
+const LOGIN_COOKIE: &str = "kz_login";
+const LANG_COOKIE: &str = "kz_lang";
+const CSS: &str = include_str!("web.css");
+/// Devices per page.
+const PAGE: u64 = 50;
+
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(overview))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/devices", get(devices))
+        .route("/devices/{name}", get(device))
+        .route("/static/kizuna.css", get(css))
+        .with_state(state)
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .expect("cookie values are hex or a language code")
+}
+
+/// The page's language: `?lang=` (remembered in a cookie), the cookie, else the
+/// browser's first choice.
+fn lang(q: &HashMap<String, String>, headers: &HeaderMap) -> (Lang, Option<HeaderValue>) {
+    if let Some(l) = q.get("lang").and_then(|l| Lang::parse(l)) {
+        return (l, Some(cookie(LANG_COOKIE, l.code(), 365 * 86_400, false)));
+    }
+    if let Some(l) = cookies(headers)
+        .get(LANG_COOKIE)
+        .and_then(|l| Lang::parse(l))
+    {
+        return (l, None);
+    }
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ja = accept.trim_start().to_ascii_lowercase().starts_with("ja");
+    (if ja { Lang::Ja } else { Lang::En }, None)
+}
+
+/// A page: the HTML, with the headers every page gets.
+fn page(status: StatusCode, body: String, set: Vec<HeaderValue>) -> Response {
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    for c in set {
+        h.append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// Who is signed in, for a page.
+struct Viewer {
+    name: String,
+    role: Role,
+    csrf: String,
+    /// Messages are made from it after the last `.await` (they are not `Send`).
+    lang: Lang,
+    set: Vec<HeaderValue>,
+}
+
+/// The signed-in viewer, or the redirect to the sign-in form (back to `path` after).
+async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    path: &str,
+) -> Result<Viewer, Response> {
+    let (lang, set) = lang(q, headers);
+    let cookie = cookies(headers).get(SESSION_COOKIE).cloned();
+    let now = state.now();
+    let found = match cookie {
+        None => None,
+        Some(c) => state
+            .with_store(move |store| {
+                accounts::session(store, &c, now).map_err(|e| ApiError::internal(e.to_string()))
+            })
+            .await
+            .map_err(IntoResponse::into_response)?,
+    };
+    match found {
+        Some((s, a, role)) => Ok(Viewer {
+            name: a.name,
+            role,
+            csrf: s.csrf,
+            lang,
+            set: set.into_iter().collect(),
+        }),
+        None => Err(Redirect::to(&format!("/login?next={}", encode(path))).into_response()),
+    }
+}
+
+/// Percent-encodes a path for a query value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A local path to go back to after signing in; anything else goes to the overview.
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.starts_with("/\\")
+                && !p.contains(['\r', '\n']) =>
+        {
+            p.to_string()
+        }
+        _ => "/".into(),
+    }
+}
+
+fn t(msg: &Messages, id: &str) -> String {
+    esc(&msg.get(id, &[]))
+}
+
+fn ta(msg: &Messages, id: &str, args: &[(&str, MessageArg)]) -> String {
+    esc(&msg.get(id, args))
+}
+
+fn num(n: usize) -> MessageArg {
+    MessageArg::Number(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn text(s: &str) -> MessageArg {
+    MessageArg::Text(s.to_string())
+}
+
+/// The page frame: head, the navigation with the account and sign-out form, `main`.
+fn frame(v: &Viewer, msg: &Messages, title: &str, here: &str, main: &str) -> String {
+    let nav = |href: &str, id: &str| {
+        let current = if href == here {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        format!("<a href=\"{href}\"{current}>{}</a>", t(msg, id))
+    };
+    let other = match msg.lang() {
+        Lang::Ja => ("en", "English"),
+        Lang::En => ("ja", "日本語"),
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} — kizuna</title><link rel=\"stylesheet\" href=\"/static/kizuna.css\"></head>\
+         <body><header><strong>kizuna</strong><nav>{overview}{devices}</nav>\
+         <span class=\"who\" id=\"who\">{who}</span>\
+         <a class=\"lang\" href=\"?lang={code}\">{label}</a>\
+         <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button id=\"logout\" type=\"submit\">{signout}</button></form></header>\
+         <main><h1>{title}</h1>{main}</main></body></html>\n",
+        lang = msg.lang().code(),
+        overview = nav("/", "web-overview"),
+        devices = nav("/devices", "web-devices"),
+        who = ta(
+            msg,
+            "web-signed-in-as",
+            &[("name", text(&v.name)), ("role", text(v.role.as_str()))]
+        ),
+        code = other.0,
+        label = other.1,
+        csrf = esc(&v.csrf),
+        signout = t(msg, "web-sign-out"),
+    )
+}
+
+fn severity_label(msg: &Messages, s: Option<Severity>) -> String {
+    match s {
+        Some(s) => format!(
+            "<span class=\"sev {}\">{}</span>",
+            s.as_str(),
+            t(msg, &format!("severity-{}", s.as_str()))
+        ),
+        None => "–".into(),
+    }
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (lang, set) = lang(&q, &headers);
+    let _ = state;
+    login_page(lang, q.get("next").map(String::as_str), None, set)
+}
+
+/// The sign-in form with a fresh token bound to a cookie that lasts an hour.
+fn login_page(
+    lang: Lang,
+    next: Option<&str>,
+    error: Option<&str>,
+    set: Option<HeaderValue>,
+) -> Response {
+    let msg = Messages::new(lang);
+    let token = match crate::auth::random_hex() {
+        Ok(t) => t,
+        Err(e) => return ApiError::internal(e.to_string()).into_response(),
+    };
+    let mut cookies: Vec<HeaderValue> = set.into_iter().collect();
+    cookies.push(cookie(LOGIN_COOKIE, &token, 3600, false));
+    let error = error
+        .map(|id| format!("<p class=\"error\" id=\"error\">{}</p>", t(&msg, id)))
+        .unwrap_or_default();
+    let other = match msg.lang() {
+        Lang::Ja => ("en", "English"),
+        Lang::En => ("ja", "日本語"),
+    };
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} — kizuna</title><link rel=\"stylesheet\" href=\"/static/kizuna.css\"></head>\
+         <body class=\"login\"><main><h1>kizuna</h1><p>{about}</p>{error}\
+         <form method=\"post\" action=\"/login\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
+         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
+         <label>{name} <input id=\"name\" name=\"name\" autocomplete=\"username\" required></label>\
+         <label>{password} <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <button id=\"sign-in\" type=\"submit\">{signin}</button></form>\
+         <p><a href=\"/login?lang={code}\">{label}</a></p></main></body></html>\n",
+        lang = msg.lang().code(),
+        title = t(&msg, "web-login"),
+        about = t(&msg, "web-title"),
+        next = esc(&local_path(next)),
+        name = t(&msg, "web-name"),
+        password = t(&msg, "web-password"),
+        signin = t(&msg, "web-sign-in"),
+        code = other.0,
+        label = other.1,
+    );
+    page(
+        if error.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        },
+        body,
+        cookies,
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    name: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+fn client(req: &Request) -> Option<String> {
+    req.extensions()
+        .get::<crate::api::Remote>()
+        .map(|r| r.0.ip().to_string())
+}
+
+async fn login(State(state): State<AppState>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let from = client(&req);
+    let (lang, set) = lang(&HashMap::new(), &headers);
+    let Ok(Form(f)) = Form::<LoginForm>::from_request(req, &()).await else {
+        return login_page(lang, None, Some("web-login-expired"), set);
+    };
+    let bound = cookies(&headers)
+        .get(LOGIN_COOKIE)
+        .cloned()
+        .unwrap_or_default();
+    if bound.is_empty() || !accounts::same_secret(&bound, &f.csrf) {
+        return login_page(lang, f.next.as_deref(), Some("web-login-expired"), set);
+    }
+    let now = state.now();
+    let name = f.name.trim().to_string();
+    let password = f.password;
+    let result = state
+        .with_store(move |store| {
+            let found = accounts::verify(store, &name, &password)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let (actor, action) = match &found {
+                Some(_) => (format!("account:{name}"), "login"),
+                None => ("anonymous".to_string(), "login-failed"),
+            };
+            store.audit(&AuditRow {
+                id: 0,
+                time: now,
+                actor,
+                action: action.into(),
+                detail: serde_json::json!({ "name": name }).to_string(),
+                remote: from,
+            })?;
+            match found {
+                Some((a, _)) => accounts::start_session(store, &a.name, now)
+                    .map(|(cookie, _)| Some(cookie))
+                    .map_err(|e| ApiError::internal(e.to_string())),
+                None => Ok(None),
+            }
+        })
+        .await;
+    match result {
+        Ok(Some(session)) => {
+            let mut r = Redirect::to(&local_path(f.next.as_deref())).into_response();
+            let secure = state.secure_cookies();
+            let h = r.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                cookie(
+                    SESSION_COOKIE,
+                    &session,
+                    accounts::SESSION_HOURS * 3600,
+                    secure,
+                ),
+            );
+            h.append(header::SET_COOKIE, cookie(LOGIN_COOKIE, "", 0, false));
+            r
+        }
+        Ok(None) => login_page(lang, f.next.as_deref(), Some("web-login-failed"), set),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(State(state): State<AppState>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let from = client(&req);
+    let Some(session) = cookies(&headers).get(SESSION_COOKIE).cloned() else {
+        return Redirect::to("/login").into_response();
+    };
+    let Ok(Form(f)) = Form::<CsrfForm>::from_request(req, &()).await else {
+        return ApiError::bad_request("the sign-out form lacks its token").into_response();
+    };
+    let now = state.now();
+    let done = state
+        .with_store(move |store| {
+            let Some((s, a, _)) = accounts::session(store, &session, now)
+                .map_err(|e| ApiError::internal(e.to_string()))?
+            else {
+                return Ok(());
+            };
+            if !accounts::same_secret(&s.csrf, &f.csrf) {
+                return Err(ApiError::forbidden());
+            }
+            store.end_session(&s.hash, now)?;
+            store.audit(&AuditRow {
+                id: 0,
+                time: now,
+                actor: format!("account:{}", a.name),
+                action: "logout".into(),
+                detail: "{}".into(),
+                remote: from,
+            })?;
+            Ok(())
+        })
+        .await;
+    match done {
+        Ok(()) => {
+            let mut r = Redirect::to("/login").into_response();
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                cookie(SESSION_COOKIE, "", 0, state.secure_cookies()),
+            );
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match signed_in(&state, &headers, &q, "/").await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let st = state.clone();
+    let knowledge = state.knowledge().clone();
+    let now = state.now();
+    let loaded = state
+        .with_store(move |store| {
+            let analysis = st.judged(store)?;
+            let inputs = store.counts()?.0;
+            let uploads: Vec<AuditRow> = store
+                .audit_log(200)?
+                .into_iter()
+                .filter(|e| e.action == "upload")
+                .take(10)
+                .collect();
+            let plan = kizuna_pipeline::plan_status(store, &knowledge, now)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok((analysis, inputs, uploads, plan))
+        })
+        .await;
+    let (analysis, inputs, uploads, plan) = match loaded {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    let msg = &Messages::new(v.lang);
+    let mut main = String::new();
+    let _ = write!(
+        main,
+        "<p id=\"counts\">{}</p>",
+        ta(
+            msg,
+            "web-counts",
+            &[
+                ("devices", num(analysis.devices.len())),
+                ("findings", num(analysis.findings.len())),
+                ("inputs", MessageArg::Number(inputs)),
+            ]
+        )
+    );
+    let bars: Vec<(String, u64, &str, String)> = Severity::ALL
+        .iter()
+        .map(|s| {
+            let n = analysis
+                .findings
+                .iter()
+                .filter(|f| f.severity == *s)
+                .count();
+            (
+                msg.get(&format!("severity-{}", s.as_str()), &[]),
+                n as u64,
+                s.as_str(),
+                String::new(),
+            )
+        })
+        .collect();
+    let _ = write!(
+        main,
+        "<section><h2>{}</h2>{}</section>",
+        t(msg, "web-by-severity"),
+        kizuna_report::svg_bars(&msg.get("web-by-severity", &[]), &bars)
+    );
+    let rule_subjects = |prefix: &str| {
+        let mut s: Vec<&str> = analysis
+            .findings
+            .iter()
+            .filter(|f| f.rule.0.starts_with(prefix))
+            .flat_map(|f| f.subjects.iter().map(String::as_str))
+            .collect();
+        s.sort();
+        s.dedup();
+        s
+    };
+    let links = |names: &[&str]| {
+        if names.is_empty() {
+            return t(msg, "report-none");
+        }
+        names
+            .iter()
+            .map(|n| format!("<a href=\"/devices/{}\">{}</a>", encode(n), esc(n)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = write!(
+        main,
+        "<section><h2>{}</h2><p id=\"failing\">{}</p><h2>{}</h2><p id=\"sid-groups\">{}</p></section>",
+        t(msg, "web-failing"),
+        links(&rule_subjects("KZ-SC-001")),
+        t(msg, "web-sid-groups"),
+        links(&rule_subjects("KZ-SID-")),
+    );
+    let _ = write!(main, "<section><h2>{}</h2>", t(msg, "web-plan"));
+    match &plan {
+        Some(p) => {
+            let _ = write!(
+                main,
+                "<p id=\"plan\">{}</p>",
+                ta(
+                    msg,
+                    "web-plan-phase",
+                    &[
+                        ("id", MessageArg::Number(p.plan.id)),
+                        ("track", text(p.plan.track.as_str())),
+                        ("phase", text(p.current.as_deref().unwrap_or("–"))),
+                        ("days", MessageArg::Number(p.plan.days_left.unwrap_or(0))),
+                    ]
+                )
+            );
+        }
+        None => {
+            let _ = write!(main, "<p id=\"plan\">{}</p>", t(msg, "web-plan-none"));
+        }
+    }
+    let _ = write!(
+        main,
+        "</section><section><h2>{}</h2>",
+        t(msg, "web-uploads")
+    );
+    if uploads.is_empty() {
+        let _ = write!(main, "<p>{}</p>", t(msg, "web-no-uploads"));
+    } else {
+        main.push_str("<ul id=\"uploads\">");
+        for u in &uploads {
+            let _ = write!(
+                main,
+                "<li>{} — {} — {}</li>",
+                esc(&kizuna_report::rfc3339(&u.time)),
+                esc(&u.actor),
+                esc(&u.detail)
+            );
+        }
+        main.push_str("</ul>");
+    }
+    main.push_str("</section>");
+    let title = msg.get("web-overview", &[]);
+    let body = frame(&v, msg, &esc(&title), "/", &main);
+    page(StatusCode::OK, body, v.set)
+}
+
+async fn devices(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match signed_in(&state, &headers, &q, "/devices").await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let query = match DeviceQuery::parse(&q, PAGE) {
+        Ok(query) => DeviceQuery {
+            limit: PAGE as usize,
+            ..query
+        },
+        Err(e) => return e.into_response(),
+    };
+    let st = state.clone();
+    let analysis = match state.with_store(move |store| st.judged(store)).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let msg = &Messages::new(v.lang);
+    let (total, rows) = query.select(&analysis);
+    let given = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+    let option = |value: &str, label: String, current: &str| {
+        let sel = if value == current { " selected" } else { "" };
+        format!("<option value=\"{value}\"{sel}>{}</option>", esc(&label))
+    };
+    let mut main = String::new();
+    let _ = write!(
+        main,
+        "<form class=\"filter\" method=\"get\" action=\"/devices\">\
+         <input id=\"q\" name=\"q\" value=\"{q}\" placeholder=\"{search}\" aria-label=\"{search}\">\
+         <select id=\"role\" name=\"role\">{any_role}{roles}</select>\
+         <select id=\"severity\" name=\"severity\">{any_sev}{sevs}</select>\
+         <input type=\"hidden\" name=\"sort\" value=\"{sort}\"><input type=\"hidden\" name=\"order\" value=\"{order}\">\
+         <button id=\"apply\" type=\"submit\">{filter}</button></form>",
+        q = esc(given("q")),
+        search = t(msg, "web-search"),
+        any_role = option("", msg.get("web-any-role", &[]), given("role")),
+        roles = ["workstation", "server", "dc", "unknown"]
+            .iter()
+            .map(|r| option(r, r.to_string(), given("role")))
+            .collect::<String>(),
+        any_sev = option("", msg.get("web-any-severity", &[]), given("severity")),
+        sevs = Severity::ALL
+            .iter()
+            .map(|s| option(
+                s.as_str(),
+                msg.get(&format!("severity-{}", s.as_str()), &[]),
+                given("severity")
+            ))
+            .collect::<String>(),
+        sort = esc(given("sort")),
+        order = esc(given("order")),
+        filter = t(msg, "web-filter"),
+    );
+    // Sorting links keep the filter; the current column flips its order.
+    let link = |over: &[(&str, String)]| {
+        let mut params: Vec<(String, String)> = ["q", "role", "severity", "sort", "order"]
+            .iter()
+            .filter(|k| !given(k).is_empty())
+            .map(|k| (k.to_string(), given(k).to_string()))
+            .collect();
+        for (k, val) in over {
+            params.retain(|(pk, _)| pk != k);
+            params.push((k.to_string(), val.clone()));
+        }
+        let qs: Vec<String> = params
+            .iter()
+            .map(|(k, val)| format!("{k}={}", encode(val)))
+            .collect();
+        format!("/devices?{}", esc(&qs.join("&")))
+    };
+    let sort_link = |key: &str, label: &str| {
+        let flip = if given("sort") == key && given("order") != "desc" {
+            "desc"
+        } else {
+            "asc"
+        };
+        format!(
+            "<a id=\"sort-{key}\" href=\"{}\">{}</a>",
+            link(&[("sort", key.into()), ("order", flip.into())]),
+            t(msg, label)
+        )
+    };
+    if rows.is_empty() {
+        let _ = write!(main, "<p id=\"empty\">{}</p>", t(msg, "web-no-devices"));
+    } else {
+        let _ = write!(
+            main,
+            "<p id=\"shown\">{}</p><table id=\"devices\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            ta(
+                msg,
+                "web-shown",
+                &[
+                    ("from", num(query.offset + 1)),
+                    ("to", num(query.offset + rows.len())),
+                    ("total", num(total)),
+                ]
+            ),
+            sort_link("name", "report-col-device"),
+            t(msg, "report-col-role"),
+            t(msg, "report-col-domain"),
+            t(msg, "report-col-sid"),
+            sort_link("severity", "report-col-worst"),
+            sort_link("findings", "report-col-count"),
+        );
+        for l in &rows {
+            let d = l.device;
+            let _ = write!(
+                main,
+                "<tr><td><a href=\"/devices/{href}\">{name}</a></td><td>{role}</td><td>{domain}</td><td>{sid}</td><td>{worst}</td><td>{n}</td></tr>",
+                href = encode(&d.name),
+                name = esc(&d.name),
+                role = esc(d.role.as_str()),
+                domain = esc(d.domain.as_deref().unwrap_or("")),
+                sid = esc(&d.machine_sid.map(|s| s.to_string()).unwrap_or_default()),
+                worst = severity_label(msg, l.worst),
+                n = l.findings,
+            );
+        }
+        main.push_str("</tbody></table>");
+        main.push_str("<nav class=\"pages\">");
+        if query.offset > 0 {
+            let prev = query.offset.saturating_sub(PAGE as usize);
+            let _ = write!(
+                main,
+                "<a id=\"prev\" href=\"{}\">{}</a> ",
+                link(&[("offset", prev.to_string())]),
+                t(msg, "web-prev")
+            );
+        }
+        if query.offset + rows.len() < total {
+            let _ = write!(
+                main,
+                "<a id=\"next\" href=\"{}\">{}</a>",
+                link(&[("offset", (query.offset + rows.len()).to_string())]),
+                t(msg, "web-next")
+            );
+        }
+        main.push_str("</nav>");
+    }
+    let title = msg.get("web-devices", &[]);
+    let body = frame(&v, msg, &esc(&title), "/devices", &main);
+    page(StatusCode::OK, body, v.set)
+}
+
+async fn device(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = format!("/devices/{}", encode(&name));
+    let v = match signed_in(&state, &headers, &q, &path).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let key = match device_key(&name) {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    let st = state.clone();
+    let k = key.clone();
+    let loaded = state
+        .with_store(move |store| {
+            let analysis = st.judged(store)?;
+            let events = newest_events(store, &FactFilter::default(), &k, 100)?;
+            Ok((analysis, events))
+        })
+        .await;
+    let (analysis, events) = match loaded {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    let msg = &Messages::new(v.lang);
+    let Some(d) = analysis.devices.iter().find(|d| d.name == key) else {
+        let main = format!(
+            "<p id=\"missing\">{}</p>",
+            ta(msg, "web-not-found", &[("name", text(&key))])
+        );
+        let body = frame(&v, msg, &esc(&key), "/devices", &main);
+        return page(StatusCode::NOT_FOUND, body, v.set);
+    };
+    let mut main = String::new();
+    let _ = write!(
+        main,
+        "<dl id=\"device\"><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
+        t(msg, "report-col-role"),
+        esc(d.role.as_str()),
+        t(msg, "report-col-domain"),
+        esc(d.domain.as_deref().unwrap_or("–")),
+        t(msg, "report-col-sid"),
+        esc(&d
+            .machine_sid
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "–".into())),
+        t(msg, "report-col-build"),
+        esc(&d
+            .os_build
+            .map(|b| b.to_string())
+            .unwrap_or_else(|| "–".into())),
+        t(msg, "report-col-sidcheck"),
+        esc(d.affected.as_str()),
+    );
+    let findings: Vec<_> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.subjects.contains(&key))
+        .collect();
+    let _ = write!(
+        main,
+        "<section><h2>{}</h2>",
+        ta(msg, "web-findings", &[("count", num(findings.len()))])
+    );
+    if findings.is_empty() {
+        let _ = write!(main, "<p>{}</p>", t(msg, "web-no-findings"));
+    } else {
+        main.push_str("<ul id=\"findings\">");
+        for f in findings {
+            let others: Vec<String> = f
+                .subjects
+                .iter()
+                .filter(|s| **s != key)
+                .map(|s| format!("<a href=\"/devices/{}\">{}</a>", encode(s), esc(s)))
+                .collect();
+            let _ = write!(
+                main,
+                "<li>{} <code>{}</code> <strong>{}</strong><p>{}</p><p class=\"remedy\">{}</p>{}</li>",
+                severity_label(msg, Some(f.severity)),
+                esc(f.rule.0),
+                esc(&msg.title(f)),
+                esc(&msg.detail(f)),
+                esc(&msg.remedy(f)),
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "<p>{} {}</p>",
+                        t(msg, "report-col-subjects"),
+                        others.join(", ")
+                    )
+                }
+            );
+        }
+        main.push_str("</ul>");
+    }
+    main.push_str("</section>");
+    let _ = write!(
+        main,
+        "<section><h2>{}</h2>",
+        ta(msg, "web-events", &[("count", num(events.len()))])
+    );
+    if events.is_empty() {
+        let _ = write!(main, "<p>{}</p>", t(msg, "web-no-events"));
+    } else {
+        let _ = write!(
+            main,
+            "<table id=\"events\"><thead><tr><th>{}</th><th>Event</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            t(msg, "report-col-time"),
+            t(msg, "report-col-status"),
+            t(msg, "report-col-source"),
+        );
+        for e in &events {
+            let status = e
+                .status
+                .map(|s| {
+                    let name = state.knowledge().status_name(s).unwrap_or("");
+                    format!("0x{:08X} {name}", s.0)
+                })
+                .unwrap_or_default();
+            let _ = write!(
+                main,
+                "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+                esc(&kizuna_report::rfc3339(&e.time)),
+                esc(&e.provider),
+                e.event_id,
+                esc(&status),
+                esc(&e.source.path),
+            );
+        }
+        main.push_str("</tbody></table>");
+    }
+    main.push_str("</section>");
+    let _ = write!(main, "<section><h2>{}</h2><ul>", t(msg, "web-sources"));
+    for s in &d.sources {
+        let _ = write!(main, "<li>{}</li>", esc(s));
+    }
+    main.push_str("</ul></section>");
+    let body = frame(&v, msg, &esc(&d.name), "/devices", &main);
+    page(StatusCode::OK, body, v.set)
+}

@@ -1,0 +1,428 @@
+//! The web interface in a real headless Chromium (driven over DevTools): sign in, see the
+//! overview, filter the devices, open one, sign out; and over plain HTTP the rules a
+//! browser cannot show: redirects without a session, CSRF tokens, cookie attributes, the
+//! audit of sign-ins.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{ADMIN, Options, TestServer, lab_bundle};
+use headless_chrome::{Browser, LaunchOptions, Tab};
+use kizuna_server::accounts::{Role, create_account};
+use kizuna_store::{Location, Store};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A server on a fresh SQLite store with the account `alice` (operator) and the small lab
+/// uploaded.
+fn lab_server(dir: &Path) -> TestServer {
+    let db = Location::Sqlite(dir.join("k.db"));
+    let mut store = Store::connect(&db).unwrap();
+    create_account(
+        &mut store,
+        "alice",
+        Role::Operator,
+        PASSWORD,
+        "test",
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    drop(store);
+    let server = TestServer::start(Options::new(db));
+    let bytes = std::fs::read(lab_bundle(dir)).unwrap();
+    let up = server.client().upload(Some(ADMIN), "bundle.zip", &bytes);
+    assert_eq!(up.status, 200, "{}", up.body);
+    server
+}
+
+fn text(tab: &Tab, selector: &str) -> String {
+    tab.wait_for_element(selector)
+        .unwrap_or_else(|e| panic!("{selector}: {e}\n{}", tab.get_content().unwrap_or_default()))
+        .get_inner_text()
+        .unwrap()
+}
+
+fn eval(tab: &Tab, js: &str) -> serde_json::Value {
+    tab.evaluate(js, false)
+        .unwrap_or_else(|e| panic!("{js}: {e}"))
+        .value
+        .unwrap_or(serde_json::Value::Null)
+}
+
+fn go(tab: &Tab, to: &str) {
+    tab.navigate_to(to).unwrap();
+    tab.wait_until_navigated().unwrap();
+}
+
+/// Where the page is now (the document's own view: it follows redirects at once).
+fn url(tab: &Tab) -> String {
+    eval(tab, "location.href")
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Clicks and waits until a new document has loaded: the old one is marked first, so a
+/// click whose navigation has not begun yet is never taken for a finished one.
+fn click_and_wait(tab: &Tab, selector: &str) {
+    eval(tab, "window.__kizunaOld = true");
+    tab.wait_for_element(selector).unwrap().click().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let fresh = tab
+            .evaluate(
+                "window.__kizunaOld === undefined && document.readyState === 'complete'",
+                false,
+            )
+            .ok()
+            .and_then(|r| r.value)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if fresh {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{selector}: no new page"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_person_signs_in_looks_around_and_signs_out_in_chromium() {
+    let chromium = kizuna_testbed::browser::Chromium::find_or_install()
+        .unwrap_or_else(|e| panic!("Chromium: {e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let server = lab_server(dir.path());
+    let api = server.client();
+
+    let profile = dir.path().join("profile");
+    let browser = Browser::new(
+        LaunchOptions::default_builder()
+            .path(Some(chromium.exe().to_path_buf()))
+            .headless(true)
+            .sandbox(false)
+            .user_data_dir(Some(profile))
+            .idle_browser_timeout(Duration::from_secs(120))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let tab = browser.new_tab().unwrap();
+    tab.set_default_timeout(Duration::from_secs(20));
+
+    // Without a session a page leads to the sign-in form, and back after it.
+    go(&tab, &server.url("/devices"));
+    assert!(url(&tab).contains("/login?next=/devices"), "{}", url(&tab));
+    tab.wait_for_element("#name").unwrap().click().unwrap();
+    tab.type_str("alice").unwrap();
+    tab.wait_for_element("#password").unwrap().click().unwrap();
+    tab.type_str("not the password").unwrap();
+    click_and_wait(&tab, "#sign-in");
+    assert!(text(&tab, "#error").contains("Wrong account or password"));
+    tab.wait_for_element("#name").unwrap().click().unwrap();
+    tab.type_str("alice").unwrap();
+    tab.wait_for_element("#password").unwrap().click().unwrap();
+    tab.type_str(PASSWORD).unwrap();
+    click_and_wait(&tab, "#sign-in");
+    assert!(url(&tab).ends_with("/devices"), "{}", url(&tab));
+    assert_eq!(text(&tab, "#who"), "alice (operator)");
+
+    // The overview: the counts the API gives, a chart, the failing devices.
+    let all = api.get("/api/v1/devices?limit=1000", Some(ADMIN)).json();
+    let findings = api.get("/api/v1/findings", Some(ADMIN)).json();
+    click_and_wait(&tab, "header nav a[href='/']");
+    let counts = text(&tab, "#counts");
+    assert!(
+        counts.starts_with(&format!(
+            "{} devices, {} findings",
+            all["total"], findings["total"]
+        )),
+        "{counts}"
+    );
+    assert_eq!(
+        eval(
+            &tab,
+            "document.querySelectorAll('svg.chart rect.bar').length"
+        ),
+        5
+    );
+    assert!(
+        eval(&tab, "document.querySelectorAll('#failing a').length")
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+
+    // Devices: filter by severity and text; the rows are the API's for the same query.
+    click_and_wait(&tab, "header nav a[href='/devices']");
+    let rows = |tab: &Tab| -> Vec<String> {
+        eval(
+            tab,
+            "JSON.stringify([...document.querySelectorAll('#devices tbody tr td:first-child')].map(td => td.innerText))",
+        )
+        .as_str()
+        .map(|s| serde_json::from_str(s).unwrap())
+        .unwrap_or_default()
+    };
+    assert_eq!(
+        rows(&tab).len(),
+        all["total"].as_u64().unwrap().min(50) as usize
+    );
+    eval(
+        &tab,
+        "document.getElementById('severity').value = 'critical'",
+    );
+    click_and_wait(&tab, "#apply");
+    let critical = api
+        .get("/api/v1/devices?severity=critical&limit=1000", Some(ADMIN))
+        .json();
+    let want: Vec<String> = critical["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(rows(&tab), want);
+    assert!(text(&tab, "#shown").ends_with(&format!("of {} devices", want.len())));
+    // Sorting by the worst finding keeps the filter.
+    click_and_wait(&tab, "#sort-severity");
+    assert!(url(&tab).contains("severity=critical"), "{}", url(&tab));
+    let needle = &want[0][..4];
+    tab.wait_for_element("#q").unwrap().click().unwrap();
+    tab.type_str(needle).unwrap();
+    click_and_wait(&tab, "#apply");
+    let narrowed = rows(&tab);
+    assert!(
+        !narrowed.is_empty() && narrowed.iter().all(|n| n.contains(needle)),
+        "{narrowed:?}"
+    );
+
+    // One device: its findings, as the API lists them.
+    let first = narrowed[0].clone();
+    click_and_wait(&tab, "#devices tbody tr td:first-child a");
+    assert!(
+        url(&tab).ends_with(&format!("/devices/{first}")),
+        "{}",
+        url(&tab)
+    );
+    let detail = api
+        .get(&format!("/api/v1/devices/{first}"), Some(ADMIN))
+        .json();
+    let n = detail["findings"].as_array().unwrap().len();
+    assert_eq!(
+        eval(&tab, "document.querySelectorAll('#findings > li').length"),
+        n
+    );
+    assert!(text(&tab, "h1") == first);
+
+    // Japanese, remembered across pages.
+    click_and_wait(&tab, "a.lang");
+    assert_eq!(eval(&tab, "document.documentElement.lang"), "ja");
+    click_and_wait(&tab, "header nav a[href='/devices']");
+    assert_eq!(eval(&tab, "document.documentElement.lang"), "ja");
+
+    // Signing out ends the session: pages lead to the sign-in form again.
+    click_and_wait(&tab, "#logout");
+    assert!(url(&tab).ends_with("/login"), "{}", url(&tab));
+    go(&tab, &server.url("/"));
+    assert!(url(&tab).contains("/login?next=/"), "{}", url(&tab));
+
+    let audit = api.get("/api/v1/audit", Some(ADMIN)).json().to_string();
+    for action in ["\"login-failed\"", "\"login\"", "\"logout\""] {
+        assert!(audit.contains(action), "{action}: {audit}");
+    }
+}
+
+#[test]
+fn sessions_cookies_and_forms_are_guarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Location::Sqlite(dir.path().join("k.db"));
+    let mut store = Store::connect(&db).unwrap();
+    create_account(
+        &mut store,
+        "bob",
+        Role::Viewer,
+        PASSWORD,
+        "test",
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    drop(store);
+    let server = TestServer::start(Options::new(db));
+    // A client that follows no redirect and keeps no cookie: every step is seen.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let get = |path: &str, cookie: &str| {
+        let mut r = agent
+            .get(server.url(path))
+            .header("Cookie", cookie)
+            .call()
+            .unwrap();
+        let headers = r.headers().clone();
+        (
+            r.status().as_u16(),
+            headers,
+            r.body_mut().read_to_string().unwrap(),
+        )
+    };
+    let post = |path: &str, cookie: &str, form: &str| {
+        let mut r = agent
+            .post(server.url(path))
+            .header("Cookie", cookie)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(form)
+            .unwrap();
+        let headers = r.headers().clone();
+        (
+            r.status().as_u16(),
+            headers,
+            r.body_mut().read_to_string().unwrap(),
+        )
+    };
+    let set_cookies = |h: &ureq::http::HeaderMap| -> Vec<String> {
+        h.get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    };
+
+    for path in ["/", "/devices", "/devices/PC01"] {
+        let (status, h, _) = get(path, "");
+        assert_eq!(status, 303, "{path}");
+        assert!(
+            h["location"].to_str().unwrap().starts_with("/login?next="),
+            "{path}"
+        );
+    }
+    let (_, h, page) = get("/login", "");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let login_cookie = set_cookies(&h)
+        .into_iter()
+        .find(|c| c.starts_with("kz_login="))
+        .unwrap();
+    assert!(login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Strict"));
+    let token = login_cookie["kz_login=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(page.contains(&token), "the form carries the cookie's token");
+    assert!(!page.contains("<script"), "no script on any page");
+
+    // Without the form token, or with another one: refused, no session.
+    let form = |csrf: &str, pw: &str, next: &str| {
+        format!(
+            "name=bob&password={}&csrf={csrf}&next={}",
+            common::encode(pw),
+            common::encode(next)
+        )
+    };
+    let (status, h, _) = post("/login", "", &form(&token, PASSWORD, "/"));
+    assert_eq!(status, 401);
+    assert!(
+        set_cookies(&h)
+            .iter()
+            .all(|c| !c.starts_with("kz_session="))
+    );
+    let (status, _, _) = post(
+        "/login",
+        &format!("kz_login={token}"),
+        &form(&"0".repeat(64), PASSWORD, "/"),
+    );
+    assert_eq!(status, 401);
+
+    // The right one signs in; `next` only ever leads within the site.
+    let (status, h, _) = post(
+        "/login",
+        &format!("kz_login={token}"),
+        &form(&token, PASSWORD, "//evil.example/x"),
+    );
+    assert_eq!(status, 303);
+    assert_eq!(h["location"], "/");
+    let session = set_cookies(&h)
+        .into_iter()
+        .find(|c| c.starts_with("kz_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict"),
+        "{session}"
+    );
+    assert!(
+        !session.contains("Secure"),
+        "plain loopback HTTP: no Secure flag"
+    );
+    let value = session["kz_session=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let cookie = format!("kz_session={value}");
+    let (status, _, page) = get("/devices", &cookie);
+    assert_eq!(status, 200);
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Signing out needs the session's form token.
+    let (status, _, _) = post("/logout", &cookie, &format!("csrf={}", "1".repeat(64)));
+    assert_eq!(status, 403);
+    assert_eq!(get("/devices", &cookie).0, 200, "still signed in");
+    let (status, h, _) = post("/logout", &cookie, &format!("csrf={csrf}"));
+    assert_eq!(status, 303);
+    assert_eq!(h["location"], "/login");
+    assert_eq!(get("/devices", &cookie).0, 303, "the session is gone");
+
+    // The session cookie is no API token, and an API token is no session.
+    let api = server.client();
+    assert_eq!(api.get("/api/v1/findings", Some(&value)).status, 401);
+    assert_eq!(get("/", &format!("kz_session={ADMIN}")).0, 303);
+}
+
+/// What a person sees first, and what a script sees for a refusal and for a page of
+/// devices: snapshots (the form's random token replaced).
+#[test]
+fn pages_and_answers_as_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = lab_server(dir.path());
+    let api = server.client();
+
+    let login = api.get("/login?lang=ja", None);
+    let token = login
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    insta::assert_snapshot!("login_ja", login.body.replace(&token, "[token]"));
+    let en = api.get("/login?lang=en", None);
+    assert!(en.body.contains("Sign in") && en.body.contains("lang=\"en\""));
+
+    let refused = api.get("/api/v1/findings", None);
+    insta::assert_snapshot!("refused", refused.body);
+    let page = api.get(
+        "/api/v1/devices?sort=severity&order=desc&limit=3",
+        Some(ADMIN),
+    );
+    insta::assert_snapshot!("devices_page", page.body);
+}
