@@ -4,6 +4,7 @@
 //! No public log holds NETLOGON 5722 or 3210, so the lab writes them the way Windows
 //! does (positional `<Data>`, NTSTATUS little-endian in `<Binary>`, `Qualifiers`).
 
+pub mod bundle;
 pub mod evtx;
 pub mod exports;
 pub mod fleet;

@@ -15,26 +15,31 @@ use kizuna_store::{Location, Store};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-/// A server on a fresh SQLite store with the account `alice` (operator) and the small lab
-/// uploaded.
-fn lab_server(dir: &Path) -> TestServer {
+/// A server on a fresh SQLite store with one account.
+fn server_with(dir: &Path, name: &str, role: Role) -> TestServer {
     let db = Location::Sqlite(dir.join("k.db"));
     let mut store = Store::connect(&db).unwrap();
-    create_account(
-        &mut store,
-        "alice",
-        Role::Operator,
-        PASSWORD,
-        "test",
-        chrono::Utc::now(),
-    )
-    .unwrap();
+    create_account(&mut store, name, role, PASSWORD, "test", chrono::Utc::now()).unwrap();
     drop(store);
-    let server = TestServer::start(Options::new(db));
+    TestServer::start(Options::new(db))
+}
+
+/// A server with the account `alice` (operator) and the small lab uploaded.
+fn lab_server(dir: &Path) -> TestServer {
+    let server = server_with(dir, "alice", Role::Operator);
     let bytes = std::fs::read(lab_bundle(dir)).unwrap();
     let up = server.client().upload(Some(ADMIN), "bundle.zip", &bytes);
     assert_eq!(up.status, 200, "{}", up.body);
     server
+}
+
+/// The CSRF token of a page's first form.
+fn form_token(page: &str) -> String {
+    let rest = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .expect("a form token");
+    rest.split('"').next().unwrap().to_string()
 }
 
 fn text(tab: &Tab, selector: &str) -> String {
@@ -241,19 +246,7 @@ fn a_person_signs_in_looks_around_and_signs_out_in_chromium() {
 #[test]
 fn sessions_cookies_and_forms_are_guarded() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Location::Sqlite(dir.path().join("k.db"));
-    let mut store = Store::connect(&db).unwrap();
-    create_account(
-        &mut store,
-        "bob",
-        Role::Viewer,
-        PASSWORD,
-        "test",
-        chrono::Utc::now(),
-    )
-    .unwrap();
-    drop(store);
-    let server = TestServer::start(Options::new(db));
+    let server = server_with(dir.path(), "bob", Role::Viewer);
     // A client that follows no redirect and keeps no cookie: every step is seen.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -372,14 +365,7 @@ fn sessions_cookies_and_forms_are_guarded() {
     let cookie = format!("kz_session={value}");
     let (status, _, page) = get("/devices", &cookie);
     assert_eq!(status, 200);
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = form_token(&page);
 
     // Signing out needs the session's form token.
     let (status, _, _) = post("/logout", &cookie, &format!("csrf={}", "1".repeat(64)));
@@ -405,15 +391,7 @@ fn pages_and_answers_as_shown() {
     let api = server.client();
 
     let login = api.get("/login?lang=ja", None);
-    let token = login
-        .body
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = form_token(&login.body);
     insta::assert_snapshot!("login_ja", login.body.replace(&token, "[token]"));
     let en = api.get("/login?lang=en", None);
     assert!(en.body.contains("Sign in") && en.body.contains("lang=\"en\""));

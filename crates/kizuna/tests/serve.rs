@@ -115,7 +115,7 @@ fn an_uploaded_bundle_gets_the_findings_of_kizuna_scan() {
     let d = dir.path();
     kz(d, &["lab", "generate", "--seed", "5", "--out", "lab", "-q"]);
     let bundle = d.join("bundle.zip");
-    zip_folder(&d.join("lab"), "evidence", &bundle);
+    kizuna_lab::bundle::zip_folder(&d.join("lab"), "evidence", &bundle).unwrap();
     let scanned: serde_json::Value =
         serde_json::from_slice(&kz(d, &["scan", "bundle.zip", "--format", "json"]).stdout).unwrap();
     let want = &scanned["findings"];
@@ -203,23 +203,4 @@ fn plain_http_off_loopback_is_refused_with_a_hint() {
     );
     let o = kizuna_at(dir.path(), NOW, &["serve", "--listen", "127.0.0.1:0"]);
     assert_eq!(o.status.code(), Some(2), "no --db is a usage error");
-}
-
-/// Zips `root/sub` into `out`, members named `sub/…`, sorted.
-fn zip_folder(root: &Path, sub: &str, out: &Path) {
-    let mut files = common::files_under(&root.join(sub));
-    files.sort();
-    let mut z = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for f in files {
-        let name = f
-            .strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        z.start_file(name, opts).unwrap();
-        std::io::copy(&mut std::fs::File::open(&f).unwrap(), &mut z).unwrap();
-    }
-    z.finish().unwrap();
 }

@@ -249,40 +249,8 @@ pub fn lab_bundle(dir: &Path) -> PathBuf {
     let lab = dir.join("lab");
     kizuna_lab::sim::generate(kizuna_lab::sim::Scenario::Small, 5, None, None, &lab).unwrap();
     let zip_path = dir.join("bundle.zip");
-    zip_folder(&lab, "evidence", &zip_path);
+    kizuna_lab::bundle::zip_folder(&lab, "evidence", &zip_path).unwrap();
     zip_path
-}
-
-/// Zips `root/sub` into `out`, members named `sub/…`, in sorted order.
-pub fn zip_folder(root: &Path, sub: &str, out: &Path) {
-    let mut files: Vec<PathBuf> = walk(&root.join(sub));
-    files.sort();
-    let mut z = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for f in files {
-        let name = f
-            .strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        z.start_file(name, opts).unwrap();
-        std::io::copy(&mut std::fs::File::open(&f).unwrap(), &mut z).unwrap();
-    }
-    z.finish().unwrap();
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// A new database on the shared test PostgreSQL server.
