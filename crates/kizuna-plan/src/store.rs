@@ -58,6 +58,27 @@ pub fn create(store: &mut Store, plan: &mut Plan, init: &LogEntry) -> Result<(),
         })
         .collect();
     plan.id = store.create_plan(&row, &phases, &row_of(init))?;
+    audit(store, plan.id, init)
+}
+
+/// The change in the audit log too (`plan-init`, `plan-advance`, `plan-force`,
+/// `plan-record`): the audit log is where a team looks for everything that changed, the
+/// plan log where it reads the plan's own history.
+fn audit(store: &mut Store, plan_id: i64, e: &LogEntry) -> Result<(), PlanError> {
+    store.audit(&kizuna_store::AuditRow {
+        id: 0,
+        time: e.time,
+        actor: e.who.clone(),
+        action: format!("plan-{}", e.action.as_str()),
+        detail: serde_json::json!({
+            "plan": plan_id,
+            "phase": e.phase,
+            "reason": e.reason,
+            "helpdesk_tickets": e.helpdesk_tickets,
+        })
+        .to_string(),
+        remote: None,
+    })?;
     Ok(())
 }
 
@@ -119,13 +140,13 @@ pub fn advance(
         &row_of(entry),
     )?;
     plan.apply(t, entry.time);
-    Ok(())
+    audit(store, plan.id, entry)
 }
 
 /// Appends an entry (an operator's record) to a plan's log.
 pub fn append(store: &mut Store, plan: &Plan, entry: &LogEntry) -> Result<(), PlanError> {
     store.append_plan_log(plan.id, &row_of(entry))?;
-    Ok(())
+    audit(store, plan.id, entry)
 }
 
 #[cfg(test)]
@@ -197,6 +218,20 @@ mod tests {
         assert_eq!(back, plan);
         assert_eq!(back.current().unwrap().name, "tokyo");
         assert_eq!(log.len(), 3);
+        let audited: Vec<(String, String)> = store
+            .audit_log(10)
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|e| (e.actor, e.action))
+            .collect();
+        let want = [
+            ("alice", "plan-init"),
+            ("bob", "plan-force"),
+            ("bob", "plan-record"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()));
+        assert_eq!(audited, want, "every plan change is in the audit log");
         assert_eq!(
             log[1].gate.as_ref(),
             Some(&snapshot),
