@@ -498,3 +498,7 @@ web-failing = Devices failing now (KZ-SC-001)
 web-not-found = No device { $name }.
 web-sources = Evidence
 serve-account-made = account { $name } ({ $role }) made
+web-sid = Duplicate SIDs
+web-sid-title = Devices sharing a machine SID
+web-sid-none = No two devices share a machine SID.
+web-sid-shared = shared SID { $sid }

@@ -444,3 +444,7 @@ web-failing = 現在失敗している端末(KZ-SC-001)
 web-not-found = 端末 { $name } はありません。
 web-sources = 証拠
 serve-account-made = アカウント { $name }({ $role })を作成しました
+web-sid = 重複 SID
+web-sid-title = マシン SID を共有している端末
+web-sid-none = マシン SID を共有している端末はありません。
+web-sid-shared = 共有している SID { $sid }

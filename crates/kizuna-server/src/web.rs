@@ -38,6 +38,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/logout", post(logout))
         .route("/devices", get(devices))
         .route("/devices/{name}", get(device))
+        .route("/sid-groups", get(sid_groups))
+        .route("/plan", get(plan))
         .route("/static/kizuna.css", get(css))
         .with_state(state)
 }
@@ -220,7 +222,7 @@ fn frame(v: &Viewer, msg: &Messages, title: &str, here: &str, main: &str) -> Str
         "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} — kizuna</title><link rel=\"stylesheet\" href=\"/static/kizuna.css\"></head>\
-         <body><header><strong>kizuna</strong><nav>{overview}{devices}</nav>\
+         <body><header><strong>kizuna</strong><nav>{overview}{devices}{sid}{plan}</nav>\
          <span class=\"who\" id=\"who\">{who}</span>\
          <a class=\"lang\" href=\"?lang={code}\">{label}</a>\
          <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -229,6 +231,8 @@ fn frame(v: &Viewer, msg: &Messages, title: &str, here: &str, main: &str) -> Str
         lang = msg.lang().code(),
         overview = nav("/", "web-overview"),
         devices = nav("/devices", "web-devices"),
+        sid = nav("/sid-groups", "web-sid"),
+        plan = nav("/plan", "web-plan"),
         who = ta(
             msg,
             "web-signed-in-as",
@@ -880,5 +884,102 @@ async fn device(
     }
     main.push_str("</ul></section>");
     let body = frame(&v, msg, &esc(&d.name), "/devices", &main);
+    page(StatusCode::OK, body, v.set)
+}
+
+/// Every duplicate-SID finding (KZ-SID-001..004) with the devices it names and the SID
+/// they share: the source article's "which PCs were cloned without Sysprep".
+async fn sid_groups(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match signed_in(&state, &headers, &q, "/sid-groups").await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let st = state.clone();
+    let analysis = match state.with_store(move |store| st.judged(store)).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let msg = &Messages::new(v.lang);
+    let sid_of = |name: &str| {
+        analysis
+            .devices
+            .iter()
+            .find(|d| d.name == name)
+            .and_then(|d| d.machine_sid)
+            .map(|s| s.to_string())
+    };
+    let groups: Vec<_> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule.0.starts_with("KZ-SID-"))
+        .collect();
+    let mut main = String::new();
+    if groups.is_empty() {
+        let _ = write!(main, "<p id=\"none\">{}</p>", t(msg, "web-sid-none"));
+    } else {
+        main.push_str("<ul id=\"groups\">");
+        for f in groups {
+            let sid = f.subjects.iter().find_map(|s| sid_of(s));
+            let devices: Vec<String> = f
+                .subjects
+                .iter()
+                .map(|s| format!("<a href=\"/devices/{}\">{}</a>", encode(s), esc(s)))
+                .collect();
+            let _ = write!(
+                main,
+                "<li>{} <code>{}</code> <strong>{}</strong><p>{}</p><p>{}</p><p class=\"remedy\">{}</p></li>",
+                severity_label(msg, Some(f.severity)),
+                esc(f.rule.0),
+                esc(&msg.title(f)),
+                devices.join(", "),
+                sid.map(|s| ta(msg, "web-sid-shared", &[("sid", text(&s))]))
+                    .unwrap_or_default(),
+                esc(&msg.remedy(f)),
+            );
+        }
+        main.push_str("</ul>");
+    }
+    let title = msg.get("web-sid-title", &[]);
+    let body = frame(&v, msg, &esc(&title), "/sid-groups", &main);
+    page(StatusCode::OK, body, v.set)
+}
+
+/// The newest plan as `kizuna plan status` shows it: phases, the active gate judged now
+/// with its measured numbers, days before the expiry, the log.
+async fn plan(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match signed_in(&state, &headers, &q, "/plan").await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let knowledge = state.knowledge().clone();
+    let now = state.now();
+    let status = match state
+        .with_store(move |store| {
+            kizuna_pipeline::plan_status(store, &knowledge, now)
+                .map_err(|e| ApiError::internal(e.to_string()))
+        })
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let msg = &Messages::new(v.lang);
+    let main = match &status {
+        Some(r) => format!(
+            "<pre id=\"status\">{}</pre>",
+            esc(&kizuna_plan::report::text_report(r, msg))
+        ),
+        None => format!("<p id=\"status\">{}</p>", t(msg, "web-plan-none")),
+    };
+    let title = msg.get("web-plan", &[]);
+    let body = frame(&v, msg, &esc(&title), "/plan", &main);
     page(StatusCode::OK, body, v.set)
 }

@@ -404,3 +404,72 @@ fn pages_and_answers_as_shown() {
     );
     insta::assert_snapshot!("devices_page", page.body);
 }
+
+/// The duplicate-SID page lists the findings the API lists; the plan page shows what
+/// `kizuna plan status` shows, in the viewer's language.
+#[test]
+fn the_sid_groups_and_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = lab_server(dir.path());
+    let api = server.client();
+    let db = Location::Sqlite(dir.path().join("k.db"));
+    let mut store = Store::connect(&db).unwrap();
+    let now = chrono::Utc::now();
+    let (cookie, _) = kizuna_server::accounts::start_session(&mut store, "alice", now).unwrap();
+    let cookie = format!("kz_session={cookie}");
+    let page = |path: &str| {
+        let mut r = api
+            .agent
+            .get(server.url(path))
+            .header("Cookie", &cookie)
+            .call()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        r.body_mut().read_to_string().unwrap()
+    };
+
+    let sid = page("/sid-groups");
+    let want = api.get("/api/v1/findings", Some(ADMIN)).json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("KZ-SID-"))
+        .count();
+    assert!(want > 0);
+    assert_eq!(sid.matches("<li>").count(), want, "{sid}");
+    assert!(
+        sid.contains("PC-CLONE1") && sid.contains("shared SID S-1-5-21-"),
+        "{sid}"
+    );
+
+    assert!(page("/plan").contains("No plan yet"));
+    let k = kizuna_core::Knowledge::builtin();
+    let mut plan = kizuna_plan::Plan::new(
+        kizuna_plan::Track::Workaround,
+        &[("pilot".into(), kizuna_plan::Scope::parse("PC-P*").unwrap())],
+        chrono::NaiveDate::from_ymd_opt(2027, 4, 1).unwrap(),
+        kizuna_plan::Params::from_thresholds(&k.thresholds),
+        now,
+    )
+    .unwrap();
+    let init = kizuna_plan::LogEntry {
+        time: now,
+        who: "alice".into(),
+        action: kizuna_plan::Action::Init,
+        phase: Some("pilot".into()),
+        reason: Some("pilot OU first".into()),
+        helpdesk_tickets: None,
+        gate: None,
+    };
+    kizuna_plan::store::create(&mut store, &mut plan, &init).unwrap();
+    let status = api.get("/api/v1/plan", Some(ADMIN)).json();
+    assert_eq!(status["current"], "pilot");
+    let shown = page("/plan?lang=ja");
+    assert!(
+        shown.contains("<pre id=\"status\">") && shown.contains("pilot"),
+        "{shown}"
+    );
+    assert!(shown.contains("lang=\"ja\""));
+    let audit = api.get("/api/v1/audit", Some(ADMIN)).json().to_string();
+    assert!(audit.contains("plan-init"), "{audit}");
+}
