@@ -7,9 +7,10 @@
 use kizuna_analysis::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
 use kizuna_core::directory::DirectorySnapshot;
 use kizuna_core::{EventRecord, Knowledge, Timestamp};
+use kizuna_evidence::InputReport;
 use kizuna_plan::report::StatusReport;
 use kizuna_plan::{GateResult, Plan, PlanError, StoredFacts};
-use kizuna_store::{FactFilter, Store};
+use kizuna_store::{FactFilter, ScanRow, ScanSource, Store};
 
 /// Runs the rules over the stored facts `filter` selects, with a directory read and the
 /// workaround expiry (each with the time it is judged at) when there are any.
@@ -78,4 +79,87 @@ pub fn plan_status(
     };
     let gate = judge_gate(&plan, store, knowledge, now)?;
     Ok(Some(kizuna_plan::report::status(&plan, &log, gate, now)))
+}
+
+/// What a scan read, to record with it (`ScanRow::sources`): each input with content
+/// under the path it was read as.
+pub fn scan_sources(inputs: &[InputReport]) -> Vec<ScanSource> {
+    inputs
+        .iter()
+        .filter(|i| !i.fingerprint.is_empty())
+        .map(|i| ScanSource {
+            path: i.path.clone(),
+            fingerprint: i.fingerprint.clone(),
+        })
+        .collect()
+}
+
+/// The rules over the facts of `sources` only, within `(since, until)`: what a scan of
+/// exactly those inputs finds. `None` when there are no sources (an empty input filter
+/// would select every stored input).
+pub fn analyze_sources(
+    store: &Store,
+    sources: &[ScanSource],
+    (since, until): (Option<Timestamp>, Option<Timestamp>),
+    knowledge: &Knowledge,
+    expiry: Option<(WorkaroundExpiry, Timestamp)>,
+) -> kizuna_store::Result<Option<Analysis>> {
+    let mut inputs: Vec<String> = sources.iter().map(|s| s.fingerprint.clone()).collect();
+    inputs.sort();
+    inputs.dedup();
+    if inputs.is_empty() {
+        return Ok(None);
+    }
+    let filter = FactFilter {
+        inputs,
+        since,
+        until,
+        ..FactFilter::default()
+    };
+    analyze_stored(store, &filter, knowledge, None, expiry).map(Some)
+}
+
+/// A recorded scan rendered again from the store: its row, the reports of the inputs it
+/// read and the rules over their facts, judged at the scan's time.
+pub struct RecordedScan {
+    pub scan: ScanRow,
+    pub inputs: Vec<InputReport>,
+    pub analysis: Analysis,
+}
+
+/// Scan `id` judged again over the facts of the inputs it read, within its window and at
+/// its time, so its report can be downloaded later. The workaround expiry it judged by is
+/// named as recorded with the scan. `Ok(None)` when there is no such scan or it did not
+/// record its inputs (older kizuna, or a scan with a directory read, which is not stored).
+pub fn recorded_scan(
+    store: &Store,
+    id: i64,
+    knowledge: &Knowledge,
+) -> kizuna_store::Result<Option<RecordedScan>> {
+    let Some(scan) = store.scan(Some(id))? else {
+        return Ok(None);
+    };
+    let expiry = scan
+        .expires
+        .as_deref()
+        .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+        .map(|date| {
+            (
+                WorkaroundExpiry {
+                    date,
+                    source: ExpirySource::Scan(scan.id),
+                },
+                scan.time,
+            )
+        });
+    let window = (scan.since, scan.until);
+    let Some(analysis) = analyze_sources(store, &scan.sources, window, knowledge, expiry)? else {
+        return Ok(None);
+    };
+    let inputs = store.recorded_inputs(&scan.sources)?;
+    Ok(Some(RecordedScan {
+        scan,
+        inputs,
+        analysis,
+    }))
 }

@@ -179,3 +179,68 @@ pub fn write_findings_jsonl(
     }
     Ok(())
 }
+
+/// A file of a scan's report: what `scan --out` writes and the server offers for
+/// download, by one name everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanFile {
+    /// `report.html`, self-contained.
+    Html,
+    /// `findings.csv`.
+    FindingsCsv,
+    /// `devices.csv`: the inventory with each device's worst finding.
+    DevicesCsv,
+    /// `findings.jsonl` (schema `kizuna.finding/1`).
+    FindingsJsonl,
+    /// `scan.json`: what `scan --format json` prints.
+    Json,
+}
+
+impl ScanFile {
+    pub const ALL: [ScanFile; 5] = [
+        ScanFile::Html,
+        ScanFile::FindingsCsv,
+        ScanFile::DevicesCsv,
+        ScanFile::FindingsJsonl,
+        ScanFile::Json,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ScanFile::Html => "report.html",
+            ScanFile::FindingsCsv => "findings.csv",
+            ScanFile::DevicesCsv => "devices.csv",
+            ScanFile::FindingsJsonl => "findings.jsonl",
+            ScanFile::Json => "scan.json",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ScanFile> {
+        ScanFile::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The media type to serve it as.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ScanFile::Html => "text/html; charset=utf-8",
+            ScanFile::FindingsCsv | ScanFile::DevicesCsv => "text/csv; charset=utf-8",
+            ScanFile::FindingsJsonl => "application/x-ndjson",
+            ScanFile::Json => "application/json",
+        }
+    }
+
+    /// The file's bytes for this report, in `msg`'s language.
+    pub fn render(self, r: &ScanReport<'_>, msg: &Messages) -> Vec<u8> {
+        match self {
+            ScanFile::Html => crate::scan_html(r, msg).into_bytes(),
+            ScanFile::FindingsCsv => findings_csv(r, msg).into_bytes(),
+            ScanFile::DevicesCsv => inventory_csv(r).into_bytes(),
+            ScanFile::FindingsJsonl => {
+                let mut v = Vec::new();
+                write_findings_jsonl(r, msg, &mut v).expect("writing to memory");
+                v
+            }
+            ScanFile::Json => crate::scan_json(r, msg).into_bytes(),
+        }
+    }
+}

@@ -16,11 +16,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use kizuna_i18n::{Lang, Messages};
-use kizuna_store::{AuditRow, Store};
+use kizuna_store::{AuditRow, ScanRow, Store};
 use serde_json::{Value, json};
 
 use crate::auth::{self, Caller, Need, Refusal, Scope};
 use crate::error::ApiError;
+use crate::reports;
 use crate::state::AppState;
 use crate::upload::{self, Budget};
 use crate::views::{self, DeviceQuery, device_key, number, severity};
@@ -49,6 +50,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/devices/{name}", get(device))
         .route("/api/v1/events", get(events))
         .route("/api/v1/plan", get(plan))
+        .route("/api/v1/scans", get(scans))
+        .route("/api/v1/scans/{id}/{file}", get(scan_file))
         .route("/api/v1/tokens", get(tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/audit", get(audit))
@@ -223,18 +226,64 @@ async fn upload(
             let named = files.iter().map(|f| (f.path.clone(), f.name.clone())).collect();
             kizuna_evidence::ingest_files(named, &opts, store);
             let reports = store.take_run();
+            drop(dir);
+            let scan = record_upload_scan(store, &reports, &opts.knowledge, now, &caller)?;
             let detail = json!({
                 "files": files.iter().map(|f| json!({"name": f.name, "bytes": f.bytes})).collect::<Vec<_>>(),
                 "inputs": reports.len(),
                 "records": reports.iter().map(|r| r.records).sum::<u64>(),
+                "scan": scan.as_ref().map(|s| s["id"].clone()),
             });
             store.audit(&audit_row(now, &caller, "upload", detail, from))?;
-            drop(dir);
-            Ok(reports)
+            Ok((reports, scan))
         })
         .await?;
+    let (reports, scan) = reports;
     let inputs: Vec<Value> = reports.iter().map(kizuna_report::input_json).collect();
-    Ok(json_response(StatusCode::OK, &json!({ "inputs": inputs })))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "inputs": inputs, "scan": scan }),
+    ))
+}
+
+/// Judges what one upload brought, as `kizuna scan` of the same files would (with the
+/// store's plan expiry), and records it as a scan: the history the reports pages list
+/// and `kizuna report --compare-to` reads. `None` when nothing readable came.
+fn record_upload_scan(
+    store: &mut Store,
+    reports: &[kizuna_evidence::InputReport],
+    knowledge: &kizuna_core::Knowledge,
+    now: kizuna_core::Timestamp,
+    caller: &Caller,
+) -> Result<Option<Value>, ApiError> {
+    let sources = kizuna_pipeline::scan_sources(reports);
+    let expiry = kizuna_pipeline::plan_expiry(store)
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map(|e| (e, now));
+    let expires = expiry.as_ref().map(|(e, _)| e.date.to_string());
+    let Some(analysis) =
+        kizuna_pipeline::analyze_sources(store, &sources, (None, None), knowledge, expiry)?
+    else {
+        return Ok(None);
+    };
+    let id = store.record_scan(&ScanRow {
+        id: 0,
+        time: now,
+        since: None,
+        until: None,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: reports.len(),
+        devices: analysis.devices.len(),
+        expires,
+        findings: analysis.findings.iter().map(Into::into).collect(),
+        actor: Some(caller.actor()),
+        sources,
+    })?;
+    Ok(Some(json!({
+        "id": id,
+        "devices": analysis.devices.len(),
+        "findings": analysis.findings.len(),
+    })))
 }
 
 /// GET /api/v1/findings: every finding over all stored evidence, as `scan --format json`
@@ -273,6 +322,68 @@ async fn findings(
         StatusCode::OK,
         &json!({"schema_version": 1, "lang": msg.lang().code(), "total": list.len(), "findings": list}),
     ))
+}
+
+/// GET /api/v1/scans: the recorded scans (uploads, and `kizuna scan --db` runs into this
+/// store), newest first, with their findings by severity and the report files each has;
+/// `limit`, `offset`.
+async fn scans(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let limit = number(&q, "limit", 100, 1000)? as usize;
+    let offset = number(&q, "offset", 0, u64::MAX)? as usize;
+    let (total, page) = authorized(&state, &headers, Need::Read, move |store, _| {
+        reports::list(store, offset, limit)
+    })
+    .await?;
+    let page: Vec<Value> = page
+        .iter()
+        .map(|l| {
+            let s = &l.scan;
+            json!({
+                "id": s.id,
+                "time": kizuna_report::rfc3339(&s.time),
+                "actor": s.actor,
+                "since": s.since.as_ref().map(kizuna_report::rfc3339),
+                "until": s.until.as_ref().map(kizuna_report::rfc3339),
+                "tool_version": s.tool_version,
+                "inputs": s.inputs,
+                "devices": s.devices,
+                "expires": s.expires,
+                "findings": l.findings(),
+                "by_severity": l.tally.findings.iter()
+                    .map(|(sev, n)| (sev.as_str().to_string(), json!(n)))
+                    .collect::<serde_json::Map<String, Value>>(),
+                "files": l.files().iter().map(|f| f.name()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"total": total, "offset": offset, "limit": limit, "scans": page}),
+    ))
+}
+
+/// GET /api/v1/scans/{id}/{file}: a scan's report file (`report.html`, `findings.csv`,
+/// `devices.csv`, `findings.jsonl`, `scan.json`), as `kizuna scan --out` writes it;
+/// `id` is a scan id or `current` (all evidence, judged now); `?lang=`.
+async fn scan_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, file)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = lang(&q, &headers)?;
+    let which = reports::Which::parse(&id)?;
+    let file = reports::file(&file)?;
+    let st = state.clone();
+    let loaded = authorized(&state, &headers, Need::Read, move |store, _| {
+        reports::load(&st, store, which)
+    })
+    .await?;
+    Ok(reports::download(&loaded, file, lang))
 }
 
 /// GET /api/v1/devices: filter (`q`, `role`, `severity`), sort (`sort=name|severity|findings`,

@@ -15,6 +15,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod listen;
+pub mod reports;
 pub mod state;
 pub mod tls;
 pub mod upload;

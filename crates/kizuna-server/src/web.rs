@@ -8,12 +8,14 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Form, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use kizuna_analysis::Analysis;
 use kizuna_core::{MessageArg, Severity};
 use kizuna_i18n::{Lang, Messages};
 use kizuna_report::esc;
@@ -21,8 +23,9 @@ use kizuna_store::{AuditRow, FactFilter};
 
 use crate::accounts::{self, Role};
 use crate::error::ApiError;
+use crate::reports::{self as scan_reports, Which};
 use crate::state::AppState;
-use crate::views::{DeviceQuery, device_key, newest_events};
+use crate::views::{DeviceQuery, device_key, newest_events, number};
 
 const SESSION_COOKIE: &str = "kz_session";
 const LOGIN_COOKIE: &str = "kz_login";
@@ -30,6 +33,8 @@ const LANG_COOKIE: &str = "kz_lang";
 const CSS: &str = include_str!("web.css");
 /// Devices per page.
 const PAGE: u64 = 50;
+/// Days the overview's trend chart covers: the article's weekly watch, four weeks back.
+const TREND_DAYS: usize = 28;
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
@@ -40,6 +45,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/devices/{name}", get(device))
         .route("/sid-groups", get(sid_groups))
         .route("/plan", get(plan))
+        .route("/reports", get(reports))
+        .route("/reports/{id}/{file}", get(report_file))
         .route("/static/kizuna.css", get(css))
         .with_state(state)
 }
@@ -161,6 +168,21 @@ async fn signed_in(
     }
 }
 
+/// The signed-in viewer and the judgement of the whole store: how most pages begin.
+async fn judged_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    path: &str,
+) -> Result<(Viewer, Arc<Analysis>), Response> {
+    let v = signed_in(state, headers, q, path).await?;
+    let st = state.clone();
+    match state.with_store(move |store| st.judged(store)).await {
+        Ok(a) => Ok((v, a)),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
 /// Percent-encodes a path for a query value.
 fn encode(s: &str) -> String {
     s.bytes()
@@ -222,7 +244,7 @@ fn frame(v: &Viewer, msg: &Messages, title: &str, here: &str, main: &str) -> Str
         "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} — kizuna</title><link rel=\"stylesheet\" href=\"/static/kizuna.css\"></head>\
-         <body><header><strong>kizuna</strong><nav>{overview}{devices}{sid}{plan}</nav>\
+         <body><header><strong>kizuna</strong><nav>{overview}{devices}{sid}{plan}{reports}</nav>\
          <span class=\"who\" id=\"who\">{who}</span>\
          <a class=\"lang\" href=\"?lang={code}\">{label}</a>\
          <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -233,6 +255,7 @@ fn frame(v: &Viewer, msg: &Messages, title: &str, here: &str, main: &str) -> Str
         devices = nav("/devices", "web-devices"),
         sid = nav("/sid-groups", "web-sid"),
         plan = nav("/plan", "web-plan"),
+        reports = nav("/reports", "web-reports"),
         who = ta(
             msg,
             "web-signed-in-as",
@@ -516,6 +539,19 @@ async fn overview(
         t(msg, "web-by-severity"),
         kizuna_report::svg_bars(&msg.get("web-by-severity", &[]), &bars)
     );
+    let _ = write!(
+        main,
+        "<section id=\"trend\"><h2>{}</h2>{}</section>",
+        ta(
+            msg,
+            "web-trend",
+            &[
+                ("days", num(TREND_DAYS)),
+                ("until", text(&trend_end(&analysis, now).to_string()))
+            ]
+        ),
+        trend_chart(&analysis, trend_end(&analysis, now), msg)
+    );
     let rule_subjects = |prefix: &str| {
         let mut s: Vec<&str> = analysis
             .findings
@@ -598,10 +634,6 @@ async fn devices(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match signed_in(&state, &headers, &q, "/devices").await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let query = match DeviceQuery::parse(&q, PAGE) {
         Ok(query) => DeviceQuery {
             limit: PAGE as usize,
@@ -609,10 +641,9 @@ async fn devices(
         },
         Err(e) => return e.into_response(),
     };
-    let st = state.clone();
-    let analysis = match state.with_store(move |store| st.judged(store)).await {
-        Ok(a) => a,
-        Err(e) => return e.into_response(),
+    let (v, analysis) = match judged_page(&state, &headers, &q, "/devices").await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let msg = &Messages::new(v.lang);
     let (total, rows) = query.select(&analysis);
@@ -894,14 +925,9 @@ async fn sid_groups(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match signed_in(&state, &headers, &q, "/sid-groups").await {
-        Ok(v) => v,
+    let (v, analysis) = match judged_page(&state, &headers, &q, "/sid-groups").await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let st = state.clone();
-    let analysis = match state.with_store(move |store| st.judged(store)).await {
-        Ok(a) => a,
-        Err(e) => return e.into_response(),
     };
     let msg = &Messages::new(v.lang);
     let sid_of = |name: &str| {
@@ -982,4 +1008,209 @@ async fn plan(
     let title = msg.get("web-plan", &[]);
     let body = frame(&v, msg, &esc(&title), "/plan", &main);
     page(StatusCode::OK, body, v.set)
+}
+
+/// The recorded scans, newest first, each with its report files; and all the evidence
+/// judged now. A viewer may download any of them.
+async fn reports(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match signed_in(&state, &headers, &q, "/reports").await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let offset = match number(&q, "offset", 0, u64::MAX) {
+        Ok(n) => n as usize,
+        Err(e) => return e.into_response(),
+    };
+    let listed = state
+        .with_store(move |store| scan_reports::list(store, offset, PAGE as usize))
+        .await;
+    let (total, scans) = match listed {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    let msg = &Messages::new(v.lang);
+    let links = |which: &str, files: &[kizuna_report::ScanFile]| -> String {
+        files
+            .iter()
+            .map(|f| {
+                format!(
+                    "<a href=\"/reports/{which}/{name}\" download>{name}</a>",
+                    name = f.name()
+                )
+            })
+            .collect()
+    };
+    let mut main = format!(
+        "<p>{}</p><section><h2>{}</h2><p class=\"files\" id=\"current\">{}</p></section>",
+        t(msg, "web-reports-about"),
+        t(msg, "web-reports-current"),
+        links("current", &kizuna_report::ScanFile::ALL),
+    );
+    let _ = write!(main, "<section><h2>{}</h2>", t(msg, "web-reports-scans"));
+    if scans.is_empty() {
+        let _ = write!(main, "<p id=\"none\">{}</p>", t(msg, "web-reports-none"));
+    } else {
+        let _ = write!(
+            main,
+            "<p>{}</p><table id=\"scans\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            ta(
+                msg,
+                "web-reports-shown",
+                &[
+                    ("from", num(offset + 1)),
+                    ("to", num(offset + scans.len())),
+                    ("total", num(total)),
+                ]
+            ),
+            t(msg, "web-col-scan"),
+            t(msg, "report-col-time"),
+            t(msg, "web-col-by"),
+            t(msg, "web-inputs-col"),
+            t(msg, "web-devices"),
+            t(msg, "web-findings-col"),
+            t(msg, "web-col-files"),
+        );
+        for l in &scans {
+            let s = &l.scan;
+            let by = match &s.actor {
+                Some(a) => esc(a),
+                None => t(msg, "web-by-cli"),
+            };
+            let found: Vec<String> = l
+                .tally
+                .findings
+                .iter()
+                .map(|(sev, n)| format!("{} {n}", severity_label(msg, Some(*sev))))
+                .collect();
+            let files = if l.files().is_empty() {
+                format!(
+                    "<span class=\"muted\">{}</span>",
+                    t(msg, "web-files-not-kept")
+                )
+            } else {
+                links(&s.id.to_string(), l.files())
+            };
+            let _ = write!(
+                main,
+                "<tr id=\"scan-{id}\"><td>#{id}</td><td>{time}</td><td>{by}</td><td>{inputs}</td><td>{devices}</td><td>{found}</td><td class=\"files\">{files}</td></tr>",
+                id = s.id,
+                time = esc(&kizuna_report::rfc3339(&s.time)),
+                devices = s.devices,
+                found = if found.is_empty() {
+                    "0".to_string()
+                } else {
+                    found.join(" ")
+                },
+                inputs = s.inputs,
+            );
+        }
+        main.push_str("</tbody></table><nav class=\"pages\">");
+        if offset > 0 {
+            let _ = write!(
+                main,
+                "<a id=\"prev\" href=\"/reports?offset={}\">{}</a> ",
+                offset.saturating_sub(PAGE as usize),
+                t(msg, "web-prev")
+            );
+        }
+        if offset + scans.len() < total {
+            let _ = write!(
+                main,
+                "<a id=\"next\" href=\"/reports?offset={}\">{}</a>",
+                offset + scans.len(),
+                t(msg, "web-next")
+            );
+        }
+        main.push_str("</nav>");
+    }
+    main.push_str("</section>");
+    let title = msg.get("web-reports", &[]);
+    let body = frame(&v, msg, &esc(&title), "/reports", &main);
+    page(StatusCode::OK, body, v.set)
+}
+
+/// A report file of a scan (or of all evidence now), in the page's language.
+async fn report_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, file)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = format!("/reports/{}/{}", encode(&id), encode(&file));
+    let v = match signed_in(&state, &headers, &q, &path).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (which, file) = match (Which::parse(&id), scan_reports::file(&file)) {
+        (Ok(w), Ok(f)) => (w, f),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    let st = state.clone();
+    match state
+        .with_store(move |store| scan_reports::load(&st, store, which))
+        .await
+    {
+        Ok(loaded) => scan_reports::download(&loaded, file, v.lang),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The last day of the trend: today, or the last day with watched events when the
+/// evidence stops earlier (a one-off collection is still shown, with its dates).
+fn trend_end(analysis: &Analysis, now: kizuna_core::Timestamp) -> chrono::NaiveDate {
+    let today = now.date_naive();
+    let a = &analysis.activity;
+    let latest = a
+        .events_per_day
+        .keys()
+        .map(|(d, _)| *d)
+        .chain(a.failures_per_day.keys().map(|(_, d)| *d))
+        .filter(|d| *d <= today)
+        .max();
+    latest.unwrap_or(today)
+}
+
+/// Secure-channel failures and watched events per day over the [`TREND_DAYS`] days up to
+/// [`trend_end`], summed over all devices, as lines.
+fn trend_chart(analysis: &Analysis, last: chrono::NaiveDate, msg: &Messages) -> String {
+    let first = last - chrono::Duration::days(TREND_DAYS as i64 - 1);
+    let in_window = |d: &chrono::NaiveDate| (first..=last).contains(d);
+    let mut failures: std::collections::BTreeMap<chrono::NaiveDate, u64> = Default::default();
+    for ((_, day), n) in &analysis.activity.failures_per_day {
+        if in_window(day) {
+            *failures.entry(*day).or_default() += n;
+        }
+    }
+    let mut events: std::collections::BTreeMap<chrono::NaiveDate, u64> = Default::default();
+    for ((day, _), n) in &analysis.activity.events_per_day {
+        if in_window(day) {
+            *events.entry(*day).or_default() += n;
+        }
+    }
+    let series = [
+        (
+            msg.get("web-trend-failures", &[]),
+            failures.into_iter().collect(),
+        ),
+        (
+            msg.get("web-trend-events", &[]),
+            events.into_iter().collect(),
+        ),
+    ];
+    kizuna_report::svg_lines(
+        &msg.get(
+            "web-trend",
+            &[
+                ("days", num(TREND_DAYS)),
+                ("until", text(&last.to_string())),
+            ],
+        ),
+        &series,
+        first,
+        last,
+    )
 }

@@ -20,6 +20,8 @@ const DATA_PATHS: &[(&str, &str)] = &[
     ("GET", "/api/v1/devices/PC01"),
     ("GET", "/api/v1/events"),
     ("GET", "/api/v1/plan"),
+    ("GET", "/api/v1/scans"),
+    ("GET", "/api/v1/scans/current/findings.csv"),
     ("GET", "/api/v1/tokens"),
     ("GET", "/api/v1/audit"),
     ("POST", "/api/v1/evidence?name=x.log"),
@@ -245,7 +247,22 @@ fn an_upload_yields_the_findings_of_a_scan_on_sqlite_and_postgres() {
             .iter()
             .map(|f| kizuna_report::finding_json(f, &msg))
             .collect();
-        (f, a.devices.len())
+        // And the files `kizuna scan bundle.zip --out DIR` writes.
+        let inputs = store.run_inputs();
+        let report = kizuna_report::ScanReport {
+            tool_version: env!("CARGO_PKG_VERSION"),
+            inputs: &inputs,
+            analysis: &a,
+            since: None,
+            until: None,
+            db: None,
+            directory: None,
+        };
+        let files: Vec<(&str, Vec<u8>)> = kizuna_report::ScanFile::ALL
+            .iter()
+            .map(|file| (file.name(), file.render(&report, &msg)))
+            .collect();
+        (f, a.devices.len(), files)
     };
     assert!(want.0.len() >= 10, "the lab has findings of every rule");
 
@@ -270,6 +287,58 @@ fn an_upload_yields_the_findings_of_a_scan_on_sqlite_and_postgres() {
         let got = c.get("/api/v1/findings?lang=en", Some(ADMIN)).json();
         assert_eq!(got["findings"].as_array().unwrap(), &want.0, "{db}");
         assert_eq!(got["total"], want.0.len());
+
+        // The upload was recorded as a scan; its report files are byte for byte what
+        // `kizuna scan --out` writes for the bundle.
+        let scan = &up.json()["scan"];
+        assert_eq!(scan["findings"], want.0.len(), "{db}: {scan}");
+        assert_eq!(scan["devices"], want.1, "{db}");
+        let id = scan["id"].as_i64().unwrap();
+        let listed = c.get("/api/v1/scans", Some(ADMIN)).json();
+        assert_eq!(listed["total"], 1, "{db}: {listed}");
+        assert_eq!(listed["scans"][0]["id"], id);
+        assert_eq!(listed["scans"][0]["actor"], "token:KIZUNA_ADMIN_TOKEN");
+        assert_eq!(listed["scans"][0]["findings"], want.0.len());
+        assert_eq!(listed["scans"][0]["files"].as_array().unwrap().len(), 5);
+        for (name, bytes) in &want.2 {
+            let a = c.get(&format!("/api/v1/scans/{id}/{name}?lang=en"), Some(ADMIN));
+            assert_eq!(a.status, 200, "{db}: {name}: {}", a.body);
+            assert!(
+                a.header("content-disposition")
+                    .is_some_and(|d| d.contains(&format!("kizuna-scan-{id}-{name}"))),
+                "{db}: {name}"
+            );
+            assert_eq!(a.header("cache-control"), Some("no-store"));
+            let at = a
+                .body
+                .bytes()
+                .zip(bytes.iter())
+                .position(|(x, y)| x != *y)
+                .unwrap_or(a.body.len().min(bytes.len()));
+            assert!(
+                a.body.as_bytes() == bytes.as_slice(),
+                "{db}: {name} differs from kizuna scan --out at byte {at}: {:?} | {:?}",
+                &a.body[at.saturating_sub(200)..(at + 200).min(a.body.len())],
+                String::from_utf8_lossy(
+                    &bytes[at.saturating_sub(200)..(at + 200).min(bytes.len())]
+                )
+            );
+        }
+        let current = c.get("/api/v1/scans/current/findings.csv?lang=en", Some(ADMIN));
+        assert_eq!(current.body.as_bytes(), want.2[1].1.as_slice(), "{db}");
+        assert_eq!(
+            c.get("/api/v1/scans/999/report.html", Some(ADMIN)).status,
+            404
+        );
+        assert_eq!(
+            c.get(&format!("/api/v1/scans/{id}/x.exe"), Some(ADMIN))
+                .status,
+            404
+        );
+        assert_eq!(
+            c.get("/api/v1/scans/abc/report.html", Some(ADMIN)).status,
+            400
+        );
 
         // The same bundle again adds nothing.
         let again = c.upload(Some(ADMIN), "bundle.zip", &bytes);

@@ -33,6 +33,33 @@ fn lab_server(dir: &Path) -> TestServer {
     server
 }
 
+/// A GET as `name` signed in (a session started in the store), following no redirect:
+/// status, headers and body.
+fn session_get<'a>(
+    server: &'a TestServer,
+    store: &mut Store,
+    name: &str,
+) -> impl Fn(&str) -> (u16, ureq::http::HeaderMap, String) + 'a {
+    let (cookie, _) =
+        kizuna_server::accounts::start_session(store, name, chrono::Utc::now()).unwrap();
+    let cookie = format!("kz_session={cookie}");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    move |path: &str| {
+        let mut r = agent
+            .get(server.url(path))
+            .header("Cookie", &cookie)
+            .call()
+            .unwrap();
+        let headers = r.headers().clone();
+        let body = r.body_mut().read_to_string().unwrap();
+        (r.status().as_u16(), headers, body)
+    }
+}
+
 /// The CSRF token of a page's first form.
 fn form_token(page: &str) -> String {
     let rest = page
@@ -415,17 +442,11 @@ fn the_sid_groups_and_the_plan() {
     let db = Location::Sqlite(dir.path().join("k.db"));
     let mut store = Store::connect(&db).unwrap();
     let now = chrono::Utc::now();
-    let (cookie, _) = kizuna_server::accounts::start_session(&mut store, "alice", now).unwrap();
-    let cookie = format!("kz_session={cookie}");
+    let get = session_get(&server, &mut store, "alice");
     let page = |path: &str| {
-        let mut r = api
-            .agent
-            .get(server.url(path))
-            .header("Cookie", &cookie)
-            .call()
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{path}");
-        r.body_mut().read_to_string().unwrap()
+        let (status, _, body) = get(path);
+        assert_eq!(status, 200, "{path}");
+        body
     };
 
     let sid = page("/sid-groups");
@@ -472,4 +493,90 @@ fn the_sid_groups_and_the_plan() {
     assert!(shown.contains("lang=\"ja\""));
     let audit = api.get("/api/v1/audit", Some(ADMIN)).json().to_string();
     assert!(audit.contains("plan-init"), "{audit}");
+}
+
+/// The reports page lists each upload as a scan; its files download with a session as
+/// the API serves them, sandboxed; the overview charts the days of the evidence.
+#[test]
+fn scan_reports_and_the_trend() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = lab_server(dir.path());
+    let api = server.client();
+    let mut store = Store::connect(&Location::Sqlite(dir.path().join("k.db"))).unwrap();
+    let get = session_get(&server, &mut store, "alice");
+
+    let (status, _, list) = get("/reports?lang=en");
+    assert_eq!(status, 200);
+    assert!(list.contains("id=\"scan-1\""), "{list}");
+    assert!(list.contains("token:KIZUNA_ADMIN_TOKEN"), "{list}");
+    for f in [
+        "report.html",
+        "findings.csv",
+        "devices.csv",
+        "findings.jsonl",
+        "scan.json",
+    ] {
+        assert!(list.contains(&format!("href=\"/reports/1/{f}\"")), "{f}");
+        assert!(
+            list.contains(&format!("href=\"/reports/current/{f}\"")),
+            "{f}"
+        );
+    }
+
+    let (status, h, csv) = get("/reports/1/findings.csv?lang=en");
+    assert_eq!(status, 200);
+    assert_eq!(
+        h["content-disposition"],
+        "attachment; filename=\"kizuna-scan-1-findings.csv\""
+    );
+    let from_api = api.get("/api/v1/scans/1/findings.csv?lang=en", Some(ADMIN));
+    assert_eq!(csv, from_api.body);
+    assert!(csv.lines().count() > 10, "{csv}");
+    let (status, h, html) = get("/reports/1/report.html");
+    assert_eq!(status, 200);
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox"),
+        "a report's script runs apart from the server's pages"
+    );
+    assert!(html.contains("PC-CLONE1"));
+    assert_eq!(get("/reports/7/report.html").0, 404);
+
+    // Without a session: to the sign-in form, and back to the file after it.
+    let anonymous = api.get("/reports/1/report.html", None);
+    assert!(
+        anonymous
+            .body
+            .contains("name=\"next\" value=\"/reports/1/report.html\""),
+        "{}",
+        anonymous.body
+    );
+
+    // The overview's trend: both lines, each with the total of its days in the legend.
+    let (_, _, overview) = get("/?lang=en");
+    let trend = overview
+        .split("id=\"trend\"")
+        .nth(1)
+        .expect("a trend section");
+    assert_eq!(trend.matches("<path class=\"line c").count(), 2, "{trend}");
+    let total = |label: &str| -> u64 {
+        let at = trend.find(&format!("{label} (")).expect(label) + label.len() + 2;
+        trend[at..].split(')').next().unwrap().parse().unwrap()
+    };
+    assert!(total("Secure-channel failures") > 0, "{trend}");
+    assert!(total("Watched events") >= total("Secure-channel failures"));
+
+    // The page as shown, its varying parts (the scan's time, the form token) replaced.
+    let (_, _, ja) = get("/reports?lang=ja");
+    let time = api.get("/api/v1/scans", Some(ADMIN)).json()["scans"][0]["time"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    insta::assert_snapshot!(
+        "reports_ja",
+        ja.replace(&time, "[time]")
+            .replace(&form_token(&ja), "[token]")
+    );
 }

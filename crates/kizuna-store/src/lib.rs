@@ -20,7 +20,7 @@ mod schema;
 pub use access::{AccountRow, AuditRow, SessionRow, TokenRow};
 pub use location::{Location, PostgresUrl};
 pub use plan::{LogRow, PhaseChange, PhaseRow, PlanRow};
-pub use scans::ScanRow;
+pub use scans::{ScanRow, ScanSource, ScanTally};
 
 use std::cell::{RefCell, RefMut};
 use std::collections::BTreeMap;
@@ -244,7 +244,7 @@ impl Store {
             let path = std::mem::take(&mut r.path);
             *r = f.clone();
             if f.path != path {
-                r.notes.push(format!("same content as {}", f.path));
+                r.notes.push(same_content_note(&f.path));
             }
             r.path = path;
         }
@@ -309,25 +309,57 @@ impl Store {
                 Ok(None)
             }
             Some((id, true)) => self.conn.get_mut().query_opt(
-                "SELECT first_path, kind, status, records, kept, errors, error_count, notes, fingerprint, size
-                 FROM inputs WHERE id = $1",
+                &format!("SELECT {INPUT_REPORT}, first_path FROM inputs WHERE id = $1"),
                 &[&id],
-                |r| {
-                    Ok(InputReport {
-                        path: r.text(0)?,
-                        kind: InputKind::parse(&r.text(1)?),
-                        status: InputStatus::parse(&r.text(2)?),
-                        records: r.int(3)? as u64,
-                        kept: r.int(4)? as u64,
-                        errors: serde_json::from_str(&r.text(5)?).unwrap_or_default(),
-                        error_count: r.int(6)? as u64,
-                        notes: serde_json::from_str(&r.text(7)?).unwrap_or_default(),
-                        fingerprint: r.text(8)?,
-                        size: r.int(9)? as u64,
-                    })
-                },
+                |r| input_report(&r, r.text(8)?, fingerprint.to_string()),
             ),
         }
+    }
+
+    /// Every completely stored input's report (under the path it was first read as),
+    /// sorted by that path: what a report over the whole store lists as its inputs.
+    pub fn stored_inputs(&self) -> Result<Vec<InputReport>> {
+        let mut out = Vec::new();
+        self.conn()?.query(
+            &format!(
+                "SELECT {INPUT_REPORT}, first_path, fingerprint FROM inputs WHERE complete = 1
+                 ORDER BY first_path, fingerprint"
+            ),
+            &[],
+            |r| {
+                let path = r.opt_text(8)?.unwrap_or_default();
+                out.push(input_report(&r, path, r.text(9)?)?);
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// The stored reports of the inputs a recorded scan read, each under the path the
+    /// scan read it as, in the scan's order. Inputs no longer completely stored are left
+    /// out.
+    pub fn recorded_inputs(&self, sources: &[ScanSource]) -> Result<Vec<InputReport>> {
+        let mut out = Vec::with_capacity(sources.len());
+        let mut c = self.conn()?;
+        // As in `run_inputs`: content read at several paths names its first path.
+        let mut first: std::collections::HashMap<&str, &str> = Default::default();
+        for src in sources {
+            let found = c.query_opt(
+                &format!(
+                    "SELECT {INPUT_REPORT} FROM inputs WHERE fingerprint = $1 AND complete = 1"
+                ),
+                &[&src.fingerprint],
+                |r| input_report(&r, src.path.clone(), src.fingerprint.clone()),
+            )?;
+            if let Some(mut report) = found {
+                let at = *first.entry(&src.fingerprint).or_insert(&src.path);
+                if at != src.path {
+                    report.notes.push(same_content_note(at));
+                }
+                out.push(report);
+            }
+        }
+        Ok(out)
     }
 
     /// The row id of an input being read, created (incomplete) on first use.
@@ -587,6 +619,30 @@ impl Store {
             |table: &str| c.query_one(&format!("SELECT COUNT(*) FROM {table}"), &[], |r| r.int(0));
         Ok((one("inputs")?, one("events")?, one("netlogon")?))
     }
+}
+
+/// The note on an input whose content was already read at `first`.
+fn same_content_note(first: &str) -> String {
+    format!("same content as {first}")
+}
+
+/// The columns of `inputs` that [`input_report`] reads, in its order.
+const INPUT_REPORT: &str = "kind, status, records, kept, errors, error_count, notes, size";
+
+/// An input's report from the [`INPUT_REPORT`] columns, under `path`.
+fn input_report(r: &Row<'_>, path: String, fingerprint: String) -> Result<InputReport> {
+    Ok(InputReport {
+        path,
+        kind: InputKind::parse(&r.text(0)?),
+        status: InputStatus::parse(&r.text(1)?),
+        records: r.int(2)? as u64,
+        kept: r.int(3)? as u64,
+        errors: serde_json::from_str(&r.text(4)?).unwrap_or_default(),
+        error_count: r.int(5)? as u64,
+        notes: serde_json::from_str(&r.text(6)?).unwrap_or_default(),
+        fingerprint,
+        size: r.int(7)? as u64,
+    })
 }
 
 /// A device name stored as its key and DNS domain.

@@ -25,6 +25,28 @@ pub struct ScanRow {
     /// The workaround expiry the scan judged KZ-POL-004 by, `YYYY-MM-DD`.
     pub expires: Option<String>,
     pub findings: Vec<FindingRecord>,
+    /// Who ran it, when not the command line: the caller of a server upload.
+    pub actor: Option<String>,
+    /// The inputs it read, each under the path it was read as; empty for scans recorded
+    /// before kizuna kept them. [`Store::scans`] leaves it empty.
+    pub sources: Vec<ScanSource>,
+}
+
+/// What a recorded scan found, counted, and whether its report can be rendered again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanTally {
+    /// Findings per severity, most severe first.
+    pub findings: Vec<(Severity, usize)>,
+    /// Its inputs were recorded ([`ScanRow::sources`]).
+    pub has_sources: bool,
+}
+
+/// One input a scan read: the path it was read under and its content's fingerprint
+/// (the key of its stored facts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanSource {
+    pub path: String,
+    pub fingerprint: String,
 }
 
 fn args_json(args: &[(String, MessageArg)]) -> String {
@@ -60,8 +82,8 @@ impl Store {
         self.commit()?;
         self.conn.get_mut().transaction(Begin::Write, |c| {
             let id = c.insert(
-                "INSERT INTO scans (time, since, until, tool_version, inputs, devices, expires)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO scans (time, since, until, tool_version, inputs, devices, expires, actor)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 &[
                     &ts(&scan.time),
                     &scan.since.as_ref().map(ts),
@@ -70,8 +92,16 @@ impl Store {
                     &(scan.inputs as i64),
                     &(scan.devices as i64),
                     &scan.expires,
+                    &scan.actor,
                 ],
             )?;
+            for (seq, src) in scan.sources.iter().enumerate() {
+                c.execute(
+                    "INSERT INTO scan_inputs (scan_id, seq, path, fingerprint)
+                     VALUES ($1, $2, $3, $4)",
+                    &[&id, &(seq as i64), &src.path, &src.fingerprint],
+                )?;
+            }
             for (seq, f) in scan.findings.iter().enumerate() {
                 c.execute(
                     "INSERT INTO scan_findings (scan_id, seq, rule, severity, subjects, args)
@@ -94,7 +124,7 @@ impl Store {
     pub fn scans(&self) -> Result<Vec<ScanRow>> {
         let mut out = Vec::new();
         self.conn()?.query(
-            "SELECT id, time, since, until, tool_version, inputs, devices, expires
+            "SELECT id, time, since, until, tool_version, inputs, devices, expires, actor
              FROM scans ORDER BY id",
             &[],
             |r| {
@@ -108,10 +138,39 @@ impl Store {
                     devices: r.int(6)? as usize,
                     expires: r.opt_text(7)?,
                     findings: Vec::new(),
+                    actor: r.opt_text(8)?,
+                    sources: Vec::new(),
                 });
                 Ok(())
             },
         )?;
+        Ok(out)
+    }
+
+    /// Per recorded scan: its findings by severity and whether it recorded its inputs
+    /// (so its report can be rendered again). Scans without findings have no severities.
+    pub fn scan_tallies(&self) -> Result<std::collections::BTreeMap<i64, ScanTally>> {
+        let mut out: std::collections::BTreeMap<i64, ScanTally> = Default::default();
+        let mut c = self.conn()?;
+        c.query(
+            "SELECT scan_id, severity, COUNT(*) FROM scan_findings GROUP BY scan_id, severity",
+            &[],
+            |r| {
+                let severity: Severity = r.text(1)?.parse().map_err(StoreError::Corrupt)?;
+                out.entry(r.int(0)?)
+                    .or_default()
+                    .findings
+                    .push((severity, r.int(2)? as usize));
+                Ok(())
+            },
+        )?;
+        c.query("SELECT DISTINCT scan_id FROM scan_inputs", &[], |r| {
+            out.entry(r.int(0)?).or_default().has_sources = true;
+            Ok(())
+        })?;
+        for t in out.values_mut() {
+            t.findings.sort_by_key(|f| std::cmp::Reverse(f.0));
+        }
         Ok(out)
     }
 
@@ -142,6 +201,17 @@ impl Store {
                     severity,
                     subjects: serde_json::from_str(&r.text(2)?).unwrap_or_default(),
                     args: args_from_json(&r.text(3)?),
+                });
+                Ok(())
+            },
+        )?;
+        self.conn()?.query(
+            "SELECT path, fingerprint FROM scan_inputs WHERE scan_id = $1 ORDER BY seq",
+            &[&id],
+            |r| {
+                scan.sources.push(ScanSource {
+                    path: r.text(0)?,
+                    fingerprint: r.text(1)?,
                 });
                 Ok(())
             },
@@ -193,11 +263,24 @@ mod tests {
                 finding("KZ-SC-001", &["PC01"]),
                 finding("KZ-SID-001", &["PC02", "PC03"]),
             ],
+            actor: Some("token:collector".to_string()),
+            sources: vec![
+                ScanSource {
+                    path: "b/System.evtx".to_string(),
+                    fingerprint: "f2".to_string(),
+                },
+                ScanSource {
+                    path: "a/netlogon.log".to_string(),
+                    fingerprint: "f1".to_string(),
+                },
+            ],
         };
         let id1 = store.record_scan(&first).unwrap();
         let second = ScanRow {
             time: at("2026-11-21T09:00:00Z"),
             findings: Vec::new(),
+            actor: None,
+            sources: Vec::new(),
             ..first.clone()
         };
         let id2 = store.record_scan(&second).unwrap();
@@ -208,14 +291,23 @@ mod tests {
         let latest = store.scan(None).unwrap().unwrap();
         assert_eq!((latest.id, latest.findings.len()), (id2, 0));
         assert_eq!(store.scan(Some(99)).unwrap(), None);
+        let tallies = store.scan_tallies().unwrap();
+        assert_eq!(
+            tallies.get(&id1),
+            Some(&ScanTally {
+                findings: vec![(Severity::High, 2)],
+                has_sources: true
+            })
+        );
+        assert_eq!(tallies.get(&id2), None, "no findings and no inputs");
         assert_eq!(
             store
                 .scans()
                 .unwrap()
                 .iter()
-                .map(|s| s.id)
+                .map(|s| (s.id, s.actor.as_deref(), s.sources.len()))
                 .collect::<Vec<_>>(),
-            vec![id1, id2]
+            vec![(id1, Some("token:collector"), 0), (id2, None, 0)]
         );
     }
 }

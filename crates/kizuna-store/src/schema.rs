@@ -179,6 +179,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // 7: who ran a scan (an upload's caller) and which inputs it read under which path,
+    // so its report can be rendered again from the stored facts.
+    "ALTER TABLE scans ADD COLUMN actor TEXT;
+    CREATE TABLE scan_inputs (
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        seq INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (scan_id, seq)
+    );",
 ];
 
 /// The migrations after [`POSTGRES_BASE_VERSION`] in PostgreSQL's dialect: entry `i`
@@ -225,6 +235,15 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
         FOR EACH ROW EXECUTE FUNCTION kizuna_audit_log_append_only();
     CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
         FOR EACH STATEMENT EXECUTE FUNCTION kizuna_audit_log_append_only();"#,
+    // 7: as SQLite's 7.
+    r#"ALTER TABLE scans ADD COLUMN actor TEXT COLLATE "C";
+    CREATE TABLE scan_inputs (
+        scan_id BIGINT NOT NULL REFERENCES scans(id),
+        seq BIGINT NOT NULL,
+        path TEXT COLLATE "C" NOT NULL,
+        fingerprint TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (scan_id, seq)
+    );"#,
 ];
 
 /// The schema version this build writes.

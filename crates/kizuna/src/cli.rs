@@ -378,6 +378,14 @@ fn scan(
             devices: analysis.devices.len(),
             expires: input.expiry.as_ref().map(|(e, _)| e.date.to_string()),
             findings: analysis.findings.iter().map(Into::into).collect(),
+            actor: None,
+            // A directory read is not stored, so a scan with one cannot be rendered
+            // again from the store: its inputs are not recorded.
+            sources: if input.directory.is_none() {
+                kizuna_pipeline::scan_sources(&ing.inputs)
+            } else {
+                Vec::new()
+            },
         });
         let db = text(db.to_string());
         match recorded {

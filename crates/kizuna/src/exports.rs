@@ -3,11 +3,11 @@
 //! names the files and streams the run's events into `events.jsonl`).
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
 
 use kizuna_i18n::Messages;
-use kizuna_report::{EventFormat, EventWriter, ScanReport};
+use kizuna_report::{EventFormat, EventWriter, ScanFile, ScanReport};
 
 use crate::pipeline::{Ingested, ScanInput};
 
@@ -20,21 +20,15 @@ pub fn write(
     input: &ScanInput,
 ) -> anyhow::Result<Vec<&'static str>> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(
-        dir.join("report.html"),
-        kizuna_report::scan_html(report, msg),
-    )?;
-    std::fs::write(
-        dir.join("findings.csv"),
-        kizuna_report::findings_csv(report, msg),
-    )?;
-    std::fs::write(
-        dir.join("devices.csv"),
-        kizuna_report::inventory_csv(report),
-    )?;
-    let mut w = BufWriter::new(File::create(dir.join("findings.jsonl"))?);
-    kizuna_report::write_findings_jsonl(report, msg, &mut w)?;
-    w.flush()?;
+    let files = [
+        ScanFile::Html,
+        ScanFile::FindingsCsv,
+        ScanFile::DevicesCsv,
+        ScanFile::FindingsJsonl,
+    ];
+    for f in files {
+        std::fs::write(dir.join(f.name()), f.render(report, msg))?;
+    }
 
     let file = BufWriter::new(File::create(dir.join("events.jsonl"))?);
     let mut events = EventWriter::new(file, EventFormat::Jsonl, &input.knowledge);
@@ -51,11 +45,7 @@ pub fn write(
         return Err(e.into());
     }
     events.finish()?;
-    Ok(vec![
-        "report.html",
-        "findings.csv",
-        "devices.csv",
-        "findings.jsonl",
-        "events.jsonl",
-    ])
+    let mut written: Vec<&'static str> = files.iter().map(|f| f.name()).collect();
+    written.push("events.jsonl");
+    Ok(written)
 }

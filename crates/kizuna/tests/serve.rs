@@ -120,6 +120,9 @@ fn an_uploaded_bundle_gets_the_findings_of_kizuna_scan() {
         serde_json::from_slice(&kz(d, &["scan", "bundle.zip", "--format", "json"]).stdout).unwrap();
     let want = &scanned["findings"];
     assert!(want.as_array().unwrap().len() >= 10);
+    // The files `kizuna scan --out` writes, which the server's reports must equal.
+    kz(d, &["scan", "bundle.zip", "--out", "out", "-q"]);
+    let files = ["findings.csv", "devices.csv", "findings.jsonl"];
     let bytes = std::fs::read(&bundle).unwrap();
 
     let pg = kizuna_testbed::postgres::PgServer::shared()
@@ -169,6 +172,30 @@ fn an_uploaded_bundle_gets_the_findings_of_kizuna_scan() {
             &got["findings"], want,
             "{db}: the server's findings are the scan's"
         );
+
+        // The upload is a recorded scan whose files are those of `kizuna scan --out`; a
+        // `kizuna scan --db` into the same store is listed beside it, with its files.
+        kz(d, &["scan", "bundle.zip", "--db", db, "-q"]);
+        let (_, body) = get(&server.base, "/api/v1/scans", ADMIN);
+        let scans: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(scans["total"], 2, "{db}: {scans}");
+        assert_eq!(scans["scans"][0]["actor"], serde_json::Value::Null);
+        assert_eq!(scans["scans"][1]["actor"], "token:gpo startup script");
+        for scan in scans["scans"].as_array().unwrap() {
+            for f in files {
+                let (status, body) = get(
+                    &server.base,
+                    &format!("/api/v1/scans/{}/{f}?lang=en", scan["id"]),
+                    ADMIN,
+                );
+                assert_eq!(status, 200, "{db}: {body}");
+                assert!(
+                    body.as_bytes() == std::fs::read(d.join("out").join(f)).unwrap(),
+                    "{db}: scan {}: {f} is not what kizuna scan --out wrote",
+                    scan["id"]
+                );
+            }
+        }
 
         // Revoked at the console, refused by the running server.
         let id = listed

@@ -1,0 +1,173 @@
+//! Scan reports for download, shared by the API and the web pages: the files `kizuna
+//! scan --out` writes (`report.html`, `findings.csv`, …), for any recorded scan (an
+//! upload, or a `kizuna scan --db` into the same store) or for all the evidence now.
+//!
+//! A recorded scan is judged again over the facts of exactly the inputs it read, at its
+//! own time, so its report shows what it showed then; all evidence now is the judgement
+//! the dashboard shows.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kizuna_analysis::Analysis;
+use kizuna_evidence::InputReport;
+use kizuna_i18n::{Lang, Messages};
+use kizuna_report::{ScanFile, ScanReport};
+use kizuna_store::{ScanRow, Store};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Which report: a recorded scan's, or all the stored evidence judged now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    Current,
+    Scan(i64),
+}
+
+impl Which {
+    /// `current` or a scan id (`12` or `#12`).
+    pub fn parse(raw: &str) -> Result<Which, ApiError> {
+        if raw == "current" {
+            return Ok(Which::Current);
+        }
+        raw.trim_start_matches('#')
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(Which::Scan)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("not a scan: {raw:?} (a scan id or current)"))
+            })
+    }
+
+    /// The prefix of its downloaded file names.
+    fn file_prefix(self) -> String {
+        match self {
+            Which::Current => "kizuna-current".into(),
+            Which::Scan(id) => format!("kizuna-scan-{id}"),
+        }
+    }
+}
+
+/// What a report is rendered from.
+pub struct Loaded {
+    pub which: Which,
+    pub scan: Option<ScanRow>,
+    pub inputs: Vec<InputReport>,
+    pub analysis: Arc<Analysis>,
+}
+
+/// Loads the report `which` names; 404 for a scan that does not exist or did not record
+/// its inputs.
+pub fn load(state: &AppState, store: &Store, which: Which) -> Result<Loaded, ApiError> {
+    match which {
+        Which::Current => Ok(Loaded {
+            which,
+            scan: None,
+            inputs: store.stored_inputs()?,
+            analysis: state.judged(store)?,
+        }),
+        Which::Scan(id) => match kizuna_pipeline::recorded_scan(store, id, state.knowledge())? {
+            Some(r) => Ok(Loaded {
+                which,
+                scan: Some(r.scan),
+                inputs: r.inputs,
+                analysis: Arc::new(r.analysis),
+            }),
+            None if store.scan(Some(id))?.is_some() => Err(ApiError::not_found(format!(
+                "scan #{id} did not record its inputs (an older kizuna, or a scan with a \
+                 directory read), so its report cannot be rendered again"
+            ))),
+            None => Err(ApiError::not_found(format!("no scan #{id}"))),
+        },
+    }
+}
+
+/// The file as a download in `lang`. HTML reports run in a sandbox of their own (their
+/// sorting script cannot reach the server's cookies or pages).
+pub fn download(loaded: &Loaded, file: ScanFile, lang: Lang) -> Response {
+    let report = ScanReport {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        inputs: &loaded.inputs,
+        analysis: &loaded.analysis,
+        since: loaded.scan.as_ref().and_then(|s| s.since),
+        until: loaded.scan.as_ref().and_then(|s| s.until),
+        db: None,
+        directory: None,
+    };
+    let body = file.render(&report, &Messages::new(lang));
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(file.content_type()),
+    );
+    let name = format!("{}-{}", loaded.which.file_prefix(), file.name());
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+            .expect("file names are ASCII"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inline'; \
+             script-src 'unsafe-inline'; img-src data:",
+        ),
+    );
+    r
+}
+
+/// A file name from a URL: one of [`ScanFile::ALL`].
+pub fn file(raw: &str) -> Result<ScanFile, ApiError> {
+    ScanFile::from_name(raw).ok_or_else(|| {
+        let names: Vec<&str> = ScanFile::ALL.iter().map(|f| f.name()).collect();
+        ApiError::not_found(format!("no report file {raw:?} ({})", names.join(", ")))
+    })
+}
+
+/// One recorded scan as listed: its row (without findings) and its tally.
+pub struct Listed {
+    pub scan: ScanRow,
+    pub tally: kizuna_store::ScanTally,
+}
+
+impl Listed {
+    pub fn findings(&self) -> usize {
+        self.tally.findings.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The files that can be downloaded for it (none when it did not record its inputs).
+    pub fn files(&self) -> &'static [ScanFile] {
+        if self.tally.has_sources {
+            &ScanFile::ALL
+        } else {
+            &[]
+        }
+    }
+}
+
+/// The recorded scans, newest first: the total and one page.
+pub fn list(store: &Store, offset: usize, limit: usize) -> Result<(usize, Vec<Listed>), ApiError> {
+    let mut tallies = store.scan_tallies()?;
+    let scans = store.scans()?;
+    let total = scans.len();
+    let page = scans
+        .into_iter()
+        .rev()
+        .skip(offset)
+        .take(limit)
+        .map(|scan| Listed {
+            tally: tallies.remove(&scan.id).unwrap_or_default(),
+            scan,
+        })
+        .collect();
+    Ok((total, page))
+}
