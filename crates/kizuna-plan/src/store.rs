@@ -143,6 +143,51 @@ pub fn advance(
     audit(store, plan.id, entry)
 }
 
+/// Records an operator's note (and the helpdesk tickets counted since the last one) in
+/// the newest plan's log, against the active phase, else the last one (a note after
+/// completion). Returns the plan, its log before the note, and the phase noted.
+pub fn record_note(
+    store: &mut Store,
+    who: &str,
+    note: &str,
+    helpdesk_tickets: Option<i64>,
+    now: kizuna_core::Timestamp,
+) -> Result<(Plan, Vec<LogEntry>, Option<String>), PlanError> {
+    let who = non_empty(who, "--by")?;
+    let note = non_empty(note, "--note")?;
+    let (plan, log) = load_latest(store)?.ok_or(PlanError::NoPlan)?;
+    if now < plan.created {
+        return Err(PlanError::BeforePhase {
+            started: plan.created,
+        });
+    }
+    let phase = plan
+        .current()
+        .or_else(|| plan.phases.last())
+        .map(|p| p.name.clone());
+    let entry = LogEntry {
+        time: now,
+        who,
+        action: Action::Record,
+        phase: phase.clone(),
+        reason: Some(note),
+        helpdesk_tickets,
+        gate: None,
+    };
+    append(store, &plan, &entry)?;
+    Ok((plan, log, phase))
+}
+
+/// `s` trimmed, or [`PlanError::Empty`] naming the option it came from.
+pub fn non_empty(s: &str, what: &'static str) -> Result<String, PlanError> {
+    let t = s.trim();
+    if t.is_empty() {
+        Err(PlanError::Empty(what))
+    } else {
+        Ok(t.to_string())
+    }
+}
+
 /// Appends an entry (an operator's record) to a plan's log.
 pub fn append(store: &mut Store, plan: &Plan, entry: &LogEntry) -> Result<(), PlanError> {
     store.append_plan_log(plan.id, &row_of(entry))?;

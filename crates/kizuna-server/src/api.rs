@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use kizuna_i18n::{Lang, Messages};
-use kizuna_store::{AuditRow, ScanRow, Store};
+use kizuna_store::Store;
 use serde_json::{Value, json};
 
 use crate::auth::{self, Caller, Need, Refusal, Scope};
@@ -34,11 +34,14 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 pub struct Remote(pub SocketAddr);
 
 /// The `/api/v1` routes.
+/// The multipart parser's own limit, with room for part headers: the byte budget of
+/// `upload` counts the files themselves.
+pub fn multipart_limit(state: &AppState) -> usize {
+    usize::try_from(state.uploads().max_bytes.saturating_add(1 << 20)).unwrap_or(usize::MAX)
+}
+
 pub fn routes(state: AppState) -> Router {
-    // The multipart parser's own limit, with room for part headers: the byte budget of
-    // `upload` counts the files themselves.
-    let max_upload =
-        usize::try_from(state.uploads().max_bytes.saturating_add(1 << 20)).unwrap_or(usize::MAX);
+    let max_upload = multipart_limit(&state);
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route(
@@ -104,23 +107,6 @@ async fn authorized<T: Send + 'static>(
         .await
 }
 
-fn audit_row(
-    time: kizuna_core::Timestamp,
-    caller: &Caller,
-    action: &str,
-    detail: Value,
-    remote: Option<String>,
-) -> AuditRow {
-    AuditRow {
-        id: 0,
-        time,
-        actor: caller.actor(),
-        action: action.into(),
-        detail: detail.to_string(),
-        remote,
-    }
-}
-
 fn json_response(status: StatusCode, v: &Value) -> Response {
     let mut body = serde_json::to_string_pretty(v).expect("JSON values serialize");
     body.push('\n');
@@ -184,12 +170,7 @@ async fn upload(
     };
 
     let uploads = state.uploads().clone();
-    std::fs::create_dir_all(&uploads.scratch)
-        .map_err(|e| ApiError::internal(format!("scratch folder: {e}")))?;
-    let dir = tempfile::Builder::new()
-        .prefix("upload-")
-        .tempdir_in(&uploads.scratch)
-        .map_err(|e| ApiError::internal(format!("scratch folder: {e}")))?;
+    let dir = upload::scratch(&uploads)?;
     let mut budget = Budget::new(uploads.max_bytes);
     let multipart = headers
         .get(header::CONTENT_TYPE)
@@ -199,7 +180,7 @@ async fn upload(
         let form = Multipart::from_request(req, &())
             .await
             .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?;
-        upload::receive_multipart(dir.path(), form, &mut budget).await?
+        upload::receive_multipart(dir.path(), form, &mut budget, None).await?
     } else {
         let body: Body = req.into_body();
         upload::receive_body(
@@ -213,77 +194,19 @@ async fn upload(
 
     let knowledge = state.knowledge().clone();
     let now = state.now();
-    let reports = state
+    let actor = caller.actor();
+    let done = state
         .with_store(move |store| {
-            let opts = kizuna_evidence::ReadOptions {
-                threads: uploads.threads.max(1),
-                year,
-                knowledge,
-                evtx: kizuna_evidence::EvtxPath::Prefiltered,
-                progress: Default::default(),
-                limits: uploads.limits,
-            };
-            let named = files.iter().map(|f| (f.path.clone(), f.name.clone())).collect();
-            kizuna_evidence::ingest_files(named, &opts, store);
-            let reports = store.take_run();
+            let done = upload::ingest(store, &files, &uploads, year, knowledge, now, actor, from);
             drop(dir);
-            let scan = record_upload_scan(store, &reports, &opts.knowledge, now, &caller)?;
-            let detail = json!({
-                "files": files.iter().map(|f| json!({"name": f.name, "bytes": f.bytes})).collect::<Vec<_>>(),
-                "inputs": reports.len(),
-                "records": reports.iter().map(|r| r.records).sum::<u64>(),
-                "scan": scan.as_ref().map(|s| s["id"].clone()),
-            });
-            store.audit(&audit_row(now, &caller, "upload", detail, from))?;
-            Ok((reports, scan))
+            done
         })
         .await?;
-    let (reports, scan) = reports;
-    let inputs: Vec<Value> = reports.iter().map(kizuna_report::input_json).collect();
+    let inputs: Vec<Value> = done.reports.iter().map(kizuna_report::input_json).collect();
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "inputs": inputs, "scan": scan }),
+        &json!({ "inputs": inputs, "scan": done.scan }),
     ))
-}
-
-/// Judges what one upload brought, as `kizuna scan` of the same files would (with the
-/// store's plan expiry), and records it as a scan: the history the reports pages list
-/// and `kizuna report --compare-to` reads. `None` when nothing readable came.
-fn record_upload_scan(
-    store: &mut Store,
-    reports: &[kizuna_evidence::InputReport],
-    knowledge: &kizuna_core::Knowledge,
-    now: kizuna_core::Timestamp,
-    caller: &Caller,
-) -> Result<Option<Value>, ApiError> {
-    let sources = kizuna_pipeline::scan_sources(reports);
-    let expiry = kizuna_pipeline::plan_expiry(store)
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map(|e| (e, now));
-    let expires = expiry.as_ref().map(|(e, _)| e.date.to_string());
-    let Some(analysis) =
-        kizuna_pipeline::analyze_sources(store, &sources, (None, None), knowledge, expiry)?
-    else {
-        return Ok(None);
-    };
-    let id = store.record_scan(&ScanRow {
-        id: 0,
-        time: now,
-        since: None,
-        until: None,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        inputs: reports.len(),
-        devices: analysis.devices.len(),
-        expires,
-        findings: analysis.findings.iter().map(Into::into).collect(),
-        actor: Some(caller.actor()),
-        sources,
-    })?;
-    Ok(Some(json!({
-        "id": id,
-        "devices": analysis.devices.len(),
-        "findings": analysis.findings.len(),
-    })))
 }
 
 /// GET /api/v1/findings: every finding over all stored evidence, as `scan --format json`

@@ -17,6 +17,7 @@ pub mod error;
 pub mod listen;
 pub mod reports;
 pub mod state;
+pub mod throttle;
 pub mod tls;
 pub mod upload;
 pub mod views;

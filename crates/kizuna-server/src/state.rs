@@ -28,6 +28,8 @@ struct Inner {
     fixed_now: Option<Timestamp>,
     /// Browsers reach the server over HTTPS (its own, or a proxy's): cookies get `Secure`.
     secure_cookies: bool,
+    /// Failed sign-ins by address and account name.
+    throttle: crate::throttle::Throttle,
 }
 
 impl Drop for Inner {
@@ -84,6 +86,7 @@ impl AppState {
                 uploads,
                 fixed_now,
                 secure_cookies,
+                throttle: Default::default(),
             }),
         }
     }
@@ -98,6 +101,10 @@ impl AppState {
 
     pub fn secure_cookies(&self) -> bool {
         self.inner.secure_cookies
+    }
+
+    pub fn throttle(&self) -> &crate::throttle::Throttle {
+        &self.inner.throttle
     }
 
     pub fn now(&self) -> Timestamp {

@@ -7,13 +7,20 @@
 //! neither leave the scratch folder nor pass for a path on the server.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::Multipart;
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
+use kizuna_core::{Knowledge, Timestamp};
+use kizuna_evidence::InputReport;
+use kizuna_store::{AuditRow, ScanRow, Store};
+use serde_json::{Value, json};
+
 use crate::error::ApiError;
+use crate::state::Uploads;
 
 /// One received file.
 #[derive(Debug, Clone)]
@@ -87,6 +94,110 @@ impl Budget {
     }
 }
 
+/// A fresh folder for one upload's files in the scratch folder, removed when dropped.
+pub fn scratch(uploads: &Uploads) -> Result<tempfile::TempDir, ApiError> {
+    std::fs::create_dir_all(&uploads.scratch)
+        .and_then(|()| {
+            tempfile::Builder::new()
+                .prefix("upload-")
+                .tempdir_in(&uploads.scratch)
+        })
+        .map_err(|e| ApiError::internal(format!("scratch folder: {e}")))
+}
+
+/// What an upload yielded: each input's report, and the scan it was recorded as.
+pub struct Uploaded {
+    pub reports: Vec<InputReport>,
+    /// `{"id", "devices", "findings"}`; `None` when nothing readable came.
+    pub scan: Option<Value>,
+}
+
+/// Reads received files into the store with the readers and limits of `kizuna scan`,
+/// records the upload as a scan of what it brought and writes it to the audit log as
+/// `actor`'s, from `remote`.
+#[allow(clippy::too_many_arguments)]
+pub fn ingest(
+    store: &mut Store,
+    files: &[Received],
+    uploads: &Uploads,
+    year: Option<i32>,
+    knowledge: Arc<Knowledge>,
+    now: Timestamp,
+    actor: String,
+    remote: Option<String>,
+) -> Result<Uploaded, ApiError> {
+    let opts = kizuna_evidence::ReadOptions {
+        threads: uploads.threads.max(1),
+        year,
+        knowledge,
+        evtx: kizuna_evidence::EvtxPath::Prefiltered,
+        progress: Default::default(),
+        limits: uploads.limits,
+    };
+    let named = files
+        .iter()
+        .map(|f| (f.path.clone(), f.name.clone()))
+        .collect();
+    kizuna_evidence::ingest_files(named, &opts, store);
+    let reports = store.take_run();
+    let scan = record_scan(store, &reports, &opts.knowledge, now, &actor)?;
+    let detail = json!({
+        "files": files.iter().map(|f| json!({"name": f.name, "bytes": f.bytes})).collect::<Vec<_>>(),
+        "inputs": reports.len(),
+        "records": reports.iter().map(|r| r.records).sum::<u64>(),
+        "scan": scan.as_ref().map(|s| s["id"].clone()),
+    });
+    store.audit(&AuditRow {
+        id: 0,
+        time: now,
+        actor,
+        action: "upload".into(),
+        detail: detail.to_string(),
+        remote,
+    })?;
+    Ok(Uploaded { reports, scan })
+}
+
+/// Judges what one upload brought, as `kizuna scan` of the same files would (with the
+/// store's plan expiry), and records it as a scan: the history the reports list and
+/// `kizuna report --compare-to` reads. `None` when nothing readable came.
+fn record_scan(
+    store: &mut Store,
+    reports: &[InputReport],
+    knowledge: &Knowledge,
+    now: Timestamp,
+    actor: &str,
+) -> Result<Option<Value>, ApiError> {
+    let sources = kizuna_pipeline::scan_sources(reports);
+    let expiry = kizuna_pipeline::plan_expiry(store)
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map(|e| (e, now));
+    let expires = expiry.as_ref().map(|(e, _)| e.date.to_string());
+    let Some(analysis) =
+        kizuna_pipeline::analyze_sources(store, &sources, (None, None), knowledge, expiry)?
+    else {
+        return Ok(None);
+    };
+    let id = store.record_scan(&ScanRow {
+        id: 0,
+        time: now,
+        since: None,
+        until: None,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: reports.len(),
+        devices: analysis.devices.len(),
+        expires,
+        findings: analysis.findings.iter().map(Into::into).collect(),
+        actor: Some(actor.to_string()),
+        sources,
+    })?;
+    Ok(Some(json!({
+        "id": id,
+        "devices": analysis.devices.len(),
+        "findings": analysis.findings.len(),
+    })))
+}
+
 /// Writes `chunks` to `dir/<index>/<name>`.
 async fn save<S, E>(
     dir: &Path,
@@ -141,20 +252,35 @@ pub async fn receive_body(
 }
 
 /// Saves every file part of a `multipart/form-data` body; parts without a file name are
-/// refused, so a form field is never mistaken for evidence.
+/// refused, so a form field is never mistaken for evidence. A web form's body must begin
+/// with a `csrf` field equal to `form_token` (403 otherwise, before any file is saved).
 pub async fn receive_multipart(
     dir: &Path,
     mut form: Multipart,
     budget: &mut Budget,
+    form_token: Option<&str>,
 ) -> Result<Vec<Received>, ApiError> {
-    let mut files = Vec::new();
-    while let Some(field) = form.next_field().await.map_err(|e| {
+    let next_error = |e: axum::extract::multipart::MultipartError, budget: &Budget| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             budget.refusal()
         } else {
             ApiError::bad_request(format!("multipart body: {}", e.body_text()))
         }
-    })? {
+    };
+    if let Some(want) = form_token {
+        let first = form.next_field().await.map_err(|e| next_error(e, budget))?;
+        let given = match first {
+            Some(f) if f.name() == Some("csrf") && f.file_name().is_none() => {
+                f.text().await.unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        if !crate::accounts::same_secret(want, given.trim()) {
+            return Err(ApiError::forbidden());
+        }
+    }
+    let mut files = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(|e| next_error(e, budget))? {
         let Some(name) = field.file_name().and_then(safe_name) else {
             return Err(ApiError::bad_request(format!(
                 "multipart part {:?} has no usable file name",

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{ADMIN, Options, TestServer, lab_bundle};
+use common::{ADMIN, Options, Part, TestServer, lab_bundle, multipart};
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use kizuna_server::accounts::{Role, create_account};
 use kizuna_store::{Location, Store};
@@ -33,30 +33,71 @@ fn lab_server(dir: &Path) -> TestServer {
     server
 }
 
-/// A GET as `name` signed in (a session started in the store), following no redirect:
-/// status, headers and body.
-fn session_get<'a>(
+/// A person signed in as `name` (a session started in the store), over a client that
+/// follows no redirect: each answer is status, headers and body.
+struct Session<'a> {
     server: &'a TestServer,
-    store: &mut Store,
-    name: &str,
-) -> impl Fn(&str) -> (u16, ureq::http::HeaderMap, String) + 'a {
-    let (cookie, _) =
-        kizuna_server::accounts::start_session(store, name, chrono::Utc::now()).unwrap();
-    let cookie = format!("kz_session={cookie}");
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
-    move |path: &str| {
-        let mut r = agent
-            .get(server.url(path))
-            .header("Cookie", &cookie)
-            .call()
-            .unwrap();
+    agent: ureq::Agent,
+    cookie: String,
+    /// The session's form token.
+    csrf: String,
+}
+
+type Seen = (u16, ureq::http::HeaderMap, String);
+
+impl<'a> Session<'a> {
+    fn start(server: &'a TestServer, store: &mut Store, name: &str) -> Session<'a> {
+        let (cookie, row) =
+            kizuna_server::accounts::start_session(store, name, chrono::Utc::now()).unwrap();
+        Session {
+            server,
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .build()
+                .into(),
+            cookie: format!("kz_session={cookie}"),
+            csrf: row.csrf,
+        }
+    }
+
+    fn seen(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Seen {
+        let mut r = r.unwrap();
         let headers = r.headers().clone();
         let body = r.body_mut().read_to_string().unwrap();
         (r.status().as_u16(), headers, body)
+    }
+
+    fn get(&self, path: &str) -> Seen {
+        Self::seen(
+            self.agent
+                .get(self.server.url(path))
+                .header("Cookie", &self.cookie)
+                .call(),
+        )
+    }
+
+    fn post(&self, path: &str, content_type: &str, body: &[u8]) -> Seen {
+        Self::seen(
+            self.agent
+                .post(self.server.url(path))
+                .header("Cookie", &self.cookie)
+                .header("Content-Type", content_type)
+                .send(body),
+        )
+    }
+
+    /// Posts a form with these fields (the token is not added: tests choose it).
+    fn form(&self, path: &str, fields: &[(&str, &str)]) -> Seen {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", common::encode(v)))
+            .collect();
+        self.post(
+            path,
+            "application/x-www-form-urlencoded",
+            body.join("&").as_bytes(),
+        )
     }
 }
 
@@ -407,6 +448,28 @@ fn sessions_cookies_and_forms_are_guarded() {
     let api = server.client();
     assert_eq!(api.get("/api/v1/findings", Some(&value)).status, 401);
     assert_eq!(get("/", &format!("kz_session={ADMIN}")).0, 303);
+
+    // Five wrong passwords close the door for this name: the right one is then refused
+    // too (429, no session), and the refusals are audited.
+    let login_cookie = format!("kz_login={token}");
+    for _ in 0..kizuna_server::throttle::MAX_FAILURES {
+        let (status, _, _) = post(
+            "/login",
+            &login_cookie,
+            &form(&token, "wrong password", "/"),
+        );
+        assert_eq!(status, 401);
+    }
+    let (status, h, page) = post("/login", &login_cookie, &form(&token, PASSWORD, "/"));
+    assert_eq!(status, 429, "{page}");
+    assert!(page.contains("id=\"error\""));
+    assert!(
+        set_cookies(&h)
+            .iter()
+            .all(|c| !c.starts_with("kz_session="))
+    );
+    let audit = api.get("/api/v1/audit", Some(ADMIN)).body;
+    assert!(audit.contains("login-throttled"), "{audit}");
 }
 
 /// What a person sees first, and what a script sees for a refusal and for a page of
@@ -442,9 +505,9 @@ fn the_sid_groups_and_the_plan() {
     let db = Location::Sqlite(dir.path().join("k.db"));
     let mut store = Store::connect(&db).unwrap();
     let now = chrono::Utc::now();
-    let get = session_get(&server, &mut store, "alice");
+    let alice = Session::start(&server, &mut store, "alice");
     let page = |path: &str| {
-        let (status, _, body) = get(path);
+        let (status, _, body) = alice.get(path);
         assert_eq!(status, 200, "{path}");
         body
     };
@@ -503,7 +566,8 @@ fn scan_reports_and_the_trend() {
     let server = lab_server(dir.path());
     let api = server.client();
     let mut store = Store::connect(&Location::Sqlite(dir.path().join("k.db"))).unwrap();
-    let get = session_get(&server, &mut store, "alice");
+    let alice = Session::start(&server, &mut store, "alice");
+    let get = |path: &str| alice.get(path);
 
     let (status, _, list) = get("/reports?lang=en");
     assert_eq!(status, 200);
@@ -579,4 +643,204 @@ fn scan_reports_and_the_trend() {
         ja.replace(&time, "[time]")
             .replace(&form_token(&ja), "[token]")
     );
+}
+
+/// What each role may change: a viewer reads; an operator uploads evidence through the
+/// form and notes the plan; an admin makes and revokes tokens and accounts. Every form
+/// needs the session's token, checked before anything is stored.
+#[test]
+fn roles_decide_who_may_change_what() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with(dir.path(), "vera", Role::Viewer);
+    let api = server.client();
+    let mut store = Store::connect(&Location::Sqlite(dir.path().join("k.db"))).unwrap();
+    let now = chrono::Utc::now();
+    create_account(&mut store, "olga", Role::Operator, PASSWORD, "test", now).unwrap();
+    create_account(&mut store, "adam", Role::Admin, PASSWORD, "test", now).unwrap();
+    let vera = Session::start(&server, &mut store, "vera");
+    let olga = Session::start(&server, &mut store, "olga");
+    let adam = Session::start(&server, &mut store, "adam");
+
+    // Each sees the links to what their role may use, and is refused the rest.
+    let links = |s: &Session| {
+        let (_, _, page) = s.get("/");
+        (
+            page.contains("href=\"/upload\""),
+            page.contains("href=\"/admin\""),
+        )
+    };
+    assert_eq!(links(&vera), (false, false));
+    assert_eq!(links(&olga), (true, false));
+    assert_eq!(links(&adam), (true, true));
+    assert_eq!(vera.get("/upload").0, 403);
+    assert_eq!(vera.get("/admin").0, 403);
+    assert_eq!(olga.get("/admin").0, 403);
+    assert!(vera.get("/upload").2.contains("id=\"forbidden\""));
+
+    // Uploading through the form.
+    let bytes = std::fs::read(lab_bundle(dir.path())).unwrap();
+    let send = |s: &Session, parts: &[Part]| {
+        let (content_type, body) = multipart(parts);
+        s.post("/upload", &content_type, &body)
+    };
+    let scans = || api.get("/api/v1/scans", Some(ADMIN)).json()["total"].clone();
+    let file = Part::File("bundle.zip", &bytes);
+    assert_eq!(
+        send(
+            &vera,
+            &[
+                Part::Field("csrf", &vera.csrf),
+                Part::File("bundle.zip", &bytes)
+            ]
+        )
+        .0,
+        403
+    );
+    let wrong = "0".repeat(64);
+    assert_eq!(
+        send(
+            &olga,
+            &[
+                Part::Field("csrf", &wrong),
+                Part::File("bundle.zip", &bytes)
+            ]
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        send(
+            &olga,
+            &[
+                Part::File("bundle.zip", &bytes),
+                Part::Field("csrf", &olga.csrf)
+            ]
+        )
+        .0,
+        403
+    );
+    assert_eq!(scans(), 0, "nothing refused was stored");
+    let (status, _, page) = send(&olga, &[Part::Field("csrf", &olga.csrf), file]);
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("id=\"done\"") && page.contains("#1"),
+        "{page}"
+    );
+    let listed = api.get("/api/v1/scans", Some(ADMIN)).json();
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["scans"][0]["actor"], "account:olga");
+    assert_eq!(
+        listed["scans"][0]["findings"],
+        api.get("/api/v1/findings", Some(ADMIN)).json()["total"]
+    );
+
+    // Notes in the plan's log, with the helpdesk tickets counted.
+    let k = kizuna_core::Knowledge::builtin();
+    let mut plan = kizuna_plan::Plan::new(
+        kizuna_plan::Track::Workaround,
+        &[("pilot".into(), kizuna_plan::Scope::parse("PC-P*").unwrap())],
+        chrono::NaiveDate::from_ymd_opt(2027, 4, 1).unwrap(),
+        kizuna_plan::Params::from_thresholds(&k.thresholds),
+        now,
+    )
+    .unwrap();
+    let init = kizuna_plan::LogEntry {
+        time: now,
+        who: "adam".into(),
+        action: kizuna_plan::Action::Init,
+        phase: Some("pilot".into()),
+        reason: Some("pilot OU first".into()),
+        helpdesk_tickets: None,
+        gate: None,
+    };
+    kizuna_plan::store::create(&mut store, &mut plan, &init).unwrap();
+    assert!(olga.get("/plan").2.contains("action=\"/plan/note\""));
+    assert!(!vera.get("/plan").2.contains("action=\"/plan/note\""));
+    let note = |s: &Session, csrf: &str| {
+        s.form(
+            "/plan/note",
+            &[
+                ("csrf", csrf),
+                ("note", "pilot day 2: two calls"),
+                ("tickets", "2"),
+            ],
+        )
+    };
+    assert_eq!(note(&vera, &vera.csrf).0, 403);
+    assert_eq!(note(&olga, &wrong).0, 403);
+    let (status, h, _) = note(&olga, &olga.csrf);
+    assert_eq!(status, 303);
+    assert_eq!(h["location"], "/plan");
+    let log = api.get("/api/v1/plan", Some(ADMIN)).json().to_string();
+    assert_eq!(log.matches("pilot day 2: two calls").count(), 1, "{log}");
+    assert!(log.contains("\"helpdesk_tickets\":2"), "{log}");
+
+    // Tokens: made (the secret shown once), used, revoked.
+    let make = |s: &Session, csrf: &str| {
+        s.form(
+            "/admin/tokens",
+            &[
+                ("csrf", csrf),
+                ("name", "intune remediation"),
+                ("scope", "ingest"),
+            ],
+        )
+    };
+    assert_eq!(make(&olga, &olga.csrf).0, 403);
+    assert_eq!(make(&adam, &wrong).0, 403);
+    let (status, h, page) = make(&adam, &adam.csrf);
+    assert_eq!(status, 200);
+    assert_eq!(h["cache-control"], "no-store");
+    let secret = page
+        .split("<code id=\"secret\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_string();
+    assert!(secret.starts_with("kz_"), "{secret}");
+    assert!(!adam.get("/admin").2.contains(&secret), "shown once only");
+    assert_eq!(api.upload(Some(&secret), "x.log", b"x").status, 200);
+    assert_eq!(api.get("/api/v1/findings", Some(&secret)).status, 403);
+    let id = api.get("/api/v1/tokens", Some(ADMIN)).json()["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "intune remediation")
+        .unwrap()["id"]
+        .clone();
+    let revoke = format!("/admin/tokens/{id}/revoke");
+    assert_eq!(olga.form(&revoke, &[("csrf", &olga.csrf)]).0, 403);
+    assert_eq!(adam.form(&revoke, &[("csrf", &adam.csrf)]).0, 303);
+    assert_eq!(api.upload(Some(&secret), "y.log", b"y").status, 401);
+
+    // Accounts: made with a role; a short password is refused.
+    let account = |pw: &str| {
+        adam.form(
+            "/admin/accounts",
+            &[
+                ("csrf", &adam.csrf),
+                ("name", "nina"),
+                ("role", "viewer"),
+                ("password", pw),
+            ],
+        )
+    };
+    assert_eq!(account("short").0, 400);
+    assert_eq!(account(PASSWORD).0, 303);
+    let (a, role) = kizuna_server::accounts::verify(&store, "nina", PASSWORD)
+        .unwrap()
+        .unwrap();
+    assert_eq!((a.name.as_str(), role), ("nina", Role::Viewer));
+
+    // Every change is in the audit log the admin page shows.
+    let (_, _, page) = adam.get("/admin");
+    for action in [
+        "upload",
+        "token-create",
+        "token-revoke",
+        "account-create",
+        "plan-record",
+    ] {
+        assert!(page.contains(&format!("<td>{action}</td>")), "{action}");
+    }
 }

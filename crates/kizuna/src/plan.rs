@@ -11,6 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use kizuna_core::{Knowledge, MessageArg, Timestamp};
 use kizuna_i18n::{Lang, Messages};
 use kizuna_plan::report::{self, StatusReport};
+use kizuna_plan::store::non_empty;
 use kizuna_plan::{Action, LogEntry, Params, Plan, PlanError, Scope, Status, Track};
 use kizuna_store::{Location, Store};
 
@@ -194,15 +195,6 @@ fn load(store: &Store) -> Result<(Plan, Vec<LogEntry>), PlanError> {
     kizuna_plan::store::load_latest(store)?.ok_or(PlanError::NoPlan)
 }
 
-fn non_empty(s: &str, what: &'static str) -> Result<String, PlanError> {
-    let t = s.trim();
-    if t.is_empty() {
-        Err(PlanError::Empty(what))
-    } else {
-        Ok(t.to_string())
-    }
-}
-
 fn session_user() -> String {
     ["USER", "USERNAME"]
         .iter()
@@ -379,30 +371,14 @@ fn advance(
 }
 
 fn record(a: &RecordArgs, msg: &Messages, now: Timestamp) -> Result<i32, PlanError> {
-    let who = non_empty(&a.by, "--by")?;
-    let note = non_empty(&a.note, "--note")?;
     let mut store = open(&a.common.db)?;
-    let (plan, log) = load(&store)?;
-    if now < plan.created {
-        return Err(PlanError::BeforePhase {
-            started: plan.created,
-        });
-    }
-    // During the active phase, else the last one (a note after completion).
-    let phase = plan
-        .current()
-        .or_else(|| plan.phases.last())
-        .map(|p| p.name.clone());
-    let entry = LogEntry {
-        time: now,
-        who,
-        action: Action::Record,
-        phase: phase.clone(),
-        reason: Some(note),
-        helpdesk_tickets: a.helpdesk_tickets.map(i64::from),
-        gate: None,
-    };
-    kizuna_plan::store::append(&mut store, &plan, &entry)?;
+    let (plan, log, phase) = kizuna_plan::store::record_note(
+        &mut store,
+        &a.by,
+        &a.note,
+        a.helpdesk_tickets.map(i64::from),
+        now,
+    )?;
     let view = report::status(&plan, &log, None, now);
     println!(
         "{}",

@@ -8,11 +8,14 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
+mod admin;
+mod forms;
 mod pages;
 
 use axum::Router;
-use axum::extract::{Form, FromRequest, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Form, FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -25,6 +28,7 @@ use kizuna_store::AuditRow;
 use crate::accounts::{self, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::throttle;
 
 const SESSION_COOKIE: &str = "kz_session";
 const LOGIN_COOKIE: &str = "kz_login";
@@ -34,6 +38,7 @@ const CSS: &str = include_str!("web.css");
 const PAGE: u64 = 50;
 
 pub fn routes(state: AppState) -> Router {
+    let max_upload = crate::api::multipart_limit(&state);
     Router::new()
         .route("/", get(pages::overview))
         .route("/login", get(login_form).post(login))
@@ -44,6 +49,17 @@ pub fn routes(state: AppState) -> Router {
         .route("/plan", get(pages::plan))
         .route("/reports", get(pages::reports))
         .route("/reports/{id}/{file}", get(pages::report_file))
+        .route(
+            "/upload",
+            get(forms::upload_form)
+                .post(forms::upload)
+                .layer(DefaultBodyLimit::max(max_upload)),
+        )
+        .route("/plan/note", post(forms::plan_note))
+        .route("/admin", get(admin::admin))
+        .route("/admin/tokens", post(admin::make_token))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/admin/accounts", post(admin::make_account))
         .route("/static/kizuna.css", get(css))
         .with_state(state)
 }
@@ -165,6 +181,34 @@ async fn signed_in(
     }
 }
 
+/// The signed-in viewer if their role is at least `least`; else the sign-in redirect, or
+/// a 403 page naming the role.
+async fn signed_in_as(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    path: &str,
+    least: Role,
+) -> Result<Viewer, Response> {
+    let v = signed_in(state, headers, q, path).await?;
+    if v.role >= least {
+        return Ok(v);
+    }
+    let msg = &Messages::new(v.lang);
+    let main = format!(
+        "<p class=\"error\" id=\"forbidden\">{}</p>",
+        ta(msg, "web-forbidden", &[("role", text(v.role.as_str()))])
+    );
+    let title = msg.get("web-forbidden-title", &[]);
+    let body = frame(&v, msg, &esc(&title), path, &main);
+    Err(page(StatusCode::FORBIDDEN, body, v.set))
+}
+
+/// A posted form's refusal when it lacks the session's CSRF token (403).
+fn form_refused(v: &Viewer, given: &str) -> Option<Response> {
+    (!accounts::same_secret(&v.csrf, given)).then(|| ApiError::forbidden().into_response())
+}
+
 /// The signed-in viewer and the judgement of the whole store: how most pages begin.
 async fn judged_page(
     state: &AppState,
@@ -233,6 +277,17 @@ fn frame(v: &Viewer, msg: &Messages, title: &str, here: &str, main: &str) -> Str
         };
         format!("<a href=\"{href}\"{current}>{}</a>", t(msg, id))
     };
+    // Links to what the role may use only.
+    let upload = if v.role >= Role::Operator {
+        nav("/upload", "web-upload")
+    } else {
+        String::new()
+    };
+    let admin = if v.role >= Role::Admin {
+        nav("/admin", "web-admin")
+    } else {
+        String::new()
+    };
     let other = match msg.lang() {
         Lang::Ja => ("en", "English"),
         Lang::En => ("ja", "日本語"),
@@ -241,7 +296,7 @@ fn frame(v: &Viewer, msg: &Messages, title: &str, here: &str, main: &str) -> Str
         "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} — kizuna</title><link rel=\"stylesheet\" href=\"/static/kizuna.css\"></head>\
-         <body><header><strong>kizuna</strong><nav>{overview}{devices}{sid}{plan}{reports}</nav>\
+         <body><header><strong>kizuna</strong><nav>{overview}{devices}{sid}{plan}{reports}{upload}{admin}</nav>\
          <span class=\"who\" id=\"who\">{who}</span>\
          <a class=\"lang\" href=\"?lang={code}\">{label}</a>\
          <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -371,11 +426,39 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     }
     let now = state.now();
     let name = f.name.trim().to_string();
+    let keys = throttle::keys(from.as_deref(), &name);
+    if state.throttle().wait(&keys, Instant::now()).is_some() {
+        // Refused before the password is looked at; the refusal is audited.
+        let (who, from) = (name.clone(), from.clone());
+        let audited = state
+            .with_store(move |store| {
+                Ok(store.audit(&AuditRow {
+                    id: 0,
+                    time: now,
+                    actor: "anonymous".into(),
+                    action: "login-throttled".into(),
+                    detail: serde_json::json!({ "name": who }).to_string(),
+                    remote: from,
+                })?)
+            })
+            .await;
+        if let Err(e) = audited {
+            return e.into_response();
+        }
+        let mut r = login_page(lang, f.next.as_deref(), Some("web-login-throttled"), set);
+        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return r;
+    }
     let password = f.password;
+    let throttled = state.clone();
     let result = state
         .with_store(move |store| {
             let found = accounts::verify(store, &name, &password)
                 .map_err(|e| ApiError::internal(e.to_string()))?;
+            match &found {
+                Some(_) => throttled.throttle().succeeded(&name),
+                None => throttled.throttle().fail(&keys, Instant::now()),
+            }
             let (actor, action) = match &found {
                 Some(_) => (format!("account:{name}"), "login"),
                 None => ("anonymous".to_string(), "login-failed"),

@@ -14,6 +14,7 @@ use kizuna_report::esc;
 use kizuna_store::{AuditRow, FactFilter};
 
 use super::{PAGE, encode, frame, judged_page, num, page, severity_label, signed_in, t, ta, text};
+use crate::accounts::Role;
 use crate::error::ApiError;
 use crate::reports::{self as scan_reports, Which};
 use crate::state::AppState;
@@ -549,13 +550,29 @@ pub(super) async fn plan(
         Err(e) => return e.into_response(),
     };
     let msg = &Messages::new(v.lang);
-    let main = match &status {
+    let mut main = match &status {
         Some(r) => format!(
             "<pre id=\"status\">{}</pre>",
             esc(&kizuna_plan::report::text_report(r, msg))
         ),
         None => format!("<p id=\"status\">{}</p>", t(msg, "web-plan-none")),
     };
+    // The article's KPI: an operator notes the helpdesk tickets of each stage.
+    if status.is_some() && v.role >= Role::Operator {
+        let _ = write!(
+            main,
+            "<section><h2>{title}</h2><form method=\"post\" action=\"/plan/note\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label>{note} <input id=\"note\" name=\"note\" required maxlength=\"2000\"></label>\
+             <label>{tickets} <input id=\"tickets\" name=\"tickets\" type=\"number\" min=\"0\"></label>\
+             <button id=\"record\" type=\"submit\">{send}</button></form></section>",
+            title = t(msg, "web-plan-note-title"),
+            csrf = esc(&v.csrf),
+            note = t(msg, "web-plan-note"),
+            tickets = t(msg, "web-plan-tickets"),
+            send = t(msg, "web-plan-note-send"),
+        );
+    }
     let title = msg.get("web-plan", &[]);
     let body = frame(&v, msg, &esc(&title), "/plan", &main);
     page(StatusCode::OK, body, v.set)

@@ -195,22 +195,9 @@ impl Client {
 
     /// POST /api/v1/evidence as multipart/form-data.
     pub fn upload_multipart(&self, token: Option<&str>, files: &[(&str, &[u8])]) -> Answer {
-        let boundary = "kizuna-test-boundary-7d1f";
-        let mut body = Vec::new();
-        for (name, data) in files {
-            body.extend(format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            ).as_bytes());
-            body.extend(*data);
-            body.extend(b"\r\n");
-        }
-        body.extend(format!("--{boundary}--\r\n").as_bytes());
-        self.post(
-            "/api/v1/evidence",
-            token,
-            &format!("multipart/form-data; boundary={boundary}"),
-            &body,
-        )
+        let parts: Vec<Part> = files.iter().map(|(n, d)| Part::File(n, d)).collect();
+        let (content_type, body) = multipart(&parts);
+        self.post("/api/v1/evidence", token, &content_type, &body)
     }
 
     /// Makes a token through the API; returns (id, secret).
@@ -230,6 +217,39 @@ impl Client {
             v["token"].as_str().unwrap().to_string(),
         )
     }
+}
+
+/// A part of a multipart/form-data body.
+pub enum Part<'a> {
+    /// A form field: name, value.
+    Field(&'a str, &'a str),
+    /// A file: its name, its bytes.
+    File(&'a str, &'a [u8]),
+}
+
+/// A multipart/form-data body and its content type, the parts in order.
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = "kizuna-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for part in parts {
+        match part {
+            Part::Field(name, value) => {
+                body.extend(
+                    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                        .as_bytes(),
+                );
+            }
+            Part::File(name, data) => {
+                body.extend(format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                ).as_bytes());
+                body.extend(*data);
+                body.extend(b"\r\n");
+            }
+        }
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// Percent-encodes a query value.
