@@ -20,6 +20,38 @@ pub(crate) enum Arg<'a> {
     Text(&'a str),
 }
 
+/// An owned [`Arg`]: a value of a row gathered before it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl Value {
+    fn arg(&self) -> Arg<'_> {
+        match self {
+            Value::Null => Arg::Null,
+            Value::Int(i) => Arg::Int(*i),
+            Value::Text(s) => Arg::Text(s),
+        }
+    }
+}
+
+/// A row to write later, from the same arguments an `execute` takes.
+pub(crate) fn row(args: &[&dyn ToArg]) -> Vec<Value> {
+    args.iter()
+        .map(|a| match a.arg() {
+            Arg::Null => Value::Null,
+            Arg::Int(i) => Value::Int(i),
+            Arg::Text(s) => Value::Text(s.to_string()),
+        })
+        .collect()
+}
+
+/// Rows per multi-row `INSERT` on PostgreSQL (well under its 65,535 parameters).
+pub(crate) const ROWS_PER_INSERT: usize = 500;
+
 /// Something that binds as an [`Arg`].
 pub(crate) trait ToArg {
     fn arg(&self) -> Arg<'_>;
@@ -270,6 +302,58 @@ impl Conn {
     }
 
     /// Runs one statement; returns the rows it changed.
+    /// Inserts `rows` into `table`. SQLite runs its prepared one-row `INSERT` per row (it
+    /// is in-process); PostgreSQL gets multi-row `INSERT`s, one round trip per
+    /// [`ROWS_PER_INSERT`] rows instead of one per row. Row order is kept.
+    pub fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> Result<()> {
+        let width = columns.len();
+        let sql = |count: usize| {
+            let mut s = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+            for r in 0..count {
+                s.push_str(if r == 0 { "(" } else { ", (" });
+                for c in 0..width {
+                    if c > 0 {
+                        s.push_str(", ");
+                    }
+                    s.push('$');
+                    s.push_str(&(r * width + c + 1).to_string());
+                }
+                s.push(')');
+            }
+            s
+        };
+        match self {
+            Conn::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(&sqlite_placeholders(&sql(1)))?;
+                for r in rows {
+                    stmt.execute(rusqlite::params_from_iter(r.iter().map(Value::arg)))?;
+                }
+            }
+            Conn::Postgres(c) => {
+                for chunk in rows.chunks(ROWS_PER_INSERT) {
+                    let args: Vec<Arg<'_>> = chunk.iter().flatten().map(Value::arg).collect();
+                    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = args
+                        .iter()
+                        .map(|a| a as &(dyn postgres::types::ToSql + Sync))
+                        .collect();
+                    // A full chunk's statement is kept; a last, shorter one is not.
+                    if chunk.len() == ROWS_PER_INSERT {
+                        let stmt = c.statement(&sql(chunk.len()))?;
+                        c.client.execute(&stmt, &refs)?;
+                    } else {
+                        c.client.execute(sql(chunk.len()).as_str(), &refs)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn execute(&mut self, sql: &str, args: &[&dyn ToArg]) -> Result<u64> {
         let args = args_of(args);
         match self {

@@ -377,82 +377,70 @@ impl Store {
     fn write_facts(&mut self, fingerprint: &str, facts: Vec<Fact>) -> Result<()> {
         let input = self.open_input(fingerprint)?;
         self.begin()?;
-        let c = self.conn.get_mut();
+        let (mut events, mut identity, mut netlogon) = (Vec::new(), Vec::new(), Vec::new());
         for fact in facts {
             match fact {
                 Fact::Event(e) => {
-                    c.execute(
-                        "INSERT INTO events (input_id, provider, event_id, qualifiers, time, record_id,
-                            channel, computer, subject, subject_domain, status, data, named, \"binary\",
-                            path, \"offset\", line)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-                        &[
-                            &input,
-                            &e.provider,
-                            &e.event_id,
-                            &e.qualifiers,
-                            &ts(&e.time),
-                            &e.record_id.map(|r| r as i64),
-                            &e.channel,
-                            &e.computer,
-                            &e.subject.as_ref().map(|s| s.key()),
-                            &e.subject.as_ref().and_then(|s| s.dns_domain()),
-                            &e.status.map(|s| s.0),
-                            &serde_json::to_string(&e.data).unwrap_or_default(),
-                            &serde_json::to_string(&e.named).unwrap_or_default(),
-                            &e.binary,
-                            &e.source.path,
-                            &e.source.offset.map(|o| o as i64),
-                            &e.source.line.map(|o| o as i64),
-                        ],
-                    )?;
+                    events.push(db::row(&[
+                        &input,
+                        &e.provider,
+                        &e.event_id,
+                        &e.qualifiers,
+                        &ts(&e.time),
+                        &e.record_id.map(|r| r as i64),
+                        &e.channel,
+                        &e.computer,
+                        &e.subject.as_ref().map(|s| s.key()),
+                        &e.subject.as_ref().and_then(|s| s.dns_domain()),
+                        &e.status.map(|s| s.0),
+                        &serde_json::to_string(&e.data).unwrap_or_default(),
+                        &serde_json::to_string(&e.named).unwrap_or_default(),
+                        &e.binary,
+                        &e.source.path,
+                        &e.source.offset.map(|o| o as i64),
+                        &e.source.line.map(|o| o as i64),
+                    ]));
                 }
                 Fact::Identity(r) => {
-                    c.execute(
-                        "INSERT INTO identity (input_id, device, device_domain, folder, machine_sid, role,
-                            domain, os_build, os_ubr, netlogon, kind, path, line, observed)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                        &[
-                            &input,
-                            &r.device.as_ref().map(|d| d.key()),
-                            &r.device.as_ref().and_then(|d| d.dns_domain()),
-                            &r.folder,
-                            &r.machine_sid.map(|s| s.to_string()),
-                            &r.role.map(|x| x.as_str()),
-                            &r.domain,
-                            &r.os_build.map(|b| b.build),
-                            &r.os_build.and_then(|b| b.ubr),
-                            &serde_json::to_string(&r.netlogon).unwrap_or_default(),
-                            &r.kind.as_str(),
-                            &r.source.path,
-                            &r.source.line.map(|o| o as i64),
-                            &r.observed.as_ref().map(ts),
-                        ],
-                    )?;
+                    identity.push(db::row(&[
+                        &input,
+                        &r.device.as_ref().map(|d| d.key()),
+                        &r.device.as_ref().and_then(|d| d.dns_domain()),
+                        &r.folder,
+                        &r.machine_sid.map(|s| s.to_string()),
+                        &r.role.map(|x| x.as_str()),
+                        &r.domain,
+                        &r.os_build.map(|b| b.build),
+                        &r.os_build.and_then(|b| b.ubr),
+                        &serde_json::to_string(&r.netlogon).unwrap_or_default(),
+                        &r.kind.as_str(),
+                        &r.source.path,
+                        &r.source.line.map(|o| o as i64),
+                        &r.observed.as_ref().map(ts),
+                    ]));
                 }
                 Fact::Netlogon(n) => {
-                    c.execute(
-                        "INSERT INTO netlogon (input_id, time, category, thread, domain, kind, status,
-                            peer, event_id, device, path, line)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                        &[
-                            &input,
-                            &n.time.as_ref().map(ts),
-                            &n.category,
-                            &n.thread,
-                            &n.domain,
-                            &kind_name(n.kind),
-                            &n.status.map(|s| s.0),
-                            &n.peer,
-                            &n.event_id,
-                            &n.device.as_ref().map(|d| d.key()),
-                            &n.source.path,
-                            &n.source.line.map(|o| o as i64),
-                        ],
-                    )?;
+                    netlogon.push(db::row(&[
+                        &input,
+                        &n.time.as_ref().map(ts),
+                        &n.category,
+                        &n.thread,
+                        &n.domain,
+                        &kind_name(n.kind),
+                        &n.status.map(|s| s.0),
+                        &n.peer,
+                        &n.event_id,
+                        &n.device.as_ref().map(|d| d.key()),
+                        &n.source.path,
+                        &n.source.line.map(|o| o as i64),
+                    ]));
                 }
             }
         }
+        let c = self.conn.get_mut();
+        c.insert_rows("events", EVENT_COLUMNS, &events)?;
+        c.insert_rows("identity", IDENTITY_COLUMNS, &identity)?;
+        c.insert_rows("netlogon", NETLOGON_COLUMNS, &netlogon)?;
         Ok(())
     }
 
@@ -620,6 +608,47 @@ impl Store {
         Ok((one("inputs")?, one("events")?, one("netlogon")?))
     }
 }
+
+/// The columns facts are written to, in the order `write_facts` gives their values.
+const EVENT_COLUMNS: &[&str] = &[
+    "input_id",
+    "provider",
+    "event_id",
+    "qualifiers",
+    "time",
+    "record_id",
+    "channel",
+    "computer",
+    "subject",
+    "subject_domain",
+    "status",
+    "data",
+    "named",
+    "\"binary\"",
+    "path",
+    "\"offset\"",
+    "line",
+];
+const IDENTITY_COLUMNS: &[&str] = &[
+    "input_id",
+    "device",
+    "device_domain",
+    "folder",
+    "machine_sid",
+    "role",
+    "domain",
+    "os_build",
+    "os_ubr",
+    "netlogon",
+    "kind",
+    "path",
+    "line",
+    "observed",
+];
+const NETLOGON_COLUMNS: &[&str] = &[
+    "input_id", "time", "category", "thread", "domain", "kind", "status", "peer", "event_id",
+    "device", "path", "line",
+];
 
 /// The note on an input whose content was already read at `first`.
 fn same_content_note(first: &str) -> String {
@@ -1050,14 +1079,16 @@ mod tests {
         };
         let mut seen: Vec<(Vec<EventRecord>, Vec<NetlogonEntry>, usize)> = Vec::new();
         test_stores::stores(|mut s| {
-            s.facts("fp", facts(40));
+            // More rows than one multi-row INSERT holds, and a shorter last one.
+            s.facts("fp", facts(2 * db::ROWS_PER_INSERT as u64 + 203));
             s.finish(report("fp"));
             let (mut ev, mut nl, mut ids) = (Vec::new(), Vec::new(), 0);
             let all = FactFilter::default();
             s.for_each_event(&all, |e| ev.push(e)).unwrap();
             s.for_each_netlogon(&all, |n| nl.push(n)).unwrap();
             s.for_each_identity(&all, |_| ids += 1).unwrap();
-            assert_eq!((ev.len(), nl.len(), ids), (40, 40, 40), "{}", s.backend());
+            let n = 2 * db::ROWS_PER_INSERT + 203;
+            assert_eq!((ev.len(), nl.len(), ids), (n, n, n), "{}", s.backend());
             seen.push((ev, nl, ids));
         });
         assert_eq!(seen.len(), 2);
