@@ -51,65 +51,19 @@ impl Options {
 
 /// TLS trust: the CA file when given (and only it), else the system roots.
 fn tls_config(o: &Options) -> Result<Arc<rustls::ClientConfig>, DirectoryError> {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    let tls_err = |why: String| DirectoryError::Tls {
+    kizuna_tls::client_config(o.ca_cert.as_deref()).map_err(|e| DirectoryError::Tls {
         url: o.url.clone(),
-        why,
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    match &o.ca_cert {
-        Some(path) => {
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                .map_err(|e| tls_err(format!("--ca-cert {}: {e}", path.display())))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| tls_err(format!("--ca-cert {}: {e}", path.display())))?;
-            if certs.is_empty() {
-                return Err(tls_err(format!(
-                    "--ca-cert {}: no PEM certificate in it",
-                    path.display()
-                )));
+        why: match (&o.ca_cert, e) {
+            (
+                Some(_),
+                e
+                @ (kizuna_tls::TlsError::CaFile { .. } | kizuna_tls::TlsError::EmptyCaFile { .. }),
+            ) => {
+                format!("--ca-cert {e}")
             }
-            for c in certs {
-                roots
-                    .add(c)
-                    .map_err(|e| tls_err(format!("--ca-cert {}: {e}", path.display())))?;
-            }
-        }
-        None => {
-            // Fall back to ldap3's default (system store) by returning the same shape.
-            let native = rustls_native_roots();
-            for c in native {
-                let _ = roots.add(c);
-            }
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_err(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
-/// System trust anchors from the usual PEM bundle locations (Debian, RHEL, Alpine).
-fn rustls_native_roots() -> Vec<rustls_pki_types::CertificateDer<'static>> {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    for p in [
-        "/etc/ssl/certs/ca-certificates.crt",
-        "/etc/pki/tls/certs/ca-bundle.crt",
-        "/etc/ssl/cert.pem",
-    ] {
-        if let Ok(it) = CertificateDer::pem_file_iter(p) {
-            let v: Vec<_> = it.filter_map(Result::ok).collect();
-            if !v.is_empty() {
-                return v;
-            }
-        }
-    }
-    Vec::new()
+            (_, e) => e.to_string(),
+        },
+    })
 }
 
 struct Session<'o> {

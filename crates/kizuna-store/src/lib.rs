@@ -13,6 +13,7 @@
 mod access;
 mod db;
 mod location;
+mod pg_tls;
 mod plan;
 mod scans;
 mod schema;
@@ -50,7 +51,7 @@ pub enum StoreError {
     Connect {
         /// Where, without any password.
         location: String,
-        source: postgres::Error,
+        source: location::ConnectError,
     },
     #[error("database: {}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
@@ -1035,6 +1036,92 @@ mod tests {
 
     /// Facts that sort on NULLs, case, non-ASCII paths and equal times come back in the
     /// same order, with the same values, from both databases.
+    /// `sslmode` encrypts and verifies against the given CA (the test server's certificate
+    /// is signed by its own CA); an unknown CA is refused; no `sslmode` stays plain.
+    #[test]
+    fn tls_to_postgres_is_encrypted_and_verified() {
+        let server = kizuna_testbed::postgres::PgServer::shared().unwrap();
+        let db = server.create_database().unwrap();
+        let ca = server.ca_file();
+        let encrypted = |address: &str| -> std::result::Result<i64, String> {
+            let loc: Location = address.parse()?;
+            let s = Store::connect(&loc).map_err(|e| e.to_string())?;
+            let on = s
+                .conn()
+                .map_err(|e| e.to_string())?
+                .query_one(
+                    "SELECT (CASE WHEN ssl THEN 1 ELSE 0 END)::bigint FROM pg_stat_ssl
+                     WHERE pid = pg_backend_pid()",
+                    &[],
+                    |r| r.int(0),
+                )
+                .map_err(|e| e.to_string())?;
+            Ok(on)
+        };
+        assert_eq!(encrypted(&db.url), Ok(0), "no sslmode: plain");
+        let ca_q = ca.display().to_string().replace('/', "%2F");
+        assert_eq!(
+            encrypted(&format!(
+                "{}?sslmode=verify-full&sslrootcert={ca_q}",
+                db.url
+            )),
+            Ok(1)
+        );
+        let by_name = db.url.replace("@127.0.0.1:", "@localhost:");
+        assert_eq!(
+            encrypted(&format!("{by_name}?sslrootcert={}", ca.display())),
+            Ok(1),
+            "a CA file alone asks for TLS; the name is checked against the certificate"
+        );
+        // libpq's key=value form, with a quoted path.
+        let (user_pw, rest) = db.url["postgres://".len()..].split_once('@').unwrap();
+        let (user, pw) = user_pw.split_once(':').unwrap();
+        let (host_port, name) = rest.split_once('/').unwrap();
+        let (host, port) = host_port.split_once(':').unwrap();
+        let kv = format!(
+            "host={host} port={port} user={user} password={pw} dbname={name} \
+             sslmode=verify-ca sslrootcert='{}'",
+            ca.display()
+        );
+        assert_eq!(encrypted(&kv), Ok(1));
+
+        // The system's roots do not know the test CA; another CA is refused too.
+        let e = encrypted(&format!("{}?sslmode=require", db.url)).unwrap_err();
+        assert!(e.contains("certificate"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other.pem");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        std::fs::write(&other, params.self_signed(&key).unwrap().pem()).unwrap();
+        let e = encrypted(&format!(
+            "{}?sslmode=verify-full&sslrootcert={}",
+            db.url,
+            other.display()
+        ))
+        .unwrap_err();
+        assert!(e.contains("certificate"), "{e}");
+        assert!(!e.contains(pw), "no password in errors: {e}");
+        let missing = encrypted(&format!("{}?sslrootcert=/nonexistent/ca.pem", db.url));
+        assert!(missing.unwrap_err().contains("/nonexistent/ca.pem"));
+
+        let shown: Location = format!("{}?sslmode=require&sslrootcert=/etc/kz/ca.pem", db.url)
+            .parse()
+            .unwrap();
+        let shown = shown.to_string();
+        assert!(
+            shown.ends_with("?sslmode=verify-full&sslrootcert=/etc/kz/ca.pem")
+                && !shown.contains(pw),
+            "{shown}"
+        );
+        assert!(
+            format!("{}?sslmode=bogus", db.url)
+                .parse::<Location>()
+                .unwrap_err()
+                .contains("sslmode=bogus")
+        );
+    }
+
     #[test]
     fn both_databases_give_the_same_facts_in_the_same_order() {
         let paths = [

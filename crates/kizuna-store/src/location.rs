@@ -4,6 +4,12 @@
 //! A PostgreSQL address may carry a password; it is kept private and never shown:
 //! [`PostgresUrl`] prints as `postgres://user@host:port/dbname`. Without a password in the
 //! address, `PGPASSWORD` is used when set, as libpq does.
+//!
+//! TLS as libpq's options name it, with one difference that makes it safe by default:
+//! `sslmode=require`, `verify-ca` and `verify-full` all encrypt *and* verify the server's
+//! certificate chain and name, against `sslrootcert=FILE` when given (a private CA) or
+//! the system's roots. `disable`, `allow`, `prefer` or no `sslmode` connect unencrypted
+//! (a local socket, or a network you trust); kizuna never encrypts without verifying.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -54,6 +60,17 @@ impl fmt::Display for Location {
 #[derive(Clone)]
 pub struct PostgresUrl {
     config: postgres::Config,
+    tls: Tls,
+}
+
+/// Whether the connection is encrypted, and whom it trusts when it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tls {
+    Off,
+    /// Encrypted and verified: against this CA file, else the system's roots.
+    Verified {
+        root_cert: Option<PathBuf>,
+    },
 }
 
 impl PartialEq for PostgresUrl {
@@ -63,15 +80,158 @@ impl PartialEq for PostgresUrl {
     }
 }
 
+/// The TLS options of an address, taken out before the `postgres` parser (which knows
+/// neither `verify-*` nor `sslrootcert`) reads the rest.
+struct TlsOptions {
+    rest: String,
+    sslmode: Option<String>,
+    sslrootcert: Option<String>,
+}
+
+const TLS_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
+
+/// `%XX` escapes of a URL query value.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), b.get(i + 2).copied().and_then(hex))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn take_tls_options(s: &str) -> TlsOptions {
+    let mut o = TlsOptions {
+        rest: String::new(),
+        sslmode: None,
+        sslrootcert: None,
+    };
+    let mut keep = |key: &str, value: String| match key {
+        "sslmode" => o.sslmode = Some(value),
+        _ => o.sslrootcert = Some(value),
+    };
+    let lower = s.to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        let (base, query) = s.split_once('?').unwrap_or((s, ""));
+        let mut kept = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            if TLS_KEYS.contains(&k) {
+                keep(k, percent_decode(v));
+            } else {
+                kept.push(pair);
+            }
+        }
+        o.rest = if kept.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        return o;
+    }
+    // libpq's `key=value key='quoted value'` form.
+    let mut kept: Vec<String> = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut raw = String::new();
+        let mut value = String::new();
+        if chars.peek() == Some(&'=') {
+            raw.push('=');
+            chars.next();
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+            if chars.peek() == Some(&'\'') {
+                raw.push('\'');
+                chars.next();
+                while let Some(c) = chars.next() {
+                    raw.push(c);
+                    match c {
+                        '\\' => {
+                            if let Some(n) = chars.next() {
+                                raw.push(n);
+                                value.push(n);
+                            }
+                        }
+                        '\'' => break,
+                        c => value.push(c),
+                    }
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c.is_whitespace() {
+                        break;
+                    }
+                    raw.push(c);
+                    value.push(c);
+                    chars.next();
+                }
+            }
+        }
+        if TLS_KEYS.contains(&key.as_str()) {
+            keep(&key, value);
+        } else {
+            kept.push(format!("{key}{raw}"));
+        }
+    }
+    o.rest = kept.join(" ");
+    o
+}
+
 impl Eq for PostgresUrl {}
 
 impl FromStr for PostgresUrl {
     type Err = String;
 
     fn from_str(s: &str) -> Result<PostgresUrl, String> {
+        let options = take_tls_options(s);
+        let root_cert = options.sslrootcert.map(PathBuf::from);
+        let tls = match options.sslmode.as_deref() {
+            Some("require" | "verify-ca" | "verify-full") => Tls::Verified { root_cert },
+            // A CA file alone asks for a verified connection too.
+            None if root_cert.is_some() => Tls::Verified { root_cert },
+            None | Some("disable" | "allow" | "prefer") => Tls::Off,
+            Some(other) => {
+                return Err(format!(
+                    "sslmode={other}: use disable, require, verify-ca or verify-full"
+                ));
+            }
+        };
         // The parser's message never repeats the address (it may hold a password).
-        let mut config =
-            postgres::Config::from_str(s).map_err(|e| format!("not a PostgreSQL address ({e})"))?;
+        let mut config = postgres::Config::from_str(&options.rest)
+            .map_err(|e| format!("not a PostgreSQL address ({e})"))?;
+        config.ssl_mode(match tls {
+            Tls::Off => postgres::config::SslMode::Disable,
+            Tls::Verified { .. } => postgres::config::SslMode::Require,
+        });
         if config.get_hosts().is_empty() {
             return Err("the PostgreSQL address names no host".into());
         }
@@ -84,15 +244,50 @@ impl FromStr for PostgresUrl {
             config.connect_timeout(Duration::from_secs(30));
         }
         config.application_name("kizuna");
-        Ok(PostgresUrl { config })
+        Ok(PostgresUrl { config, tls })
     }
 }
 
+/// Why a PostgreSQL connection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// With its causes: "error performing TLS handshake" alone does not say that the
+    /// certificate's issuer was unknown.
+    #[error("{}", with_causes(.0))]
+    Postgres(#[from] postgres::Error),
+    #[error("TLS: {0}")]
+    Tls(#[from] kizuna_tls::TlsError),
+}
+
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cause = c.source();
+    }
+    s
+}
+
 impl PostgresUrl {
-    /// Connects. TLS is not offered: reach a remote server over a network you trust, or a
-    /// local socket; an address that demands TLS (`sslmode=require`) fails to connect.
-    pub(crate) fn connect(&self) -> Result<postgres::Client, postgres::Error> {
-        self.config.connect(postgres::NoTls)
+    /// Connects: unencrypted, or over TLS verified as the address asks.
+    pub(crate) fn connect(&self) -> Result<postgres::Client, ConnectError> {
+        Ok(match &self.tls {
+            Tls::Off => self.config.connect(postgres::NoTls)?,
+            Tls::Verified { root_cert } => {
+                let tls = kizuna_tls::client_config(root_cert.as_deref())?;
+                self.config.connect(crate::pg_tls::RustlsConnect(tls))?
+            }
+        })
+    }
+
+    /// Whether the connection is encrypted and verified.
+    pub fn encrypted(&self) -> bool {
+        self.tls != Tls::Off
     }
 }
 
@@ -118,6 +313,12 @@ impl fmt::Display for PostgresUrl {
         }
         if let Some(db) = self.config.get_dbname() {
             write!(f, "/{db}")?;
+        }
+        if let Tls::Verified { root_cert } = &self.tls {
+            write!(f, "?sslmode=verify-full")?;
+            if let Some(p) = root_cert {
+                write!(f, "&sslrootcert={}", p.display())?;
+            }
         }
         Ok(())
     }

@@ -35,6 +35,10 @@ pub struct PgServer {
     password: String,
 }
 
+/// The test CA's certificate (PEM) in the server's folder: the server offers TLS with a
+/// certificate it signed, for `localhost` and 127.0.0.1. Plain connections still work.
+const CA_FILE: &str = "ca.pem";
+
 /// A database of one test on the shared server.
 pub struct PgDatabase {
     /// `postgres://kizuna:…@127.0.0.1:PORT/NAME`; holds the test server's password.
@@ -121,6 +125,11 @@ impl PgServer {
     /// The server's folder (its log is `postgres.log`).
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The CA that signed the server's TLS certificate (PEM).
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join(CA_FILE)
     }
 }
 
@@ -262,6 +271,7 @@ fn start() -> Result<PgServer, String> {
             process::tail(&r.stderr, 10)
         ));
     }
+    write_tls_files(&dir, account)?;
     let mut last = String::new();
     for _ in 0..3 {
         let port = free_port()?;
@@ -278,6 +288,44 @@ fn start() -> Result<PgServer, String> {
         }
     }
     Err(last)
+}
+
+/// A CA, and a server certificate it signed for `localhost` and 127.0.0.1, into `dir`:
+/// the key readable by the server's account only, as PostgreSQL demands.
+fn write_tls_files(dir: &Path, account: Option<(u32, u32)>) -> Result<(), String> {
+    let e = |e: rcgen::Error| format!("test certificates: {e}");
+    let ca_key = rcgen::KeyPair::generate().map_err(e)?;
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "kizuna test CA");
+    let ca_cert = ca.self_signed(&ca_key).map_err(e)?;
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let key = rcgen::KeyPair::generate().map_err(e)?;
+    let server = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+        .map_err(e)?
+        .signed_by(&key, &issuer)
+        .map_err(e)?;
+    let write = |name: &str, text: String, mode: u32| -> Result<(), String> {
+        use std::io::Write;
+        let path = dir.join(name);
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some((uid, gid)) = account {
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid))
+                .map_err(|e| format!("chown {}: {e}", path.display()))?;
+        }
+        Ok(())
+    };
+    write(CA_FILE, ca_cert.pem(), 0o644)?;
+    write("server.crt", server.pem(), 0o644)?;
+    write("server.key", key.serialize_pem(), 0o600)
 }
 
 /// Starts `postgres` on `port` from a thread that lives as long as the process (the
@@ -302,7 +350,16 @@ fn launch(
             "full_page_writes=off",
             "-c",
             "max_connections=300",
+            "-c",
+            "ssl=on",
+            "-c",
         ])
+        .arg(format!(
+            "ssl_cert_file={}",
+            dir.join("server.crt").display()
+        ))
+        .arg("-c")
+        .arg(format!("ssl_key_file={}", dir.join("server.key").display()))
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log);
