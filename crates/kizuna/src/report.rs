@@ -7,15 +7,14 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use kizuna_analysis::{Analysis, ExpirySource, WorkaroundExpiry};
-use kizuna_core::{FindingRecord, Timestamp};
+
 use kizuna_i18n::Lang;
 use kizuna_report::{Baseline, ReviewReport};
-use kizuna_store::{FactFilter, Location, ScanRow, Store};
+use kizuna_store::{Location, ScanRow, Store};
 
 use crate::cli::{EXIT_OK, EXIT_USAGE, ScanFormat};
 use crate::console::{Console, num, text};
-use crate::pipeline::{analyze_stored, workaround_expiry};
+use crate::pipeline::workaround_expiry;
 use crate::window::{now, parse_bound};
 
 #[derive(Args, Debug)]
@@ -128,17 +127,6 @@ fn recorded_scan(
     }
 }
 
-/// The expiry the latest scan that had one judged by: a review says what those scans
-/// said without repeating `--expires`.
-fn recorded_expiry(store: &Store) -> Option<WorkaroundExpiry> {
-    let scans = store.scans().ok()?;
-    let scan = scans.iter().rev().find(|s| s.expires.is_some())?;
-    Some(WorkaroundExpiry {
-        date: crate::window::parse_date(scan.expires.as_deref()?).ok()?,
-        source: ExpirySource::Scan(scan.id),
-    })
-}
-
 pub fn run(a: ReportArgs, console: &Console) -> anyhow::Result<i32> {
     match review(a, console)? {
         Ok(code) => Ok(code),
@@ -164,40 +152,16 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
     if since >= until {
         return Ok(Err(Usage(console.text("cli-review-window", &[]))));
     }
-    let previous_since = since - (until - since);
     let store = match open_existing(&a.db, console) {
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
     let knowledge = crate::cli::knowledge(&a.knowledge)?;
-    let expiry = workaround_expiry(a.expires, &store, console).or_else(|| recorded_expiry(&store));
-    let window = |from: Timestamp, to: Timestamp| -> anyhow::Result<Analysis> {
-        let filter = FactFilter {
-            since: Some(from),
-            until: Some(to),
-            identity_before: Some(to),
-            ..FactFilter::default()
-        };
-        Ok(analyze_stored(
-            &store,
-            &filter,
-            &knowledge,
-            None,
-            expiry.clone().map(|e| (e, to)),
-        )?)
-    };
-    let now_analysis = window(since, until)?;
-    let before_analysis = window(previous_since, since)?;
-
+    // Given, else the plan's (reported when unreadable), else a recorded scan's.
+    let expiry = workaround_expiry(a.expires, &store, console)
+        .or_else(|| kizuna_pipeline::review_expiry(&store));
     let (baseline, baseline_findings) = match &a.compare_to {
-        None => (
-            Baseline::PreviousWindow,
-            before_analysis
-                .findings
-                .iter()
-                .map(FindingRecord::from)
-                .collect(),
-        ),
+        None => (Baseline::PreviousWindow, None),
         Some(c) => match recorded_scan(&store, &a.db, c, console) {
             Ok((scan, db)) => (
                 Baseline::Scan {
@@ -205,18 +169,18 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
                     time: scan.time,
                     db,
                 },
-                scan.findings,
+                Some(scan.findings),
             ),
             Err(e) => return Ok(Err(e)),
         },
     };
-    let last_day = (until - chrono::Duration::nanoseconds(1)).date_naive();
-    let review = kizuna_analysis::review::review(
-        &baseline_findings,
-        &before_analysis,
-        &now_analysis,
-        (previous_since.date_naive(), last_day),
-    );
+    let (review, previous_since) = kizuna_pipeline::review_stored(
+        &store,
+        &knowledge,
+        (since, until),
+        expiry,
+        baseline_findings.as_deref(),
+    )?;
     let report = ReviewReport {
         tool_version: env!("CARGO_PKG_VERSION"),
         db: a.db.to_string(),
