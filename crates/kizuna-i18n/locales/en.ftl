@@ -552,3 +552,6 @@ web-col-action = Action
 web-col-detail = Detail
 web-col-remote = From
 web-login-throttled = Too many failed sign-ins from here or for this account: wait 15 minutes and try again.
+web-review = Weekly review
+web-review-about = What kizuna report shows: the findings of the window against the window before (new, persisting, resolved), failures and events per day, devices.
+web-review-days = Last { $days } days:

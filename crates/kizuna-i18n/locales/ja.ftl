@@ -498,3 +498,6 @@ web-col-action = 操作
 web-col-detail = 詳細
 web-col-remote = 接続元
 web-login-throttled = この接続元またはこのアカウントでのサインイン失敗が多すぎます。15 分待ってからもう一度お試しください。
+web-review = 定期レビュー
+web-review-about = kizuna report と同じ内容です。期間内の検出事項を直前の同じ長さの期間と比べ(新規・継続・解消)、日ごとの失敗とイベント、端末を示します。
+web-review-days = 直近 { $days } 日:

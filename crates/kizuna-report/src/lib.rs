@@ -17,7 +17,7 @@ pub use events::{EventFormat, EventWriter};
 pub use exports::{BOM, ScanFile, findings_csv, inventory_csv, write_findings_jsonl};
 pub use html::{esc, scan_html};
 pub use review::{
-    Baseline, ReviewReport, review_devices_csv, review_html, review_json, review_text,
+    Baseline, ReviewFile, ReviewReport, review_devices_csv, review_html, review_json, review_text,
 };
 pub use scan_json::{finding_json, input_json, scan_json, write_scan_json};
 pub use svg::bars as svg_bars;

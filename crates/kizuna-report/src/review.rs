@@ -676,3 +676,45 @@ mod tests {
         assert_eq!(sparkline(&[]), "");
     }
 }
+
+/// A file of a weekly review: what `kizuna report --out` writes and the server offers
+/// for download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewFile {
+    Html,
+    Json,
+    DevicesCsv,
+}
+
+impl ReviewFile {
+    pub const ALL: [ReviewFile; 3] = [ReviewFile::Html, ReviewFile::Json, ReviewFile::DevicesCsv];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReviewFile::Html => "review.html",
+            ReviewFile::Json => "review.json",
+            ReviewFile::DevicesCsv => "review-devices.csv",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ReviewFile> {
+        ReviewFile::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ReviewFile::Html => "text/html; charset=utf-8",
+            ReviewFile::Json => "application/json",
+            ReviewFile::DevicesCsv => "text/csv; charset=utf-8",
+        }
+    }
+
+    pub fn render(self, r: &ReviewReport<'_>, msg: &Messages) -> Vec<u8> {
+        match self {
+            ReviewFile::Html => review_html(r, msg),
+            ReviewFile::Json => review_json(r, msg),
+            ReviewFile::DevicesCsv => review_devices_csv(r),
+        }
+        .into_bytes()
+    }
+}

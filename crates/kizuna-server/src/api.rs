@@ -55,6 +55,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/plan", get(plan))
         .route("/api/v1/scans", get(scans))
         .route("/api/v1/scans/{id}/{file}", get(scan_file))
+        .route("/api/v1/review/{file}", get(review_file))
         .route("/api/v1/tokens", get(tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/audit", get(audit))
@@ -307,6 +308,24 @@ async fn scan_file(
     })
     .await?;
     Ok(reports::download(&loaded, file, lang))
+}
+
+/// GET /api/v1/review/{file}: the weekly review (`kizuna report`) of the `?days=` (7)
+/// days up to now, against the previous window or `?compare_to=` a scan; `?lang=`.
+async fn review_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let lang = lang(&q, &headers)?;
+    let file = reports::review_file(&file)?;
+    let query = reports::ReviewQuery::parse(&q)?;
+    let st = state.clone();
+    authorized(&state, &headers, Need::Read, move |store, _| {
+        reports::review(&st, store, query, file, lang)
+    })
+    .await
 }
 
 /// GET /api/v1/devices: filter (`q`, `role`, `severity`), sort (`sort=name|severity|findings`,

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use kizuna_analysis::Analysis;
 use kizuna_evidence::InputReport;
 use kizuna_i18n::{Lang, Messages};
-use kizuna_report::{ScanFile, ScanReport};
+use kizuna_report::{Baseline, ReviewFile, ReviewReport, ScanFile, ScanReport};
 use kizuna_store::{ScanRow, Store};
 
 use crate::error::ApiError;
@@ -85,8 +85,7 @@ pub fn load(state: &AppState, store: &Store, which: Which) -> Result<Loaded, Api
     }
 }
 
-/// The file as a download in `lang`. HTML reports run in a sandbox of their own (their
-/// sorting script cannot reach the server's cookies or pages).
+/// The file as a download in `lang`.
 pub fn download(loaded: &Loaded, file: ScanFile, lang: Lang) -> Response {
     let report = ScanReport {
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -98,13 +97,16 @@ pub fn download(loaded: &Loaded, file: ScanFile, lang: Lang) -> Response {
         directory: None,
     };
     let body = file.render(&report, &Messages::new(lang));
+    let name = format!("{}-{}", loaded.which.file_prefix(), file.name());
+    attachment(&name, file.content_type(), body)
+}
+
+/// A file to download. HTML runs in a sandbox of its own (a report's sorting script
+/// cannot reach the server's cookies or pages).
+fn attachment(name: &str, content_type: &'static str, body: Vec<u8>) -> Response {
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(file.content_type()),
-    );
-    let name = format!("{}-{}", loaded.which.file_prefix(), file.name());
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
@@ -170,4 +172,91 @@ pub fn list(store: &Store, offset: usize, limit: usize) -> Result<(usize, Vec<Li
         })
         .collect();
     Ok((total, page))
+}
+
+/// The weekly review asked for: the `days` days up to now (7 unless `?days=`, 1 to 90),
+/// compared with the previous window of the same length or with scan `?compare_to=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewQuery {
+    pub days: i64,
+    pub compare_to: Option<i64>,
+}
+
+impl ReviewQuery {
+    pub fn parse(q: &std::collections::HashMap<String, String>) -> Result<ReviewQuery, ApiError> {
+        let days = crate::views::number(q, "days", 7, 90)? as i64;
+        if days == 0 {
+            return Err(ApiError::bad_request("days: 1 to 90"));
+        }
+        let compare_to = match q
+            .get("compare_to")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(raw) => match Which::parse(raw)? {
+                Which::Scan(id) => Some(id),
+                Which::Current => {
+                    return Err(ApiError::bad_request("compare_to: a scan id"));
+                }
+            },
+        };
+        Ok(ReviewQuery { days, compare_to })
+    }
+}
+
+/// A review file (`review.html`, `review.json`, `review-devices.csv`) from a URL.
+pub fn review_file(raw: &str) -> Result<ReviewFile, ApiError> {
+    ReviewFile::from_name(raw).ok_or_else(|| {
+        let names: Vec<&str> = ReviewFile::ALL.iter().map(|f| f.name()).collect();
+        ApiError::not_found(format!("no review file {raw:?} ({})", names.join(", ")))
+    })
+}
+
+/// The review as `kizuna report` makes it over this store, rendered as `file` in `lang`,
+/// as a download.
+pub fn review(
+    state: &AppState,
+    store: &Store,
+    query: ReviewQuery,
+    file: ReviewFile,
+    lang: Lang,
+) -> Result<Response, ApiError> {
+    let until = state.now();
+    let since = until - chrono::Duration::days(query.days);
+    let (baseline, findings) = match query.compare_to {
+        None => (Baseline::PreviousWindow, None),
+        Some(id) => {
+            let scan = store
+                .scan(Some(id))?
+                .ok_or_else(|| ApiError::not_found(format!("no scan #{id}")))?;
+            (
+                Baseline::Scan {
+                    id,
+                    time: scan.time,
+                    db: None,
+                },
+                Some(scan.findings),
+            )
+        }
+    };
+    let (review, previous_since) = kizuna_pipeline::review_stored(
+        store,
+        state.knowledge(),
+        (since, until),
+        kizuna_pipeline::review_expiry(store),
+        findings.as_deref(),
+    )?;
+    let report = ReviewReport {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        db: format!("kizuna serve ({})", store.backend()),
+        since,
+        until,
+        previous_since,
+        baseline,
+        review: &review,
+    };
+    let body = file.render(&report, &Messages::new(lang));
+    let name = format!("kizuna-review-{}d-{}", query.days, file.name());
+    Ok(attachment(&name, file.content_type(), body))
 }

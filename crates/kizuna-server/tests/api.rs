@@ -22,6 +22,7 @@ const DATA_PATHS: &[(&str, &str)] = &[
     ("GET", "/api/v1/plan"),
     ("GET", "/api/v1/scans"),
     ("GET", "/api/v1/scans/current/findings.csv"),
+    ("GET", "/api/v1/review/review.json"),
     ("GET", "/api/v1/tokens"),
     ("GET", "/api/v1/audit"),
     ("POST", "/api/v1/evidence?name=x.log"),

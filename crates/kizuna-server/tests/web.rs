@@ -608,6 +608,22 @@ fn scan_reports_and_the_trend() {
     assert!(html.contains("PC-CLONE1"));
     assert_eq!(get("/reports/7/report.html").0, 404);
 
+    // The weekly review, for a week or four.
+    assert!(list.contains("href=\"/reports/review/review.html?days=7\""));
+    assert!(list.contains("href=\"/reports/review/review-devices.csv?days=28\""));
+    let (status, h, review) = get("/reports/review/review.json?days=28&lang=en");
+    assert_eq!(status, 200, "{review}");
+    assert_eq!(
+        h["content-disposition"],
+        "attachment; filename=\"kizuna-review-28d-review.json\""
+    );
+    let review: serde_json::Value = serde_json::from_str(&review).unwrap();
+    assert_eq!(review["schema"], "kizuna.review/1");
+    assert_eq!(get("/reports/review/review.json?days=0").0, 400);
+    assert_eq!(get("/reports/review/review.json?days=91").0, 400);
+    assert_eq!(get("/reports/review/review.json?compare_to=9").0, 404);
+    assert_eq!(get("/reports/review/x.html").0, 404);
+
     // Without a session: to the sign-in form, and back to the file after it.
     let anonymous = api.get("/reports/1/report.html", None);
     assert!(

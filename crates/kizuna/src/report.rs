@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 use kizuna_i18n::Lang;
-use kizuna_report::{Baseline, ReviewReport};
+use kizuna_report::{Baseline, ReviewFile, ReviewReport};
 use kizuna_store::{Location, ScanRow, Store};
 
 use crate::cli::{EXIT_OK, EXIT_USAGE, ScanFormat};
@@ -193,28 +193,17 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
     if let Some(dir) = &a.out {
         std::fs::create_dir_all(dir)
             .and_then(|()| {
-                std::fs::write(
-                    dir.join("review.html"),
-                    kizuna_report::review_html(&report, msg),
-                )?;
-                std::fs::write(
-                    dir.join("review.json"),
-                    kizuna_report::review_json(&report, msg),
-                )?;
-                std::fs::write(
-                    dir.join("review-devices.csv"),
-                    kizuna_report::review_devices_csv(&report),
-                )
+                ReviewFile::ALL
+                    .iter()
+                    .try_for_each(|f| std::fs::write(dir.join(f.name()), f.render(&report, msg)))
             })
             .with_context(|| format!("writing the review into {}", dir.display()))?;
+        let names: Vec<&str> = ReviewFile::ALL.iter().map(|f| f.name()).collect();
         console.note(
             "cli-report-written",
             &[
                 ("path", text(dir.join("review.html").display().to_string())),
-                (
-                    "files",
-                    text("review.html, review.json, review-devices.csv"),
-                ),
+                ("files", text(names.join(", "))),
             ],
         );
     }

@@ -197,6 +197,39 @@ fn an_uploaded_bundle_gets_the_findings_of_kizuna_scan() {
             }
         }
 
+        // The weekly review is `kizuna report`'s over the same store, in the same words
+        // (only the store's name differs); compared with a recorded scan as well.
+        for (query, args) in [
+            ("days=7", vec![]),
+            ("days=14&compare_to=1", vec!["--compare-to", "1"]),
+        ] {
+            let days = if query.starts_with("days=7") {
+                "7d"
+            } else {
+                "14d"
+            };
+            let mut cli_args = vec!["report", "--db", db, "--since", days, "--format", "json"];
+            cli_args.extend(args);
+            let mut cli: serde_json::Value =
+                serde_json::from_slice(&kz(d, &cli_args).stdout).unwrap();
+            let (status, body) = get(
+                &server.base,
+                &format!("/api/v1/review/review.json?{query}&lang=en"),
+                ADMIN,
+            );
+            assert_eq!(status, 200, "{db}: {body}");
+            let mut served: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert!(
+                served["findings"].as_array().is_some_and(|f| !f.is_empty()),
+                "{db}: {served}"
+            );
+            for v in [&mut cli, &mut served] {
+                v.as_object_mut().unwrap().remove("db");
+                v["baseline"].as_object_mut().unwrap().remove("db");
+            }
+            assert_eq!(served, cli, "{db}: {query}");
+        }
+
         // Revoked at the console, refused by the running server.
         let id = listed
             .lines()

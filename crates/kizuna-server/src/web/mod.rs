@@ -48,6 +48,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/sid-groups", get(pages::sid_groups))
         .route("/plan", get(pages::plan))
         .route("/reports", get(pages::reports))
+        .route("/reports/review/{file}", get(pages::review_file))
         .route("/reports/{id}/{file}", get(pages::report_file))
         .route(
             "/upload",

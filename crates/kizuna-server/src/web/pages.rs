@@ -618,6 +618,30 @@ pub(super) async fn reports(
         t(msg, "web-reports-current"),
         links("current", &kizuna_report::ScanFile::ALL),
     );
+    // The weekly watch of the source article: this week against the week before.
+    let _ = write!(
+        main,
+        "<section><h2>{}</h2><p>{}</p>",
+        t(msg, "web-review"),
+        t(msg, "web-review-about")
+    );
+    for days in [7, 28] {
+        let links: String = kizuna_report::ReviewFile::ALL
+            .iter()
+            .map(|f| {
+                format!(
+                    "<a href=\"/reports/review/{name}?days={days}\" download>{name}</a>",
+                    name = f.name()
+                )
+            })
+            .collect();
+        let _ = write!(
+            main,
+            "<p class=\"files\" id=\"review-{days}\">{} {links}</p>",
+            ta(msg, "web-review-days", &[("days", num(days))])
+        );
+    }
+    main.push_str("</section>");
     let _ = write!(main, "<section><h2>{}</h2>", t(msg, "web-reports-scans"));
     if scans.is_empty() {
         let _ = write!(main, "<p id=\"none\">{}</p>", t(msg, "web-reports-none"));
@@ -781,4 +805,34 @@ fn trend_chart(analysis: &Analysis, last: chrono::NaiveDate, msg: &Messages) -> 
         first,
         last,
     )
+}
+
+/// The weekly review (`kizuna report`) of `?days=` days up to now, as a download.
+pub(super) async fn review_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = format!("/reports/review/{}", encode(&file));
+    let v = match signed_in(&state, &headers, &q, &path).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (file, query) = match (
+        scan_reports::review_file(&file),
+        scan_reports::ReviewQuery::parse(&q),
+    ) {
+        (Ok(f), Ok(q)) => (f, q),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    let st = state.clone();
+    let lang = v.lang;
+    match state
+        .with_store(move |store| scan_reports::review(&st, store, query, file, lang))
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
 }
