@@ -223,6 +223,14 @@ fn a_person_signs_in_looks_around_and_signs_out_in_chromium() {
         ),
         5
     );
+    assert_eq!(
+        eval(
+            &tab,
+            "document.querySelectorAll('#trend svg path.line').length"
+        ),
+        2,
+        "the trend: failures and events per day"
+    );
     assert!(
         eval(&tab, "document.querySelectorAll('#failing a').length")
             .as_u64()
@@ -292,6 +300,50 @@ fn a_person_signs_in_looks_around_and_signs_out_in_chromium() {
         n
     );
     assert!(text(&tab, "h1") == first);
+
+    // The operator uploads evidence through the form (the bundle again: nothing new is
+    // stored, and the upload is still a scan of what it brought), then finds it among
+    // the reports.
+    click_and_wait(&tab, "header nav a[href='/upload']");
+    let bundle = dir.path().join("bundle.zip");
+    tab.wait_for_element("#files")
+        .unwrap()
+        .set_input_files(&[bundle.to_str().unwrap()])
+        .unwrap();
+    click_and_wait(&tab, "#send");
+    assert!(
+        text(&tab, "#done").contains("scan #2"),
+        "{}",
+        text(&tab, "#done")
+    );
+    click_and_wait(&tab, "header nav a[href='/reports']");
+    let row = text(&tab, "#scan-2");
+    assert!(row.contains("account:alice"), "{row}");
+    assert_eq!(
+        eval(
+            &tab,
+            "document.querySelectorAll('#scan-2 td.files a').length"
+        ),
+        5
+    );
+    assert_eq!(
+        api.get("/api/v1/findings", Some(ADMIN)).json()["total"],
+        findings["total"]
+    );
+
+    // The duplicate-SID groups: one entry per KZ-SID finding.
+    click_and_wait(&tab, "header nav a[href='/sid-groups']");
+    let sid = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("KZ-SID-"))
+        .count();
+    assert!(sid > 0);
+    assert_eq!(
+        eval(&tab, "document.querySelectorAll('#groups > li').length"),
+        sid
+    );
 
     // Japanese, remembered across pages.
     click_and_wait(&tab, "a.lang");
