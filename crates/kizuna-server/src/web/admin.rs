@@ -12,7 +12,9 @@ use kizuna_i18n::Messages;
 use kizuna_report::{esc, rfc3339};
 use kizuna_store::{AccountRow, AuditRow, TokenRow};
 
-use super::{Viewer, client, form_refused, frame, page, signed_in_as, t, ta, text};
+use super::{
+    Viewer, client, form_refused, frame, page, signed_in_as, t, ta, table_open, table_row, text,
+};
 use crate::accounts::{self, Role};
 use crate::auth::{self, Scope};
 use crate::error::ApiError;
@@ -83,14 +85,21 @@ fn admin_page(v: Viewer, l: &Listing, made: Option<(&TokenRow, &str)>) -> Respon
 
     let _ = write!(
         main,
-        "<section><h2>{}</h2><table id=\"tokens\"><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>",
+        "<section><h2>{}</h2>{}",
         t(msg, "web-tokens"),
-        t(msg, "web-token-name"),
-        t(msg, "web-token-scope"),
-        t(msg, "web-col-created"),
-        t(msg, "web-col-by"),
-        t(msg, "web-col-last-used"),
-        t(msg, "web-col-revoked"),
+        table_open(
+            "tokens",
+            &[
+                "#".into(),
+                t(msg, "web-token-name"),
+                t(msg, "web-token-scope"),
+                t(msg, "web-col-created"),
+                t(msg, "web-col-by"),
+                t(msg, "web-col-last-used"),
+                t(msg, "web-col-revoked"),
+                String::new(),
+            ]
+        )
     );
     for tk in &l.tokens {
         let revoke = if tk.revoked.is_none() {
@@ -104,11 +113,8 @@ fn admin_page(v: Viewer, l: &Listing, made: Option<(&TokenRow, &str)>) -> Respon
         } else {
             String::new()
         };
-        let _ = write!(
-            main,
-            "<tr id=\"token-{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            tk.id,
-            tk.id,
+        main.push_str(&table_row(&[
+            tk.id.to_string(),
             esc(&tk.name),
             esc(&tk.scope),
             esc(&rfc3339(&tk.created)),
@@ -116,7 +122,7 @@ fn admin_page(v: Viewer, l: &Listing, made: Option<(&TokenRow, &str)>) -> Respon
             time(&tk.last_used),
             time(&tk.revoked),
             revoke,
-        );
+        ]));
     }
     let scopes: String = [Scope::Ingest, Scope::Read, Scope::Admin]
         .iter()
@@ -136,22 +142,25 @@ fn admin_page(v: Viewer, l: &Listing, made: Option<(&TokenRow, &str)>) -> Respon
 
     let _ = write!(
         main,
-        "<section><h2>{}</h2><table id=\"accounts\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<section><h2>{}</h2>{}",
         t(msg, "web-accounts"),
-        t(msg, "web-name"),
-        t(msg, "web-role"),
-        t(msg, "web-col-created"),
-        t(msg, "web-col-disabled"),
+        table_open(
+            "accounts",
+            &[
+                t(msg, "web-name"),
+                t(msg, "web-role"),
+                t(msg, "web-col-created"),
+                t(msg, "web-col-disabled"),
+            ]
+        )
     );
     for a in &l.accounts {
-        let _ = write!(
-            main,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        main.push_str(&table_row(&[
             esc(&a.name),
             esc(&a.role),
             esc(&rfc3339(&a.created)),
             time(&a.disabled),
-        );
+        ]));
     }
     let roles: String = [Role::Viewer, Role::Operator, Role::Admin]
         .iter()
@@ -174,24 +183,27 @@ fn admin_page(v: Viewer, l: &Listing, made: Option<(&TokenRow, &str)>) -> Respon
 
     let _ = write!(
         main,
-        "<section><h2>{}</h2><table id=\"audit\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<section><h2>{}</h2>{}",
         ta(msg, "web-audit", &[("count", super::num(l.audit.len()))]),
-        t(msg, "report-col-time"),
-        t(msg, "web-col-by"),
-        t(msg, "web-col-action"),
-        t(msg, "web-col-detail"),
-        t(msg, "web-col-remote"),
+        table_open(
+            "audit",
+            &[
+                t(msg, "report-col-time"),
+                t(msg, "web-col-by"),
+                t(msg, "web-col-action"),
+                t(msg, "web-col-detail"),
+                t(msg, "web-col-remote"),
+            ]
+        )
     );
     for e in &l.audit {
-        let _ = write!(
-            main,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+        main.push_str(&table_row(&[
             esc(&rfc3339(&e.time)),
             esc(&e.actor),
             esc(&e.action),
-            esc(&e.detail),
+            format!("<code>{}</code>", esc(&e.detail)),
             esc(e.remote.as_deref().unwrap_or("")),
-        );
+        ]));
     }
     main.push_str("</tbody></table></section>");
     let title = msg.get("web-admin", &[]);

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kizuna_i18n::Messages;
 use kizuna_report::esc;
 
-use super::{client, form_refused, frame, page, signed_in_as, t, ta, text};
+use super::{client, form_refused, frame, page, signed_in_as, t, ta, table_open, table_row, text};
 use crate::accounts::Role;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -118,25 +118,24 @@ pub(super) async fn upload(
             );
         }
     }
-    let _ = write!(
-        main,
-        "<table id=\"inputs\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        t(msg, "report-col-source"),
-        t(msg, "web-col-kind"),
-        t(msg, "report-col-status"),
-        t(msg, "web-col-records"),
-        t(msg, "web-col-errors"),
-    );
+    main.push_str(&table_open(
+        "inputs",
+        &[
+            t(msg, "report-col-source"),
+            t(msg, "web-col-kind"),
+            t(msg, "report-col-status"),
+            t(msg, "web-col-records"),
+            t(msg, "web-col-errors"),
+        ],
+    ));
     for r in &done.reports {
-        let _ = write!(
-            main,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        main.push_str(&table_row(&[
             esc(&r.path),
             esc(r.kind.as_str()),
             esc(r.status.as_str()),
-            r.records,
+            r.records.to_string(),
             esc(&r.errors.join("; ")),
-        );
+        ]));
     }
     main.push_str("</tbody></table>");
     let title = msg.get("web-upload", &[]);

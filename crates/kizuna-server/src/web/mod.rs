@@ -321,6 +321,19 @@ fn frame(v: &Viewer, msg: &Messages, title: &str, here: &str, main: &str) -> Str
     )
 }
 
+/// A table up to its body: `<table id=…>` with one header row. Headers and cells are
+/// HTML, escaped by the caller.
+fn table_open(id: &str, headers: &[String]) -> String {
+    let th: String = headers.iter().map(|h| format!("<th>{h}</th>")).collect();
+    format!("<table id=\"{id}\"><thead><tr>{th}</tr></thead><tbody>")
+}
+
+/// A table row of cells (HTML, escaped by the caller).
+fn table_row(cells: &[String]) -> String {
+    let td: String = cells.iter().map(|c| format!("<td>{c}</td>")).collect();
+    format!("<tr>{td}</tr>")
+}
+
 fn severity_label(msg: &Messages, s: Option<Severity>) -> String {
     match s {
         Some(s) => format!(

@@ -13,7 +13,9 @@ use kizuna_i18n::Messages;
 use kizuna_report::esc;
 use kizuna_store::{AuditRow, FactFilter};
 
-use super::{PAGE, encode, frame, judged_page, num, page, severity_label, signed_in, t, ta, text};
+use super::{
+    PAGE, encode, frame, judged_page, num, page, severity_label, signed_in, t, ta, table_open, text,
+};
 use crate::accounts::Role;
 use crate::error::ApiError;
 use crate::reports::{self as scan_reports, Which};
@@ -648,7 +650,7 @@ pub(super) async fn reports(
     } else {
         let _ = write!(
             main,
-            "<p>{}</p><table id=\"scans\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            "<p>{}</p>{}",
             ta(
                 msg,
                 "web-reports-shown",
@@ -658,13 +660,18 @@ pub(super) async fn reports(
                     ("total", num(total)),
                 ]
             ),
-            t(msg, "web-col-scan"),
-            t(msg, "report-col-time"),
-            t(msg, "web-col-by"),
-            t(msg, "web-inputs-col"),
-            t(msg, "web-devices"),
-            t(msg, "web-findings-col"),
-            t(msg, "web-col-files"),
+            table_open(
+                "scans",
+                &[
+                    t(msg, "web-col-scan"),
+                    t(msg, "report-col-time"),
+                    t(msg, "web-col-by"),
+                    t(msg, "web-inputs-col"),
+                    t(msg, "web-devices"),
+                    t(msg, "web-findings-col"),
+                    t(msg, "web-col-files"),
+                ]
+            )
         );
         for l in &scans {
             let s = &l.scan;
