@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use axum::extract::{Form, FromRequest, Multipart, Query, Request, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kizuna_i18n::Messages;
 use kizuna_report::esc;
 
-use super::{client, form_refused, frame, page, signed_in_as, t, ta, table_open, table_row, text};
+use super::{client, form_refused, signed_in_as, t, ta, table_open, table_row, text, titled_page};
 use crate::accounts::Role;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -39,9 +38,7 @@ pub(super) async fn upload_form(
         files = t(msg, "web-upload-files"),
         send = t(msg, "web-upload-send"),
     );
-    let title = msg.get("web-upload", &[]);
-    let body = frame(&v, msg, &esc(&title), "/upload", &main);
-    page(StatusCode::OK, body, v.set)
+    titled_page(v, msg, "web-upload", "/upload", &main)
 }
 
 /// Receives the form's files, reads them into the store and shows what each yielded.
@@ -138,9 +135,7 @@ pub(super) async fn upload(
         ]));
     }
     main.push_str("</tbody></table>");
-    let title = msg.get("web-upload", &[]);
-    let body = frame(&v, msg, &esc(&title), "/upload", &main);
-    page(StatusCode::OK, body, v.set)
+    titled_page(v, msg, "web-upload", "/upload", &main)
 }
 
 #[derive(serde::Deserialize)]

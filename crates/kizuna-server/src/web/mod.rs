@@ -334,6 +334,12 @@ fn table_row(cells: &[String]) -> String {
     format!("<tr>{td}</tr>")
 }
 
+/// A page titled by the message `title_id`, its navigation at `here`: 200, in the frame.
+fn titled_page(v: Viewer, msg: &Messages, title_id: &str, here: &str, main: &str) -> Response {
+    let body = frame(&v, msg, &t(msg, title_id), here, main);
+    page(StatusCode::OK, body, v.set)
+}
+
 fn severity_label(msg: &Messages, s: Option<Severity>) -> String {
     match s {
         Some(s) => format!(

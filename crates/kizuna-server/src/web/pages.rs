@@ -14,7 +14,8 @@ use kizuna_report::esc;
 use kizuna_store::{AuditRow, FactFilter};
 
 use super::{
-    PAGE, encode, frame, judged_page, num, page, severity_label, signed_in, t, ta, table_open, text,
+    PAGE, encode, frame, judged_page, num, page, severity_label, signed_in, t, ta, table_open,
+    text, titled_page,
 };
 use crate::accounts::Role;
 use crate::error::ApiError;
@@ -178,9 +179,7 @@ pub(super) async fn overview(
         main.push_str("</ul>");
     }
     main.push_str("</section>");
-    let title = msg.get("web-overview", &[]);
-    let body = frame(&v, msg, &esc(&title), "/", &main);
-    page(StatusCode::OK, body, v.set)
+    titled_page(v, msg, "web-overview", "/", &main)
 }
 
 pub(super) async fn devices(
@@ -321,9 +320,7 @@ pub(super) async fn devices(
         }
         main.push_str("</nav>");
     }
-    let title = msg.get("web-devices", &[]);
-    let body = frame(&v, msg, &esc(&title), "/devices", &main);
-    page(StatusCode::OK, body, v.set)
+    titled_page(v, msg, "web-devices", "/devices", &main)
 }
 
 pub(super) async fn device(
@@ -523,9 +520,7 @@ pub(super) async fn sid_groups(
         }
         main.push_str("</ul>");
     }
-    let title = msg.get("web-sid-title", &[]);
-    let body = frame(&v, msg, &esc(&title), "/sid-groups", &main);
-    page(StatusCode::OK, body, v.set)
+    titled_page(v, msg, "web-sid-title", "/sid-groups", &main)
 }
 
 /// The newest plan as `kizuna plan status` shows it: phases, the active gate judged now
@@ -575,9 +570,7 @@ pub(super) async fn plan(
             send = t(msg, "web-plan-note-send"),
         );
     }
-    let title = msg.get("web-plan", &[]);
-    let body = frame(&v, msg, &esc(&title), "/plan", &main);
-    page(StatusCode::OK, body, v.set)
+    titled_page(v, msg, "web-plan", "/plan", &main)
 }
 
 /// The recorded scans, newest first, each with its report files; and all the evidence
@@ -727,9 +720,7 @@ pub(super) async fn reports(
         main.push_str("</nav>");
     }
     main.push_str("</section>");
-    let title = msg.get("web-reports", &[]);
-    let body = frame(&v, msg, &esc(&title), "/reports", &main);
-    page(StatusCode::OK, body, v.set)
+    titled_page(v, msg, "web-reports", "/reports", &main)
 }
 
 /// A report file of a scan (or of all evidence now), in the page's language.
