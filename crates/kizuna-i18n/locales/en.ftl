@@ -555,3 +555,4 @@ web-login-throttled = Too many failed sign-ins from here or for this account: wa
 web-review = Weekly review
 web-review-about = What kizuna report shows: the findings of the window against the window before (new, persisting, resolved), failures and events per day, devices.
 web-review-days = Last { $days } days:
+web-timeline = Timeline: failures and events per day

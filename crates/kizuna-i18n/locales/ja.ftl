@@ -501,3 +501,4 @@ web-login-throttled = この接続元またはこのアカウントでのサイ�
 web-review = 定期レビュー
 web-review-about = kizuna report と同じ内容です。期間内の検出事項を直前の同じ長さの期間と比べ(新規・継続・解消)、日ごとの失敗とイベント、端末を示します。
 web-review-days = 直近 { $days } 日:
+web-timeline = タイムライン: 日ごとの失敗とイベント

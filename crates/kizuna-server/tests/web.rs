@@ -705,6 +705,25 @@ fn scan_reports_and_the_trend() {
     assert!(total("Secure-channel failures") > 0, "{trend}");
     assert!(total("Watched events") >= total("Secure-channel failures"));
 
+    // A failing device's own timeline counts its failures.
+    let failing = api
+        .get("/api/v1/findings?rule=KZ-SC-001", Some(ADMIN))
+        .json();
+    let name = failing["findings"][0]["subjects"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, _, device) = get(&format!("/devices/{name}?lang=en"));
+    let timeline = device
+        .split("id=\"timeline\"")
+        .nth(1)
+        .expect("a timeline section");
+    assert_eq!(timeline.matches("<path class=\"line c").count(), 2);
+    let at =
+        timeline.find("Secure-channel failures (").unwrap() + "Secure-channel failures (".len();
+    let n: u64 = timeline[at..].split(')').next().unwrap().parse().unwrap();
+    assert!(n > 0, "{name}: {timeline}");
+
     // The page as shown, its varying parts (the scan's time, the form token) replaced.
     let (_, _, ja) = get("/reports?lang=ja");
     let time = api.get("/api/v1/scans", Some(ADMIN)).json()["scans"][0]["time"]

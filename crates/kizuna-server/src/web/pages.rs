@@ -381,6 +381,7 @@ pub(super) async fn device(
         t(msg, "report-col-sidcheck"),
         esc(d.affected.as_str()),
     );
+    main.push_str(&device_timeline(&analysis, &key, msg));
     let findings: Vec<_> = analysis
         .findings
         .iter()
@@ -747,6 +748,45 @@ pub(super) async fn report_file(
         Ok(loaded) => scan_reports::download(&loaded, file, v.lang),
         Err(e) => e.into_response(),
     }
+}
+
+/// Days a device's timeline shows at most (up to its last active day).
+const TIMELINE_DAYS: i64 = 90;
+
+/// One device's days: its secure-channel failures and the watched events it logged, per
+/// day over its active span (at most [`TIMELINE_DAYS`]); nothing when it has none.
+fn device_timeline(analysis: &Analysis, key: &str, msg: &Messages) -> String {
+    let a = &analysis.activity;
+    let failures: Vec<(chrono::NaiveDate, u64)> = a
+        .failures_per_day
+        .iter()
+        .filter(|((d, _), _)| d == key)
+        .map(|((_, day), n)| (*day, *n))
+        .collect();
+    let events: Vec<(chrono::NaiveDate, u64)> = a
+        .events_per_day
+        .iter()
+        .filter(|((_, d), _)| d == key)
+        .map(|((day, _), n)| (*day, *n))
+        .collect();
+    let days = failures.iter().chain(&events).map(|(d, _)| *d);
+    let (Some(first), Some(last)) = (days.clone().min(), days.max()) else {
+        return String::new();
+    };
+    let first = first.max(last - chrono::Duration::days(TIMELINE_DAYS - 1));
+    let shown = |v: Vec<(chrono::NaiveDate, u64)>| -> Vec<_> {
+        v.into_iter().filter(|(d, _)| *d >= first).collect()
+    };
+    let series = [
+        (msg.get("web-trend-failures", &[]), shown(failures)),
+        (msg.get("web-trend-events", &[]), shown(events)),
+    ];
+    let title = msg.get("web-timeline", &[]);
+    format!(
+        "<section id=\"timeline\"><h2>{}</h2>{}</section>",
+        esc(&title),
+        kizuna_report::svg_lines(&title, &series, first, last)
+    )
 }
 
 /// The last day of the trend: today, or the last day with watched events when the
