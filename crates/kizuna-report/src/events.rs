@@ -125,5 +125,12 @@ mod tests {
         assert_eq!(crate::csv_field("a,b"), "\"a,b\"");
         assert_eq!(crate::csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(crate::csv_field("plain"), "plain");
+        assert_eq!(
+            crate::csv_field("=HYPERLINK(\"x\")"),
+            "\"'=HYPERLINK(\"\"x\"\")\""
+        );
+        assert_eq!(crate::csv_field("+1"), "'+1");
+        assert_eq!(crate::csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(crate::csv_field("-"), "-");
     }
 }

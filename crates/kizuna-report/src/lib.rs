@@ -111,8 +111,18 @@ pub fn rfc3339(t: &Timestamp) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
-/// A CSV field, quoted when it holds a separator, a quote or a line break.
+/// A CSV field, quoted when it holds a separator, a quote or a line break. Text from
+/// evidence that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or CR
+/// first) gets a leading `'`; a lone `-` (Windows' "empty") stays as it is.
 pub(crate) fn csv_field(s: &str) -> String {
+    let formula = s.len() > 1 && s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let owned;
+    let s = if formula {
+        owned = format!("'{s}");
+        owned.as_str()
+    } else {
+        s
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

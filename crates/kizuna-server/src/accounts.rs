@@ -122,8 +122,14 @@ pub fn verify(
     name: &str,
     password: &str,
 ) -> Result<Option<(AccountRow, Role)>, AccountError> {
+    Ok(check_password(store.account(name)?, password))
+}
+
+/// The account when `password` is its password and it is enabled; the hashing half of
+/// [`verify`], which the server runs away from the store (argon2 takes a while). A
+/// missing account costs the same hashing as a present one.
+pub fn check_password(account: Option<AccountRow>, password: &str) -> Option<(AccountRow, Role)> {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let account = store.account(name)?;
     let stored = match &account {
         Some(a) => a.password_hash.clone(),
         None => DUMMY
@@ -137,10 +143,10 @@ pub fn verify(
                 .is_ok()
         })
         .unwrap_or(false);
-    Ok(match account {
+    match account {
         Some(a) if ok && a.disabled.is_none() => Role::parse(&a.role).map(|r| (a, r)),
         _ => None,
-    })
+    }
 }
 
 /// A new session for `account`: the cookie value (shown to the browser once) and the row

@@ -30,6 +30,8 @@ struct Inner {
     secure_cookies: bool,
     /// Failed sign-ins by address and account name.
     throttle: crate::throttle::Throttle,
+    /// Password checks (argon2) running at once.
+    password_checks: tokio::sync::Semaphore,
 }
 
 impl Drop for Inner {
@@ -49,6 +51,9 @@ impl Drop for Inner {
         }
     }
 }
+
+/// Password checks at once.
+const PASSWORD_CHECKS: usize = 2;
 
 /// The analysis of every stored fact, and what it was computed from.
 struct Judged {
@@ -87,6 +92,7 @@ impl AppState {
                 fixed_now,
                 secure_cookies,
                 throttle: Default::default(),
+                password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
             }),
         }
     }
@@ -105,6 +111,12 @@ impl AppState {
 
     pub fn throttle(&self) -> &crate::throttle::Throttle {
         &self.inner.throttle
+    }
+
+    /// Permits for password checks: argon2 is slow on purpose, and a burst of sign-ins
+    /// must not take every core.
+    pub fn password_checks(&self) -> &tokio::sync::Semaphore {
+        &self.inner.password_checks
     }
 
     pub fn now(&self) -> Timestamp {

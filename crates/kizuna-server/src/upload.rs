@@ -269,12 +269,17 @@ pub async fn receive_multipart(
     };
     if let Some(want) = form_token {
         let first = form.next_field().await.map_err(|e| next_error(e, budget))?;
-        let given = match first {
-            Some(f) if f.name() == Some("csrf") && f.file_name().is_none() => {
-                f.text().await.unwrap_or_default()
+        // At most a token's length is read: the field is not a place for a large body.
+        let mut given = Vec::new();
+        if let Some(mut f) = first.filter(|f| f.name() == Some("csrf") && f.file_name().is_none()) {
+            while let Ok(Some(chunk)) = f.chunk().await {
+                given.extend_from_slice(&chunk);
+                if given.len() > 256 {
+                    return Err(ApiError::forbidden());
+                }
             }
-            _ => String::new(),
-        };
+        }
+        let given = String::from_utf8_lossy(&given);
         if !crate::accounts::same_secret(want, given.trim()) {
             return Err(ApiError::forbidden());
         }

@@ -527,7 +527,7 @@ fn sessions_cookies_and_forms_are_guarded() {
     // Five wrong passwords close the door for this name: the right one is then refused
     // too (429, no session), and the refusals are audited.
     let login_cookie = format!("kz_login={token}");
-    for _ in 0..kizuna_server::throttle::MAX_FAILURES {
+    for _ in 0..kizuna_server::throttle::MAX_PER_NAME {
         let (status, _, _) = post(
             "/login",
             &login_cookie,

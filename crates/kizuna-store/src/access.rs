@@ -240,11 +240,21 @@ impl Store {
 
     /// The newest `limit` audit entries, newest first.
     pub fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>> {
+        self.audit_entries(None, limit)
+    }
+
+    /// The newest `limit` audit entries of one action (`upload`, `login`, …), newest first.
+    pub fn audit_log_of(&self, action: &str, limit: i64) -> Result<Vec<AuditRow>> {
+        self.audit_entries(Some(action), limit)
+    }
+
+    fn audit_entries(&self, action: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {
         let mut out = Vec::new();
         self.conn()?.query(
             "SELECT id, time, actor, action, detail, remote FROM audit_log
-             ORDER BY id DESC LIMIT $1",
-            &[&limit],
+             WHERE CAST($1 AS TEXT) IS NULL OR action = $1
+             ORDER BY id DESC LIMIT $2",
+            &[&action, &limit],
             |r| {
                 out.push(AuditRow {
                     id: r.int(0)?,
@@ -374,6 +384,10 @@ mod tests {
             let log = s.audit_log(2).unwrap();
             let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
             assert_eq!(actions, ["token-create", "upload"], "newest first, limited");
+            let uploads = s.audit_log_of("upload", 10).unwrap();
+            assert_eq!(uploads.len(), 1);
+            assert_eq!(uploads[0].action, "upload");
+            assert!(s.audit_log_of("logout", 10).unwrap().is_empty());
             let c = s.conn.get_mut();
             for sql in ["UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"] {
                 let err = c.execute(sql, &[]).unwrap_err().to_string();

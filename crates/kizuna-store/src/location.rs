@@ -123,12 +123,19 @@ fn take_tls_options(s: &str) -> TlsOptions {
     };
     let lower = s.to_ascii_lowercase();
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        let (base, query) = s.split_once('?').unwrap_or((s, ""));
+        // The query begins at the first `?` after the credentials (a `?` in a password
+        // is not one); what is missed here is caught after parsing (`from_str`).
+        let from = s.find('@').map_or(0, |at| at + 1);
+        let (base, query) = match s[from..].find('?') {
+            Some(q) => (&s[..from + q], &s[from + q + 1..]),
+            None => (s, ""),
+        };
         let mut kept = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            if TLS_KEYS.contains(&k) {
-                keep(k, percent_decode(v));
+            let key = percent_decode(k);
+            if TLS_KEYS.contains(&key.as_str()) {
+                keep(&key, percent_decode(v));
             } else {
                 kept.push(pair);
             }
@@ -225,9 +232,31 @@ impl FromStr for PostgresUrl {
                 ));
             }
         };
-        // The parser's message never repeats the address (it may hold a password).
-        let mut config = postgres::Config::from_str(&options.rest)
-            .map_err(|e| format!("not a PostgreSQL address ({e})"))?;
+        // The parser's message is not shown: it may repeat part of the address, and the
+        // address may hold a password.
+        let mut config = postgres::Config::from_str(&options.rest).map_err(|_| {
+            "not a PostgreSQL address: expected postgres://USER@HOST[:PORT]/DB[?OPTIONS] or \
+             host=… dbname=…; percent-encode '@', '?' and '/' in a password"
+                .to_string()
+        })?;
+        // An sslmode the parser read but this module did not (an unusual spelling) must
+        // not be overridden into an unencrypted connection.
+        if tls == Tls::Off && config.get_ssl_mode() == postgres::config::SslMode::Require {
+            return Err(
+                "the address asks for TLS in a way kizuna cannot read: write sslmode=require \
+                 (or verify-full) plainly, and percent-encode '?' and '@' in a password"
+                    .into(),
+            );
+        }
+        if config.get_hosts().iter().any(
+            |h| matches!(h, postgres::config::Host::Tcp(name) if name.contains(['@', '/', '?'])),
+        ) {
+            return Err(
+                "the PostgreSQL host name is not valid: percent-encode '@', '?' and '/' in a \
+                 password (%40, %3F, %2F)"
+                    .into(),
+            );
+        }
         config.ssl_mode(match tls {
             Tls::Off => postgres::config::SslMode::Disable,
             Tls::Verified { .. } => postgres::config::SslMode::Require,
@@ -371,5 +400,46 @@ mod tests {
             .parse::<Location>()
             .unwrap_err();
         assert!(!err.contains("s3cret"), "{err}");
+        // An unencoded '@' in a password would make part of it a host name, shown.
+        let err = "postgres://kz:p@ss3cret@db.example/kizuna"
+            .parse::<Location>()
+            .unwrap_err();
+        assert!(!err.contains("ss3cret"), "{err}");
+        let err = "host=db.example user=kz password=se cret=x dbname=kizuna"
+            .parse::<Location>()
+            .unwrap_err();
+        assert!(!err.contains("cret"), "{err}");
+    }
+
+    #[test]
+    fn tls_asked_for_is_never_dropped() {
+        let tls = |s: &str| match s.parse::<Location>() {
+            Ok(Location::Postgres(u)) => Ok(u.encrypted()),
+            Ok(other) => panic!("{other}"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(tls("postgres://kz@db/k"), Ok(false));
+        assert_eq!(tls("postgres://kz@db/k?sslmode=disable"), Ok(false));
+        assert_eq!(tls("postgres://kz@db/k?sslmode=verify-full"), Ok(true));
+        assert_eq!(tls("postgres://kz:pa?ss@db/k?sslmode=require"), Ok(true));
+        assert_eq!(tls("postgres://kz@db/k?ssl%6Dode=require"), Ok(true));
+        assert_eq!(
+            tls("postgres://kz@db/k?application_name=x&sslmode=require"),
+            Ok(true)
+        );
+        assert_eq!(tls("host=db dbname=k sslmode = 'verify-full'"), Ok(true));
+        assert_eq!(
+            tls("host=db dbname=k sslrootcert='/etc/my ca.pem'"),
+            Ok(true)
+        );
+        assert!(tls("postgres://kz@db/k?sslmode=verify").is_err());
+        let shown = "postgres://kz:pa?ss@db/k?sslmode=require&sslrootcert=%2Fetc%2Fca.pem"
+            .parse::<Location>()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            shown,
+            "postgres://kz@db:5432/k?sslmode=verify-full&sslrootcert=/etc/ca.pem"
+        );
     }
 }

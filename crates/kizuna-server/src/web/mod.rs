@@ -28,7 +28,6 @@ use kizuna_store::AuditRow;
 use crate::accounts::{self, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::throttle;
 
 const SESSION_COOKIE: &str = "kz_session";
 const LOGIN_COOKIE: &str = "kz_login";
@@ -239,12 +238,13 @@ fn encode(s: &str) -> String {
 
 /// A local path to go back to after signing in; anything else goes to the overview.
 fn local_path(next: Option<&str>) -> String {
+    // Browsers drop tabs and newlines from URLs, so `/\t/evil.example` would become
+    // `//evil.example`: no control character or white space at all.
     match next {
         Some(p)
             if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.starts_with("/\\")
-                && !p.contains(['\r', '\n']) =>
+                && !p[1..].starts_with(['/', '\\'])
+                && !p.chars().any(|c| c.is_control() || c.is_whitespace()) =>
         {
             p.to_string()
         }
@@ -424,6 +424,10 @@ struct LoginForm {
     next: Option<String>,
 }
 
+fn remote_ip(remote: &Option<crate::api::Remote>) -> Option<std::net::IpAddr> {
+    remote.map(|r| r.0.ip())
+}
+
 fn client(req: &Request) -> Option<String> {
     req.extensions()
         .get::<crate::api::Remote>()
@@ -433,6 +437,7 @@ fn client(req: &Request) -> Option<String> {
 async fn login(State(state): State<AppState>, req: Request) -> Response {
     let headers = req.headers().clone();
     let from = client(&req);
+    let headers_remote = req.extensions().get::<crate::api::Remote>().copied();
     let (lang, set) = lang(&HashMap::new(), &headers);
     let Ok(Form(f)) = Form::<LoginForm>::from_request(req, &()).await else {
         return login_page(lang, None, Some("web-login-expired"), set);
@@ -445,40 +450,57 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         return login_page(lang, f.next.as_deref(), Some("web-login-expired"), set);
     }
     let now = state.now();
-    let name = f.name.trim().to_string();
-    let keys = throttle::keys(from.as_deref(), &name);
-    if state.throttle().wait(&keys, Instant::now()).is_some() {
-        // Refused before the password is looked at; the refusal is audited.
-        let (who, from) = (name.clone(), from.clone());
-        let audited = state
-            .with_store(move |store| {
-                Ok(store.audit(&AuditRow {
-                    id: 0,
-                    time: now,
-                    actor: "anonymous".into(),
-                    action: "login-throttled".into(),
-                    detail: serde_json::json!({ "name": who }).to_string(),
-                    remote: from,
-                })?)
-            })
-            .await;
-        if let Err(e) = audited {
-            return e.into_response();
+    // Account names are at most 64 characters; longer input is cut, so neither the audit
+    // log nor the throttle keeps large strings from strangers.
+    let name: String = f.name.trim().chars().take(64).collect();
+    let address = remote_ip(&headers_remote);
+    let attempt = match state.throttle().attempt(address, &name, Instant::now()) {
+        Ok(a) => a,
+        Err(_) => {
+            // Refused before the password is looked at; the refusal is audited.
+            let who = name.clone();
+            let audited = state
+                .with_store(move |store| {
+                    Ok(store.audit(&AuditRow {
+                        id: 0,
+                        time: now,
+                        actor: "anonymous".into(),
+                        action: "login-throttled".into(),
+                        detail: serde_json::json!({ "name": who }).to_string(),
+                        remote: from,
+                    })?)
+                })
+                .await;
+            if let Err(e) = audited {
+                return e.into_response();
+            }
+            let mut r = login_page(lang, f.next.as_deref(), Some("web-login-throttled"), set);
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            return r;
         }
-        let mut r = login_page(lang, f.next.as_deref(), Some("web-login-throttled"), set);
-        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        return r;
+    };
+    // The account is read under the store's lock; argon2 runs outside it, a few at a
+    // time, so sign-ins never hold up the pages.
+    let who = name.clone();
+    let account = match state
+        .with_store(move |store| Ok(store.account(&who)?))
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let found = {
+        let _permit = state.password_checks().acquire().await;
+        let password = f.password;
+        tokio::task::spawn_blocking(move || accounts::check_password(account, &password))
+            .await
+            .unwrap_or(None)
+    };
+    if found.is_some() {
+        state.throttle().succeeded(attempt);
     }
-    let password = f.password;
-    let throttled = state.clone();
     let result = state
         .with_store(move |store| {
-            let found = accounts::verify(store, &name, &password)
-                .map_err(|e| ApiError::internal(e.to_string()))?;
-            match &found {
-                Some(_) => throttled.throttle().succeeded(&name),
-                None => throttled.throttle().fail(&keys, Instant::now()),
-            }
             let (actor, action) = match &found {
                 Some(_) => (format!("account:{name}"), "login"),
                 None => ("anonymous".to_string(), "login-failed"),
@@ -568,5 +590,36 @@ async fn logout(State(state): State<AppState>, req: Request) -> Response {
             r
         }
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn next_only_leads_within_the_site() {
+        for ok in [
+            "/",
+            "/devices",
+            "/devices/PC01?lang=ja",
+            "/reports/1/report.html",
+        ] {
+            assert_eq!(local_path(Some(ok)), ok);
+        }
+        for bad in [
+            "//evil.example/x",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\t\\evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(local_path(None), "/");
     }
 }

@@ -42,12 +42,7 @@ pub(super) async fn overview(
         .with_store(move |store| {
             let analysis = st.judged(store)?;
             let inputs = store.counts()?.0;
-            let uploads: Vec<AuditRow> = store
-                .audit_log(200)?
-                .into_iter()
-                .filter(|e| e.action == "upload")
-                .take(10)
-                .collect();
+            let uploads: Vec<AuditRow> = store.audit_log_of("upload", 10)?;
             let plan = kizuna_pipeline::plan_status(store, &knowledge, now)
                 .map_err(|e| ApiError::internal(e.to_string()))?;
             Ok((analysis, inputs, uploads, plan))
