@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod forwarded;
 pub mod listen;
 pub mod reports;
 pub mod state;
@@ -44,6 +45,8 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Serve plain HTTP on a non-loopback address (a TLS proxy in front).
     pub allow_plain_http: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub uploads: Uploads,
     pub knowledge: Arc<Knowledge>,
     /// `KIZUNA_ADMIN_TOKEN`: made an admin token on start, once.
@@ -80,7 +83,11 @@ pub enum ServeError {
 /// The whole application: the API and the web interface.
 pub fn app(state: AppState) -> Router {
     web::routes(state.clone())
-        .merge(api::routes(state))
+        .merge(api::routes(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            forwarded::layer,
+        ))
         .layer(axum::middleware::map_response(
             |mut r: axum::response::Response| async move {
                 let h = r.headers_mut();
@@ -121,6 +128,7 @@ pub fn open(config: &Config) -> Result<AppState, ServeError> {
         config.uploads.clone(),
         config.fixed_now,
         config.tls.is_some() || config.allow_plain_http,
+        config.trusted_proxies.clone(),
     ))
 }
 

@@ -32,6 +32,8 @@ struct Inner {
     throttle: crate::throttle::Throttle,
     /// Password checks (argon2) running at once.
     password_checks: tokio::sync::Semaphore,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Drop for Inner {
@@ -82,6 +84,7 @@ impl AppState {
         uploads: Uploads,
         fixed_now: Option<Timestamp>,
         secure_cookies: bool,
+        trusted_proxies: Vec<std::net::IpAddr>,
     ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
@@ -93,6 +96,7 @@ impl AppState {
                 secure_cookies,
                 throttle: Default::default(),
                 password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
+                trusted_proxies,
             }),
         }
     }
@@ -117,6 +121,10 @@ impl AppState {
     /// must not take every core.
     pub fn password_checks(&self) -> &tokio::sync::Semaphore {
         &self.inner.password_checks
+    }
+
+    pub fn trusted_proxies(&self) -> &[std::net::IpAddr] {
+        &self.inner.trusted_proxies
     }
 
     pub fn now(&self) -> Timestamp {

@@ -572,6 +572,7 @@ fn plain_http_is_refused_off_loopback() {
         db: sqlite(dir.path()),
         tls: None,
         allow_plain_http: false,
+        trusted_proxies: Vec::new(),
         uploads: kizuna_server::Uploads {
             scratch: dir.path().join("s"),
             max_bytes: 1,

@@ -918,3 +918,78 @@ fn roles_decide_who_may_change_what() {
         assert!(page.contains(&format!("<td>{action}</td>")), "{action}");
     }
 }
+
+/// Behind a trusted proxy, sign-ins are counted and audited under the client its
+/// `X-Forwarded-For` names; from any other peer the header changes nothing.
+#[test]
+fn a_trusted_proxy_names_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Location::Sqlite(dir.path().join("k.db"));
+    let mut store = Store::connect(&db).unwrap();
+    create_account(
+        &mut store,
+        "bob",
+        Role::Viewer,
+        PASSWORD,
+        "test",
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    drop(store);
+    let behind = TestServer::start(Options {
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..Options::new(db.clone())
+    });
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    // Signs in as `name` with `password`, the proxy saying the client is `client`.
+    let sign_in = |server: &TestServer, client: &str, name: &str, password: &str| -> u16 {
+        let page = server.client().get("/login", None);
+        let token = form_token(&page.body);
+        agent
+            .post(server.url("/login"))
+            .header("Cookie", &format!("kz_login={token}"))
+            .header("X-Forwarded-For", client)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(format!(
+                "name={name}&password={}&csrf={token}&next=/",
+                common::encode(password)
+            ))
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let last_remote = |server: &TestServer| {
+        server
+            .client()
+            .get("/api/v1/audit?limit=1", Some(ADMIN))
+            .json()["entries"][0]["remote"]
+            .clone()
+    };
+    assert_eq!(
+        sign_in(&behind, "203.0.113.9", "bob", "wrong password"),
+        401
+    );
+    assert_eq!(last_remote(&behind), "203.0.113.9");
+    // One client's failures close that client, not the others behind the same proxy.
+    for i in 1..kizuna_server::throttle::MAX_PER_ADDRESS {
+        assert_eq!(
+            sign_in(&behind, "203.0.113.9", &format!("user{i}"), "x"),
+            401
+        );
+    }
+    assert_eq!(sign_in(&behind, "203.0.113.9", "bob", PASSWORD), 429);
+    assert_eq!(sign_in(&behind, "203.0.113.10", "bob", PASSWORD), 303);
+    drop(behind);
+
+    // Not a trusted proxy: the header is the client's own claim, and ignored.
+    let direct = TestServer::start(Options::new(db));
+    assert_eq!(
+        sign_in(&direct, "198.51.100.1", "bob", "wrong password"),
+        401
+    );
+    assert_eq!(last_remote(&direct), "127.0.0.1");
+}

@@ -102,6 +102,7 @@ pub fn run(l: Load) -> anyhow::Result<i32> {
             .unwrap_or_else(|| Location::Sqlite(temp.path().join("served.db"))),
         tls: None,
         allow_plain_http: false,
+        trusted_proxies: Vec::new(),
         uploads: kizuna_server::Uploads {
             scratch: temp.path().join("scratch"),
             max_bytes: 1 << 30,

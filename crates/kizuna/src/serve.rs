@@ -89,6 +89,10 @@ pub struct RunArgs {
     /// Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
     #[arg(long)]
     pub allow_plain_http: bool,
+    /// A proxy in front (repeatable): its X-Forwarded-For names the client that sign-ins
+    /// are counted and audited under. The header is ignored from anyone else.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Largest upload, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     pub max_upload_mib: u64,
@@ -168,6 +172,7 @@ fn serve(a: RunArgs, console: &Console) -> anyhow::Result<i32> {
         db: db.clone(),
         tls: a.tls_cert.zip(a.tls_key),
         allow_plain_http: a.allow_plain_http,
+        trusted_proxies: a.trusted_proxies,
         uploads: Uploads {
             scratch: a
                 .scratch

@@ -36,6 +36,8 @@ pub struct Options {
     pub db: Location,
     pub max_bytes: u64,
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// `--trusted-proxy`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Options {
@@ -44,6 +46,7 @@ impl Options {
             db,
             max_bytes: 64 << 20,
             tls: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -56,6 +59,7 @@ impl TestServer {
             db: o.db,
             tls: o.tls.clone(),
             allow_plain_http: false,
+            trusted_proxies: o.trusted_proxies.clone(),
             uploads: Uploads {
                 scratch: scratch.path().join("uploads"),
                 max_bytes: o.max_bytes,
