@@ -196,8 +196,8 @@ pub enum ScanFile {
     Json,
 }
 
-impl ScanFile {
-    pub const ALL: [ScanFile; 5] = [
+impl crate::NamedFile for ScanFile {
+    const ALL: &'static [ScanFile] = &[
         ScanFile::Html,
         ScanFile::FindingsCsv,
         ScanFile::DevicesCsv,
@@ -205,7 +205,7 @@ impl ScanFile {
         ScanFile::Json,
     ];
 
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             ScanFile::Html => "report.html",
             ScanFile::FindingsCsv => "findings.csv",
@@ -215,12 +215,7 @@ impl ScanFile {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<ScanFile> {
-        ScanFile::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// The media type to serve it as.
-    pub fn content_type(self) -> &'static str {
+    fn content_type(self) -> &'static str {
         match self {
             ScanFile::Html => "text/html; charset=utf-8",
             ScanFile::FindingsCsv | ScanFile::DevicesCsv => "text/csv; charset=utf-8",
@@ -228,7 +223,9 @@ impl ScanFile {
             ScanFile::Json => "application/json",
         }
     }
+}
 
+impl ScanFile {
     /// The file's bytes for this report, in `msg`'s language.
     pub fn render(self, r: &ScanReport<'_>, msg: &Messages) -> Vec<u8> {
         match self {

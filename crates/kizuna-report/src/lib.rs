@@ -28,6 +28,19 @@ use kizuna_analysis::Analysis;
 use kizuna_core::Timestamp;
 use kizuna_evidence::InputReport;
 
+/// A file an output is written as, under a fixed name: what `--out` writes and the
+/// server serves (a scan's `report.html`, a review's `review.json`, …).
+pub trait NamedFile: Copy + Sized + 'static {
+    /// Every file, in the order they are written and listed.
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+    /// The media type to serve it as.
+    fn content_type(self) -> &'static str;
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
+
 /// Everything an output needs to show about one scan.
 pub struct ScanReport<'a> {
     pub tool_version: &'a str,

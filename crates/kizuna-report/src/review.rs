@@ -686,10 +686,11 @@ pub enum ReviewFile {
     DevicesCsv,
 }
 
-impl ReviewFile {
-    pub const ALL: [ReviewFile; 3] = [ReviewFile::Html, ReviewFile::Json, ReviewFile::DevicesCsv];
+impl crate::NamedFile for ReviewFile {
+    const ALL: &'static [ReviewFile] =
+        &[ReviewFile::Html, ReviewFile::Json, ReviewFile::DevicesCsv];
 
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             ReviewFile::Html => "review.html",
             ReviewFile::Json => "review.json",
@@ -697,18 +698,17 @@ impl ReviewFile {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<ReviewFile> {
-        ReviewFile::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    pub fn content_type(self) -> &'static str {
+    fn content_type(self) -> &'static str {
         match self {
             ReviewFile::Html => "text/html; charset=utf-8",
             ReviewFile::Json => "application/json",
             ReviewFile::DevicesCsv => "text/csv; charset=utf-8",
         }
     }
+}
 
+impl ReviewFile {
+    /// The file's bytes for this review, in `msg`'s language.
     pub fn render(self, r: &ReviewReport<'_>, msg: &Messages) -> Vec<u8> {
         match self {
             ReviewFile::Html => review_html(r, msg),

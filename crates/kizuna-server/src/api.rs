@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use kizuna_i18n::{Lang, Messages};
+use kizuna_report::NamedFile;
 use kizuna_store::Store;
 use serde_json::{Value, json};
 
@@ -29,17 +30,25 @@ use crate::views::{self, DeviceQuery, device_key, number, severity};
 /// The OpenAPI 3.1 description of this API.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-/// The client's address, set per connection by the listener.
+/// The client's address, set per connection by the listener (and replaced by the
+/// forwarded client behind a trusted proxy).
 #[derive(Debug, Clone, Copy)]
 pub struct Remote(pub SocketAddr);
 
-/// The `/api/v1` routes.
+impl Remote {
+    /// The client's IP address of a request, as the audit log and the throttle know it.
+    pub fn of(req: &Request) -> Option<std::net::IpAddr> {
+        req.extensions().get::<Remote>().map(|r| r.0.ip())
+    }
+}
+
 /// The multipart parser's own limit, with room for part headers: the byte budget of
 /// `upload` counts the files themselves.
 pub fn multipart_limit(state: &AppState) -> usize {
     usize::try_from(state.uploads().max_bytes.saturating_add(1 << 20)).unwrap_or(usize::MAX)
 }
 
+/// The `/api/v1` routes.
 pub fn routes(state: AppState) -> Router {
     let max_upload = multipart_limit(&state);
     Router::new()
@@ -71,10 +80,9 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-fn remote(req: &Request) -> Option<String> {
-    req.extensions()
-        .get::<Remote>()
-        .map(|r| r.0.ip().to_string())
+/// The client's address as the audit log writes it.
+pub(crate) fn remote(req: &Request) -> Option<String> {
+    Remote::of(req).map(|ip| ip.to_string())
 }
 
 /// Checks the token and runs `work` with the store and the caller, in one turn of the
@@ -193,16 +201,7 @@ async fn upload(
         .await?
     };
 
-    let knowledge = state.knowledge().clone();
-    let now = state.now();
-    let actor = caller.actor();
-    let done = state
-        .with_store(move |store| {
-            let done = upload::ingest(store, &files, &uploads, year, knowledge, now, actor, from);
-            drop(dir);
-            done
-        })
-        .await?;
+    let done = upload::ingest_received(&state, dir, files, year, caller.actor(), from).await?;
     let inputs: Vec<Value> = done.reports.iter().map(kizuna_report::input_json).collect();
     Ok(json_response(
         StatusCode::OK,
@@ -301,13 +300,12 @@ async fn scan_file(
 ) -> Result<Response, ApiError> {
     let lang = lang(&q, &headers)?;
     let which = reports::Which::parse(&id)?;
-    let file = reports::file(&file)?;
+    let file = reports::named(&file)?;
     let st = state.clone();
-    let loaded = authorized(&state, &headers, Need::Read, move |store, _| {
-        reports::load(&st, store, which)
+    authorized(&state, &headers, Need::Read, move |store, _| {
+        reports::scan_file(&st, store, which, file, lang)
     })
-    .await?;
-    Ok(reports::download(&loaded, file, lang))
+    .await
 }
 
 /// GET /api/v1/review/{file}: the weekly review (`kizuna report`) of the `?days=` (7)
@@ -319,7 +317,7 @@ async fn review_file(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = lang(&q, &headers)?;
-    let file = reports::review_file(&file)?;
+    let file = reports::named(&file)?;
     let query = reports::ReviewQuery::parse(&q)?;
     let st = state.clone();
     authorized(&state, &headers, Need::Read, move |store, _| {

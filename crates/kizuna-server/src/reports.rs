@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use kizuna_analysis::Analysis;
 use kizuna_evidence::InputReport;
 use kizuna_i18n::{Lang, Messages};
-use kizuna_report::{Baseline, ReviewFile, ReviewReport, ScanFile, ScanReport};
+use kizuna_report::{Baseline, NamedFile, ReviewFile, ReviewReport, ScanFile, ScanReport};
 use kizuna_store::{ScanRow, Store};
 
 use crate::error::ApiError;
@@ -51,27 +51,24 @@ impl Which {
     }
 }
 
-/// What a report is rendered from.
-pub struct Loaded {
-    pub which: Which,
-    pub scan: Option<ScanRow>,
-    pub inputs: Vec<InputReport>,
-    pub analysis: Arc<Analysis>,
+/// What a scan report is rendered from.
+struct Loaded {
+    scan: Option<ScanRow>,
+    inputs: Vec<InputReport>,
+    analysis: Arc<Analysis>,
 }
 
 /// Loads the report `which` names; 404 for a scan that does not exist or did not record
 /// its inputs.
-pub fn load(state: &AppState, store: &Store, which: Which) -> Result<Loaded, ApiError> {
+fn load(state: &AppState, store: &Store, which: Which) -> Result<Loaded, ApiError> {
     match which {
         Which::Current => Ok(Loaded {
-            which,
             scan: None,
             inputs: store.stored_inputs()?,
             analysis: state.judged(store)?,
         }),
         Which::Scan(id) => match kizuna_pipeline::recorded_scan(store, id, state.knowledge())? {
             Some(r) => Ok(Loaded {
-                which,
                 scan: Some(r.scan),
                 inputs: r.inputs,
                 analysis: Arc::new(r.analysis),
@@ -85,8 +82,16 @@ pub fn load(state: &AppState, store: &Store, which: Which) -> Result<Loaded, Api
     }
 }
 
-/// The file as a download in `lang`.
-pub fn download(loaded: &Loaded, file: ScanFile, lang: Lang) -> Response {
+/// The report file of `which` in `lang`, as a download. Runs with the store, on its
+/// blocking thread, as [`review`] does: rendering a large fleet's HTML takes a while.
+pub fn scan_file(
+    state: &AppState,
+    store: &Store,
+    which: Which,
+    file: ScanFile,
+    lang: Lang,
+) -> Result<Response, ApiError> {
+    let loaded = load(state, store, which)?;
     let report = ScanReport {
         tool_version: env!("CARGO_PKG_VERSION"),
         inputs: &loaded.inputs,
@@ -97,8 +102,8 @@ pub fn download(loaded: &Loaded, file: ScanFile, lang: Lang) -> Response {
         directory: None,
     };
     let body = file.render(&report, &Messages::new(lang));
-    let name = format!("{}-{}", loaded.which.file_prefix(), file.name());
-    attachment(&name, file.content_type(), body)
+    let name = format!("{}-{}", which.file_prefix(), file.name());
+    Ok(attachment(&name, file.content_type(), body))
 }
 
 /// A file to download. HTML runs in a sandbox of its own (a report's sorting script
@@ -127,10 +132,10 @@ fn attachment(name: &str, content_type: &'static str, body: Vec<u8>) -> Response
     r
 }
 
-/// A file name from a URL: one of [`ScanFile::ALL`].
-pub fn file(raw: &str) -> Result<ScanFile, ApiError> {
-    ScanFile::from_name(raw).ok_or_else(|| {
-        let names: Vec<&str> = ScanFile::ALL.iter().map(|f| f.name()).collect();
+/// A report file named in a URL: one of `F::ALL`.
+pub fn named<F: NamedFile>(raw: &str) -> Result<F, ApiError> {
+    F::from_name(raw).ok_or_else(|| {
+        let names: Vec<&str> = F::ALL.iter().map(|f| f.name()).collect();
         ApiError::not_found(format!("no report file {raw:?} ({})", names.join(", ")))
     })
 }
@@ -149,7 +154,7 @@ impl Listed {
     /// The files that can be downloaded for it (none when it did not record its inputs).
     pub fn files(&self) -> &'static [ScanFile] {
         if self.tally.has_sources {
-            &ScanFile::ALL
+            ScanFile::ALL
         } else {
             &[]
         }
@@ -203,14 +208,6 @@ impl ReviewQuery {
         };
         Ok(ReviewQuery { days, compare_to })
     }
-}
-
-/// A review file (`review.html`, `review.json`, `review-devices.csv`) from a URL.
-pub fn review_file(raw: &str) -> Result<ReviewFile, ApiError> {
-    ReviewFile::from_name(raw).ok_or_else(|| {
-        let names: Vec<&str> = ReviewFile::ALL.iter().map(|f| f.name()).collect();
-        ApiError::not_found(format!("no review file {raw:?} ({})", names.join(", ")))
-    })
 }
 
 /// The review as `kizuna report` makes it over this store, rendered as `file` in `lang`,

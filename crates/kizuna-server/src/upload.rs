@@ -20,7 +20,7 @@ use kizuna_store::{AuditRow, ScanRow, Store};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::state::Uploads;
+use crate::state::{AppState, Uploads};
 
 /// One received file.
 #[derive(Debug, Clone)]
@@ -112,19 +112,40 @@ pub struct Uploaded {
     pub scan: Option<Value>,
 }
 
+/// Reads the files received into `dir` into the store, on the store's thread, then
+/// removes them (see [`ingest`]). The API and the upload form both end here.
+pub async fn ingest_received(
+    state: &AppState,
+    dir: tempfile::TempDir,
+    files: Vec<Received>,
+    year: Option<i32>,
+    actor: String,
+    remote: Option<String>,
+) -> Result<Uploaded, ApiError> {
+    let uploads = state.uploads().clone();
+    let knowledge = state.knowledge().clone();
+    let now = state.now();
+    state
+        .with_store(move |store| {
+            let who = (actor, remote);
+            let done = ingest(store, &files, &uploads, year, knowledge, now, who);
+            drop(dir);
+            done
+        })
+        .await
+}
+
 /// Reads received files into the store with the readers and limits of `kizuna scan`,
 /// records the upload as a scan of what it brought and writes it to the audit log as
-/// `actor`'s, from `remote`.
-#[allow(clippy::too_many_arguments)]
-pub fn ingest(
+/// the actor's, from the remote address.
+fn ingest(
     store: &mut Store,
     files: &[Received],
     uploads: &Uploads,
     year: Option<i32>,
     knowledge: Arc<Knowledge>,
     now: Timestamp,
-    actor: String,
-    remote: Option<String>,
+    (actor, remote): (String, Option<String>),
 ) -> Result<Uploaded, ApiError> {
     let opts = kizuna_evidence::ReadOptions {
         threads: uploads.threads.max(1),

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{ADMIN, Options, TestServer, lab_bundle};
+use kizuna_report::NamedFile;
 use kizuna_store::Location;
 
 fn sqlite(dir: &Path) -> Location {

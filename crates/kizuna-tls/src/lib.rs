@@ -23,7 +23,7 @@ pub enum TlsError {
 }
 
 /// The certificates of a PEM file (a CA bundle).
-pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let fail = |why: String| TlsError::CaFile {
         path: path.to_path_buf(),
         why,

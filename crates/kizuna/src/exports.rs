@@ -7,7 +7,7 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use kizuna_i18n::Messages;
-use kizuna_report::{EventFormat, EventWriter, ScanFile, ScanReport};
+use kizuna_report::{EventFormat, EventWriter, NamedFile, ScanFile, ScanReport};
 
 use crate::pipeline::{Ingested, ScanInput};
 

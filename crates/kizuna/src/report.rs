@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 use kizuna_i18n::Lang;
-use kizuna_report::{Baseline, ReviewFile, ReviewReport};
+use kizuna_report::{Baseline, NamedFile, ReviewFile, ReviewReport};
 use kizuna_store::{Location, ScanRow, Store};
 
 use crate::cli::{EXIT_OK, EXIT_USAGE, ScanFormat};

@@ -12,10 +12,9 @@ use kizuna_i18n::Messages;
 use kizuna_report::{esc, rfc3339};
 use kizuna_store::{AccountRow, AuditRow, TokenRow};
 
-use super::{
-    Viewer, client, form_refused, frame, page, signed_in_as, t, ta, table_open, table_row, text,
-};
+use super::{Viewer, form_refused, frame, page, signed_in_as, t, ta, table_open, table_row, text};
 use crate::accounts::{self, Role};
+use crate::api::remote;
 use crate::auth::{self, Scope};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -225,7 +224,7 @@ pub(super) struct TokenForm {
 /// Makes a token and shows its secret once, on the administration page.
 pub(super) async fn make_token(State(state): State<AppState>, req: Request) -> Response {
     let headers = req.headers().clone();
-    let from = client(&req);
+    let from = remote(&req);
     let v = match signed_in_as(&state, &headers, &HashMap::new(), "/admin", Role::Admin).await {
         Ok(v) => v,
         Err(r) => return r,
@@ -271,7 +270,7 @@ pub(super) async fn revoke_token(
     req: Request,
 ) -> Response {
     let headers = req.headers().clone();
-    let from = client(&req);
+    let from = remote(&req);
     let v = match signed_in_as(&state, &headers, &HashMap::new(), "/admin", Role::Admin).await {
         Ok(v) => v,
         Err(r) => return r,

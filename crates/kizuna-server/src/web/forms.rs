@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kizuna_i18n::Messages;
 use kizuna_report::esc;
 
-use super::{client, form_refused, signed_in_as, t, ta, table_open, table_row, text, titled_page};
+use super::{form_refused, signed_in_as, t, ta, table_open, table_row, text, titled_page};
 use crate::accounts::Role;
+use crate::api::remote;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::upload::{self, Budget};
@@ -48,36 +49,22 @@ pub(super) async fn upload(
     req: Request,
 ) -> Response {
     let headers = req.headers().clone();
-    let from = client(&req);
+    let from = remote(&req);
     let v = match signed_in_as(&state, &headers, &q, "/upload", Role::Operator).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let uploads = state.uploads().clone();
-    let received = async {
-        let dir = upload::scratch(&uploads)?;
-        let mut budget = Budget::new(uploads.max_bytes);
+    let done = async {
+        let dir = upload::scratch(state.uploads())?;
+        let mut budget = Budget::new(state.uploads().max_bytes);
         let form = Multipart::from_request(req, &())
             .await
             .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?;
         let files = upload::receive_multipart(dir.path(), form, &mut budget, Some(&v.csrf)).await?;
-        Ok::<_, ApiError>((dir, files))
+        let actor = format!("account:{}", v.name);
+        upload::ingest_received(&state, dir, files, None, actor, from).await
     }
     .await;
-    let (dir, files) = match received {
-        Ok(x) => x,
-        Err(e) => return e.into_response(),
-    };
-    let knowledge = state.knowledge().clone();
-    let now = state.now();
-    let actor = format!("account:{}", v.name);
-    let done = state
-        .with_store(move |store| {
-            let done = upload::ingest(store, &files, &uploads, None, knowledge, now, actor, from);
-            drop(dir);
-            done
-        })
-        .await;
     let done = match done {
         Ok(d) => d,
         Err(e) => return e.into_response(),

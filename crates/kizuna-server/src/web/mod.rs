@@ -26,6 +26,7 @@ use kizuna_report::esc;
 use kizuna_store::AuditRow;
 
 use crate::accounts::{self, Role};
+use crate::api::{Remote, remote};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -424,20 +425,10 @@ struct LoginForm {
     next: Option<String>,
 }
 
-fn remote_ip(remote: &Option<crate::api::Remote>) -> Option<std::net::IpAddr> {
-    remote.map(|r| r.0.ip())
-}
-
-fn client(req: &Request) -> Option<String> {
-    req.extensions()
-        .get::<crate::api::Remote>()
-        .map(|r| r.0.ip().to_string())
-}
-
 async fn login(State(state): State<AppState>, req: Request) -> Response {
     let headers = req.headers().clone();
-    let from = client(&req);
-    let headers_remote = req.extensions().get::<crate::api::Remote>().copied();
+    let address = Remote::of(&req);
+    let from = address.map(|ip| ip.to_string());
     let (lang, set) = lang(&HashMap::new(), &headers);
     let Ok(Form(f)) = Form::<LoginForm>::from_request(req, &()).await else {
         return login_page(lang, None, Some("web-login-expired"), set);
@@ -453,7 +444,6 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     // Account names are at most 64 characters; longer input is cut, so neither the audit
     // log nor the throttle keeps large strings from strangers.
     let name: String = f.name.trim().chars().take(64).collect();
-    let address = remote_ip(&headers_remote);
     let attempt = match state.throttle().attempt(address, &name, Instant::now()) {
         Ok(a) => a,
         Err(_) => {
@@ -550,7 +540,7 @@ struct CsrfForm {
 
 async fn logout(State(state): State<AppState>, req: Request) -> Response {
     let headers = req.headers().clone();
-    let from = client(&req);
+    let from = remote(&req);
     let Some(session) = cookies(&headers).get(SESSION_COOKIE).cloned() else {
         return Redirect::to("/login").into_response();
     };

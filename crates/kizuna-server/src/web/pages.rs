@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use kizuna_analysis::Analysis;
 use kizuna_core::{MessageArg, Severity};
 use kizuna_i18n::Messages;
-use kizuna_report::esc;
+use kizuna_report::{NamedFile, esc};
 use kizuna_store::{AuditRow, FactFilter};
 
 use super::{
@@ -607,7 +607,7 @@ pub(super) async fn reports(
         "<p>{}</p><section><h2>{}</h2><p class=\"files\" id=\"current\">{}</p></section>",
         t(msg, "web-reports-about"),
         t(msg, "web-reports-current"),
-        links("current", &kizuna_report::ScanFile::ALL),
+        links("current", kizuna_report::ScanFile::ALL),
     );
     // The weekly watch of the source article: this week against the week before.
     let _ = write!(
@@ -731,16 +731,17 @@ pub(super) async fn report_file(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let (which, file) = match (Which::parse(&id), scan_reports::file(&file)) {
+    let (which, file) = match (Which::parse(&id), scan_reports::named(&file)) {
         (Ok(w), Ok(f)) => (w, f),
         (Err(e), _) | (_, Err(e)) => return e.into_response(),
     };
     let st = state.clone();
+    let lang = v.lang;
     match state
-        .with_store(move |store| scan_reports::load(&st, store, which))
+        .with_store(move |store| scan_reports::scan_file(&st, store, which, file, lang))
         .await
     {
-        Ok(loaded) => scan_reports::download(&loaded, file, v.lang),
+        Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
@@ -853,7 +854,7 @@ pub(super) async fn review_file(
         Err(r) => return r,
     };
     let (file, query) = match (
-        scan_reports::review_file(&file),
+        scan_reports::named(&file),
         scan_reports::ReviewQuery::parse(&q),
     ) {
         (Ok(f), Ok(q)) => (f, q),
