@@ -10,9 +10,13 @@ pub mod directory;
 mod event;
 mod finding;
 mod identity;
+pub mod input;
+mod lang;
 mod name;
 mod netlogon;
 mod ntstatus;
+mod secret;
+pub mod time;
 mod watch;
 
 pub use catalog::{
@@ -22,9 +26,12 @@ pub use catalog::{
 pub use event::{EventRecord, SourceRef};
 pub use finding::{Evidence, Finding, FindingRecord, MessageArg, RuleId, Severity};
 pub use identity::{DeviceRole, IdentityRecord, IdentitySource, MachineSid, OsBuild};
+pub use input::{Fact, FactSource, Ingest, InputKind, InputReport, InputStatus, MAX_ERRORS_KEPT};
+pub use lang::Lang;
 pub use name::{DeviceName, DomainName};
 pub use netlogon::{NetlogonEntry, NetlogonKind};
 pub use ntstatus::NtStatus;
+pub use secret::Secret;
 pub use watch::{LoggedOn, Signal, SubjectFrom, WatchEntry, WatchList};
 
 /// Timestamps are UTC everywhere inside kizuna.

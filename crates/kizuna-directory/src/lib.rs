@@ -8,32 +8,16 @@
 //! in a [`Secret`] that never prints.
 
 mod ldap;
+mod read;
 mod smb;
 mod sysvol;
 
 pub use ldap::{COMPUTER_ATTRIBUTES, Options, read_directory};
+pub use read::{GpoSettings, read};
 pub use smb::{SMB_PORT, read_sysvol_smb, smb_host};
 pub use sysvol::read_sysvol;
 
-/// A password: never printed by `Debug`/`Display`, never stored.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: String) -> Secret {
-        Secret(s)
-    }
-
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use kizuna_core::Secret;
 
 /// Why the directory could not be read. Messages name the server and what to check;
 /// they never contain the password.

@@ -14,12 +14,12 @@ use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::event_xml::{RawEvent, parse_time};
-use crate::input::Admit;
+use crate::input::{Admit, count_event};
 use crate::text::{Budgeted, for_each_line};
 
 /// Largest JSON document or top-level array element read.
 const MAX_DOCUMENT: u64 = 64 * 1024 * 1024;
-use crate::{Fact, InputReport};
+use kizuna_core::{Fact, InputReport};
 
 /// Reads every event object from a JSON stream (array, concatenated objects or lines).
 pub fn read_event_json(
@@ -39,7 +39,7 @@ pub fn read_event_json(
                 line: at.strip_prefix("line ").and_then(|l| l.parse().ok()),
             };
             let parsed = raw_from_json(&v).and_then(|raw| raw.into_record(source));
-            report.event(parsed, &at, admit, out);
+            count_event(report, parsed, &at, admit, out);
         },
     );
 }

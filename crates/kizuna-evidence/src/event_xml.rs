@@ -11,9 +11,9 @@ use kizuna_core::{EventRecord, NtStatus, SourceRef, Timestamp};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use crate::input::Admit;
+use crate::input::{Admit, count_event};
 use crate::text::Budgeted;
-use crate::{Fact, InputReport};
+use kizuna_core::{Fact, InputReport};
 
 /// Longest value kept for one `<Data>` element; longer values are cut.
 const MAX_VALUE: usize = 16 * 1024;
@@ -292,7 +292,8 @@ pub fn read_event_xml<R: BufRead>(
                             offset: Some(start),
                             line: None,
                         };
-                        report.event(
+                        count_event(
+                            report,
                             b.raw.into_record(source),
                             &format!("offset {start}"),
                             admit,
@@ -319,7 +320,7 @@ pub fn read_event_xml<R: BufRead>(
 pub fn parse_event_xml(xml: &str, source: SourceRef) -> Result<EventRecord, String> {
     let mut report = InputReport::new(
         source.path.clone(),
-        crate::InputKind::EventXml,
+        kizuna_core::InputKind::EventXml,
         String::new(),
         0,
     );

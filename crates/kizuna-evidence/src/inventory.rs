@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::event_json::for_each_json_value;
 use crate::text::Budgeted;
-use crate::{Fact, InputReport};
+use kizuna_core::{Fact, InputReport};
 
 /// Which field a header names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,8 +10,9 @@ use std::io::BufRead;
 use chrono::NaiveDate;
 use kizuna_core::{DeviceName, NetlogonEntry, NetlogonKind, NtStatus, SourceRef};
 
+use crate::YearSource;
 use crate::text::for_each_line;
-use crate::{Fact, InputReport, YearSource};
+use kizuna_core::{Fact, InputReport};
 
 /// What the reader needs to know that the file does not say.
 #[derive(Debug, Clone)]

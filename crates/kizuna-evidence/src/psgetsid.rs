@@ -15,7 +15,7 @@ use std::io::BufRead;
 use kizuna_core::{DeviceName, IdentityRecord, IdentitySource, MachineSid, SourceRef};
 
 use crate::text::for_each_line;
-use crate::{Fact, InputReport};
+use kizuna_core::{Fact, InputReport};
 
 /// The host named in a `SID for …:` line.
 fn host_of(line: &str) -> Option<&str> {

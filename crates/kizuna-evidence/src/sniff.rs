@@ -1,6 +1,6 @@
 //! Recognizing an input from its first bytes, never from its name.
 
-use crate::InputKind;
+use kizuna_core::InputKind;
 
 /// What the first bytes of an input say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

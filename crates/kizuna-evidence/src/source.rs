@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
@@ -23,9 +24,10 @@ use crate::netlogon::{NetlogonContext, read_netlogon};
 use crate::sniff::{SNIFF_LEN, Sniffed, sniff};
 use crate::text::text_reader;
 use crate::{
-    EvtxOptions, EvtxPath, Fact, InputKind, InputReport, Progress, YearSource, read_event_json,
-    read_event_xml, read_evtx, read_inventory_csv, read_inventory_json, read_psgetsid,
+    EvtxOptions, EvtxPath, Progress, YearSource, read_event_json, read_event_xml, read_evtx,
+    read_inventory_csv, read_inventory_json, read_psgetsid,
 };
+use kizuna_core::{Fact, FactSource, Ingest, InputKind, InputReport};
 
 /// Facts are handed to the consumer in batches of this size.
 const BATCH: usize = 2048;
@@ -46,17 +48,6 @@ pub struct ReadOptions {
     pub limits: Limits,
 }
 
-/// The consumer of what readers produce: usually the store.
-pub trait Ingest {
-    /// If content with this fingerprint was read before, its earlier report: it is then
-    /// not read again.
-    fn known(&mut self, fingerprint: &str) -> Option<InputReport>;
-    /// Facts of the input being read, in batches.
-    fn facts(&mut self, fingerprint: &str, facts: Vec<Fact>);
-    /// The input is done (read, skipped or failed).
-    fn finish(&mut self, report: InputReport);
-}
-
 enum Msg {
     Known {
         fingerprint: String,
@@ -66,23 +57,73 @@ enum Msg {
     Done(InputReport),
 }
 
-/// Reads every input under `paths` and hands the results to `sink`. Errors never stop
-/// the run: each becomes part of an input's report.
-pub fn ingest_paths(paths: &[PathBuf], opts: &ReadOptions, sink: &mut dyn Ingest) {
-    let mut files: Vec<(PathBuf, String)> = Vec::new();
-    for p in paths {
-        walk(p, &mut files, sink);
-    }
-    ingest_files(files, opts, sink);
+/// Evidence files to read, with the options to read them by: what the use cases take
+/// (as a [`FactSource`]) to fill a store.
+#[derive(Clone)]
+pub struct Files {
+    /// Each file with the name it is shown under.
+    files: Vec<(PathBuf, String)>,
+    /// Files and folders to walk, shown as given.
+    paths: Vec<PathBuf>,
+    options: ReadOptions,
 }
 
-/// Reads files each shown under a name of its own, not its path: the server keeps an
-/// upload in a scratch folder but reports it under the name the collector sent.
-pub fn ingest_files(mut files: Vec<(PathBuf, String)>, opts: &ReadOptions, sink: &mut dyn Ingest) {
+impl Files {
+    /// Files and folders as the user named them (folders are walked).
+    pub fn paths(paths: Vec<PathBuf>, options: ReadOptions) -> Files {
+        Files {
+            files: Vec::new(),
+            paths,
+            options,
+        }
+    }
+
+    /// Files each shown under a name of its own, not its path: the server keeps an
+    /// upload in a scratch folder but reports it under the name the collector sent.
+    pub fn named(files: Vec<(PathBuf, String)>, options: ReadOptions) -> Files {
+        Files {
+            files,
+            paths: Vec::new(),
+            options,
+        }
+    }
+
+    /// The options the files are read by.
+    pub fn options(&self) -> &ReadOptions {
+        &self.options
+    }
+}
+
+impl FactSource for Files {
+    fn read_into<S: Ingest>(&self, sink: &mut S) -> Result<(), S::Error> {
+        let mut files = self.files.clone();
+        for p in &self.paths {
+            walk(p, &mut files, sink)?;
+        }
+        ingest_files(files, &self.options, sink)
+    }
+}
+
+/// Reads every input under `paths` and hands the results to `sink`. Damaged inputs never
+/// stop the run: each becomes part of an input's report. Only the sink's error stops it.
+pub fn ingest_paths<S: Ingest>(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    sink: &mut S,
+) -> Result<(), S::Error> {
+    Files::paths(paths.to_vec(), opts.clone()).read_into(sink)
+}
+
+/// Reads files each shown under a name of its own (see [`Files::named`]).
+pub fn ingest_files<S: Ingest>(
+    mut files: Vec<(PathBuf, String)>,
+    opts: &ReadOptions,
+    sink: &mut S,
+) -> Result<(), S::Error> {
     files.sort();
     files.dedup();
     if files.is_empty() {
-        return;
+        return Ok(());
     }
     let bytes: u64 = files
         .iter()
@@ -97,10 +138,12 @@ pub fn ingest_files(mut files: Vec<(PathBuf, String)>, opts: &ReadOptions, sink:
         1
     };
     let queue = Arc::new(Mutex::new(files.into_iter()));
+    let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = sync_channel::<Msg>(16);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let queue = queue.clone();
+            let stop = stop.clone();
             let tx = tx.clone();
             let opts = opts.clone();
             scope.spawn(move || {
@@ -109,7 +152,7 @@ pub fn ingest_files(mut files: Vec<(PathBuf, String)>, opts: &ReadOptions, sink:
                     opts,
                     inner_threads,
                 };
-                loop {
+                while !stop.load(Ordering::Relaxed) {
                     let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
                     let Some((path, display)) = next else { break };
                     worker.file(&path, display);
@@ -119,37 +162,51 @@ pub fn ingest_files(mut files: Vec<(PathBuf, String)>, opts: &ReadOptions, sink:
             });
         }
         drop(tx);
-        consume(rx, sink, &opts.progress);
-    });
+        let done = consume(&rx, sink, &opts.progress);
+        if done.is_err() {
+            // Workers start no new file; the one at work finds the channel closed.
+            stop.store(true, Ordering::Relaxed);
+        }
+        drop(rx);
+        done
+    })
 }
 
-fn consume(rx: Receiver<Msg>, sink: &mut dyn Ingest, progress: &Progress) {
+fn consume<S: Ingest>(
+    rx: &Receiver<Msg>,
+    sink: &mut S,
+    progress: &Progress,
+) -> Result<(), S::Error> {
     for msg in rx {
         match msg {
             Msg::Known { fingerprint, reply } => {
-                let _ = reply.send(sink.known(&fingerprint));
+                let _ = reply.send(sink.known(&fingerprint)?);
             }
-            Msg::Facts(fp, facts) => sink.facts(&fp, facts),
+            Msg::Facts(fp, facts) => sink.facts(&fp, facts)?,
             Msg::Done(report) => {
                 progress.input_done(report.records);
-                sink.finish(report)
+                sink.finish(report)?
             }
         }
     }
+    Ok(())
 }
 
-fn walk(p: &Path, files: &mut Vec<(PathBuf, String)>, sink: &mut dyn Ingest) {
+fn walk<S: Ingest>(
+    p: &Path,
+    files: &mut Vec<(PathBuf, String)>,
+    sink: &mut S,
+) -> Result<(), S::Error> {
     let display = |p: &Path| p.to_string_lossy().into_owned();
     if p.is_file() {
         files.push((p.to_path_buf(), display(p)));
-        return;
+        return Ok(());
     }
     if !p.exists() {
         let mut r = InputReport::new(display(p), InputKind::Unknown, String::new(), 0);
         r.error("no such file or folder");
         r.settle();
-        sink.finish(r);
-        return;
+        return sink.finish(r);
     }
     for entry in walkdir::WalkDir::new(p)
         .follow_links(false)
@@ -166,10 +223,11 @@ fn walk(p: &Path, files: &mut Vec<(PathBuf, String)>, sink: &mut dyn Ingest) {
                 let mut r = InputReport::new(where_, InputKind::Unknown, String::new(), 0);
                 r.error(format!("cannot read: {err}"));
                 r.settle();
-                sink.finish(r);
+                sink.finish(r)?;
             }
         }
     }
+    Ok(())
 }
 
 struct Worker {

@@ -6,8 +6,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::InputReport;
 use crate::sniff::{SNIFF_LEN, text_encoding};
+use kizuna_core::InputReport;
 
 /// Lines longer than this are skipped (and reported), so one hostile line cannot take
 /// the memory of the run.

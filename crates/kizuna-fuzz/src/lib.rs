@@ -3,7 +3,7 @@
 //! memory beyond its limits):
 //!
 //! - an input's report counts exactly the facts handed on (`kept`), keeps at most
-//!   [`kizuna_evidence::MAX_ERRORS_KEPT`] messages plus the "… more" line, and its
+//!   [`kizuna_core::MAX_ERRORS_KEPT`] messages plus the "… more" line, and its
 //!   status agrees with its counts;
 //! - every fact names the input it came from;
 //! - EVTX: the pre-filtered path keeps exactly the events the full path keeps.
@@ -17,10 +17,10 @@ use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use kizuna_core::Knowledge;
+use kizuna_core::input::sinks::Collect;
+use kizuna_core::{Fact, InputKind, InputReport, InputStatus, Knowledge};
 use kizuna_evidence::{
-    EvtxOptions, EvtxPath, Fact, Ingest, InputKind, InputReport, InputStatus, Limits,
-    NetlogonContext, ReadOptions, YearSource, text_reader,
+    EvtxOptions, EvtxPath, Limits, NetlogonContext, ReadOptions, YearSource, text_reader,
 };
 
 /// A fuzz target: its name (the binary in `fuzz/`) and body.
@@ -110,7 +110,7 @@ fn check(report: &InputReport, facts: &[Fact]) {
         "kept counts the facts: {report:?}"
     );
     assert!(
-        report.errors.len() <= kizuna_evidence::MAX_ERRORS_KEPT + 1,
+        report.errors.len() <= kizuna_core::MAX_ERRORS_KEPT + 1,
         "{} error messages kept",
         report.errors.len()
     );
@@ -330,25 +330,6 @@ pub fn gpmc_xml(data: &[u8]) {
     }
 }
 
-#[derive(Default)]
-struct Collect {
-    reports: Vec<InputReport>,
-    facts: Vec<(String, Fact)>,
-}
-
-impl Ingest for Collect {
-    fn known(&mut self, _: &str) -> Option<InputReport> {
-        None
-    }
-    fn facts(&mut self, fingerprint: &str, facts: Vec<Fact>) {
-        self.facts
-            .extend(facts.into_iter().map(|f| (fingerprint.to_string(), f)));
-    }
-    fn finish(&mut self, r: InputReport) {
-        self.reports.push(r);
-    }
-}
-
 /// The whole path of `kizuna scan` from one file: sniffing, archives (zip, gzip, xz,
 /// nested), then whichever reader the content calls for, under small limits.
 pub fn archive(data: &[u8]) {
@@ -368,7 +349,7 @@ pub fn archive(data: &[u8]) {
         },
     };
     let mut c = Collect::default();
-    kizuna_evidence::ingest_paths(&[path], &opts, &mut c);
+    let Ok(()) = kizuna_evidence::ingest_paths(&[path], &opts, &mut c);
     assert!(!c.reports.is_empty(), "every input is reported");
     for r in &c.reports {
         let facts: Vec<Fact> = c

@@ -203,13 +203,13 @@ impl Workaround {
         put(
             out,
             "README.md",
-            readme::workaround(&v, readme::Lang::En).into_bytes(),
+            readme::workaround(&v, kizuna_core::Lang::En).into_bytes(),
             &mut files,
         )?;
         put(
             out,
             "README.ja.md",
-            readme::workaround(&v, readme::Lang::Ja).into_bytes(),
+            readme::workaround(&v, kizuna_core::Lang::Ja).into_bytes(),
             &mut files,
         )?;
         let kit = KitJson {
@@ -309,13 +309,13 @@ impl Rollback {
         put(
             out,
             "README.md",
-            readme::rollback(self, readme::Lang::En).into_bytes(),
+            readme::rollback(self, kizuna_core::Lang::En).into_bytes(),
             &mut files,
         )?;
         put(
             out,
             "README.ja.md",
-            readme::rollback(self, readme::Lang::Ja).into_bytes(),
+            readme::rollback(self, kizuna_core::Lang::Ja).into_bytes(),
             &mut files,
         )?;
         let kit = KitJson {

@@ -3,11 +3,7 @@
 
 use crate::kit::{DEFAULT_MAX_AGE, Rollback, WorkaroundView};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Ja,
-}
+use kizuna_core::Lang;
 
 fn age_note(age: u32, lang: Lang) -> &'static str {
     match (age, lang) {

@@ -438,7 +438,6 @@ review-col-provider = Provider
 cli-scan-recorded = recorded as scan #{ $id } in { $db } (kizuna report --db { $db } --compare-to { $id })
 progress-reading = kizuna: reading { $done }/{ $total } files, { $mb_done }/{ $mb_total } MB, { $records } records ({ $rate } records/s)
 cli-scan-not-recorded = the scan was not recorded in { $db } (kizuna report cannot compare with it): { $error }
-cli-bench-no-evtx = bench evtx: no EVTX file under the given paths
 cli-error = error: { $error }
 cli-nothing-readable = nothing readable in the given paths
 cli-report-written = { $path } written ({ $files })

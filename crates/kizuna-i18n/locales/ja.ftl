@@ -384,7 +384,6 @@ review-col-provider = プロバイダー
 cli-scan-recorded = { $db } にスキャン #{ $id } として記録しました(kizuna report --db { $db } --compare-to { $id })
 progress-reading = kizuna: 読み込み中 { $done }/{ $total } ファイル、{ $mb_done }/{ $mb_total } MB、{ $records } レコード(毎秒 { $rate } レコード)
 cli-scan-not-recorded = スキャンを { $db } に記録できませんでした(kizuna report の比較には使えません): { $error }
-cli-bench-no-evtx = bench evtx: 指定されたパスに EVTX ファイルがありません
 cli-error = エラー: { $error }
 cli-nothing-readable = 指定されたパスに読み取れるものがありません
 cli-report-written = { $path } を書き出しました({ $files })

@@ -3,57 +3,12 @@
 //! Code never builds sentences; it picks a message id and passes arguments. Adding a
 //! language is adding a `locales/<lang>.ftl` file.
 
-use std::fmt;
-
 use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
+pub use kizuna_core::Lang;
 use kizuna_core::{Finding, FindingRecord, MessageArg, NtStatus};
 
 const EN: &str = include_str!("../locales/en.ftl");
 const JA: &str = include_str!("../locales/ja.ftl");
-
-/// A language kizuna speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Ja,
-}
-
-impl Lang {
-    /// From `ja`, `en`, `ja_JP.UTF-8`, `en-US`… Unknown languages are `None`.
-    pub fn parse(s: &str) -> Option<Lang> {
-        let s = s.trim().to_ascii_lowercase();
-        if s.starts_with("ja") {
-            Some(Lang::Ja)
-        } else if s.starts_with("en") || s == "c" || s == "posix" || s.starts_with("c.") {
-            Some(Lang::En)
-        } else {
-            None
-        }
-    }
-
-    /// From the locale environment (`LC_ALL`, `LC_MESSAGES`, `LANG`), English by default.
-    pub fn from_env() -> Lang {
-        ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .filter_map(|v| std::env::var(v).ok())
-            .find(|v| !v.is_empty())
-            .and_then(|v| Lang::parse(&v))
-            .unwrap_or(Lang::En)
-    }
-
-    pub fn code(&self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Ja => "ja",
-        }
-    }
-}
-
-impl fmt::Display for Lang {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
 
 /// Renders messages in one language.
 pub struct Messages {

@@ -10,8 +10,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
+use kizuna_core::{Fact, InputKind, InputReport};
 use kizuna_core::{Knowledge, NtStatus};
-use kizuna_evidence::{EvtxOptions, EvtxPath, Fact, InputKind, InputReport, read_evtx};
+use kizuna_evidence::{EvtxOptions, EvtxPath, read_evtx};
 use kizuna_lab::evtx::{EvtxWriter, write_evtx};
 use kizuna_lab::writers::LabEvent;
 use serde_json::Value;

@@ -27,7 +27,7 @@ mod scope;
 pub mod store;
 
 pub use gate::{Check, Gate, GateResult, Measurements, MinTime, Status, evaluate};
-pub use measure::{FactSource, StoredFacts, measure};
+pub use measure::{GateEvidence, StoredFacts, measure};
 pub use model::{Action, LogEntry, Params, Phase, PhaseKind, PhaseState, Plan, Track, Transition};
 pub use scope::Scope;
 
@@ -45,7 +45,7 @@ pub enum PlanError {
     DuplicateStage(String),
     #[error("{name:?} is a fixed phase of the {track} track; name the stage otherwise")]
     ReservedStage { name: String, track: &'static str },
-    #[error("the first phase needs a scope: --stage {phase}=PATTERNS")]
+    #[error("the first phase ({phase}) needs a scope")]
     MissingFirstScope { phase: &'static str },
     #[error("bad value of {name}: {value}")]
     BadParam { name: &'static str, value: String },
@@ -55,6 +55,7 @@ pub enum PlanError {
     Complete,
     #[error("now is before the active phase began ({started}): check the clock or KIZUNA_NOW")]
     BeforePhase { started: kizuna_core::Timestamp },
+    /// A field that must say something (who, why, note) is empty.
     #[error("{0} must not be empty")]
     Empty(&'static str),
     #[error("the stored plan is unreadable: {0}")]

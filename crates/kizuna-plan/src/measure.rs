@@ -17,8 +17,8 @@ use kizuna_store::{FactFilter, Store};
 
 use crate::{Gate, Measurements, Params, PlanError};
 
-/// Where measurements come from: stored facts in a time window.
-pub trait FactSource {
+/// What a gate is measured from: stored facts in a time window.
+pub trait GateEvidence {
     /// `kizuna scan`'s rules over the facts in `[since, until)`.
     fn analyze(&self, since: Timestamp, until: Timestamp) -> Result<Analysis, PlanError>;
     /// Each event with one of `ids` in `[since, until)`, in time order.
@@ -42,7 +42,7 @@ pub trait FactSource {
     fn devices(&self) -> Result<BTreeSet<String>, PlanError>;
 }
 
-/// A store as a [`FactSource`]. `analyze` is the function `kizuna scan` runs its rules
+/// A store as a [`GateEvidence`]. `analyze` is the function `kizuna scan` runs its rules
 /// with over a filter of stored facts.
 pub struct StoredFacts<'a, A> {
     pub store: &'a Store,
@@ -51,7 +51,7 @@ pub struct StoredFacts<'a, A> {
 
 fn window(since: Timestamp, until: Timestamp, event_ids: Vec<u32>) -> FactFilter {
     FactFilter {
-        inputs: Vec::new(),
+        inputs: kizuna_store::Inputs::All,
         since: Some(since),
         until: Some(until),
         event_ids,
@@ -59,7 +59,7 @@ fn window(since: Timestamp, until: Timestamp, event_ids: Vec<u32>) -> FactFilter
     }
 }
 
-impl<A, E> FactSource for StoredFacts<'_, A>
+impl<A, E> GateEvidence for StoredFacts<'_, A>
 where
     A: Fn(&Store, &FactFilter) -> Result<Analysis, E>,
     E: std::fmt::Display,
@@ -159,7 +159,7 @@ pub fn measure(
     gate: &Gate,
     params: &Params,
     k: &Knowledge,
-    src: &dyn FactSource,
+    src: &dyn GateEvidence,
 ) -> Result<Measurements, PlanError> {
     let classes: Vec<StatusClass> = params
         .failure_classes
@@ -324,7 +324,7 @@ mod tests {
     /// Facts in memory, analyzed by kizuna-analysis like a scan.
     struct Mem(Vec<EventRecord>, Knowledge);
 
-    impl FactSource for Mem {
+    impl GateEvidence for Mem {
         fn analyze(&self, since: Timestamp, until: Timestamp) -> Result<Analysis, PlanError> {
             let mut a = Analyzer::new(&self.1);
             for e in self.0.iter().filter(|e| e.time >= since && e.time < until) {

@@ -411,6 +411,33 @@ impl Plan {
         Ok(Transition { finish, start })
     }
 
+    /// The log entry that ends the active phase (`t.finish`) on `gate`: an advance when
+    /// the gate passed, a forced end when `force` says so, refused otherwise. The log
+    /// keeps the gate either way, so a forced end shows what it overrode.
+    pub fn end_phase(
+        &self,
+        t: Transition,
+        gate: crate::GateResult,
+        force: bool,
+        (who, why): (String, String),
+        now: Timestamp,
+    ) -> Result<LogEntry, crate::GateResult> {
+        let action = match (gate.status == crate::Status::Pass, force) {
+            (true, _) => Action::Advance,
+            (false, true) => Action::Force,
+            (false, false) => return Err(gate),
+        };
+        Ok(LogEntry {
+            time: now,
+            who,
+            action,
+            phase: Some(self.phases[t.finish].name.clone()),
+            reason: Some(why),
+            helpdesk_tickets: None,
+            gate: Some(gate),
+        })
+    }
+
     /// Applies a transition at `now` (what the store records).
     pub fn apply(&mut self, t: Transition, now: Timestamp) {
         let p = &mut self.phases[t.finish];

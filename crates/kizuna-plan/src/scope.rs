@@ -25,6 +25,14 @@ impl Scope {
     }
 
     /// `all`, `*`, or comma-separated patterns (`PC-P*,SV-TEST01`).
+    /// A stage as `NAME=PATTERNS`: its name and its scope.
+    pub fn stage(text: &str) -> Result<(String, Scope), PlanError> {
+        let Some((name, patterns)) = text.split_once('=') else {
+            return Err(PlanError::BadStage(text.to_string()));
+        };
+        Ok((name.trim().to_string(), Scope::parse(patterns)?))
+    }
+
     pub fn parse(text: &str) -> Result<Scope, PlanError> {
         let t = text.trim();
         if t.eq_ignore_ascii_case("all") || t == "*" {

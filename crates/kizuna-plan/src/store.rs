@@ -153,8 +153,8 @@ pub fn record_note(
     helpdesk_tickets: Option<i64>,
     now: kizuna_core::Timestamp,
 ) -> Result<(Plan, Vec<LogEntry>, Option<String>), PlanError> {
-    let who = non_empty(who, "--by")?;
-    let note = non_empty(note, "--note")?;
+    let who = non_empty(who, "who")?;
+    let note = non_empty(note, "note")?;
     let (plan, log) = load_latest(store)?.ok_or(PlanError::NoPlan)?;
     if now < plan.created {
         return Err(PlanError::BeforePhase {

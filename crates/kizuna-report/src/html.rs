@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 use kizuna_core::{Finding, MessageArg, Severity};
-use kizuna_evidence::{InputKind, InputStatus};
+use kizuna_core::{InputKind, InputStatus};
 use kizuna_i18n::Messages;
 
 use crate::{ScanReport, svg};

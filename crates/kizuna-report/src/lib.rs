@@ -25,8 +25,8 @@ pub use svg::lines as svg_lines;
 pub use text::scan_text;
 
 use kizuna_analysis::Analysis;
+use kizuna_core::InputReport;
 use kizuna_core::Timestamp;
-use kizuna_evidence::InputReport;
 
 /// A file an output is written as, under a fixed name: what `--out` writes and the
 /// server serves (a scan's `report.html`, a review's `review.json`, …).
@@ -81,7 +81,7 @@ pub(crate) fn severity_label(msg: &kizuna_i18n::Messages, s: kizuna_core::Severi
 
 /// "Inputs: N (ok, partial, unreadable)".
 pub(crate) fn inputs_line(r: &ScanReport<'_>, msg: &kizuna_i18n::Messages) -> String {
-    use kizuna_evidence::InputStatus;
+    use kizuna_core::InputStatus;
     let count = |st: InputStatus| r.inputs.iter().filter(|i| i.status == st).count();
     msg.get(
         "summary-inputs",

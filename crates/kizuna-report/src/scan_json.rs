@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use kizuna_core::Finding;
-use kizuna_evidence::InputReport;
+use kizuna_core::InputReport;
 use kizuna_i18n::Messages;
 use serde_json::{Value, json};
 

@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
+use kizuna_core::InputStatus;
 use kizuna_core::MessageArg;
-use kizuna_evidence::InputStatus;
 use kizuna_i18n::Messages;
 
 use crate::ScanReport;

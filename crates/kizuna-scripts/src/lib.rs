@@ -279,11 +279,7 @@ impl Column {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lang {
-    En,
-    Ja,
-}
+use kizuna_core::Lang;
 
 struct Generator<'a> {
     kit: Kit,

@@ -140,21 +140,17 @@ fn lang(q: &HashMap<String, String>, headers: &HeaderMap) -> Result<Lang, ApiErr
     )
 }
 
+/// A window bound from the query, in the forms the command line takes (`7d`, `12h`,
+/// `2w`, a date or an RFC 3339 time); a span counts back from `now`.
 fn time(
     q: &HashMap<String, String>,
     key: &str,
+    now: kizuna_core::Timestamp,
 ) -> Result<Option<kizuna_core::Timestamp>, ApiError> {
     q.get(key)
         .map(|s| {
-            chrono::DateTime::parse_from_rfc3339(s)
-                .map(|t| t.to_utc())
-                .or_else(|_| {
-                    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-                })
-                .map_err(|_| {
-                    ApiError::bad_request(format!("{key}: {s:?} (RFC 3339 or YYYY-MM-DD)"))
-                })
+            kizuna_core::time::parse_bound(s, now)
+                .map_err(|e| ApiError::bad_request(format!("{key}: {e}")))
         })
         .transpose()
 }
@@ -409,9 +405,9 @@ async fn events(
         );
     }
     let filter = kizuna_store::FactFilter {
-        inputs: Vec::new(),
-        since: time(&q, "since")?,
-        until: time(&q, "until")?,
+        inputs: kizuna_store::Inputs::All,
+        since: time(&q, "since", state.now())?,
+        until: time(&q, "until", state.now())?,
         event_ids: ids,
         identity_before: None,
     };

@@ -57,21 +57,8 @@ impl Scope {
     }
 }
 
-/// A token's secret, shown once when made. Its `Debug` hides it.
-pub struct Secret(String);
-
-impl Secret {
-    /// The secret as the client sends it (`Authorization: Bearer …`).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
+/// A token's secret, shown once when made.
+pub use kizuna_core::Secret;
 
 /// The shortest secret accepted from `KIZUNA_ADMIN_TOKEN`.
 pub const MIN_SECRET_LEN: usize = 32;
@@ -127,7 +114,7 @@ pub fn create_token(
     if name.is_empty() {
         return Err(TokenError::NoName);
     }
-    let secret = Secret(format!("kz_{}", random_hex().map_err(TokenError::Random)?));
+    let secret = Secret::new(format!("kz_{}", random_hex().map_err(TokenError::Random)?));
     let row = store_token(store, name, scope, &hash(secret.expose()), by, remote, now)?;
     Ok((row, secret))
 }
@@ -320,7 +307,7 @@ mod tests {
         let b = random_hex().unwrap();
         assert_eq!(a.len(), 64);
         assert_ne!(a, b);
-        let s = Secret(format!("kz_{a}"));
+        let s = Secret::new(format!("kz_{a}"));
         assert!(!format!("{s:?}").contains(&a));
         assert_eq!(hash("kz_x").len(), 64);
         assert_ne!(hash("kz_x"), hash("kz_y"));

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kizuna_analysis::Analysis;
-use kizuna_evidence::InputReport;
+use kizuna_core::InputReport;
 use kizuna_i18n::{Lang, Messages};
 use kizuna_report::{Baseline, NamedFile, ReviewFile, ReviewReport, ScanFile, ScanReport};
 use kizuna_store::{ScanRow, Store};

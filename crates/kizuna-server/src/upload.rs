@@ -14,9 +14,10 @@ use axum::extract::Multipart;
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
+use kizuna_core::InputReport;
 use kizuna_core::{Knowledge, Timestamp};
-use kizuna_evidence::InputReport;
-use kizuna_store::{AuditRow, ScanRow, Store};
+use kizuna_pipeline::{ScanSettings, Window};
+use kizuna_store::{AuditRow, Store};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
@@ -136,8 +137,9 @@ pub async fn ingest_received(
 }
 
 /// Reads received files into the store with the readers and limits of `kizuna scan`,
-/// records the upload as a scan of what it brought and writes it to the audit log as
-/// the actor's, from the remote address.
+/// judges and records the upload as a scan of what it brought (the use case `kizuna scan`
+/// runs, with the store's plan expiry) and writes it to the audit log as the actor's,
+/// from the remote address.
 fn ingest(
     store: &mut Store,
     files: &[Received],
@@ -147,10 +149,10 @@ fn ingest(
     now: Timestamp,
     (actor, remote): (String, Option<String>),
 ) -> Result<Uploaded, ApiError> {
-    let opts = kizuna_evidence::ReadOptions {
+    let options = kizuna_evidence::ReadOptions {
         threads: uploads.threads.max(1),
         year,
-        knowledge,
+        knowledge: knowledge.clone(),
         evtx: kizuna_evidence::EvtxPath::Prefiltered,
         progress: Default::default(),
         limits: uploads.limits,
@@ -159,9 +161,29 @@ fn ingest(
         .iter()
         .map(|f| (f.path.clone(), f.name.clone()))
         .collect();
-    kizuna_evidence::ingest_files(named, &opts, store);
-    let reports = store.take_run();
-    let scan = record_scan(store, &reports, &opts.knowledge, now, &actor)?;
+    let evidence = kizuna_evidence::Files::named(named, options);
+    let outcome = kizuna_pipeline::scan(
+        store,
+        &evidence,
+        ScanSettings {
+            window: Window::default(),
+            knowledge,
+            expires: None,
+            directory: None,
+            now,
+            record: true,
+            actor: Some(actor.clone()),
+        },
+    )?;
+    let scan = match (&outcome.analysis, outcome.recorded) {
+        (Some(analysis), Some(recorded)) => Some(json!({
+            "id": recorded?,
+            "devices": analysis.devices.len(),
+            "findings": analysis.findings.len(),
+        })),
+        _ => None,
+    };
+    let reports = outcome.inputs;
     let detail = json!({
         "files": files.iter().map(|f| json!({"name": f.name, "bytes": f.bytes})).collect::<Vec<_>>(),
         "inputs": reports.len(),
@@ -177,46 +199,6 @@ fn ingest(
         remote,
     })?;
     Ok(Uploaded { reports, scan })
-}
-
-/// Judges what one upload brought, as `kizuna scan` of the same files would (with the
-/// store's plan expiry), and records it as a scan: the history the reports list and
-/// `kizuna report --compare-to` reads. `None` when nothing readable came.
-fn record_scan(
-    store: &mut Store,
-    reports: &[InputReport],
-    knowledge: &Knowledge,
-    now: Timestamp,
-    actor: &str,
-) -> Result<Option<Value>, ApiError> {
-    let sources = kizuna_pipeline::scan_sources(reports);
-    let expiry = kizuna_pipeline::plan_expiry(store)
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map(|e| (e, now));
-    let expires = expiry.as_ref().map(|(e, _)| e.date.to_string());
-    let Some(analysis) =
-        kizuna_pipeline::analyze_sources(store, &sources, (None, None), knowledge, expiry)?
-    else {
-        return Ok(None);
-    };
-    let id = store.record_scan(&ScanRow {
-        id: 0,
-        time: now,
-        since: None,
-        until: None,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        inputs: reports.len(),
-        devices: analysis.devices.len(),
-        expires,
-        findings: analysis.findings.iter().map(Into::into).collect(),
-        actor: Some(actor.to_string()),
-        sources,
-    })?;
-    Ok(Some(json!({
-        "id": id,
-        "devices": analysis.devices.len(),
-        "findings": analysis.findings.len(),
-    })))
 }
 
 /// Writes `chunks` to `dir/<index>/<name>`.

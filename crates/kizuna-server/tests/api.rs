@@ -234,7 +234,8 @@ fn an_upload_yields_the_findings_of_a_scan_on_sqlite_and_postgres() {
             vec![(bundle.clone(), "bundle.zip".into())],
             &opts,
             &mut store,
-        );
+        )
+        .unwrap();
         let a = kizuna_pipeline::analyze_stored(
             &store,
             &Default::default(),
@@ -447,6 +448,20 @@ fn an_upload_yields_the_findings_of_a_scan_on_sqlite_and_postgres() {
                 .all(|e| e["event_id"] == 5805 || e["event_id"] == 5722),
             "{db}"
         );
+
+        // Window bounds in the command line's forms: a span back from now, a date.
+        let span = c.get(
+            "/api/v1/events?id=5805,5722&limit=50&since=36500d",
+            Some(ADMIN),
+        );
+        assert_eq!(span.status, 200, "{}", span.body);
+        assert_eq!(span.body, ev.body, "a century back holds every event");
+        let ahead = c.get("/api/v1/events?id=5805,5722&since=2999-01-01", Some(ADMIN));
+        assert_eq!(ahead.status, 200);
+        assert!(ahead.body.is_empty(), "{}", ahead.body);
+        let bad = c.get("/api/v1/events?since=yesterday", Some(ADMIN));
+        assert_eq!(bad.status, 400);
+        assert!(bad.body.contains("7d"), "{}", bad.body);
 
         // Japanese findings are the same findings in other words.
         let ja = c.get("/api/v1/findings?lang=ja", Some(ADMIN)).json();

@@ -1,6 +1,6 @@
 //! The store: every fact kizuna has read, keyed by the content fingerprint of its input.
 //!
-//! Readers hand facts over through [`kizuna_evidence::Ingest`]; rules and outputs read
+//! Readers hand facts over through [`kizuna_core::Ingest`]; rules and outputs read
 //! them back from here. An input is marked complete only after its last fact is written,
 //! in the same transaction, so a run killed half-way leaves nothing that a re-run would
 //! count twice: incomplete inputs are purged and read again. Content already stored is
@@ -32,7 +32,7 @@ use kizuna_core::{
     DeviceName, DeviceRole, EventRecord, IdentityRecord, IdentitySource, MachineSid, NetlogonEntry,
     NetlogonKind, NtStatus, OsBuild, SourceRef, Timestamp,
 };
-use kizuna_evidence::{Fact, Ingest, InputKind, InputReport, InputStatus};
+use kizuna_core::{Fact, Ingest, InputKind, InputReport, InputStatus};
 use rusqlite::Connection;
 
 use db::{Begin, Conn, Row};
@@ -76,11 +76,43 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Which stored inputs a query reads.
+///
+/// There is no empty selection: a run that read nothing has no [`Fingerprints`], so it
+/// cannot fall back, by accident, to every input an old store holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Inputs {
+    /// Every complete input of the store (its views, the review, the plan's gates).
+    #[default]
+    All,
+    /// These inputs only (one scan's or one upload's).
+    Only(Fingerprints),
+}
+
+/// A non-empty set of input fingerprints, sorted and without repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprints(Vec<String>);
+
+impl Fingerprints {
+    /// The set of `fingerprints`; `None` when there are none.
+    pub fn new(fingerprints: impl IntoIterator<Item = String>) -> Option<Fingerprints> {
+        let mut v: Vec<String> = fingerprints.into_iter().filter(|f| !f.is_empty()).collect();
+        v.sort();
+        v.dedup();
+        (!v.is_empty()).then_some(Fingerprints(v))
+    }
+
+    /// The fingerprints, sorted.
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+}
+
 /// Which stored facts a query reads.
 #[derive(Debug, Clone, Default)]
 pub struct FactFilter {
-    /// Inputs by fingerprint; empty = every input.
-    pub inputs: Vec<String>,
+    /// Which inputs.
+    pub inputs: Inputs,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     /// Event ids; empty = all.
@@ -274,17 +306,9 @@ impl Store {
         )
     }
 
-    /// Fingerprints of the inputs of this run.
-    pub fn run_fingerprints(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .run
-            .iter()
-            .filter(|r| !r.fingerprint.is_empty())
-            .map(|r| r.fingerprint.clone())
-            .collect();
-        v.sort();
-        v.dedup();
-        v
+    /// Fingerprints of the inputs of this run; `None` when it read no content.
+    pub fn run_fingerprints(&self) -> Option<Fingerprints> {
+        Fingerprints::new(self.run.iter().map(|r| r.fingerprint.clone()))
     }
 
     fn input_id(&mut self, fingerprint: &str) -> Result<Option<(i64, bool)>> {
@@ -703,9 +727,9 @@ fn arg_refs(args: &[String]) -> Vec<&dyn db::ToArg> {
 fn where_clause(filter: &FactFilter, alias: &str) -> (String, Vec<String>) {
     let mut sql = String::new();
     let mut args: Vec<String> = Vec::new();
-    if !filter.inputs.is_empty() {
-        let marks: Vec<String> = filter
-            .inputs
+    if let Inputs::Only(inputs) = &filter.inputs {
+        let marks: Vec<String> = inputs
+            .as_slice()
             .iter()
             .map(|fp| {
                 args.push(fp.clone());
@@ -774,36 +798,29 @@ fn kind_from_name(s: &str) -> Option<NetlogonKind> {
 }
 
 impl Ingest for Store {
-    fn known(&mut self, fingerprint: &str) -> Option<InputReport> {
+    type Error = StoreError;
+
+    fn known(&mut self, fingerprint: &str) -> Result<Option<InputReport>> {
         if !self.claimed.insert(fingerprint.to_string()) {
             // Being read (or read) in this run under another path: counted once.
-            return Some(InputReport::new(
+            return Ok(Some(InputReport::new(
                 String::new(),
                 InputKind::Unknown,
                 fingerprint.to_string(),
                 0,
-            ));
+            )));
         }
-        match self.known_input(fingerprint) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("kizuna: {e}");
-                None
-            }
-        }
+        self.known_input(fingerprint)
     }
 
-    fn facts(&mut self, fingerprint: &str, facts: Vec<Fact>) {
-        if let Err(e) = self.write_facts(fingerprint, facts) {
-            eprintln!("kizuna: {e}");
-        }
+    fn facts(&mut self, fingerprint: &str, facts: Vec<Fact>) -> Result<()> {
+        self.write_facts(fingerprint, facts)
     }
 
-    fn finish(&mut self, report: InputReport) {
-        if let Err(e) = self.finish_input(&report) {
-            eprintln!("kizuna: {e}");
-        }
+    fn finish(&mut self, report: InputReport) -> Result<()> {
+        self.finish_input(&report)?;
         self.run.push(report);
+        Ok(())
     }
 }
 
@@ -886,8 +903,8 @@ mod tests {
         {
             // A run that dies after writing facts but before finishing the input.
             let mut s = Store::connect(db).unwrap();
-            assert!(s.known("abc").is_none());
-            s.facts("abc", vec![fact(1), fact(2)]);
+            assert!(s.known("abc").unwrap().is_none());
+            s.facts("abc", vec![fact(1), fact(2)]).unwrap();
             s.commit().unwrap();
             std::mem::forget(s); // no orderly shutdown
         }
@@ -897,17 +914,20 @@ mod tests {
             (1, 2, 0),
             "the half-read input is there, incomplete"
         );
-        assert!(s.known("abc").is_none(), "incomplete content is read again");
+        assert!(
+            s.known("abc").unwrap().is_none(),
+            "incomplete content is read again"
+        );
         assert_eq!(
             s.counts().unwrap(),
             (0, 0, 0),
             "and its facts are gone first"
         );
-        s.facts("abc", vec![fact(1), fact(2)]);
-        s.finish(report("abc"));
+        s.facts("abc", vec![fact(1), fact(2)]).unwrap();
+        s.finish(report("abc")).unwrap();
         drop(s);
         let mut s = Store::connect(db).unwrap();
-        let known = s.known("abc").expect("complete now");
+        let known = s.known("abc").unwrap().expect("complete now");
         assert_eq!(known.records, 2);
         let mut got = Vec::new();
         s.for_each_event(&FactFilter::default(), |e| got.push(e))
@@ -977,8 +997,8 @@ mod tests {
         assert_eq!(old[0].observed, None, "not recorded before migration 4");
 
         let when = parse_ts("2026-11-20T08:30:00.1234567Z");
-        s.facts("new", vec![hive_fact(when)]);
-        s.finish(report("new"));
+        s.facts("new", vec![hive_fact(when)]).unwrap();
+        s.finish(report("new")).unwrap();
         let got = identities(&s);
         assert_eq!(got.len(), 2);
         let new = got.iter().find(|r| r.source.path == "PC1/SYSTEM").unwrap();
@@ -1167,8 +1187,9 @@ mod tests {
         let mut seen: Vec<(Vec<EventRecord>, Vec<NetlogonEntry>, usize)> = Vec::new();
         test_stores::stores(|mut s| {
             // More rows than one multi-row INSERT holds, and a shorter last one.
-            s.facts("fp", facts(2 * db::ROWS_PER_INSERT as u64 + 203));
-            s.finish(report("fp"));
+            s.facts("fp", facts(2 * db::ROWS_PER_INSERT as u64 + 203))
+                .unwrap();
+            s.finish(report("fp")).unwrap();
             let (mut ev, mut nl, mut ids) = (Vec::new(), Vec::new(), 0);
             let all = FactFilter::default();
             s.for_each_event(&all, |e| ev.push(e)).unwrap();

@@ -1,15 +1,25 @@
+//! `kizuna`: the command line over the library crates. Arguments are parsed in `cli`,
+//! resolved into settings in `settings`, and each command in `commands/` runs a use case
+//! of `kizuna-pipeline` (or a library crate) and presents its outcome.
+
+mod cli;
+mod commands;
+mod console;
+mod exit;
+mod password;
+mod progress;
+mod settings;
+
 use clap::Parser;
 
 fn main() {
-    let cli = kizuna::cli::Cli::parse();
-    let code = match kizuna::cli::run(cli) {
+    let cli = cli::Cli::parse();
+    let code = match cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            kizuna::console::Console::new(kizuna_i18n::Lang::from_env(), false).error(
-                "cli-error",
-                &[("error", kizuna::console::text(format!("{e:#}")))],
-            );
-            kizuna::cli::EXIT_USAGE
+            console::Console::new(kizuna_i18n::Lang::from_env(), false)
+                .error("cli-error", &[("error", console::text(format!("{e:#}")))]);
+            exit::USAGE
         }
     };
     std::process::exit(code);

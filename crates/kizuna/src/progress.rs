@@ -90,6 +90,28 @@ impl Drop for ProgressLine {
     }
 }
 
+/// Evidence read with a progress line on stderr while it is read, when one is wanted.
+pub struct Shown<'a> {
+    files: &'a kizuna_evidence::Files,
+    line: Option<Lang>,
+}
+
+impl<'a> Shown<'a> {
+    /// `files`, with a progress line in `line`'s language (none for `None`).
+    pub fn new(files: &'a kizuna_evidence::Files, line: Option<Lang>) -> Shown<'a> {
+        Shown { files, line }
+    }
+}
+
+impl kizuna_core::FactSource for Shown<'_> {
+    fn read_into<S: kizuna_core::Ingest>(&self, sink: &mut S) -> Result<(), S::Error> {
+        let line = ProgressLine::start(self.files.options().progress.clone(), self.line);
+        let done = self.files.read_into(sink);
+        drop(line);
+        done
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -334,52 +334,21 @@ fn real_netlogon_excerpts() {
     assert!(!f.iter().any(|x| x.1 == "PC-ROTATE"), "{f:?}");
 }
 
-/// `kizuna bench evtx` on the real NETLOGON logs: both modes read the same records, and
-/// the watched events it counts are the ones `kizuna events` lists.
-#[test]
-fn bench_evtx_reads_the_same_records_as_the_baseline() {
-    let Some(root) = corpus() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let logs = root.join("evtx/netlogon");
-    let logs = logs.to_str().unwrap();
-    let o = kizuna(
-        dir.path(),
-        &["bench", "evtx", logs, "--threads", "1", "--runs", "1"],
-    );
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let out = stdout(&o);
-    assert!(out.contains("workload: evtx, 6 files"), "{out}");
-    assert!(!out.contains("record counts differ"), "{out}");
-    let watched: u64 = out
-        .lines()
-        .find(|l| l.starts_with("| kizuna full path"))
-        .and_then(|l| l.split(" watched events").next())
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no watched count in {out}"));
-    let listed = kizuna(dir.path(), &["events", logs, "--format", "jsonl"]);
-    assert_eq!(stdout(&listed).lines().count() as u64, watched);
-    assert!(watched > 0);
-
-    let none = kizuna(dir.path(), &["bench", "evtx", dir.path().to_str().unwrap()]);
-    assert_eq!(none.status.code(), Some(2), "no EVTX file is a usage error");
-}
-
 /// Reads one EVTX file the given way: its report, its events and the pre-filter's counts.
 fn read_evtx_as(
     path: &Path,
     evtx_path: kizuna_evidence::EvtxPath,
     threads: usize,
 ) -> (
-    kizuna_evidence::InputReport,
+    kizuna_core::InputReport,
     Vec<kizuna_core::EventRecord>,
     kizuna_evidence::EvtxStats,
 ) {
     let size = std::fs::metadata(path).unwrap().len();
     let display = path.display().to_string();
-    let mut report = kizuna_evidence::InputReport::new(
+    let mut report = kizuna_core::InputReport::new(
         display.clone(),
-        kizuna_evidence::InputKind::Evtx,
+        kizuna_core::InputKind::Evtx,
         String::new(),
         size,
     );
@@ -395,7 +364,7 @@ fn read_evtx_as(
         &mut report,
         &Default::default(),
         &mut |f| {
-            if let kizuna_evidence::Fact::Event(e) = f {
+            if let kizuna_core::Fact::Event(e) = f {
                 events.push(e);
             }
         },

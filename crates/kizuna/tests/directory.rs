@@ -626,9 +626,9 @@ fn ad_findings_text_snapshot() {
     let mut a = kizuna_analysis::Analyzer::new(&k);
     a.add_directory(snap.clone(), now);
     let analysis = a.finish();
-    let input = kizuna_evidence::InputReport::new(
+    let input = kizuna_core::InputReport::new(
         "ldaps://dc1.lab.test".into(),
-        kizuna_evidence::InputKind::Directory,
+        kizuna_core::InputKind::Directory,
         String::new(),
         0,
     );

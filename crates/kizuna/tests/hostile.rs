@@ -8,9 +8,10 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::{Collect, files_under, json, kizuna};
+use common::{Collect, Reported, files_under, json, kizuna};
+use kizuna_core::Fact;
 use kizuna_core::Knowledge;
-use kizuna_evidence::{Fact, Limits, ReadOptions};
+use kizuna_evidence::{Limits, ReadOptions};
 
 fn read_with(path: &Path, limits: Limits) -> Collect {
     let mut c = Collect::default();
@@ -22,7 +23,7 @@ fn read_with(path: &Path, limits: Limits) -> Collect {
         progress: Default::default(),
         limits,
     };
-    kizuna_evidence::ingest_paths(&[path.to_path_buf()], &opts, &mut c);
+    let Ok(()) = kizuna_evidence::ingest_paths(&[path.to_path_buf()], &opts, &mut c);
     c
 }
 
@@ -276,7 +277,7 @@ fn huge_tokens_deep_nesting_and_entities_are_bounded() {
     let ev = c
         .facts
         .iter()
-        .find_map(|f| match f {
+        .find_map(|(_, f)| match f {
             Fact::Event(e) if e.record_id == Some(7) => Some(e),
             _ => None,
         })

@@ -7,8 +7,9 @@ use std::io::Write;
 use std::path::Path;
 
 use common::{Collect, corpus, json, kizuna};
+use kizuna_core::Fact;
 use kizuna_core::{Knowledge, SourceRef};
-use kizuna_evidence::{Fact, ReadOptions};
+use kizuna_evidence::ReadOptions;
 
 fn read(path: &Path) -> Collect {
     let mut c = Collect::default();
@@ -20,14 +21,14 @@ fn read(path: &Path) -> Collect {
         progress: Default::default(),
         limits: Default::default(),
     };
-    kizuna_evidence::ingest_paths(&[path.to_path_buf()], &opts, &mut c);
+    let Ok(()) = kizuna_evidence::ingest_paths(&[path.to_path_buf()], &opts, &mut c);
     c
 }
 
 fn events(c: &Collect) -> Vec<kizuna_core::EventRecord> {
     c.facts
         .iter()
-        .filter_map(|f| match f {
+        .filter_map(|(_, f)| match f {
             Fact::Event(e) => Some(e.clone()),
             _ => None,
         })
@@ -358,7 +359,7 @@ fn progress_counters_add_up_to_the_reports() {
         limits: Default::default(),
     };
     let mut c = Collect::default();
-    kizuna_evidence::ingest_paths(std::slice::from_ref(&evidence), &opts, &mut c);
+    let Ok(()) = kizuna_evidence::ingest_paths(std::slice::from_ref(&evidence), &opts, &mut c);
     fn sizes(dir: &Path, out: &mut Vec<u64>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let e = e.unwrap();

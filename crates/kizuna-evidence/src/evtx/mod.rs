@@ -16,9 +16,10 @@ use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 use kizuna_core::{EventRecord, Knowledge, SourceRef};
 
+use crate::Progress;
 use crate::event_xml::parse_event_xml;
-use crate::{Fact, InputReport, Progress};
 use chunks::ChunkJob;
+use kizuna_core::{Fact, InputReport};
 use prefilter::{Planned, ShapeCache};
 
 /// Which EVTX records are rendered.

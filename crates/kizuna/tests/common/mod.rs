@@ -181,28 +181,16 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Collects the facts and reports of `kizuna_evidence::ingest_paths` in memory.
-#[derive(Default)]
-pub struct Collect {
-    pub facts: Vec<kizuna_evidence::Fact>,
-    pub reports: Vec<kizuna_evidence::InputReport>,
-}
+pub use kizuna_core::input::sinks::Collect;
 
-impl kizuna_evidence::Ingest for Collect {
-    fn known(&mut self, _: &str) -> Option<kizuna_evidence::InputReport> {
-        None
-    }
-    fn facts(&mut self, _: &str, facts: Vec<kizuna_evidence::Fact>) {
-        self.facts.extend(facts);
-    }
-    fn finish(&mut self, r: kizuna_evidence::InputReport) {
-        self.reports.push(r);
-    }
-}
-
-impl Collect {
+/// Finding an input's report among those collected.
+pub trait Reported {
     /// The report of the input whose path ends with `suffix`.
-    pub fn report(&self, suffix: &str) -> &kizuna_evidence::InputReport {
+    fn report(&self, suffix: &str) -> &kizuna_core::InputReport;
+}
+
+impl Reported for Collect {
+    fn report(&self, suffix: &str) -> &kizuna_core::InputReport {
         self.reports
             .iter()
             .find(|r| r.path.ends_with(suffix))

@@ -12,10 +12,10 @@ use kizuna_i18n::Lang;
 use kizuna_report::{Baseline, NamedFile, ReviewFile, ReviewReport};
 use kizuna_store::{Location, ScanRow, Store};
 
-use crate::cli::{EXIT_OK, EXIT_USAGE, ScanFormat};
+use crate::cli::ScanFormat;
 use crate::console::{Console, num, text};
-use crate::pipeline::workaround_expiry;
-use crate::window::{now, parse_bound};
+use crate::exit;
+use kizuna_core::time::{now, parse_bound};
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -36,14 +36,14 @@ pub struct ReportArgs {
     #[arg(long, value_name = "PREVIOUS_SCAN")]
     pub compare_to: Option<String>,
     /// The workaround's expiry for KZ-POL-004 (default: the plan in --db).
-    #[arg(long, value_parser = crate::window::parse_date)]
+    #[arg(long, value_parser = kizuna_core::time::parse_date)]
     pub expires: Option<chrono::NaiveDate>,
     #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
     pub format: ScanFormat,
     /// Also write review.html, review.json and review-devices.csv into this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    #[arg(long, value_parser = crate::cli::parse_lang)]
+    #[arg(long, value_parser = crate::settings::parse_lang)]
     pub lang: Option<Lang>,
     /// Folder with watched.toml / ntstatus.toml / thresholds.toml overriding the built-in ones.
     #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
@@ -132,7 +132,7 @@ pub fn run(a: ReportArgs, console: &Console) -> anyhow::Result<i32> {
         Ok(code) => Ok(code),
         Err(Usage(e)) => {
             eprintln!("kizuna: {e}");
-            Ok(EXIT_USAGE)
+            Ok(exit::USAGE)
         }
     }
 }
@@ -156,10 +156,20 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
-    let knowledge = crate::cli::knowledge(&a.knowledge)?;
+    let knowledge = crate::settings::knowledge(&a.knowledge)?;
     // Given, else the plan's (reported when unreadable), else a recorded scan's.
-    let expiry = workaround_expiry(a.expires, &store, console)
-        .or_else(|| kizuna_pipeline::review_expiry(&store));
+    let expiry = match a.expires {
+        Some(date) => Some(kizuna_analysis::WorkaroundExpiry {
+            date,
+            source: kizuna_analysis::ExpirySource::Given,
+        }),
+        None => {
+            if let Err(e) = kizuna_pipeline::plan_expiry(&store) {
+                console.error("cli-plan-not-used", &[("error", text(e.to_string()))]);
+            }
+            kizuna_pipeline::review_expiry(&store)
+        }
+    };
     let (baseline, baseline_findings) = match &a.compare_to {
         None => (Baseline::PreviousWindow, None),
         Some(c) => match recorded_scan(&store, &a.db, c, console) {
@@ -215,5 +225,5 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
     let mut w = stdout.lock();
     w.write_all(out.as_bytes())?;
     w.flush()?;
-    Ok(Ok(EXIT_OK))
+    Ok(Ok(exit::OK))
 }

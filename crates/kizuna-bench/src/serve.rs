@@ -1,4 +1,4 @@
-//! `kizuna bench serve`: the team server under load, on loopback. Collectors post
+//! `kizuna-bench serve`: the team server under load, on loopback. Collectors post
 //! inventories of `--devices` devices in `--uploads` concurrent requests; then readers
 //! page through the devices and fetch the findings. Latencies (p50/p95/max) and the
 //! process's peak memory are reported against a baseline measured in the same run: the
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use kizuna_core::Knowledge;
 use kizuna_store::{FactFilter, Location, Store};
 
-use crate::bench::{peak_rss_kib, write_inventory_rows};
+use crate::inventory::{peak_rss_kib, write_inventory_rows};
 
 /// What the readers do once the uploads are in.
 const READERS: usize = 8;
@@ -59,7 +59,7 @@ fn write_uploads(dir: &Path, uploads: usize, devices: usize) -> std::io::Result<
         .collect()
 }
 
-pub fn run(l: Load) -> anyhow::Result<i32> {
+pub fn run(l: Load) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let files = write_uploads(temp.path(), l.uploads, l.devices)?;
     let knowledge = Arc::new(Knowledge::builtin());
@@ -80,7 +80,7 @@ pub fn run(l: Load) -> anyhow::Result<i32> {
     for f in &files {
         let t = Instant::now();
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        kizuna_evidence::ingest_files(vec![(f.clone(), name)], &opts, &mut store);
+        kizuna_evidence::ingest_files(vec![(f.clone(), name)], &opts, &mut store)?;
         store.take_run();
         base_uploads.push(t.elapsed());
     }
@@ -247,5 +247,5 @@ pub fn run(l: Load) -> anyhow::Result<i32> {
         rss_up.unwrap_or(0),
         rss_all.unwrap_or(0)
     );
-    Ok(crate::cli::EXIT_OK)
+    Ok(())
 }

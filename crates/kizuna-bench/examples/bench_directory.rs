@@ -9,7 +9,7 @@
 //!
 //! ```sh
 //! cargo build --release -p kizuna
-//! cargo run --release -p kizuna --example bench_directory -- 10000
+//! cargo run --release -p kizuna-bench --example bench_directory -- 10000
 //! ```
 
 use std::process::Command;

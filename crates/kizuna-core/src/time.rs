@@ -1,10 +1,13 @@
-//! `--since` / `--until`: a relative span (`7d`, `12h`, `2w`) or a date / date-time;
-//! dates such as `--expires`; the clock.
+//! Times as people write them: a window bound as a span back from now (`7d`, `12h`,
+//! `2w`, `30m`) or a date / date-time; a calendar date; and the clock, which
+//! `KIZUNA_NOW` can fix so runs can be reproduced. The command line and the API read
+//! them the same way.
 
 use chrono::{Duration, NaiveDate, Utc};
-use kizuna_core::Timestamp;
 
-/// Parses a window bound relative to `now`.
+use crate::Timestamp;
+
+/// Parses a window bound: a span counts back from `now`.
 pub fn parse_bound(s: &str, now: Timestamp) -> Result<Timestamp, String> {
     let t = s.trim();
     if let Some(n) = t.strip_suffix(['d', 'h', 'w', 'm'])
@@ -32,7 +35,7 @@ pub fn parse_bound(s: &str, now: Timestamp) -> Result<Timestamp, String> {
     ))
 }
 
-/// A calendar date (`--expires 2026-12-31`).
+/// A calendar date (`2026-12-31`).
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("cannot read {s:?} as a date: use YYYY-MM-DD"))

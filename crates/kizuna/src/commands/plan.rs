@@ -10,12 +10,12 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use kizuna_core::{Knowledge, MessageArg, Timestamp};
 use kizuna_i18n::{Lang, Messages};
-use kizuna_plan::report::{self, StatusReport};
-use kizuna_plan::store::non_empty;
-use kizuna_plan::{Action, LogEntry, Params, Plan, PlanError, Scope, Status, Track};
+use kizuna_pipeline::{Advance, PlanStart};
+use kizuna_plan::report;
+use kizuna_plan::{Action, PlanError, Track};
 use kizuna_store::{Location, Store};
 
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use crate::exit;
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -41,7 +41,7 @@ pub struct Common {
     #[arg(long)]
     pub db: Location,
     /// Language of the output: ja or en (default: from the locale).
-    #[arg(long, value_parser = crate::cli::parse_lang)]
+    #[arg(long, value_parser = crate::settings::parse_lang)]
     pub lang: Option<Lang>,
     /// Folder with thresholds.toml etc. overriding the built-in ones.
     #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
@@ -129,18 +129,21 @@ fn messages(c: &Common) -> Messages {
     Messages::new(c.lang.unwrap_or_else(Lang::from_env))
 }
 
-fn knowledge(c: &Common) -> anyhow::Result<Knowledge> {
-    Ok(match &c.knowledge {
-        Some(d) => Knowledge::with_overrides(d)?,
-        None => Knowledge::builtin(),
-    })
-}
-
-/// Prints a plan error from the catalogs; usage errors exit 2.
+/// Prints a plan error from the catalogs, an empty field named by its flag; usage
+/// errors exit 2.
 fn fail(msg: &Messages, e: &PlanError) -> i32 {
+    let e = match e {
+        PlanError::Empty(field) => &PlanError::Empty(match *field {
+            "who" => "--by",
+            "why" => "--why",
+            "note" => "--note",
+            other => other,
+        }),
+        e => e,
+    };
     let (id, args) = e.message();
     eprintln!("kizuna: {}", msg.get(id, &args));
-    EXIT_USAGE
+    exit::USAGE
 }
 
 fn text(s: &str) -> MessageArg {
@@ -156,8 +159,8 @@ pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
         PlanCommand::Record(x) => &x.common,
     };
     let msg = messages(common);
-    let k = knowledge(common)?;
-    let now = crate::window::now();
+    let k = crate::settings::knowledge(&common.knowledge)?;
+    let now = kizuna_core::time::now();
     let result = match &a.command {
         PlanCommand::Init(x) => init(x, &msg, &k, now),
         cmd => {
@@ -171,7 +174,7 @@ pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
                         &[("path", text(&file.display().to_string()))]
                     )
                 );
-                return Ok(EXIT_USAGE);
+                return Ok(exit::USAGE);
             }
             match cmd {
                 PlanCommand::Status(x) => status(x, &msg, &k, now),
@@ -191,10 +194,6 @@ fn open(db: &Location) -> Result<Store, PlanError> {
     Ok(Store::connect(db)?)
 }
 
-fn load(store: &Store) -> Result<(Plan, Vec<LogEntry>), PlanError> {
-    kizuna_plan::store::load_latest(store)?.ok_or(PlanError::NoPlan)
-}
-
 fn session_user() -> String {
     ["USER", "USERNAME"]
         .iter()
@@ -209,50 +208,28 @@ fn init(a: &InitArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Result<i
             "kizuna: {}",
             msg.get("plan-error-date", &[("date", text(&a.expires))])
         );
-        return Ok(EXIT_USAGE);
+        return Ok(exit::USAGE);
     };
-    let mut stages = Vec::new();
-    for s in &a.stage {
-        let Some((name, patterns)) = s.split_once('=') else {
-            return Err(PlanError::BadStage(s.clone()));
-        };
-        stages.push((name.trim().to_string(), Scope::parse(patterns)?));
-    }
-    let mut params = Params::from_thresholds(&k.thresholds);
-    if let Some(q) = a.quiet_days {
-        params.quiet_days = q;
-    }
-    if let Some(m) = a.max_failures_per_day {
-        params.max_failures_per_day = m;
-    }
     let track = match a.track {
         TrackArg::Workaround => Track::Workaround,
         TrackArg::Rollback => Track::Rollback,
     };
-    let mut plan = Plan::new(track, &stages, expires, params, now)?;
-    let who = match &a.by {
-        Some(b) => non_empty(b, "--by")?,
-        None => session_user(),
-    };
     let mut store = open(&a.common.db)?;
-    // The first phase's gate as it stands at the start: the baseline on record.
-    let baseline = kizuna_pipeline::judge_gate(&plan, &store, k, now)?;
-    let first = plan.phases[0].name.clone();
-    let entry = LogEntry {
-        time: now,
-        who,
-        action: Action::Init,
-        phase: Some(first.clone()),
-        reason: a
-            .why
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from),
-        helpdesk_tickets: None,
-        gate: baseline,
-    };
-    kizuna_plan::store::create(&mut store, &mut plan, &entry)?;
+    let plan = kizuna_pipeline::start_plan(
+        &mut store,
+        k,
+        PlanStart {
+            track,
+            stages: a.stage.clone(),
+            expires,
+            quiet_days: a.quiet_days,
+            max_failures_per_day: a.max_failures_per_day,
+            who: a.by.clone().unwrap_or_else(session_user),
+            why: a.why.clone(),
+            now,
+        },
+    )?;
+    let first = &plan.phases[0].name;
     let view = report::status(&plan, &[], None, now);
     println!(
         "{}",
@@ -262,12 +239,12 @@ fn init(a: &InitArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Result<i
                 ("id", MessageArg::Number(plan.id)),
                 ("track", text(track.as_str())),
                 ("count", plan.phases.len().into()),
-                ("phase", text(&report::phase_name(msg, &view, &first))),
+                ("phase", text(&report::phase_name(msg, &view, first))),
                 ("expires", text(&expires.format("%Y-%m-%d").to_string())),
             ],
         )
     );
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }
 
 fn status(a: &StatusArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Result<i32, PlanError> {
@@ -281,7 +258,7 @@ fn status(a: &StatusArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Resu
     let mut w = stdout.lock();
     // A closed pipe (`| head`) is not an error.
     let _ = w.write_all(out.as_bytes()).and_then(|_| w.flush());
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }
 
 fn advance(
@@ -290,60 +267,62 @@ fn advance(
     k: &Knowledge,
     now: Timestamp,
 ) -> Result<i32, PlanError> {
-    let who = non_empty(&a.by, "--by")?;
-    let why = non_empty(&a.why, "--why")?;
     let mut store = open(&a.common.db)?;
-    let (mut plan, log) = load(&store)?;
-    let t = plan.transition(now)?;
-    let gate =
-        kizuna_pipeline::judge_gate(&plan, &store, k, now)?.expect("an active phase has a gate");
-    let view: StatusReport = report::status(&plan, &log, Some(gate.clone()), now);
-    let ending = plan.phases[t.finish].name.clone();
-    let ending_text = report::phase_name(msg, &view, &ending);
-    let passed = gate.status == Status::Pass;
-    if !passed && !a.force {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "kizuna: {}",
-            msg.get(
-                "plan-refused",
-                &[
-                    ("phase", text(&ending_text)),
-                    ("status", text(gate.status.as_str())),
-                ],
-            )
-        );
-        for line in report::gate_lines(msg, &view, &gate) {
-            let _ = writeln!(err, "{line}");
+    let advanced = kizuna_pipeline::advance_plan(&mut store, k, (&a.by, &a.why), a.force, now)?;
+    let (plan, t, view) = match advanced {
+        Advance::Refused {
+            plan,
+            transition,
+            gate,
+            view,
+        } => {
+            let ending = report::phase_name(msg, &view, &plan.phases[transition.finish].name);
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "kizuna: {}",
+                msg.get(
+                    "plan-refused",
+                    &[
+                        ("phase", text(&ending)),
+                        ("status", text(gate.status.as_str())),
+                    ],
+                )
+            );
+            for line in report::gate_lines(msg, &view, &gate) {
+                let _ = writeln!(err, "{line}");
+            }
+            return Ok(exit::FINDINGS);
         }
-        return Ok(EXIT_FINDINGS);
-    }
-    let entry = LogEntry {
-        time: now,
-        who,
-        action: if passed {
-            Action::Advance
-        } else {
-            Action::Force
-        },
-        phase: Some(ending),
-        reason: Some(why),
-        helpdesk_tickets: None,
-        gate: Some(gate.clone()),
+        Advance::Ended {
+            plan,
+            transition,
+            entry,
+            view,
+        } => {
+            let ending = report::phase_name(msg, &view, &plan.phases[transition.finish].name);
+            let status = entry.gate.as_ref().map_or("unknown", |g| g.status.as_str());
+            println!(
+                "{}",
+                msg.get(
+                    "plan-ended",
+                    &[
+                        ("phase", text(&ending)),
+                        (
+                            "forced",
+                            text(if entry.action == Action::Force {
+                                "yes"
+                            } else {
+                                "no"
+                            })
+                        ),
+                        ("status", text(status)),
+                    ],
+                )
+            );
+            (plan, transition, view)
+        }
     };
-    kizuna_plan::store::advance(&mut store, &mut plan, t, &entry)?;
-    println!(
-        "{}",
-        msg.get(
-            "plan-ended",
-            &[
-                ("phase", text(&ending_text)),
-                ("forced", text(if passed { "no" } else { "yes" })),
-                ("status", text(gate.status.as_str())),
-            ],
-        )
-    );
     match t.start {
         Some(s) => {
             let p = &plan.phases[s];
@@ -367,7 +346,7 @@ fn advance(
         }
         None => println!("{}", msg.text("plan-completed")),
     }
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }
 
 fn record(a: &RecordArgs, msg: &Messages, now: Timestamp) -> Result<i32, PlanError> {
@@ -397,5 +376,5 @@ fn record(a: &RecordArgs, msg: &Messages, now: Timestamp) -> Result<i32, PlanErr
             ],
         )
     );
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }

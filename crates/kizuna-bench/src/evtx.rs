@@ -1,4 +1,4 @@
-//! `kizuna bench evtx PATH...`: the watched events out of EVTX files, kizuna's reader
+//! `kizuna-bench evtx PATH...`: the watched events out of EVTX files, kizuna's reader
 //! against the `evtx` crate rendering every record to JSON — what evtx_dump, Chainsaw and
 //! Hayabusa do before they look at a record — on the same files, in the same run.
 //!
@@ -12,9 +12,8 @@ use std::time::Instant;
 
 use evtx::{EvtxParser, ParserSettings};
 use kizuna_core::Knowledge;
-use kizuna_evidence::{
-    EvtxOptions, EvtxPath, EvtxStats, Fact, InputKind, InputReport, Progress, read_evtx,
-};
+use kizuna_core::{Fact, InputKind, InputReport};
+use kizuna_evidence::{EvtxOptions, EvtxPath, EvtxStats, Progress, read_evtx};
 
 /// What one pass over the files produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -135,19 +134,17 @@ fn timed(runs: usize, mut f: impl FnMut() -> Pass) -> (f64, Pass, Option<u64>) {
     }
     times.sort_by(f64::total_cmp);
     let rss = if reset {
-        crate::bench::peak_rss_kib()
+        crate::inventory::peak_rss_kib()
     } else {
         None
     };
     (times[times.len() / 2], pass, rss)
 }
 
-pub fn run(paths: &[PathBuf], threads: usize, runs: usize) -> anyhow::Result<i32> {
+pub fn run(paths: &[PathBuf], threads: usize, runs: usize) -> anyhow::Result<()> {
     let files = evtx_files(paths);
     if files.is_empty() {
-        crate::console::Console::new(kizuna_i18n::Lang::from_env(), false)
-            .error("cli-bench-no-evtx", &[]);
-        return Ok(crate::cli::EXIT_USAGE);
+        anyhow::bail!("bench evtx: no EVTX file under the given paths");
     }
     let bytes: u64 = files.iter().map(|(_, s)| s).sum();
     let mb = bytes as f64 / 1e6;
@@ -232,5 +229,5 @@ pub fn run(paths: &[PathBuf], threads: usize, runs: usize) -> anyhow::Result<i32
             base.records, full.records
         );
     }
-    Ok(crate::cli::EXIT_OK)
+    Ok(())
 }

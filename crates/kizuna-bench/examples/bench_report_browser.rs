@@ -12,7 +12,7 @@
 //!
 //! ```sh
 //! cargo build --release -p kizuna
-//! cargo run --release -p kizuna --example bench_report_browser -- 10000 30
+//! cargo run --release -p kizuna-bench --example bench_report_browser -- 10000 30
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -1,63 +1,17 @@
-//! `kizuna bench`: speed and memory of kizuna's paths, each against a baseline measured
-//! in the same run on the same data (never timed in unit tests).
+//! `kizuna-bench inventory` and `kizuna-bench lab`: duplicate-SID grouping of a large
+//! inventory against the csv crate, and lab generation against a raw write.
 
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::{Args, ValueEnum};
 use kizuna_core::Knowledge;
-
-use crate::pipeline::{ScanInput, analyze, ingest};
-
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Workload {
-    /// Group N inventory rows by machine SID (duplicate-SID analysis).
-    Inventory,
-    /// Generate the `scale` lab (--devices, --days) against writing as many bytes raw.
-    Lab,
-    /// Read the watched events of EVTX files (PATH...) against the evtx crate's JSON.
-    Evtx,
-    /// `kizuna serve` on loopback: --uploads concurrent uploads of --devices devices, then
-    /// readers, against reading the same files straight into a store.
-    Serve,
-}
-
-#[derive(Args, Debug)]
-pub struct BenchArgs {
-    #[arg(value_enum)]
-    pub workload: Workload,
-    /// Inventory rows to generate.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub rows: usize,
-    #[arg(long, default_value_t = 2)]
-    pub threads: usize,
-    /// Lab devices (the `scale` scenario).
-    #[arg(long, default_value_t = 10_000)]
-    pub devices: u32,
-    /// Lab days.
-    #[arg(long, default_value_t = 90)]
-    pub days: u32,
-    /// Where the lab is written (default: a temporary folder, removed afterwards).
-    #[arg(long)]
-    pub out: Option<std::path::PathBuf>,
-    /// EVTX files or folders (`evtx`).
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<std::path::PathBuf>,
-    /// Passes over the files per mode (`evtx`); the median counts.
-    #[arg(long, default_value_t = 3)]
-    pub runs: usize,
-    /// Concurrent uploads (`serve`).
-    #[arg(long, default_value_t = 50)]
-    pub uploads: usize,
-    /// An empty store to serve from (`serve`; default: a temporary SQLite file).
-    #[arg(long)]
-    pub db: Option<kizuna_store::Location>,
-}
+use kizuna_evidence::{Files, ReadOptions};
+use kizuna_pipeline::Window;
 
 /// Peak resident memory of this process so far (Linux `VmHWM`), in KiB.
-pub(crate) fn peak_rss_kib() -> Option<u64> {
+pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
@@ -70,7 +24,7 @@ fn write_inventory(path: &Path, rows: usize) -> std::io::Result<()> {
 }
 
 /// Rows `start..start + rows` of that inventory (a site's share of one fleet).
-pub(crate) fn write_inventory_rows(path: &Path, start: usize, rows: usize) -> std::io::Result<()> {
+pub fn write_inventory_rows(path: &Path, start: usize, rows: usize) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(w, "ComputerName,MachineSid,OSBuild,Role")?;
     let builds = [
@@ -93,28 +47,14 @@ pub(crate) fn write_inventory_rows(path: &Path, start: usize, rows: usize) -> st
     w.flush()
 }
 
-pub fn run(a: BenchArgs) -> anyhow::Result<i32> {
-    match a.workload {
-        Workload::Inventory => inventory(a.rows, a.threads),
-        Workload::Lab => lab(&a),
-        Workload::Evtx => crate::bench_evtx::run(&a.paths, a.threads, a.runs),
-        Workload::Serve => crate::bench_serve::run(crate::bench_serve::Load {
-            uploads: a.uploads,
-            devices: a.devices as usize,
-            threads: a.threads,
-            db: a.db,
-        }),
-    }
-}
-
 /// The `scale` lab generator against the same number of bytes written through a buffered
 /// file with no work at all (the disk's floor), in one run.
-fn lab(a: &BenchArgs) -> anyhow::Result<i32> {
+pub fn lab(devices: u32, days: u32, out: Option<&Path>) -> anyhow::Result<()> {
     use kizuna_lab::sim::{self, Scenario};
     let temp = tempfile::tempdir()?;
-    let out = a.out.clone().unwrap_or_else(|| temp.path().join("lab"));
+    let out = out.map_or_else(|| temp.path().join("lab"), Path::to_path_buf);
     let t = Instant::now();
-    let got = sim::generate(Scenario::Scale, 1, Some(a.devices), Some(a.days), &out)?;
+    let got = sim::generate(Scenario::Scale, 1, Some(devices), Some(days), &out)?;
     let gen_s = t.elapsed().as_secs_f64();
     let rss_gen = peak_rss_kib();
     let bytes = got.written.bytes;
@@ -155,10 +95,10 @@ fn lab(a: &BenchArgs) -> anyhow::Result<i32> {
         mb / raw_s
     );
     println!("ratio generate / raw write: {:.1}x", gen_s / raw_s);
-    Ok(crate::cli::EXIT_OK)
+    Ok(())
 }
 
-fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {
+pub fn inventory(rows: usize, threads: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let csv_path = dir.path().join("inventory.csv");
     write_inventory(&csv_path, rows)?;
@@ -178,28 +118,27 @@ fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {
 
     // kizuna: sniff, decode, store in SQLite, read back, group, find, render JSON.
     let t = Instant::now();
-    let input = ScanInput {
-        paths: vec![csv_path.clone()],
+    let knowledge = Arc::new(Knowledge::builtin());
+    let options = ReadOptions {
         threads,
-        evtx: Default::default(),
         year: None,
-        since: None,
-        until: None,
-        knowledge: Arc::new(Knowledge::builtin()),
-        directory: None,
-        expiry: None,
+        knowledge: knowledge.clone(),
+        evtx: Default::default(),
         progress: Default::default(),
-        progress_line: None,
         limits: Default::default(),
     };
-    let ing = ingest(&input, None)?;
+    let mut store = kizuna_store::Store::temporary()?;
+    let read = kizuna_pipeline::read(&mut store, &Files::paths(vec![csv_path.clone()], options))?;
     let t_ingest = t.elapsed().as_secs_f64();
-    let analysis = analyze(&ing, &input)?;
+    let filter = read
+        .facts(Window::default(), Vec::new())
+        .ok_or_else(|| anyhow::anyhow!("the inventory was not read"))?;
+    let analysis = kizuna_pipeline::analyze_stored(&store, &filter, &knowledge, None, None)?;
     let t_analyze = t.elapsed().as_secs_f64();
     let msg = kizuna_i18n::Messages::new(kizuna_i18n::Lang::En);
     let report = kizuna_report::ScanReport {
         tool_version: env!("CARGO_PKG_VERSION"),
-        inputs: &ing.inputs,
+        inputs: &read.inputs,
         analysis: &analysis,
         since: None,
         until: None,
@@ -231,5 +170,5 @@ fn inventory(rows: usize, threads: usize) -> anyhow::Result<i32> {
         rss_base.unwrap_or(0),
         rss_all.unwrap_or(0)
     );
-    Ok(crate::cli::EXIT_OK)
+    Ok(())
 }

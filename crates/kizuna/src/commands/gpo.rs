@@ -1,5 +1,6 @@
 //! `kizuna gpo workaround|rollback`: the source article's GPOs as an importable kit.
 
+use crate::exit;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -58,12 +59,12 @@ pub struct RollbackArgs {
 }
 
 pub fn run(a: GpoArgs, console: &Console) -> anyhow::Result<i32> {
-    let now = crate::window::now().naive_utc();
+    let now = kizuna_core::time::now().naive_utc();
     let (files, out) = match a.command {
         GpoCommand::Workaround(w) => {
             let domain =
                 DomainName::parse(&w.domain).map_err(|e| anyhow::anyhow!("--domain {e}"))?;
-            let expires = crate::window::parse_date(&w.expires)
+            let expires = kizuna_core::time::parse_date(&w.expires)
                 .map_err(|e| anyhow::anyhow!("--expires: {e}"))?;
             let kit = Workaround::new(domain, &w.pilot_ou, expires, w.member_max_age, now)?;
             if w.member_max_age == 0 {
@@ -111,5 +112,5 @@ pub fn run(a: GpoArgs, console: &Console) -> anyhow::Result<i32> {
     for f in files {
         println!("  {}", f.display());
     }
-    Ok(crate::cli::EXIT_OK)
+    Ok(exit::OK)
 }

@@ -1,5 +1,6 @@
 //! `kizuna scripts intune|task`: writes the self-repair scripts (kizuna-scripts) into a folder.
 
+use crate::exit;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -61,5 +62,5 @@ pub fn run(a: ScriptsArgs, console: &Console) -> anyhow::Result<i32> {
             ("path", text(args.out.display().to_string())),
         ],
     );
-    Ok(crate::cli::EXIT_OK)
+    Ok(exit::OK)
 }

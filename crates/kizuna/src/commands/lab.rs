@@ -1,5 +1,6 @@
 //! `kizuna lab generate`: writes a lab domain's evidence and its ground truth.
 
+use crate::exit;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -120,7 +121,7 @@ pub fn run(a: LabArgs, console: &Console) -> anyhow::Result<i32> {
                     ),
                 ],
             );
-            Ok(crate::cli::EXIT_OK)
+            Ok(exit::OK)
         }
     }
 }

@@ -11,8 +11,8 @@ use kizuna_server::accounts::Role;
 use kizuna_server::{Config, Scope, Uploads};
 use kizuna_store::{Location, Store};
 
-use crate::cli::{EXIT_OK, EXIT_USAGE};
 use crate::console::{Console, num, text};
+use crate::exit;
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -109,7 +109,7 @@ pub struct RunArgs {
     #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
     pub knowledge: Option<PathBuf>,
     /// Language of the console messages: ja or en (default: from the locale).
-    #[arg(long, value_parser = crate::cli::parse_lang)]
+    #[arg(long, value_parser = crate::settings::parse_lang)]
     pub lang: Option<Lang>,
 }
 
@@ -165,7 +165,7 @@ pub fn run(a: ServeArgs, console: &Console) -> anyhow::Result<i32> {
 fn serve(a: RunArgs, console: &Console) -> anyhow::Result<i32> {
     let Some(db) = a.db else {
         console.error("serve-no-db", &[]);
-        return Ok(EXIT_USAGE);
+        return Ok(exit::USAGE);
     };
     let config = Config {
         listen: a.listen,
@@ -184,11 +184,11 @@ fn serve(a: RunArgs, console: &Console) -> anyhow::Result<i32> {
                 ..Default::default()
             },
         },
-        knowledge: crate::cli::knowledge(&a.knowledge)?,
+        knowledge: crate::settings::knowledge(&a.knowledge)?,
         admin_token: std::env::var("KIZUNA_ADMIN_TOKEN")
             .ok()
             .filter(|s| !s.trim().is_empty()),
-        fixed_now: std::env::var_os("KIZUNA_NOW").map(|_| crate::window::now()),
+        fixed_now: std::env::var_os("KIZUNA_NOW").map(|_| kizuna_core::time::now()),
     };
     kizuna_server::serve(config, |addr, scheme| {
         console.error(
@@ -199,11 +199,11 @@ fn serve(a: RunArgs, console: &Console) -> anyhow::Result<i32> {
             ],
         )
     })?;
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }
 
 fn token(c: TokenCommand, console: &Console) -> anyhow::Result<i32> {
-    let now = crate::window::now();
+    let now = kizuna_core::time::now();
     match c {
         TokenCommand::Create { db, name, scope } => {
             let mut store = Store::connect(&db)?;
@@ -252,15 +252,15 @@ fn token(c: TokenCommand, console: &Console) -> anyhow::Result<i32> {
                 console.note("serve-token-revoked", &[("id", num(id))]);
             } else {
                 console.error("serve-token-not-found", &[("id", num(id))]);
-                return Ok(EXIT_USAGE);
+                return Ok(exit::USAGE);
             }
         }
     }
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }
 
 fn account(c: AccountCommand, console: &Console) -> anyhow::Result<i32> {
-    let now = crate::window::now();
+    let now = kizuna_core::time::now();
     match c {
         AccountCommand::Create {
             db,
@@ -303,5 +303,5 @@ fn account(c: AccountCommand, console: &Console) -> anyhow::Result<i32> {
             }
         }
     }
-    Ok(EXIT_OK)
+    Ok(exit::OK)
 }

@@ -1,0 +1,99 @@
+//! `kizuna-bench`: speed and memory of kizuna's paths, each against a baseline measured
+//! in the same run on the same data (never timed in unit tests). A tool for developers,
+//! kept out of the shipped `kizuna` binary; the numbers are in docs/performance.md.
+
+mod evtx;
+mod inventory;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kizuna-bench",
+    version,
+    about = "Measure kizuna against a baseline in the same run."
+)]
+struct Cli {
+    #[command(subcommand)]
+    workload: Workload,
+}
+
+#[derive(Subcommand, Debug)]
+enum Workload {
+    /// Group N inventory rows by machine SID (duplicate-SID analysis) against the csv crate.
+    Inventory {
+        /// Inventory rows to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// Generate the `scale` lab against writing as many bytes raw.
+    Lab {
+        /// Lab devices.
+        #[arg(long, default_value_t = 10_000)]
+        devices: u32,
+        /// Lab days.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Where the lab is written (default: a temporary folder, removed afterwards).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Read the watched events of EVTX files against the evtx crate's JSON.
+    Evtx {
+        /// EVTX files or folders.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Passes over the files per mode; the median counts.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// `kizuna serve` on loopback: concurrent uploads, then readers, against reading the
+    /// same files straight into a store.
+    Serve {
+        /// Concurrent uploads.
+        #[arg(long, default_value_t = 50)]
+        uploads: usize,
+        /// Devices across all uploads.
+        #[arg(long, default_value_t = 10_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// An empty store to serve from (default: a temporary SQLite file).
+        #[arg(long)]
+        db: Option<kizuna_store::Location>,
+    },
+}
+
+fn main() {
+    let done = match Cli::parse().workload {
+        Workload::Inventory { rows, threads } => inventory::inventory(rows, threads),
+        Workload::Lab { devices, days, out } => inventory::lab(devices, days, out.as_deref()),
+        Workload::Evtx {
+            paths,
+            threads,
+            runs,
+        } => evtx::run(&paths, threads, runs),
+        Workload::Serve {
+            uploads,
+            devices,
+            threads,
+            db,
+        } => serve::run(serve::Load {
+            uploads,
+            devices,
+            threads,
+            db,
+        }),
+    };
+    if let Err(e) = done {
+        eprintln!("kizuna-bench: {e:#}");
+        std::process::exit(2);
+    }
+}

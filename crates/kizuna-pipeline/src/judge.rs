@@ -1,0 +1,122 @@
+//! The rules over stored facts: one function, so the same facts give the same findings
+//! wherever they are judged (a scan, a recorded scan, a gate, the server's views).
+
+use kizuna_analysis::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
+use kizuna_core::directory::DirectorySnapshot;
+use kizuna_core::{EventRecord, InputReport, Knowledge, Timestamp};
+use kizuna_store::{FactFilter, Fingerprints, Inputs, ScanRow, ScanSource, Store};
+
+/// Runs the rules over the stored facts `filter` selects, with a directory read and the
+/// workaround expiry (each with the time it is judged at) when there are any.
+pub fn analyze_stored(
+    store: &Store,
+    filter: &FactFilter,
+    knowledge: &Knowledge,
+    directory: Option<&(DirectorySnapshot, Timestamp)>,
+    expiry: Option<(WorkaroundExpiry, Timestamp)>,
+) -> kizuna_store::Result<Analysis> {
+    judge(store, Some(filter), knowledge, directory, expiry)
+}
+
+/// The rules over the stored facts `facts` selects (none when `None`), a directory read
+/// and the workaround expiry.
+pub(crate) fn judge(
+    store: &Store,
+    facts: Option<&FactFilter>,
+    knowledge: &Knowledge,
+    directory: Option<&(DirectorySnapshot, Timestamp)>,
+    expiry: Option<(WorkaroundExpiry, Timestamp)>,
+) -> kizuna_store::Result<Analysis> {
+    let mut analyzer = Analyzer::new(knowledge);
+    if let Some((e, now)) = expiry {
+        analyzer.set_workaround_expiry(e, now);
+    }
+    if let Some(filter) = facts {
+        store.for_each_event(filter, |e: EventRecord| analyzer.add_event(&e))?;
+        store.for_each_netlogon(filter, |n| analyzer.add_netlogon(&n))?;
+        store.for_each_identity(filter, |r| analyzer.add_identity(&r))?;
+    }
+    if let Some((snap, now)) = directory {
+        analyzer.add_directory(snap.clone(), *now);
+    }
+    Ok(analyzer.finish())
+}
+
+/// What a scan read, to record with it (`ScanRow::sources`): each input with content
+/// under the path it was read as.
+pub fn scan_sources(inputs: &[InputReport]) -> Vec<ScanSource> {
+    inputs
+        .iter()
+        .filter(|i| !i.fingerprint.is_empty())
+        .map(|i| ScanSource {
+            path: i.path.clone(),
+            fingerprint: i.fingerprint.clone(),
+        })
+        .collect()
+}
+
+/// The rules over the facts of `sources` only, within `(since, until)`: what a scan of
+/// exactly those inputs finds. `None` when there are no sources.
+pub fn analyze_sources(
+    store: &Store,
+    sources: &[ScanSource],
+    (since, until): (Option<Timestamp>, Option<Timestamp>),
+    knowledge: &Knowledge,
+    expiry: Option<(WorkaroundExpiry, Timestamp)>,
+) -> kizuna_store::Result<Option<Analysis>> {
+    let Some(inputs) = Fingerprints::new(sources.iter().map(|s| s.fingerprint.clone())) else {
+        return Ok(None);
+    };
+    let filter = FactFilter {
+        inputs: Inputs::Only(inputs),
+        since,
+        until,
+        ..FactFilter::default()
+    };
+    analyze_stored(store, &filter, knowledge, None, expiry).map(Some)
+}
+
+/// A recorded scan rendered again from the store: its row, the reports of the inputs it
+/// read and the rules over their facts, judged at the scan's time.
+pub struct RecordedScan {
+    pub scan: ScanRow,
+    pub inputs: Vec<InputReport>,
+    pub analysis: Analysis,
+}
+
+/// Scan `id` judged again over the facts of the inputs it read, within its window and at
+/// its time, so its report can be downloaded later. The workaround expiry it judged by is
+/// named as recorded with the scan. `Ok(None)` when there is no such scan or it did not
+/// record its inputs (older kizuna, or a scan with a directory read, which is not stored).
+pub fn recorded_scan(
+    store: &Store,
+    id: i64,
+    knowledge: &Knowledge,
+) -> kizuna_store::Result<Option<RecordedScan>> {
+    let Some(scan) = store.scan(Some(id))? else {
+        return Ok(None);
+    };
+    let expiry = scan
+        .expires
+        .as_deref()
+        .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+        .map(|date| {
+            (
+                WorkaroundExpiry {
+                    date,
+                    source: ExpirySource::Scan(scan.id),
+                },
+                scan.time,
+            )
+        });
+    let window = (scan.since, scan.until);
+    let Some(analysis) = analyze_sources(store, &scan.sources, window, knowledge, expiry)? else {
+        return Ok(None);
+    };
+    let inputs = store.recorded_inputs(&scan.sources)?;
+    Ok(Some(RecordedScan {
+        scan,
+        inputs,
+        analysis,
+    }))
+}

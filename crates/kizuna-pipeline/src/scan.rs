@@ -1,0 +1,179 @@
+//! The scan use case: read evidence into a store, judge what this run read (with a
+//! directory read and the workaround expiry when there are any), record it as a scan.
+//! `kizuna scan`, `kizuna devices`, `kizuna demo` and every upload to the server run it.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use kizuna_analysis::{Analysis, ExpirySource, WorkaroundExpiry};
+use kizuna_core::directory::DirectorySnapshot;
+use kizuna_core::{FactSource, InputReport, InputStatus, Knowledge, Timestamp};
+use kizuna_plan::PlanError;
+use kizuna_store::{FactFilter, Fingerprints, Inputs, ScanRow, Store, StoreError};
+
+use crate::judge::judge;
+use crate::{plan_expiry, scan_sources};
+
+/// The time window facts are judged in (`--since` / `--until`, or an API query).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Facts at or after this time.
+    pub since: Option<Timestamp>,
+    /// Facts before this time.
+    pub until: Option<Timestamp>,
+}
+
+/// A directory read (LDAP and SYSVOL) and its line among the inputs.
+pub type DirectoryRead = (DirectorySnapshot, InputReport);
+
+/// How a scan reads, judges and records: resolved once from the command line or a
+/// request.
+#[derive(Clone)]
+pub struct ScanSettings {
+    pub window: Window,
+    pub knowledge: Arc<Knowledge>,
+    /// The date the workaround must be gone by, as the user gave it; else the newest
+    /// plan's in the store.
+    pub expires: Option<NaiveDate>,
+    /// The directory read with the evidence, if any.
+    pub directory: Option<DirectoryRead>,
+    /// The time the rules judge at (the clock, or a lab's last day).
+    pub now: Timestamp,
+    /// Record the scan in the store (the history the review and the reports read).
+    pub record: bool,
+    /// Who ran it, recorded with it (an account or a token; `None` from the CLI).
+    pub actor: Option<String>,
+}
+
+/// What reading evidence into a store yielded.
+pub struct Read {
+    /// Each input's report, by path (content found at several paths is read once).
+    pub inputs: Vec<InputReport>,
+    /// The inputs this run read content from; `None` when it read none.
+    pub fingerprints: Option<Fingerprints>,
+}
+
+impl Read {
+    /// Whether anything at all could be read.
+    pub fn anything_readable(&self) -> bool {
+        self.inputs.iter().any(|i| i.status != InputStatus::Error)
+    }
+
+    /// The stored facts of this run within `window`; `None` when it read no content, so
+    /// that nothing else the store holds is taken for it.
+    pub fn facts(&self, window: Window, event_ids: Vec<u32>) -> Option<FactFilter> {
+        self.fingerprints.clone().map(|f| FactFilter {
+            inputs: Inputs::Only(f),
+            since: window.since,
+            until: window.until,
+            event_ids,
+            identity_before: None,
+        })
+    }
+}
+
+/// Reads `evidence` into `store` and ends the store's run: the reports are this run's
+/// alone, even on a store that lives on (the server).
+pub fn read(store: &mut Store, evidence: &impl FactSource) -> Result<Read, StoreError> {
+    evidence.read_into(store)?;
+    let fingerprints = store.run_fingerprints();
+    let inputs = store.take_run();
+    Ok(Read {
+        inputs,
+        fingerprints,
+    })
+}
+
+/// What a scan found and did.
+pub struct ScanOutcome {
+    /// Every input's report: the evidence's, then the directory's.
+    pub inputs: Vec<InputReport>,
+    /// The stored facts this scan judged; `None` when it read no content.
+    pub facts: Option<FactFilter>,
+    /// The findings; `None` when nothing was readable and no directory was read.
+    pub analysis: Option<Analysis>,
+    /// The workaround expiry judged by, and when.
+    pub expiry: Option<(WorkaroundExpiry, Timestamp)>,
+    /// The directory snapshot judged, and when.
+    pub directory: Option<(DirectorySnapshot, Timestamp)>,
+    /// The stored plan could not be read: the scan went on without its expiry.
+    pub plan_unreadable: Option<PlanError>,
+    /// The id the scan was recorded under, or why it could not be; `None` when not asked
+    /// to record or when nothing was judged.
+    pub recorded: Option<Result<i64, StoreError>>,
+}
+
+/// Reads `evidence` into `store`, judges this run's facts (never other stored inputs)
+/// with the directory read and the workaround expiry, and records the scan when asked.
+/// Only the store failing to take the evidence is an error: a plan that cannot be read or
+/// a scan that cannot be recorded is reported in the outcome.
+pub fn scan(
+    store: &mut Store,
+    evidence: &impl FactSource,
+    settings: ScanSettings,
+) -> Result<ScanOutcome, StoreError> {
+    let read = read(store, evidence)?;
+    let (expiry, plan_unreadable) = match settings.expires {
+        Some(date) => (
+            Some(WorkaroundExpiry {
+                date,
+                source: ExpirySource::Given,
+            }),
+            None,
+        ),
+        None => match plan_expiry(store) {
+            Ok(e) => (e, None),
+            Err(e) => (None, Some(e)),
+        },
+    };
+    let expiry = expiry.map(|e| (e, settings.now));
+    let facts = read.facts(settings.window, Vec::new());
+    let readable = read.anything_readable();
+    let Read { mut inputs, .. } = read;
+    let directory = settings.directory.map(|(snap, report)| {
+        inputs.push(report);
+        (snap, settings.now)
+    });
+    let mut outcome = ScanOutcome {
+        inputs,
+        facts,
+        analysis: None,
+        expiry,
+        directory,
+        plan_unreadable,
+        recorded: None,
+    };
+    if !readable && outcome.directory.is_none() {
+        return Ok(outcome);
+    }
+    let analysis = judge(
+        store,
+        outcome.facts.as_ref(),
+        &settings.knowledge,
+        outcome.directory.as_ref(),
+        outcome.expiry.clone(),
+    )?;
+    if settings.record {
+        outcome.recorded = Some(store.record_scan(&ScanRow {
+            id: 0,
+            time: settings.now,
+            since: settings.window.since,
+            until: settings.window.until,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            inputs: outcome.inputs.len(),
+            devices: analysis.devices.len(),
+            expires: outcome.expiry.as_ref().map(|(e, _)| e.date.to_string()),
+            findings: analysis.findings.iter().map(Into::into).collect(),
+            actor: settings.actor,
+            // A directory read is not stored, so a scan with one cannot be judged again
+            // from the store: its inputs are not recorded.
+            sources: if outcome.directory.is_none() {
+                scan_sources(&outcome.inputs)
+            } else {
+                Vec::new()
+            },
+        }));
+    }
+    outcome.analysis = Some(analysis);
+    Ok(outcome)
+}

@@ -1,0 +1,42 @@
+//! `kizuna devices`: the devices named in the evidence.
+
+use std::io::Write;
+
+use kizuna_core::time::now;
+use kizuna_pipeline::ScanSettings;
+use kizuna_report::{devices_csv, devices_json, devices_table};
+
+use crate::cli::{DevicesArgs, DevicesFormat};
+use crate::console::Console;
+use crate::exit;
+use crate::settings::{open_store, print_input_errors, reading};
+
+pub fn run(a: DevicesArgs, console: &Console) -> anyhow::Result<i32> {
+    let reading = reading(&a.read, console)?;
+    let mut store = open_store(None)?;
+    let outcome = kizuna_pipeline::scan(
+        &mut store,
+        &reading.evidence(),
+        ScanSettings {
+            window: reading.window,
+            knowledge: reading.knowledge.clone(),
+            expires: None,
+            directory: None,
+            now: now(),
+            record: false,
+            actor: None,
+        },
+    )?;
+    print_input_errors(&outcome.inputs);
+    let Some(analysis) = &outcome.analysis else {
+        console.error("cli-nothing-readable", &[]);
+        return Ok(exit::USAGE);
+    };
+    let out = match a.format {
+        DevicesFormat::Json => devices_json(&analysis.devices),
+        DevicesFormat::Csv => devices_csv(&analysis.devices),
+        DevicesFormat::Table => devices_table(&analysis.devices),
+    };
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(exit::OK)
+}
