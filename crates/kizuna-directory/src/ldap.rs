@@ -13,7 +13,7 @@ use kizuna_core::directory::{
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{LdapConn, LdapConnSettings, Scope, SearchEntry};
 
-use crate::{DirectoryError, Secret};
+use crate::{DirectoryError, Remedy, Secret};
 
 /// How to reach and read the directory.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ fn tls_config(o: &Options) -> Result<Arc<rustls::ClientConfig>, DirectoryError> 
                 e
                 @ (kizuna_tls::TlsError::CaFile { .. } | kizuna_tls::TlsError::EmptyCaFile { .. }),
             ) => {
-                format!("--ca-cert {e}")
+                format!("the CA certificate: {e}")
             }
             (_, e) => e.to_string(),
         },
@@ -82,10 +82,9 @@ fn classify_connect(o: &Options, e: ldap3::LdapError) -> DirectoryError {
     if tls {
         DirectoryError::Tls {
             url: o.url.clone(),
-            why: format!(
-                "{why} (the server's certificate is not trusted: give its CA with --ca-cert)"
-            ),
+            why: format!("{why} (the server's certificate is not trusted: give its CA)"),
         }
+        .fixable(Remedy::TrustCa)
     } else if why.contains("invalid URL") || why.contains("scheme") || why.contains("Url") {
         DirectoryError::Url {
             url: o.url.clone(),
@@ -123,10 +122,14 @@ impl<'o> Session<'o> {
                 .simple_bind(user, pw.expose())
                 .map_err(|e| classify_connect(o, e))?;
             if r.rc != 0 {
-                return Err(DirectoryError::Bind {
+                let refused = DirectoryError::Bind {
                     url: o.url.clone(),
                     user: user.clone(),
                     why: bind_reason(r.rc, &r.text),
+                };
+                return Err(match r.rc {
+                    8 | 13 => refused.fixable(Remedy::ProtectBind),
+                    _ => refused,
                 });
             }
         }
@@ -196,8 +199,8 @@ fn bind_reason(rc: u32, text: &str) -> String {
                 ""
             }
         ),
-        8 => "the server requires a protected connection for simple binds: use ldaps:// or --starttls (LDAP 8)".into(),
-        13 => "confidentiality required: use ldaps:// or --starttls (LDAP 13)".into(),
+        8 => "the server requires a protected connection for simple binds: use ldaps:// or StartTLS (LDAP 8)".into(),
+        13 => "confidentiality required: use ldaps:// or StartTLS (LDAP 13)".into(),
         _ => format!("LDAP result {rc}: {text}"),
     }
 }
@@ -326,10 +329,13 @@ pub fn read_directory(o: &Options) -> Result<DirectorySnapshot, DirectoryError> 
         .base_dn
         .clone()
         .or_else(|| root.one("defaultNamingContext").map(str::to_string))
-        .ok_or_else(|| DirectoryError::Search {
-            url: o.url.clone(),
-            what: "rootDSE".into(),
-            why: "no defaultNamingContext: give --base-dn".into(),
+        .ok_or_else(|| {
+            DirectoryError::Search {
+                url: o.url.clone(),
+                what: "rootDSE".into(),
+                why: "no defaultNamingContext: give the search base".into(),
+            }
+            .fixable(Remedy::SearchBase)
         })?;
     let config = root
         .one("configurationNamingContext")

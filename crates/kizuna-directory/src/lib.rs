@@ -46,4 +46,45 @@ pub enum DirectoryError {
     /// SYSVOL over SMB could not be opened (connect, sign-in, share).
     #[error("{unc}: {why}")]
     Smb { unc: String, why: String },
+    /// An error the user can fix by changing a setting ([`Remedy`]).
+    #[error("{error}")]
+    Fixable {
+        error: Box<DirectoryError>,
+        remedy: Remedy,
+    },
+}
+
+/// What the user can change so that the directory can be read. Messages say it in words;
+/// each front end names its own control for it (the command line a flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// Trust the server's certificate authority (a CA certificate file).
+    TrustCa,
+    /// Protect the bind: ldaps:// or StartTLS.
+    ProtectBind,
+    /// Name the search base (the server named none).
+    SearchBase,
+    /// Read the GPO settings from a SYSVOL copy, or not at all.
+    GpoFromFolder,
+    /// Bind as a user with a password (SMB needs one), or read the GPO settings from a
+    /// SYSVOL copy.
+    SmbSignIn,
+}
+
+impl DirectoryError {
+    /// The same error, with what would fix it.
+    pub(crate) fn fixable(self, remedy: Remedy) -> DirectoryError {
+        DirectoryError::Fixable {
+            error: Box::new(self),
+            remedy,
+        }
+    }
+
+    /// What the user can change to get past this error, when a setting can.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            DirectoryError::Fixable { remedy, .. } => Some(*remedy),
+            _ => None,
+        }
+    }
 }

@@ -15,7 +15,7 @@ use kizuna_core::directory::DirectorySnapshot;
 use smb2::{ClientConfig, ErrorKind, SmbClient};
 
 use crate::sysvol::{store_gpttmpl, store_no_gpttmpl, store_registry_pol};
-use crate::{DirectoryError, Options};
+use crate::{DirectoryError, Options, Remedy};
 
 /// SMB over TCP.
 pub const SMB_PORT: u16 = 445;
@@ -67,7 +67,7 @@ pub(crate) fn ntlm_identity(bind: &str, default_domain: &str) -> Result<(String,
     } else if bind.contains('=') {
         return Err(format!(
             "the bind name {bind:?} is a DN, which cannot sign in over SMB: bind as \
-             user@domain or DOMAIN\\user (or give --sysvol DIR, or --no-smb)"
+             user@domain or DOMAIN\\user (or read the GPO settings from a SYSVOL copy, or not at all)"
         ));
     } else {
         (bind, default_domain)
@@ -118,16 +118,19 @@ pub(crate) fn read_sysvol_smb_at(
     };
     let dns = snap.domain.dns_domain.clone().ok_or_else(|| {
         err(
-            "the directory named no DNS domain, so its SYSVOL folder is unknown: give --sysvol DIR"
+            "the directory named no DNS domain, so its SYSVOL folder is unknown: give a SYSVOL copy"
                 .into(),
         )
+        .fixable(Remedy::GpoFromFolder)
     })?;
     let (Some(bind), Some(password)) = (&o.bind, &o.password) else {
         return Err(err(
-            "SMB needs --bind and a password (or give --sysvol DIR, or --no-smb)".into(),
-        ));
+            "SMB needs a bind user and a password (or read the GPO settings from a SYSVOL copy, or not at all)".into(),
+        )
+        .fixable(Remedy::SmbSignIn));
     };
-    let (user, domain) = ntlm_identity(bind, &dns).map_err(&err)?;
+    let (user, domain) =
+        ntlm_identity(bind, &dns).map_err(|why| err(why).fixable(Remedy::SmbSignIn))?;
     let secret = password.expose();
     let addr = if host.contains(':') {
         format!("[{host}]:{port}")
@@ -163,7 +166,7 @@ pub(crate) fn read_sysvol_smb_at(
                     ),
                     ErrorKind::TimedOut | ErrorKind::ConnectionLost | ErrorKind::Io => format!(
                         "cannot connect to port {port} within {secs} s: {} (SMB reads the GPO \
-                         settings; give --sysvol DIR or --no-smb to audit without it)",
+                         settings; read them from a SYSVOL copy, or audit without them)",
                         why(&e, secret)
                     ),
                     _ => format!("SMB session as {bind} failed: {}", why(&e, secret)),
@@ -269,7 +272,7 @@ mod tests {
             ("auditor".into(), "lab.test".into())
         );
         let dn = id("CN=Auditor,CN=Users,DC=lab,DC=test").unwrap_err();
-        assert!(dn.contains("DN") && dn.contains("--no-smb"), "{dn}");
+        assert!(dn.contains("DN") && dn.contains("SYSVOL copy"), "{dn}");
         assert!(id("LAB\\").is_err());
         assert!(id("@lab.test").is_err());
     }
@@ -339,7 +342,9 @@ mod tests {
         let e = read_sysvol_smb(&o, &mut snapshot())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("--bind") && e.contains("--sysvol"), "{e}");
+        assert!(e.contains("bind user") && e.contains("SYSVOL copy"), "{e}");
+        let fixable = read_sysvol_smb(&o, &mut snapshot()).unwrap_err();
+        assert_eq!(fixable.remedy(), Some(Remedy::SmbSignIn));
         let mut snap = snapshot();
         snap.domain.dns_domain = None;
         let e = read_sysvol_smb(&options(1), &mut snap)

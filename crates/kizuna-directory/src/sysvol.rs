@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use kizuna_core::directory::{DirGpo, DirectorySnapshot};
 use kizuna_gpo_files::{gpmc, gpttmpl, preg};
 
-use crate::DirectoryError;
+use crate::{DirectoryError, Remedy};
 
 /// Largest GPO file read: real ones are kilobytes; anything bigger is not a GPO file.
 const MAX_GPO_FILE: u64 = 16 * 1024 * 1024;
@@ -139,8 +139,9 @@ pub fn read_sysvol(dir: &Path, snap: &mut DirectorySnapshot) -> Result<(), Direc
     if !dir.is_dir() {
         return Err(DirectoryError::Io {
             path: dir.display().to_string(),
-            why: "not a folder (--sysvol takes a SYSVOL copy or a folder of GPMC backups)".into(),
-        });
+            why: "not a folder (GPO settings are read from a SYSVOL copy or a folder of GPMC backups)".into(),
+        }
+        .fixable(Remedy::GpoFromFolder));
     }
     let mut files = Vec::new();
     walk(dir, &mut files, 0);

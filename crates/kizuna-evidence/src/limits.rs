@@ -90,7 +90,7 @@ impl<R: Read> Read for Unpacking<'_, R> {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
-                    "unpacks to more than the limit of {} bytes for one input (--max-unpacked); not read",
+                    "unpacks to more than the limit of {} bytes for one input; not read",
                     self.limits.max_unpacked
                 ),
             ));

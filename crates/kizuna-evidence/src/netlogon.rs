@@ -301,8 +301,8 @@ pub fn read_netlogon(
         ));
     }
     report.notes.push(match ctx.year {
-        YearSource::Option(y) => format!("netlogon.log lines carry no year: {y} from --year; times are the device's local time"),
-        YearSource::FileTime(y) => format!("netlogon.log lines carry no year: {y} from the file's modification time (set --year to change); times are the device's local time"),
+        YearSource::Option(y) => format!("netlogon.log lines carry no year: {y} as given; times are the device's local time"),
+        YearSource::FileTime(y) => format!("netlogon.log lines carry no year: {y} from the file's modification time; times are the device's local time"),
     });
 }
 

@@ -2,6 +2,8 @@
 
 use kizuna_core::InputKind;
 
+use crate::text::decode_head;
+
 /// What the first bytes of an input say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniffed {
@@ -12,9 +14,6 @@ pub enum Sniffed {
     Xz,
     Zip,
 }
-
-/// How many leading bytes [`sniff`] looks at.
-pub const SNIFF_LEN: usize = 8192;
 
 /// Recognizes an input from (up to) its first [`SNIFF_LEN`] bytes.
 pub fn sniff(head: &[u8]) -> Sniffed {
@@ -43,61 +42,6 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     }
     let text = decode_head(head);
     Sniffed::Kind(classify_text(&text))
-}
-
-/// Decodes the head of a text file: UTF-8 (with or without BOM) or UTF-16LE/BE (BOM, or
-/// the zero-byte pattern PowerShell's redirection leaves without one).
-pub(crate) fn decode_head(head: &[u8]) -> String {
-    let (enc, body) = text_encoding(head);
-    let (text, _) = enc.decode_without_bom_handling(body);
-    text.into_owned()
-}
-
-/// The encoding of a text input, and its bytes after any BOM.
-pub(crate) fn text_encoding(head: &[u8]) -> (&'static encoding_rs::Encoding, &[u8]) {
-    if let Some(rest) = head.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return (encoding_rs::UTF_8, rest);
-    }
-    if let Some(rest) = head.strip_prefix(&[0xFF, 0xFE]) {
-        return (encoding_rs::UTF_16LE, rest);
-    }
-    if let Some(rest) = head.strip_prefix(&[0xFE, 0xFF]) {
-        return (encoding_rs::UTF_16BE, rest);
-    }
-    // No BOM: ASCII text in UTF-16 has a zero in every other byte.
-    let sample = &head[..head.len().min(512) & !1];
-    if sample.len() >= 8 {
-        let odd_zero = sample
-            .iter()
-            .skip(1)
-            .step_by(2)
-            .filter(|&&b| b == 0)
-            .count();
-        let even_zero = sample.iter().step_by(2).filter(|&&b| b == 0).count();
-        let half = sample.len() / 2;
-        if odd_zero * 10 >= half * 9 && even_zero * 10 < half {
-            return (encoding_rs::UTF_16LE, head);
-        }
-        if even_zero * 10 >= half * 9 && odd_zero * 10 < half {
-            return (encoding_rs::UTF_16BE, head);
-        }
-    }
-    // Not UTF-8 (an invalid sequence, not just one cut at the end of the sample) but
-    // clean Shift_JIS: a Japanese Excel / Windows (CP932) file.
-    if let Err(e) = std::str::from_utf8(head)
-        && e.error_len().is_some()
-    {
-        let (_, _, had_errors) = encoding_rs::SHIFT_JIS.decode(head);
-        if !had_errors || sjis_clean_but_last(head) {
-            return (encoding_rs::SHIFT_JIS, head);
-        }
-    }
-    (encoding_rs::UTF_8, head)
-}
-
-/// Shift_JIS that is clean except for a double-byte character cut at the end of the sample.
-fn sjis_clean_but_last(head: &[u8]) -> bool {
-    head.len() > 1 && !encoding_rs::SHIFT_JIS.decode(&head[..head.len() - 1]).2
 }
 
 fn classify_text(text: &str) -> InputKind {
@@ -182,10 +126,13 @@ mod tests {
     fn cp932_is_detected() {
         let (bytes, _, _) =
             encoding_rs::SHIFT_JIS.encode("コンピューター名,SID\r\n端末1,S-1-5-21-1-2-3\r\n");
-        let (enc, _) = text_encoding(&bytes);
+        let (enc, _) = crate::text::text_encoding(&bytes);
         assert_eq!(enc, encoding_rs::SHIFT_JIS);
         assert_eq!(sniff(&bytes), Sniffed::Kind(InputKind::InventoryCsv));
-        assert_eq!(text_encoding("日本語".as_bytes()).0, encoding_rs::UTF_8);
+        assert_eq!(
+            crate::text::text_encoding("日本語".as_bytes()).0,
+            encoding_rs::UTF_8
+        );
     }
 
     #[test]

@@ -21,7 +21,8 @@ use sha2::{Digest, Sha256};
 use crate::hive;
 use crate::limits::{Limits, Unpacking, unsafe_member_name};
 use crate::netlogon::{NetlogonContext, read_netlogon};
-use crate::sniff::{SNIFF_LEN, Sniffed, sniff};
+use crate::sniff::{Sniffed, sniff};
+use crate::text::SNIFF_LEN;
 use crate::text::text_reader;
 use crate::{
     EvtxOptions, EvtxPath, Progress, YearSource, read_event_json, read_event_xml, read_evtx,

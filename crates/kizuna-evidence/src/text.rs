@@ -6,8 +6,65 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::sniff::{SNIFF_LEN, text_encoding};
 use kizuna_core::InputReport;
+
+/// How many leading bytes are enough to recognize an input (`sniff`) or its encoding.
+pub const SNIFF_LEN: usize = 8192;
+
+/// Decodes the head of a text file: UTF-8 (with or without BOM) or UTF-16LE/BE (BOM, or
+/// the zero-byte pattern PowerShell's redirection leaves without one).
+pub(crate) fn decode_head(head: &[u8]) -> String {
+    let (enc, body) = text_encoding(head);
+    let (text, _) = enc.decode_without_bom_handling(body);
+    text.into_owned()
+}
+
+/// The encoding of a text input, and its bytes after any BOM.
+pub(crate) fn text_encoding(head: &[u8]) -> (&'static encoding_rs::Encoding, &[u8]) {
+    if let Some(rest) = head.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return (encoding_rs::UTF_8, rest);
+    }
+    if let Some(rest) = head.strip_prefix(&[0xFF, 0xFE]) {
+        return (encoding_rs::UTF_16LE, rest);
+    }
+    if let Some(rest) = head.strip_prefix(&[0xFE, 0xFF]) {
+        return (encoding_rs::UTF_16BE, rest);
+    }
+    // No BOM: ASCII text in UTF-16 has a zero in every other byte.
+    let sample = &head[..head.len().min(512) & !1];
+    if sample.len() >= 8 {
+        let odd_zero = sample
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count();
+        let even_zero = sample.iter().step_by(2).filter(|&&b| b == 0).count();
+        let half = sample.len() / 2;
+        if odd_zero * 10 >= half * 9 && even_zero * 10 < half {
+            return (encoding_rs::UTF_16LE, head);
+        }
+        if even_zero * 10 >= half * 9 && odd_zero * 10 < half {
+            return (encoding_rs::UTF_16BE, head);
+        }
+    }
+    // Not UTF-8 (an invalid sequence, not just one cut at the end of the sample) but
+    // clean Shift_JIS: a Japanese Excel / Windows (CP932) file.
+    if let Err(e) = std::str::from_utf8(head)
+        && e.error_len().is_some()
+    {
+        let (_, _, had_errors) = encoding_rs::SHIFT_JIS.decode(head);
+        if !had_errors || sjis_clean_but_last(head) {
+            return (encoding_rs::SHIFT_JIS, head);
+        }
+    }
+    (encoding_rs::UTF_8, head)
+}
+
+/// Shift_JIS that is clean except for a double-byte character cut at the end of the sample.
+fn sjis_clean_but_last(head: &[u8]) -> bool {
+    head.len() > 1 && !encoding_rs::SHIFT_JIS.decode(&head[..head.len() - 1]).2
+}
 
 /// Lines longer than this are skipped (and reported), so one hostile line cannot take
 /// the memory of the run.

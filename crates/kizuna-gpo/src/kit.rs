@@ -14,15 +14,12 @@ use crate::KitError;
 use crate::backup::{GpoBackup, machine_extension_names};
 use crate::gpttmpl::SecurityOption;
 use crate::guid::derived;
+use crate::model::{DC_GPO_PREFIX, DEFAULT_MAX_AGE, MEMBER_GPO_PREFIX, Rollback, WorkaroundView};
 use crate::names::{DomainControllersOu, DomainName, MemberOu};
 use crate::version::GpoVersion;
 use crate::wmi::WmiFilter;
 use crate::{powershell, readme};
 
-/// Display-name prefixes: the removal script finds the live GPOs by them.
-pub const DC_GPO_PREFIX: &str = "kizuna workaround - DC - Refuse machine account password changes";
-pub const MEMBER_GPO_PREFIX: &str =
-    "kizuna workaround - Members - Maximum machine account password age";
 /// The longest a workaround may be planned for: it is a stopgap, not a configuration.
 pub const MAX_EXPIRY_DAYS: i64 = 366;
 /// The documented upper bound of MaximumPasswordAge.
@@ -237,31 +234,6 @@ impl Workaround {
         Ok(files)
     }
 }
-
-/// What the scripts and READMEs need of a workaround.
-pub struct WorkaroundView<'a> {
-    pub domain: &'a DomainName,
-    pub dc_ou: &'a DomainControllersOu,
-    pub pilot_ou: &'a MemberOu,
-    pub expires: NaiveDate,
-    pub dc_gpo: &'a GpoBackup,
-    pub member_gpo: &'a GpoBackup,
-    pub filter: &'a WmiFilter,
-    pub member_max_age: u32,
-}
-
-/// `kizuna gpo rollback`: the workaround's GPOs with the defaults, one version later.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rollback {
-    pub domain: DomainName,
-    pub dc_gpo: GpoBackup,
-    pub member_gpo: GpoBackup,
-    pub filter_id: String,
-    pub time: NaiveDateTime,
-}
-
-/// The defaults the rollback writes explicitly.
-pub const DEFAULT_MAX_AGE: u32 = 30;
 
 impl Rollback {
     /// `after`: the live GPOs' computer version (default 1, the kit's import); the

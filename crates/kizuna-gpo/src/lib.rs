@@ -27,6 +27,7 @@ pub mod backup;
 pub mod gpttmpl;
 pub mod guid;
 pub mod kit;
+pub mod model;
 pub mod names;
 pub mod powershell;
 pub mod readme;
@@ -34,16 +35,19 @@ pub mod sd;
 pub mod version;
 pub mod wmi;
 
-pub use kit::{Rollback, Workaround};
+pub use kit::Workaround;
+pub use model::Rollback;
 pub use names::{DomainControllersOu, DomainName, MemberOu};
 
 /// Why a kit cannot be made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KitError {
-    #[error("--pilot-ou {dn:?}: {why}")]
+    #[error("the pilot OU {dn:?}: {why}")]
     MemberOu { dn: String, why: String },
-    #[error("--expires {0}")]
+    #[error("the expiry {0}")]
     Expiry(String),
-    #[error("--member-max-age {0}: MaximumPasswordAge is at most 999 days (0 pauses rotation)")]
+    #[error(
+        "a maximum password age of {0} days: MaximumPasswordAge is at most 999 days (0 pauses rotation)"
+    )]
     MaxAge(u32),
 }

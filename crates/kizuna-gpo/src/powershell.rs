@@ -3,7 +3,7 @@
 //! interpreted; the DC GPO's link target is the Domain Controllers OU constant, checked
 //! against the live domain before anything changes. Windows PowerShell 5.1, CRLF.
 
-use crate::kit::{Rollback, WorkaroundView};
+use crate::model::{Rollback, WorkaroundView};
 
 /// `'…'` with embedded quotes doubled (PowerShell's verbatim string).
 pub fn quote(s: &str) -> String {
@@ -54,11 +54,11 @@ pub fn removal_script(r: &Rollback) -> String {
             ("DOMAIN_DN", quote(&r.domain.dn())),
             (
                 "DC_PREFIX",
-                quote(&format!("{}*", crate::kit::DC_GPO_PREFIX)),
+                quote(&format!("{}*", crate::model::DC_GPO_PREFIX)),
             ),
             (
                 "MEMBER_PREFIX",
-                quote(&format!("{}*", crate::kit::MEMBER_GPO_PREFIX)),
+                quote(&format!("{}*", crate::model::MEMBER_GPO_PREFIX)),
             ),
             ("DC_BACKUP", quote(&r.dc_gpo.backup_id)),
             ("MEMBER_BACKUP", quote(&r.member_gpo.backup_id)),

@@ -1,7 +1,7 @@
 //! The kits' READMEs for the change record, in English and Japanese: what, why, risks,
 //! expiry, how to roll back. Whole texts per language (no sentences assembled from parts).
 
-use crate::kit::{DEFAULT_MAX_AGE, Rollback, WorkaroundView};
+use crate::model::{DEFAULT_MAX_AGE, Rollback, WorkaroundView};
 
 use kizuna_core::Lang;
 

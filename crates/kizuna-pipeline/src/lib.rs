@@ -20,5 +20,7 @@ pub use judge::{RecordedScan, analyze_sources, analyze_stored, recorded_scan, sc
 pub use plan::{
     Advance, PlanStart, advance_plan, judge_gate, plan_expiry, plan_status, start_plan,
 };
-pub use review::{review_expiry, review_stored};
+pub use review::{
+    BaselineError, CompareTo, baseline_scan, open_existing, review_expiry, review_stored,
+};
 pub use scan::{DirectoryRead, Read, ScanOutcome, ScanSettings, Window, read, scan};

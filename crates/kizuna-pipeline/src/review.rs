@@ -2,7 +2,7 @@
 
 use kizuna_analysis::{ExpirySource, WorkaroundExpiry};
 use kizuna_core::{Knowledge, Timestamp};
-use kizuna_store::{FactFilter, Store};
+use kizuna_store::{FactFilter, Location, ScanRow, Store, StoreError};
 
 use crate::{analyze_stored, plan_expiry};
 
@@ -70,4 +70,90 @@ pub fn review_expiry(store: &Store) -> Option<WorkaroundExpiry> {
         date: scan.expires.as_deref()?.parse().ok()?,
         source: ExpirySource::Scan(scan.id),
     })
+}
+
+/// What a review compares its window with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompareTo {
+    /// The previous window of the same length, in the same store.
+    PreviousWindow,
+    /// A scan recorded in the same store.
+    Scan(i64),
+    /// The latest scan recorded in another store.
+    LatestOf(Location),
+}
+
+impl CompareTo {
+    /// `#12` or `12` is a scan of this store; anything else names another store.
+    pub fn parse(text: &str) -> Result<CompareTo, String> {
+        match text.trim().trim_start_matches('#').parse::<i64>() {
+            Ok(id) => Ok(CompareTo::Scan(id)),
+            Err(_) => text.parse().map(CompareTo::LatestOf),
+        }
+    }
+}
+
+/// Why a review has no baseline.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    /// No such scan in this store; the scans it has (id and time).
+    #[error("no scan #{id} in this store")]
+    NoScan {
+        id: i64,
+        recorded: Vec<(i64, Timestamp)>,
+    },
+    /// The other store holds no scan.
+    #[error("no scan recorded in {0}")]
+    NoScans(String),
+    /// No store there.
+    #[error("{0}: no kizuna store there")]
+    NoStore(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Opens a store that must already exist: an SQLite file, or a folder holding
+/// `kizuna.db` (what `kizuna scan --out` writes), or PostgreSQL. A missing file is an
+/// error, never a new empty store.
+pub fn open_existing(location: &Location) -> Result<Store, BaselineError> {
+    let path = match location {
+        Location::Sqlite(path) => path,
+        pg => return Ok(Store::connect(pg)?),
+    };
+    let file = if path.is_dir() {
+        path.join("kizuna.db")
+    } else {
+        path.to_path_buf()
+    };
+    if !file.is_file() {
+        return Err(BaselineError::NoStore(file.display().to_string()));
+    }
+    Ok(Store::open(&file)?)
+}
+
+/// The recorded scan a review compares with, and the store it came from when that is
+/// another one; `None` for the previous window.
+pub fn baseline_scan(
+    store: &Store,
+    compare_to: &CompareTo,
+) -> Result<Option<(ScanRow, Option<Location>)>, BaselineError> {
+    match compare_to {
+        CompareTo::PreviousWindow => Ok(None),
+        CompareTo::Scan(id) => match store.scan(Some(*id))? {
+            Some(scan) => Ok(Some((scan, None))),
+            None => Err(BaselineError::NoScan {
+                id: *id,
+                recorded: store
+                    .scans()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|s| (s.id, s.time))
+                    .collect(),
+            }),
+        },
+        CompareTo::LatestOf(other) => match open_existing(other)?.scan(None)? {
+            Some(scan) => Ok(Some((scan, Some(other.clone())))),
+            None => Err(BaselineError::NoScans(other.to_string())),
+        },
+    }
 }

@@ -8,6 +8,7 @@ use crate::gate::{Gate, MinTime};
 use crate::{PlanError, Scope};
 
 /// Which half of the source article's playbook a plan follows.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Track {

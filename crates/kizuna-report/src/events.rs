@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::rfc3339;
 
 /// Output shapes of `kizuna events`.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventFormat {
     Table,

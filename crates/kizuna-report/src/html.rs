@@ -15,23 +15,8 @@ use kizuna_core::{Finding, MessageArg, Severity};
 use kizuna_core::{InputKind, InputStatus};
 use kizuna_i18n::Messages;
 
+use crate::escape::esc;
 use crate::{ScanReport, svg};
-
-/// Text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = include_str!("report.css");
 const SCRIPT: &str = include_str!("report.js");

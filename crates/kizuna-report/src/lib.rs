@@ -4,6 +4,7 @@
 //! message catalogs. Every output is sorted so the same input gives the same bytes.
 
 mod devices;
+mod escape;
 mod events;
 mod exports;
 mod html;
@@ -13,9 +14,10 @@ mod svg;
 mod text;
 
 pub use devices::{device_json, devices_csv, devices_json, devices_table};
+pub use escape::esc;
 pub use events::{EventFormat, EventWriter};
 pub use exports::{BOM, ScanFile, findings_csv, inventory_csv, write_findings_jsonl};
-pub use html::{esc, scan_html};
+pub use html::scan_html;
 pub use review::{
     Baseline, ReviewFile, ReviewReport, review_devices_csv, review_html, review_json, review_text,
 };

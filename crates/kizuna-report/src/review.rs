@@ -9,7 +9,8 @@ use kizuna_core::{MessageArg, Timestamp};
 use kizuna_i18n::Messages;
 use serde::Serialize;
 
-use crate::html::{esc, page_close, page_open, severity_cell, sortable_table};
+use crate::escape::esc;
+use crate::html::{page_close, page_open, severity_cell, sortable_table};
 use crate::{csv_field, rfc3339, svg};
 
 /// What the review compared against.

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 
-use crate::html::esc;
+use crate::escape::esc;
 
 const WIDTH: f64 = 720.0;
 const LEFT: f64 = 150.0;

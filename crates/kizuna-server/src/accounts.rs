@@ -9,6 +9,7 @@ use kizuna_store::{AccountRow, AuditRow, SessionRow, Store};
 use crate::auth::{hash, random_hex};
 
 /// What an account may do in the web interface.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     /// Sees everything, changes nothing.

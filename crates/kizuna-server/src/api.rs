@@ -127,17 +127,21 @@ fn lang(q: &HashMap<String, String>, headers: &HeaderMap) -> Result<Lang, ApiErr
         return Lang::parse(l)
             .ok_or_else(|| ApiError::bad_request(format!("lang: {l:?} (ja or en)")));
     }
+    Ok(browser_lang(headers))
+}
+
+/// The client's first choice of language (`Accept-Language`): Japanese when it starts
+/// with `ja`, else English. The API and the pages both fall back to it.
+pub(crate) fn browser_lang(headers: &HeaderMap) -> Lang {
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    Ok(
-        if accept.trim_start().to_ascii_lowercase().starts_with("ja") {
-            Lang::Ja
-        } else {
-            Lang::En
-        },
-    )
+    if accept.trim_start().to_ascii_lowercase().starts_with("ja") {
+        Lang::Ja
+    } else {
+        Lang::En
+    }
 }
 
 /// A window bound from the query, in the forms the command line takes (`7d`, `12h`,

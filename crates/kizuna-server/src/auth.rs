@@ -10,6 +10,7 @@ use kizuna_store::{AuditRow, Store, TokenRow};
 use sha2::{Digest, Sha256};
 
 /// What a token may do.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
     /// Post evidence, nothing else: what collectors on endpoints get.

@@ -59,8 +59,8 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(
-        "refusing plain HTTP on {0}: give --tls-cert and --tls-key, listen on a loopback \
-         address, or pass --allow-plain-http when a TLS proxy stands in front"
+        "refusing plain HTTP on {0}: give a TLS certificate and key, listen on a loopback \
+         address, or allow plain HTTP where a TLS proxy stands in front"
     )]
     PlainHttp(SocketAddr),
     #[error(transparent)]

@@ -9,9 +9,9 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("--tls-cert {path}: {message}")]
+    #[error("the certificate {path}: {message}")]
     Cert { path: PathBuf, message: String },
-    #[error("--tls-key {path}: {message}")]
+    #[error("the private key {path}: {message}")]
     Key { path: PathBuf, message: String },
     #[error("the certificate and key do not make a TLS configuration: {0}")]
     Config(rustls::Error),

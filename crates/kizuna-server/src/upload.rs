@@ -88,7 +88,7 @@ impl Budget {
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "too-large",
             format!(
-                "the upload is larger than this server accepts ({} bytes, `--max-upload-mib`)",
+                "the upload is larger than this server accepts ({} bytes)",
                 self.max
             ),
         )

@@ -66,9 +66,8 @@ pub enum StoreError {
     Temporary(std::io::Error),
     #[error("database schema version {found} is newer than this kizuna understands ({supported})")]
     TooNew { found: i64, supported: i64 },
-    #[error(
-        "the plan changed meanwhile (another `kizuna plan` command?): run `kizuna plan status` again"
-    )]
+    /// The plan's phases changed since they were read (someone else moved it).
+    #[error("the plan changed meanwhile (moved by someone else?): read its status again")]
     PlanChanged,
     #[error("database holds an unreadable value: {0}")]
     Corrupt(String),

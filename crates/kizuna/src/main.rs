@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod console;
+mod directory;
 mod exit;
 mod password;
 mod progress;

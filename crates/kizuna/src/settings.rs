@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use kizuna_core::time::{now, parse_bound};
 use kizuna_core::{Knowledge, Severity};
 use kizuna_i18n::Lang;
@@ -15,6 +15,13 @@ use kizuna_store::{Location, Store};
 
 use crate::console::Console;
 use crate::progress::Shown;
+
+/// Text for people or the JSON contract (scan, ad audit, demo, report, plan status).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
 
 #[derive(Args, Debug, Clone)]
 pub struct ReadArgs {

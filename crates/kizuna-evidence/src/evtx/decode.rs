@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use super::binxml::{Cursor, DataShape, EventShape, Shape, Text, Value, Values};
 use super::binxml::{instance_start, plain, plain_ascii_value, string_value, template_instance};
-use super::prefilter::Templates;
+use super::shapes::Templates;
 use crate::event_xml::{RawEvent, cut, parse_time};
 
 /// FILETIME to the instant kizuna reads from evtx's `YYYY-MM-DDThh:mm:ss.fffffffZ`;

@@ -8,6 +8,7 @@ mod binxml;
 mod chunks;
 mod decode;
 mod prefilter;
+mod shapes;
 
 use std::fs::File;
 use std::sync::Arc;
@@ -20,7 +21,8 @@ use crate::Progress;
 use crate::event_xml::parse_event_xml;
 use chunks::ChunkJob;
 use kizuna_core::{Fact, InputReport};
-use prefilter::{Planned, ShapeCache};
+use prefilter::Planned;
+use shapes::ShapeCache;
 
 /// Which EVTX records are rendered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

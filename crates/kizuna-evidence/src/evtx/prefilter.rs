@@ -4,17 +4,15 @@
 //! "render": the pre-filter can cost speed, never an event (docs/evtx-fast-path.md §5).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::rc::Rc;
 
 use evtx::binxml::value_variant::FileTime;
 use evtx::{ChunkFlags, EvtxChunkHeader};
 use kizuna_core::{EventRecord, Knowledge, SourceRef, SubjectFrom, WatchList};
 
-use super::binxml::resolve_definition;
 use super::binxml::{Cursor, Shape, Text, instance_start, plain, plain_ascii_value};
 use super::binxml::{string_value, template_instance_unchecked, utf16};
 use super::decode::{decode, embedded, is_computer_account, named};
+use super::shapes::{ShapeCache, Templates};
 use crate::event_xml::RawEvent;
 
 /// Chunk layout (docs/evtx-fast-path.md §1).
@@ -52,72 +50,6 @@ pub(super) enum Planned {
     Render,
 }
 
-/// Per-chunk memory of template shapes, keyed by definition offset as evtx keys them. A
-/// chunk holds a few dozen templates at most: a list beats hashing.
-pub(super) struct Templates<'c> {
-    shapes: Vec<(usize, Rc<Shape>)>,
-    file: &'c mut ShapeCache,
-}
-
-impl Templates<'_> {
-    pub fn shape(&mut self, chunk: &[u8], def: usize) -> Rc<Shape> {
-        if let Some((_, s)) = self.shapes.iter().find(|(at, _)| *at == def) {
-            return s.clone();
-        }
-        let shape = self.file.shape(chunk, def);
-        self.shapes.push((def, shape.clone()));
-        shape
-    }
-}
-
-/// Shapes more than any file needs; past it the memory starts over.
-const MAX_SHAPES: usize = 4096;
-
-/// Shapes already built from earlier chunks of a file, by resolved definition. Windows
-/// writes each template again into every chunk that uses it, and building a shape (names
-/// decoded, elements laid out) cost more than a third of reading a file before this cache.
-/// A worker keeps one for all its chunks.
-#[derive(Default)]
-pub(super) struct ShapeCache {
-    /// By CRC32 of the resolved definition, then compared whole.
-    by_hash: HashMap<u32, Vec<KnownShape>>,
-    len: usize,
-    resolved: Vec<u8>,
-}
-
-/// A resolved definition and its shape.
-type KnownShape = (Box<[u8]>, Rc<Shape>);
-
-impl ShapeCache {
-    /// The shape of the definition at chunk offset `def`.
-    fn shape(&mut self, chunk: &[u8], def: usize) -> Rc<Shape> {
-        if resolve_definition(chunk, def, &mut self.resolved).is_none() {
-            return Rc::new(Shape::Unknown);
-        }
-        let hash = crc32fast::hash(&self.resolved);
-        let known = self.by_hash.get(&hash).and_then(|same_hash| {
-            same_hash
-                .iter()
-                .find(|(resolved, _)| **resolved == *self.resolved)
-        });
-        if let Some((_, shape)) = known {
-            return shape.clone();
-        }
-        let shape = Rc::new(Shape::of_resolved(&self.resolved));
-        if self.len >= MAX_SHAPES {
-            self.by_hash.clear();
-            self.len = 0;
-        }
-        let resolved = self.resolved.as_slice().into();
-        self.by_hash
-            .entry(hash)
-            .or_default()
-            .push((resolved, shape.clone()));
-        self.len += 1;
-        shape
-    }
-}
-
 /// Plans one chunk (its header and its 64 KiB), or `None` when the chunk must be read the
 /// full way: its checksums do not hold, or its records cannot be walked without evtx's error
 /// recovery.
@@ -131,10 +63,7 @@ pub(super) fn plan_chunk(
         return None;
     }
     let live_end = (header.free_space_offset as usize).min(data.len());
-    let mut templates = Templates {
-        shapes: Vec::new(),
-        file: shapes,
-    };
+    let mut templates = Templates::new(shapes);
     let mut plan = ChunkPlan::default();
     let mut offset = CHUNK_HEADER;
     // evtx's walk (`IterRawRecords::next`): from the header to the free space, stopping
@@ -423,9 +352,9 @@ mod tests {
         );
         // Most definitions were met before, in another chunk.
         assert!(
-            cache.len * 5 < lookups,
+            cache.len() * 5 < lookups,
             "{} shapes for {lookups}",
-            cache.len
+            cache.len()
         );
     }
 }

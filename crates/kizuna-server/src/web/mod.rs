@@ -107,12 +107,7 @@ fn lang(q: &HashMap<String, String>, headers: &HeaderMap) -> (Lang, Option<Heade
     {
         return (l, None);
     }
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let ja = accept.trim_start().to_ascii_lowercase().starts_with("ja");
-    (if ja { Lang::Ja } else { Lang::En }, None)
+    (crate::api::browser_lang(headers), None)
 }
 
 /// A page: the HTML, with the headers every page gets.

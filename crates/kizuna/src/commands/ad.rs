@@ -1,91 +1,43 @@
-//! `kizuna ad audit` and the directory options shared with `kizuna scan --server`.
+//! `kizuna ad audit`: the directory alone, judged now (the options are `directory.rs`).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
+use clap::Subcommand;
+use kizuna_core::Severity;
 use kizuna_i18n::{Lang, Messages};
 use kizuna_report::ScanReport;
 
-use crate::cli::AdAuditArgs;
 use crate::console::Console;
 use crate::exit;
-use kizuna_core::InputReport;
-use kizuna_core::directory::DirectorySnapshot;
-use kizuna_directory::{GpoSettings, Options, Secret};
+use crate::settings::{Format, parse_lang, parse_severity};
 
-/// How to read the directory. The password comes from an environment variable, a file, or
-/// a prompt — never from the command line, never printed, never stored.
-#[derive(Args, Debug, Clone, Default)]
-pub struct DirectoryArgs {
-    /// ldap://HOST[:PORT] or ldaps://HOST[:PORT] of a domain controller.
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
-    /// Bind as this user (user@domain, DOMAIN\user or a DN).
-    #[arg(long, value_name = "USER")]
-    pub bind: Option<String>,
-    /// Read the bind password from this environment variable.
-    #[arg(long, value_name = "NAME", conflicts_with = "password_file")]
-    pub password_env: Option<String>,
-    /// Read the bind password from this file (first line).
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
-    /// Trust this CA (PEM) for ldaps:// and --starttls instead of the system roots.
-    #[arg(long, value_name = "PEM")]
-    pub ca_cert: Option<PathBuf>,
-    /// Upgrade ldap:// with StartTLS (verified like ldaps://).
-    #[arg(long)]
-    pub starttls: bool,
-    /// Search base (default: the server's defaultNamingContext).
-    #[arg(long, value_name = "DN")]
-    pub base_dn: Option<String>,
-    /// GPO settings from a SYSVOL copy or a folder of GPMC backups (instead of SMB).
-    #[arg(long, value_name = "DIR")]
-    pub sysvol: Option<PathBuf>,
-    /// Do not read the GPO settings from \\SERVER\SYSVOL over SMB (port 445, same
-    /// credentials); without --sysvol, KZ-AD-004/005 then stay unchecked.
-    #[arg(long)]
-    pub no_smb: bool,
-    /// Seconds to wait for each connection and for each LDAP or SMB operation.
-    #[arg(long, default_value_t = 10, value_name = "SECS")]
-    pub timeout: u64,
+#[derive(Args, Debug)]
+pub struct AdArgs {
+    #[command(subcommand)]
+    pub command: AdCommand,
 }
 
-fn password(a: &DirectoryArgs) -> anyhow::Result<Option<Secret>> {
-    if a.bind.is_none() {
-        return Ok(None);
-    }
-    let prompt = format!("Password for {}: ", a.bind.as_deref().unwrap_or(""));
-    crate::password::read(
-        a.password_env.as_deref(),
-        a.password_file.as_deref(),
-        &prompt,
-    )
-    .map(|pw| Some(Secret::new(pw)))
+#[derive(Subcommand, Debug)]
+pub enum AdCommand {
+    /// Read the directory (and SYSVOL) and report KZ-AD-001..006 and KZ-DC-001.
+    Audit(AdAuditArgs),
 }
 
-/// Reads the directory and the GPO settings: from `--sysvol DIR` when given, else over
-/// SMB from the server's SYSVOL unless `--no-smb`. `None` without `--server`.
-pub fn read(a: &DirectoryArgs) -> anyhow::Result<Option<(DirectorySnapshot, InputReport)>> {
-    let Some(url) = &a.server else {
-        return Ok(None);
-    };
-    let options = Options {
-        url: url.clone(),
-        bind: a.bind.clone(),
-        password: password(a)?,
-        ca_cert: a.ca_cert.clone(),
-        starttls: a.starttls,
-        base_dn: a.base_dn.clone(),
-        timeout: Duration::from_secs(a.timeout.max(1)),
-        page_size: 500,
-    };
-    let gpo = match &a.sysvol {
-        Some(dir) => GpoSettings::Folder(dir.clone()),
-        None if a.no_smb => GpoSettings::NotRead,
-        None => GpoSettings::Smb,
-    };
-    Ok(Some(kizuna_directory::read(&options, &gpo)?))
+#[derive(Args, Debug)]
+pub struct AdAuditArgs {
+    #[command(flatten)]
+    pub directory: crate::directory::DirectoryArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+    /// Folder with thresholds.toml etc. overriding the built-in ones.
+    #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
+    pub knowledge: Option<PathBuf>,
 }
 
 /// `kizuna ad audit`: the directory alone, judged now.
@@ -96,7 +48,7 @@ pub fn audit(a: AdAuditArgs) -> anyhow::Result<i32> {
         return Ok(exit::USAGE);
     }
     let knowledge = crate::settings::knowledge(&a.knowledge)?;
-    let Some((snap, report)) = read(&a.directory)? else {
+    let Some((snap, report)) = crate::directory::read(&a.directory)? else {
         return Ok(exit::USAGE);
     };
     let mut analyzer = kizuna_analysis::Analyzer::new(&knowledge);

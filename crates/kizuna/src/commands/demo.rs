@@ -1,14 +1,33 @@
 //! `kizuna demo`: the `small` lab domain generated and scanned, with its ground truth.
 
+use std::path::PathBuf;
+
 use anyhow::Context;
+use clap::Args;
 use kizuna_core::Severity;
+use kizuna_i18n::Lang;
 use kizuna_store::Location;
 
-use crate::cli::{DemoArgs, ScanFormat};
 use crate::commands::scan::ScanRun;
 use crate::console::{Console, num, text};
 use crate::exit;
+use crate::settings::Format;
+use crate::settings::parse_lang;
 use crate::settings::{ReadArgs, default_threads};
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where to write the lab evidence and the store (default: a temporary folder).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+    /// Seed of the generated lab domain.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
 
 pub fn run(a: DemoArgs, console: &Console) -> anyhow::Result<i32> {
     let temp;
@@ -22,7 +41,7 @@ pub fn run(a: DemoArgs, console: &Console) -> anyhow::Result<i32> {
     let lab = kizuna_lab::sim::generate(kizuna_lab::sim::Scenario::Small, a.seed, None, None, &out)
         .context("writing the lab evidence")?;
     let evidence = out.join("evidence");
-    if a.format == ScanFormat::Text {
+    if a.format == Format::Text {
         let d = &lab.domain;
         console.note(
             "cli-demo-lab",
@@ -60,7 +79,7 @@ pub fn run(a: DemoArgs, console: &Console) -> anyhow::Result<i32> {
     // A demonstration succeeds when it shows its findings: exit 0 unless it failed.
     let code = crate::commands::scan::run(
         &read,
-        &crate::commands::ad::DirectoryArgs::default(),
+        &crate::directory::DirectoryArgs::default(),
         ScanRun {
             db,
             out: a.out.clone(),

@@ -2,14 +2,30 @@
 
 use std::io::Write;
 
+use clap::{Args, ValueEnum};
 use kizuna_core::time::now;
 use kizuna_pipeline::ScanSettings;
 use kizuna_report::{devices_csv, devices_json, devices_table};
 
-use crate::cli::{DevicesArgs, DevicesFormat};
 use crate::console::Console;
 use crate::exit;
+use crate::settings::ReadArgs;
 use crate::settings::{open_store, print_input_errors, reading};
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DevicesFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct DevicesArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[arg(long, value_enum, default_value_t = DevicesFormat::Table)]
+    pub format: DevicesFormat,
+}
 
 pub fn run(a: DevicesArgs, console: &Console) -> anyhow::Result<i32> {
     let reading = reading(&a.read, console)?;

@@ -1,11 +1,29 @@
 //! `kizuna events`: the watched events found in the evidence, as a table, JSON lines or CSV.
 
-use kizuna_report::{EventFormat, EventWriter};
+use clap::Args;
+use kizuna_report::EventFormat;
+use kizuna_report::EventWriter;
+use kizuna_store::Location;
 
-use crate::cli::{EventsArgs, EventsFormat};
 use crate::console::Console;
 use crate::exit;
+use crate::settings::ReadArgs;
 use crate::settings::{open_store, print_input_errors, reading};
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Only these event ids (comma-separated), e.g. --id 5722,5805.
+    #[arg(long, value_delimiter = ',')]
+    pub id: Vec<u32>,
+    #[arg(long, value_enum, default_value_t = EventFormat::Table)]
+    pub format: EventFormat,
+    /// Keep the facts in this store (an SQLite file or postgres://…) instead of a
+    /// temporary one.
+    #[arg(long)]
+    pub db: Option<Location>,
+}
 
 pub fn run(a: EventsArgs, console: &Console) -> anyhow::Result<i32> {
     let reading = reading(&a.read, console)?;
@@ -16,11 +34,7 @@ pub fn run(a: EventsArgs, console: &Console) -> anyhow::Result<i32> {
         console.error("cli-nothing-readable", &[]);
         return Ok(exit::USAGE);
     }
-    let format = match a.format {
-        EventsFormat::Table => EventFormat::Table,
-        EventsFormat::Jsonl => EventFormat::Jsonl,
-        EventsFormat::Csv => EventFormat::Csv,
-    };
+    let format = a.format;
     let stdout = std::io::stdout();
     let mut w = EventWriter::new(
         std::io::BufWriter::new(stdout.lock()),

@@ -1,13 +1,13 @@
 //! `kizuna gpo workaround|rollback`: the source article's GPOs as an importable kit.
 
-use crate::exit;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use clap::{Args, Subcommand};
+use kizuna_gpo::{DomainName, KitError, Rollback, Workaround};
 
 use crate::console::{Console, num, text};
-use clap::{Args, Subcommand};
-use kizuna_gpo::{DomainName, Rollback, Workaround};
+use crate::exit;
 
 #[derive(Args, Debug)]
 pub struct GpoArgs {
@@ -66,7 +66,15 @@ pub fn run(a: GpoArgs, console: &Console) -> anyhow::Result<i32> {
                 DomainName::parse(&w.domain).map_err(|e| anyhow::anyhow!("--domain {e}"))?;
             let expires = kizuna_core::time::parse_date(&w.expires)
                 .map_err(|e| anyhow::anyhow!("--expires: {e}"))?;
-            let kit = Workaround::new(domain, &w.pilot_ou, expires, w.member_max_age, now)?;
+            let kit = Workaround::new(domain, &w.pilot_ou, expires, w.member_max_age, now)
+                .map_err(|e| {
+                    let flag = match e {
+                        KitError::MemberOu { .. } => "--pilot-ou",
+                        KitError::Expiry(_) => "--expires",
+                        KitError::MaxAge(_) => "--member-max-age",
+                    };
+                    anyhow::anyhow!("{flag}: {e}")
+                })?;
             if w.member_max_age == 0 {
                 console.note("cli-gpo-zero-age", &[]);
             }

@@ -1,6 +1,5 @@
 //! `kizuna lab generate`: writes a lab domain's evidence and its ground truth.
 
-use crate::exit;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -9,6 +8,7 @@ use clap::{Args, Subcommand};
 use kizuna_lab::sim::{self, Scenario};
 
 use crate::console::{Console, num, text};
+use crate::exit;
 
 #[derive(Args, Debug)]
 pub struct LabArgs {

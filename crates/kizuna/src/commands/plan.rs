@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use kizuna_core::{Knowledge, MessageArg, Timestamp};
 use kizuna_i18n::{Lang, Messages};
 use kizuna_pipeline::{Advance, PlanStart};
@@ -16,6 +16,7 @@ use kizuna_plan::{Action, PlanError, Track};
 use kizuna_store::{Location, Store};
 
 use crate::exit;
+use crate::settings::Format;
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -48,18 +49,12 @@ pub struct Common {
     pub knowledge: Option<PathBuf>,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrackArg {
-    Workaround,
-    Rollback,
-}
-
 #[derive(Args, Debug)]
 pub struct InitArgs {
     #[command(flatten)]
     pub common: Common,
     #[arg(long, value_enum)]
-    pub track: TrackArg,
+    pub track: Track,
     /// The workaround's expiry date (YYYY-MM-DD): the date it must be gone by.
     #[arg(long)]
     pub expires: String,
@@ -81,18 +76,12 @@ pub struct InitArgs {
     pub why: Option<String>,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFormat {
-    Text,
-    Json,
-}
-
 #[derive(Args, Debug)]
 pub struct StatusArgs {
     #[command(flatten)]
     pub common: Common,
-    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
-    pub format: StatusFormat,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Args, Debug)]
@@ -210,10 +199,7 @@ fn init(a: &InitArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Result<i
         );
         return Ok(exit::USAGE);
     };
-    let track = match a.track {
-        TrackArg::Workaround => Track::Workaround,
-        TrackArg::Rollback => Track::Rollback,
-    };
+    let track = a.track;
     let mut store = open(&a.common.db)?;
     let plan = kizuna_pipeline::start_plan(
         &mut store,
@@ -251,8 +237,8 @@ fn status(a: &StatusArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Resu
     let store = open(&a.common.db)?;
     let r = kizuna_pipeline::plan_status(&store, k, now)?.ok_or(PlanError::NoPlan)?;
     let out = match a.format {
-        StatusFormat::Text => report::text_report(&r, msg),
-        StatusFormat::Json => report::json(&r),
+        Format::Text => report::text_report(&r, msg),
+        Format::Json => report::json(&r),
     };
     let stdout = std::io::stdout();
     let mut w = stdout.lock();

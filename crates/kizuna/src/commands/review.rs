@@ -7,15 +7,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-
+use kizuna_core::time::{now, parse_bound};
 use kizuna_i18n::Lang;
+use kizuna_pipeline::{BaselineError, CompareTo, baseline_scan, open_existing};
 use kizuna_report::{Baseline, NamedFile, ReviewFile, ReviewReport};
-use kizuna_store::{Location, ScanRow, Store};
+use kizuna_store::Location;
 
-use crate::cli::ScanFormat;
 use crate::console::{Console, num, text};
 use crate::exit;
-use kizuna_core::time::{now, parse_bound};
+use crate::settings::Format;
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -38,8 +38,8 @@ pub struct ReportArgs {
     /// The workaround's expiry for KZ-POL-004 (default: the plan in --db).
     #[arg(long, value_parser = kizuna_core::time::parse_date)]
     pub expires: Option<chrono::NaiveDate>,
-    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
-    pub format: ScanFormat,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Also write review.html, review.json and review-devices.csv into this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -53,78 +53,41 @@ pub struct ReportArgs {
 /// Why a review cannot run: a usage error, in the catalog's words.
 struct Usage(String);
 
-/// Opens an existing store; a missing file is a usage error, never a new empty store.
-fn open_existing(location: &Location, console: &Console) -> Result<Store, Usage> {
-    let path = match location {
-        Location::Sqlite(path) => path,
-        pg => return Store::connect(pg).map_err(|e| Usage(e.to_string())),
-    };
-    let file = if path.is_dir() {
-        path.join("kizuna.db")
-    } else {
-        path.to_path_buf()
-    };
-    if !file.is_file() {
-        return Err(Usage(console.text(
-            "cli-review-no-store",
-            &[("path", text(file.display().to_string()))],
-        )));
-    }
-    Store::open(&file).map_err(|e| Usage(format!("{}: {e}", file.display())))
-}
-
-/// The recorded scan `--compare-to` names: an id in `store`, or the latest scan of
-/// another store.
-fn recorded_scan(
-    store: &Store,
-    db: &Location,
-    compare_to: &str,
-    console: &Console,
-) -> Result<(ScanRow, Option<String>), Usage> {
-    let recorded = |store: &Store| -> String {
-        let ids: Vec<String> = store
-            .scans()
-            .unwrap_or_default()
-            .iter()
-            .map(|s| format!("#{} ({})", s.id, s.time.format("%Y-%m-%d %H:%M")))
-            .collect();
-        if ids.is_empty() {
-            console.text("cli-review-none", &[])
-        } else {
-            ids.join(", ")
+/// A store or baseline that cannot be had, in the catalog's words; `what` is the
+/// `--compare-to` value when the baseline is at fault.
+fn usage(e: BaselineError, db: &Location, what: Option<&str>, console: &Console) -> Usage {
+    let what = what.unwrap_or_default();
+    Usage(match e {
+        BaselineError::NoStore(path) => {
+            console.text("cli-review-no-store", &[("path", text(path))])
         }
-    };
-    let stored = |r: kizuna_store::Result<Option<ScanRow>>| {
-        r.map_err(|e| Usage(format!("--compare-to {compare_to}: {e}")))
-    };
-    if let Ok(id) = compare_to.trim_start_matches('#').parse::<i64>() {
-        return match stored(store.scan(Some(id)))? {
-            Some(s) => Ok((s, None)),
-            None => Err(Usage(console.text(
+        BaselineError::NoScan { id, recorded } => {
+            let scans: Vec<String> = recorded
+                .iter()
+                .map(|(id, time)| format!("#{id} ({})", time.format("%Y-%m-%d %H:%M")))
+                .collect();
+            let scans = if scans.is_empty() {
+                console.text("cli-review-none", &[])
+            } else {
+                scans.join(", ")
+            };
+            console.text(
                 "cli-review-no-scan",
                 &[
-                    ("what", text(compare_to)),
+                    ("what", text(what)),
                     ("id", num(id)),
                     ("db", text(db.to_string())),
-                    ("scans", text(recorded(store))),
+                    ("scans", text(scans)),
                 ],
-            ))),
-        };
-    }
-    let other_location: Location = compare_to
-        .parse()
-        .map_err(|e: String| Usage(format!("--compare-to: {e}")))?;
-    let other = open_existing(&other_location, console)?;
-    match stored(other.scan(None))? {
-        Some(s) => Ok((s, Some(other_location.to_string()))),
-        None => Err(Usage(console.text(
+            )
+        }
+        BaselineError::NoScans(other) => console.text(
             "cli-review-no-scans",
-            &[
-                ("what", text(compare_to)),
-                ("db", text(other_location.to_string())),
-            ],
-        ))),
-    }
+            &[("what", text(what)), ("db", text(other))],
+        ),
+        BaselineError::Store(e) if what.is_empty() => e.to_string(),
+        BaselineError::Store(e) => format!("--compare-to {what}: {e}"),
+    })
 }
 
 pub fn run(a: ReportArgs, console: &Console) -> anyhow::Result<i32> {
@@ -152,9 +115,9 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
     if since >= until {
         return Ok(Err(Usage(console.text("cli-review-window", &[]))));
     }
-    let store = match open_existing(&a.db, console) {
+    let store = match open_existing(&a.db) {
         Ok(s) => s,
-        Err(e) => return Ok(Err(e)),
+        Err(e) => return Ok(Err(usage(e, &a.db, None, console))),
     };
     let knowledge = crate::settings::knowledge(&a.knowledge)?;
     // Given, else the plan's (reported when unreadable), else a recorded scan's.
@@ -170,19 +133,21 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
             kizuna_pipeline::review_expiry(&store)
         }
     };
-    let (baseline, baseline_findings) = match &a.compare_to {
-        None => (Baseline::PreviousWindow, None),
-        Some(c) => match recorded_scan(&store, &a.db, c, console) {
-            Ok((scan, db)) => (
-                Baseline::Scan {
-                    id: scan.id,
-                    time: scan.time,
-                    db,
-                },
-                Some(scan.findings),
-            ),
-            Err(e) => return Ok(Err(e)),
-        },
+    let compare_to = match a.compare_to.as_deref().map(CompareTo::parse).transpose() {
+        Ok(c) => c.unwrap_or(CompareTo::PreviousWindow),
+        Err(e) => return Ok(Err(Usage(format!("--compare-to: {e}")))),
+    };
+    let (baseline, baseline_findings) = match baseline_scan(&store, &compare_to) {
+        Ok(None) => (Baseline::PreviousWindow, None),
+        Ok(Some((scan, other))) => (
+            Baseline::Scan {
+                id: scan.id,
+                time: scan.time,
+                db: other.map(|o| o.to_string()),
+            },
+            Some(scan.findings),
+        ),
+        Err(e) => return Ok(Err(usage(e, &a.db, a.compare_to.as_deref(), console))),
     };
     let (review, previous_since) = kizuna_pipeline::review_stored(
         &store,
@@ -218,8 +183,8 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
         );
     }
     let out = match a.format {
-        ScanFormat::Text => kizuna_report::review_text(&report, msg),
-        ScanFormat::Json => kizuna_report::review_json(&report, msg),
+        Format::Text => kizuna_report::review_text(&report, msg),
+        Format::Json => kizuna_report::review_json(&report, msg),
     };
     let stdout = std::io::stdout();
     let mut w = stdout.lock();

@@ -6,7 +6,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use clap::Args;
 use kizuna_core::{Knowledge, Severity};
+use kizuna_i18n::Lang;
 use kizuna_i18n::Messages;
 use kizuna_pipeline::ScanSettings;
 use kizuna_report::{
@@ -14,10 +16,39 @@ use kizuna_report::{
 };
 use kizuna_store::{FactFilter, Location, Store};
 
-use crate::cli::ScanFormat;
 use crate::console::{Console, num, text};
 use crate::exit;
+use crate::settings::Format;
 use crate::settings::{ReadArgs, open_store, print_input_errors, reading};
+use crate::settings::{parse_lang, parse_severity};
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// The store: an SQLite file (or sqlite://FILE) or postgres://USER@HOST/DB (password
+    /// from PGPASSWORD); default: kizuna.db in --out, else a temporary one.
+    #[arg(long)]
+    pub db: Option<Location>,
+    /// Output folder (holds kizuna.db unless --db is given).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    /// Language of the output: ja or en (default: from the locale).
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+    #[command(flatten)]
+    pub directory: crate::directory::DirectoryArgs,
+    /// The date the workaround must be gone by (YYYY-MM-DD): devices whose SYSTEM hive
+    /// still holds it afterwards are KZ-POL-004. Default: the expiry of the plan in --db
+    /// (`kizuna plan`), else the "(expires …)" in a workaround GPO's name (--server).
+    #[arg(long, value_parser = kizuna_core::time::parse_date)]
+    pub expires: Option<chrono::NaiveDate>,
+}
 
 /// How a scan stores, judges and reports.
 pub struct ScanRun {
@@ -28,13 +59,13 @@ pub struct ScanRun {
     pub expires: Option<chrono::NaiveDate>,
     /// The time the rules judge the evidence at (the clock, or the demo lab's end).
     pub now: kizuna_core::Timestamp,
-    pub format: ScanFormat,
+    pub format: Format,
     pub fail_on: Severity,
 }
 
 pub fn run(
     r: &ReadArgs,
-    dir: &crate::commands::ad::DirectoryArgs,
+    dir: &crate::directory::DirectoryArgs,
     run: ScanRun,
     console: &Console,
 ) -> anyhow::Result<i32> {
@@ -47,7 +78,7 @@ pub fn run(
         fail_on,
     } = run;
     let reading = reading(r, console)?;
-    let directory = crate::commands::ad::read(dir)?;
+    let directory = crate::directory::read(dir)?;
     let mut store = open_store(db.as_ref())?;
     let outcome = kizuna_pipeline::scan(
         &mut store,
@@ -77,7 +108,7 @@ pub fn run(
         // costs the review a baseline, not this scan its report.
         let db = text(db.to_string());
         match recorded {
-            Ok(id) if format == ScanFormat::Text => {
+            Ok(id) if format == Format::Text => {
                 console.note("cli-scan-recorded", &[("id", num(*id)), ("db", db)])
             }
             Ok(_) => {}
@@ -118,15 +149,15 @@ pub fn run(
 /// Writes the scan report (text or JSON) and returns the exit code for `fail_on`.
 pub fn render(
     report: &ScanReport<'_>,
-    format: ScanFormat,
+    format: Format,
     fail_on: Severity,
     msg: &Messages,
 ) -> anyhow::Result<i32> {
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     match format {
-        ScanFormat::Text => w.write_all(scan_text(report, msg).as_bytes())?,
-        ScanFormat::Json => write_scan_json(report, msg, &mut w)?,
+        Format::Text => w.write_all(scan_text(report, msg).as_bytes())?,
+        Format::Json => write_scan_json(report, msg, &mut w)?,
     }
     w.flush()?;
     let worst = report.analysis.findings.iter().map(|f| f.severity).max();

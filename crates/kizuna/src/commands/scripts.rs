@@ -1,6 +1,5 @@
 //! `kizuna scripts intune|task`: writes the self-repair scripts (kizuna-scripts) into a folder.
 
-use crate::exit;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -8,6 +7,7 @@ use clap::{Args, Subcommand};
 use kizuna_scripts::{Kit, Options};
 
 use crate::console::{Console, num, text};
+use crate::exit;
 
 #[derive(Args, Debug)]
 pub struct ScriptsArgs {

@@ -5,10 +5,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use kizuna_i18n::Lang;
 use kizuna_server::accounts::Role;
-use kizuna_server::{Config, Scope, Uploads};
+use kizuna_server::tls::TlsError;
+use kizuna_server::{Config, Scope, ServeError, Uploads};
 use kizuna_store::{Location, Store};
 
 use crate::console::{Console, num, text};
@@ -37,16 +38,6 @@ pub struct AccountArgs {
     pub command: AccountCommand,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RoleArg {
-    /// Sees everything, changes nothing.
-    Viewer,
-    /// Also records plan notes and uploads evidence.
-    Operator,
-    /// Also manages accounts and tokens.
-    Admin,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum AccountCommand {
     /// Make an account; the password comes from --password-env, --password-file or a
@@ -57,7 +48,7 @@ pub enum AccountCommand {
         #[arg(long)]
         name: String,
         #[arg(long, value_enum)]
-        role: RoleArg,
+        role: Role,
         /// Read the password from this environment variable.
         #[arg(long, value_name = "NAME", conflicts_with = "password_file")]
         password_env: Option<String>,
@@ -119,16 +110,6 @@ pub struct TokenArgs {
     pub command: TokenCommand,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScopeArg {
-    /// Post evidence only (collectors).
-    Ingest,
-    /// Read findings, devices, events and the plan.
-    Read,
-    /// Everything, tokens included.
-    Admin,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
     /// Make a token; its secret goes to stdout, once.
@@ -139,7 +120,7 @@ pub enum TokenCommand {
         #[arg(long)]
         name: String,
         #[arg(long, value_enum)]
-        scope: ScopeArg,
+        scope: Scope,
     },
     /// Every token: id, name, scope, when made, last used, revoked.
     List {
@@ -198,8 +179,20 @@ fn serve(a: RunArgs, console: &Console) -> anyhow::Result<i32> {
                 ("db", text(db.to_string())),
             ],
         )
-    })?;
+    })
+    .map_err(with_flags)?;
     Ok(exit::OK)
+}
+
+/// A start-up error with the flags that fix it.
+fn with_flags(e: ServeError) -> anyhow::Error {
+    let flags = match &e {
+        ServeError::PlainHttp(_) => "--tls-cert and --tls-key, or --allow-plain-http",
+        ServeError::Tls(TlsError::Cert { .. }) => "--tls-cert",
+        ServeError::Tls(TlsError::Key { .. }) => "--tls-key",
+        _ => return e.into(),
+    };
+    anyhow::anyhow!("{e} ({flags})")
 }
 
 fn token(c: TokenCommand, console: &Console) -> anyhow::Result<i32> {
@@ -207,11 +200,6 @@ fn token(c: TokenCommand, console: &Console) -> anyhow::Result<i32> {
     match c {
         TokenCommand::Create { db, name, scope } => {
             let mut store = Store::connect(&db)?;
-            let scope = match scope {
-                ScopeArg::Ingest => Scope::Ingest,
-                ScopeArg::Read => Scope::Read,
-                ScopeArg::Admin => Scope::Admin,
-            };
             let (row, secret) =
                 kizuna_server::auth::create_token(&mut store, &name, scope, "cli", None, now)?;
             println!("{}", secret.expose());
@@ -269,11 +257,6 @@ fn account(c: AccountCommand, console: &Console) -> anyhow::Result<i32> {
             password_env,
             password_file,
         } => {
-            let role = match role {
-                RoleArg::Viewer => Role::Viewer,
-                RoleArg::Operator => Role::Operator,
-                RoleArg::Admin => Role::Admin,
-            };
             let password = crate::password::read(
                 password_env.as_deref(),
                 password_file.as_deref(),

@@ -1,0 +1,266 @@
+//! `kizuna serve` as a user runs it: the binary on a free loopback port, a lab bundle
+//! posted by a collector token, and the findings compared with what `kizuna scan` prints
+//! for the same bundle, on an SQLite file and on PostgreSQL. Tokens are made and revoked
+//! with `kizuna serve token`.
+
+use crate::common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::{kizuna_at, stdout};
+
+const NOW: &str = "2026-03-06T00:00:00Z";
+const ADMIN: &str = "kz_cli_test_admin_token_0123456789abcdef0123";
+
+/// A `kizuna serve` process, killed (by its own pid) when dropped.
+struct Served {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path, db: &str) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kizuna"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            db,
+            "--lang",
+            "en",
+        ])
+        .arg("--scratch")
+        .arg(dir.join("scratch"))
+        .current_dir(dir)
+        .env("KIZUNA_NOW", NOW)
+        .env("KIZUNA_ADMIN_TOKEN", ADMIN)
+        .env_remove("KIZUNA_KNOWLEDGE_DIR")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("kizuna serve starts");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    let base = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.kill();
+            panic!("kizuna serve stopped before listening: {seen:?}");
+        };
+        assert!(!line.contains(ADMIN), "the admin token was printed: {line}");
+        if let Some(rest) = line.split("serving on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+        seen.push(line);
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Served { child, base }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn get(base: &str, path: &str, token: &str) -> (u16, String) {
+    let mut r = agent()
+        .get(format!("{base}{path}"))
+        .header("Authorization", format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    (
+        r.status().as_u16(),
+        r.body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap(),
+    )
+}
+
+fn upload(base: &str, token: &str, name: &str, body: &[u8]) -> (u16, String) {
+    let mut r = agent()
+        .post(format!("{base}/api/v1/evidence?name={name}"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send(body)
+        .unwrap();
+    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+}
+
+fn kz(dir: &Path, args: &[&str]) -> std::process::Output {
+    let o = kizuna_at(dir, NOW, args);
+    assert!(
+        o.status.code().is_some_and(|c| c == 0 || c == 1),
+        "kizuna {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+#[test]
+fn an_uploaded_bundle_gets_the_findings_of_kizuna_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    kz(d, &["lab", "generate", "--seed", "5", "--out", "lab", "-q"]);
+    let bundle = d.join("bundle.zip");
+    kizuna_lab::bundle::zip_folder(&d.join("lab"), "evidence", &bundle).unwrap();
+    let scanned: serde_json::Value =
+        serde_json::from_slice(&kz(d, &["scan", "bundle.zip", "--format", "json"]).stdout).unwrap();
+    let want = &scanned["findings"];
+    assert!(want.as_array().unwrap().len() >= 10);
+    // The files `kizuna scan --out` writes, which the server's reports must equal.
+    kz(d, &["scan", "bundle.zip", "--out", "out", "-q"]);
+    let files = ["findings.csv", "devices.csv", "findings.jsonl"];
+    let bytes = std::fs::read(&bundle).unwrap();
+
+    let pg = kizuna_testbed::postgres::PgServer::shared()
+        .unwrap_or_else(|e| panic!("PostgreSQL testbed: {e}"))
+        .create_database()
+        .unwrap();
+    for db in ["k.db", pg.url.as_str()] {
+        // A collector token, made at the console; its secret is the only stdout line.
+        let made = kz(
+            d,
+            &[
+                "serve",
+                "token",
+                "create",
+                "--db",
+                db,
+                "--name",
+                "gpo startup script",
+                "--scope",
+                "ingest",
+            ],
+        );
+        let collector = stdout(&made).trim().to_string();
+        assert!(
+            collector.starts_with("kz_") && collector.len() == 67,
+            "{collector}"
+        );
+        let listed = stdout(&kz(d, &["serve", "token", "list", "--db", db]));
+        assert!(
+            listed.contains("gpo startup script") && !listed.contains(&collector),
+            "{listed}"
+        );
+
+        let server = serve(d, db);
+        let (status, body) = upload(&server.base, &collector, "bundle.zip", &bytes);
+        assert_eq!(status, 200, "{db}: {body}");
+        assert_eq!(
+            get(&server.base, "/api/v1/findings", &collector).0,
+            403,
+            "ingest cannot read"
+        );
+
+        let (status, body) = get(&server.base, "/api/v1/findings?lang=en", ADMIN);
+        assert_eq!(status, 200, "{body}");
+        let got: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            &got["findings"], want,
+            "{db}: the server's findings are the scan's"
+        );
+
+        // The upload is a recorded scan whose files are those of `kizuna scan --out`; a
+        // `kizuna scan --db` into the same store is listed beside it, with its files.
+        kz(d, &["scan", "bundle.zip", "--db", db, "-q"]);
+        let (_, body) = get(&server.base, "/api/v1/scans", ADMIN);
+        let scans: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(scans["total"], 2, "{db}: {scans}");
+        assert_eq!(scans["scans"][0]["actor"], serde_json::Value::Null);
+        assert_eq!(scans["scans"][1]["actor"], "token:gpo startup script");
+        for scan in scans["scans"].as_array().unwrap() {
+            for f in files {
+                let (status, body) = get(
+                    &server.base,
+                    &format!("/api/v1/scans/{}/{f}?lang=en", scan["id"]),
+                    ADMIN,
+                );
+                assert_eq!(status, 200, "{db}: {body}");
+                assert!(
+                    body.as_bytes() == std::fs::read(d.join("out").join(f)).unwrap(),
+                    "{db}: scan {}: {f} is not what kizuna scan --out wrote",
+                    scan["id"]
+                );
+            }
+        }
+
+        // The weekly review is `kizuna report`'s over the same store, in the same words
+        // (only the store's name differs); compared with a recorded scan as well.
+        for (query, args) in [
+            ("days=7", vec![]),
+            ("days=14&compare_to=1", vec!["--compare-to", "1"]),
+        ] {
+            let days = if query.starts_with("days=7") {
+                "7d"
+            } else {
+                "14d"
+            };
+            let mut cli_args = vec!["report", "--db", db, "--since", days, "--format", "json"];
+            cli_args.extend(args);
+            let mut cli: serde_json::Value =
+                serde_json::from_slice(&kz(d, &cli_args).stdout).unwrap();
+            let (status, body) = get(
+                &server.base,
+                &format!("/api/v1/review/review.json?{query}&lang=en"),
+                ADMIN,
+            );
+            assert_eq!(status, 200, "{db}: {body}");
+            let mut served: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert!(
+                served["findings"].as_array().is_some_and(|f| !f.is_empty()),
+                "{db}: {served}"
+            );
+            for v in [&mut cli, &mut served] {
+                v.as_object_mut().unwrap().remove("db");
+                v["baseline"].as_object_mut().unwrap().remove("db");
+            }
+            assert_eq!(served, cli, "{db}: {query}");
+        }
+
+        // Revoked at the console, refused by the running server.
+        let id = listed
+            .lines()
+            .find(|l| l.contains("gpo startup script"))
+            .and_then(|l| l.split('\t').next())
+            .unwrap()
+            .to_string();
+        kz(d, &["serve", "token", "revoke", "--db", db, &id]);
+        assert_eq!(
+            upload(&server.base, &collector, "x.log", b"x").0,
+            401,
+            "{db}"
+        );
+        drop(server);
+    }
+}
+
+#[test]
+fn plain_http_off_loopback_is_refused_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = kizuna_at(
+        dir.path(),
+        NOW,
+        &["serve", "--listen", "0.0.0.0:0", "--db", "k.db"],
+    );
+    assert_ne!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--tls-cert") && err.contains("--allow-plain-http"),
+        "{err}"
+    );
+    let o = kizuna_at(dir.path(), NOW, &["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(o.status.code(), Some(2), "no --db is a usage error");
+}
