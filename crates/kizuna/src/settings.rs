@@ -82,6 +82,20 @@ pub struct Reading {
 }
 
 impl Reading {
+    /// Scan settings for this reading, judged at `now`: no expiry given, no directory,
+    /// nothing recorded (callers change what their command asks for).
+    pub fn scan_settings(&self, now: kizuna_core::Timestamp) -> kizuna_pipeline::ScanSettings {
+        kizuna_pipeline::ScanSettings {
+            window: self.window,
+            knowledge: self.knowledge.clone(),
+            expires: None,
+            directory: None,
+            now,
+            record: false,
+            actor: None,
+        }
+    }
+
     /// The evidence, read with a progress line when one is wanted.
     pub fn evidence(&self) -> Shown<'_> {
         Shown::new(&self.files, self.progress_line)

@@ -4,7 +4,6 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 use kizuna_core::time::now;
-use kizuna_pipeline::ScanSettings;
 use kizuna_report::{devices_csv, devices_json, devices_table};
 
 use crate::console::Console;
@@ -33,15 +32,7 @@ pub fn run(a: DevicesArgs, console: &Console) -> anyhow::Result<i32> {
     let outcome = kizuna_pipeline::scan(
         &mut store,
         &reading.evidence(),
-        ScanSettings {
-            window: reading.window,
-            knowledge: reading.knowledge.clone(),
-            expires: None,
-            directory: None,
-            now: now(),
-            record: false,
-            actor: None,
-        },
+        reading.scan_settings(now()),
     )?;
     print_input_errors(&outcome.inputs);
     let Some(analysis) = &outcome.analysis else {

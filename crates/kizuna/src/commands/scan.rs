@@ -84,14 +84,11 @@ pub fn run(
         &mut store,
         &reading.evidence(),
         ScanSettings {
-            window: reading.window,
-            knowledge: reading.knowledge.clone(),
             expires,
             directory,
-            now,
             // A temporary store is gone after the run: nothing to record in.
             record: db.is_some(),
-            actor: None,
+            ..reading.scan_settings(now)
         },
     )?;
     if let Some(e) = &outcome.plan_unreadable {
