@@ -240,10 +240,10 @@ pub(crate) mod test_stores {
 
     /// A new database on the test PostgreSQL server.
     pub fn postgres_location() -> Location {
-        let server = kizuna_testbed::postgres::PgServer::shared()
-            .unwrap_or_else(|e| panic!("the PostgreSQL testbed cannot start: {e}"));
-        let db = server.create_database().unwrap();
-        db.url.parse().unwrap()
+        kizuna_testbed::postgres::new_database()
+            .url
+            .parse()
+            .unwrap()
     }
 
     /// An empty store on each database.

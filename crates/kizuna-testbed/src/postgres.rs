@@ -52,6 +52,14 @@ impl fmt::Debug for PgDatabase {
     }
 }
 
+/// A new, empty database on the process's test server (started on first use): the one
+/// way tests get a PostgreSQL store. Panics with the reason when the server cannot start.
+pub fn new_database() -> PgDatabase {
+    PgServer::shared()
+        .and_then(PgServer::create_database)
+        .unwrap_or_else(|e| panic!("the PostgreSQL testbed cannot start: {e}"))
+}
+
 impl PgServer {
     /// The process's server, started on first use.
     pub fn shared() -> Result<&'static PgServer, String> {

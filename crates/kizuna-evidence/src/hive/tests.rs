@@ -1,4 +1,3 @@
-
 use super::*;
 
 /// `../shared/corpus/hives`, or `None` with a loud message when it is absent.

@@ -125,10 +125,7 @@ fn an_uploaded_bundle_gets_the_findings_of_kizuna_scan() {
     let files = ["findings.csv", "devices.csv", "findings.jsonl"];
     let bytes = std::fs::read(&bundle).unwrap();
 
-    let pg = kizuna_testbed::postgres::PgServer::shared()
-        .unwrap_or_else(|e| panic!("PostgreSQL testbed: {e}"))
-        .create_database()
-        .unwrap();
+    let pg = kizuna_testbed::postgres::new_database();
     for db in ["k.db", pg.url.as_str()] {
         // A collector token, made at the console; its secret is the only stdout line.
         let made = kz(

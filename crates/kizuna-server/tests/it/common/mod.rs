@@ -279,7 +279,8 @@ pub fn lab_bundle(dir: &Path) -> PathBuf {
 
 /// A new database on the shared test PostgreSQL server.
 pub fn postgres() -> Location {
-    let server = kizuna_testbed::postgres::PgServer::shared()
-        .unwrap_or_else(|e| panic!("the PostgreSQL testbed cannot start: {e}"));
-    server.create_database().unwrap().url.parse().unwrap()
+    kizuna_testbed::postgres::new_database()
+        .url
+        .parse()
+        .unwrap()
 }
