@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kizuna_core::directory::{DirGpo, DirectorySnapshot};
-use kizuna_gpo_files::{gpmc, gpttmpl, preg};
+use kizuna_gpo_read::{gpmc, gpttmpl, preg};
 
 use crate::{DirectoryError, Remedy};
 

@@ -298,7 +298,7 @@ pub fn hive(data: &[u8]) {
 }
 
 pub fn gpttmpl(data: &[u8]) {
-    for (k, v) in kizuna_gpo_files::gpttmpl::registry_values(data) {
+    for (k, v) in kizuna_gpo_read::gpttmpl::registry_values(data) {
         assert!(
             !k.contains(['\r', '\n']) && !v.contains(['\r', '\n']),
             "one line each"
@@ -307,7 +307,7 @@ pub fn gpttmpl(data: &[u8]) {
 }
 
 pub fn registry_pol(data: &[u8]) {
-    let f = kizuna_gpo_files::preg::read(data);
+    let f = kizuna_gpo_read::preg::read(data);
     let mut last = 0;
     for r in &f.records {
         assert!(r.offset >= 8 && r.offset >= last, "records in file order");
@@ -321,11 +321,11 @@ pub fn registry_pol(data: &[u8]) {
 }
 
 pub fn gpmc_xml(data: &[u8]) {
-    let _ = kizuna_gpo_files::gpmc::read_backup_info(data);
-    if let Ok(b) = kizuna_gpo_files::gpmc::read_backup_xml(data) {
+    let _ = kizuna_gpo_read::gpmc::read_backup_info(data);
+    if let Ok(b) = kizuna_gpo_read::gpmc::read_backup_xml(data) {
         assert!(
             b.display_name
-                .is_none_or(|n| n.len() <= kizuna_gpo_files::gpmc::MAX_TEXT)
+                .is_none_or(|n| n.len() <= kizuna_gpo_read::gpmc::MAX_TEXT)
         );
     }
 }

@@ -1,9 +1,9 @@
 //! The rules over stored facts: one function, so the same facts give the same findings
 //! wherever they are judged (a scan, a recorded scan, a gate, the server's views).
 
-use kizuna_analysis::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
 use kizuna_core::directory::DirectorySnapshot;
 use kizuna_core::{EventRecord, InputReport, Knowledge, Timestamp};
+use kizuna_rules::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
 use kizuna_store::{FactFilter, Fingerprints, Inputs, ScanRow, ScanSource, Store};
 
 /// Runs the rules over the stored facts `filter` selects, with a directory read and the

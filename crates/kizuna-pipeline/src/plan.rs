@@ -2,13 +2,13 @@
 //! judged from the store. `kizuna plan` and the server call these.
 
 use chrono::NaiveDate;
-use kizuna_analysis::{ExpirySource, WorkaroundExpiry};
 use kizuna_core::{Knowledge, Timestamp};
 use kizuna_plan::report::StatusReport;
 use kizuna_plan::store::non_empty;
 use kizuna_plan::{
     Action, GateResult, LogEntry, Params, Plan, PlanError, Scope, StoredFacts, Track, Transition,
 };
+use kizuna_rules::{ExpirySource, WorkaroundExpiry};
 use kizuna_store::{FactFilter, Store};
 
 use crate::analyze_stored;

@@ -1,7 +1,7 @@
 //! The weekly review (`kizuna report`, the server's review pages) over a store.
 
-use kizuna_analysis::{ExpirySource, WorkaroundExpiry};
 use kizuna_core::{Knowledge, Timestamp};
+use kizuna_rules::{ExpirySource, WorkaroundExpiry};
 use kizuna_store::{FactFilter, Location, ScanRow, Store, StoreError};
 
 use crate::{analyze_stored, plan_expiry};
@@ -17,7 +17,7 @@ pub fn review_stored(
     (since, until): (Timestamp, Timestamp),
     expiry: Option<WorkaroundExpiry>,
     baseline: Option<&[kizuna_core::FindingRecord]>,
-) -> kizuna_store::Result<(kizuna_analysis::review::Review, Timestamp)> {
+) -> kizuna_store::Result<(kizuna_rules::review::Review, Timestamp)> {
     let previous_since = since - (until - since);
     let window = |from: Timestamp, to: Timestamp| {
         let filter = FactFilter {
@@ -49,7 +49,7 @@ pub fn review_stored(
         }
     };
     let last_day = (until - chrono::Duration::nanoseconds(1)).date_naive();
-    let review = kizuna_analysis::review::review(
+    let review = kizuna_rules::review::review(
         baseline,
         &before,
         &now,

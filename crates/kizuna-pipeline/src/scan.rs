@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use kizuna_analysis::{Analysis, ExpirySource, WorkaroundExpiry};
 use kizuna_core::directory::DirectorySnapshot;
 use kizuna_core::{FactSource, InputReport, InputStatus, Knowledge, Timestamp};
 use kizuna_plan::PlanError;
+use kizuna_rules::{Analysis, ExpirySource, WorkaroundExpiry};
 use kizuna_store::{FactFilter, Fingerprints, Inputs, ScanRow, Store, StoreError};
 
 use crate::judge::judge;

@@ -8,11 +8,11 @@
 
 use std::collections::BTreeSet;
 
-use kizuna_analysis::Analysis;
 use kizuna_core::{
     EventRecord, Knowledge, MessageArg, NetlogonEntry, NetlogonKind, NtStatus, Signal, StatusClass,
     Timestamp,
 };
+use kizuna_rules::Analysis;
 use kizuna_store::{FactFilter, Store};
 
 use crate::{Gate, Measurements, Params, PlanError};
@@ -149,7 +149,7 @@ pub fn event_key(s: &str) -> Option<(String, u32)> {
 fn self_change(ev: &EventRecord, k: &Knowledge) -> Option<String> {
     let entry = k.watched.lookup(&ev.provider, ev.event_id)?;
     let own = entry.signal == Signal::AccountChanged
-        && kizuna_analysis::password_change(ev) == Some(kizuna_analysis::PasswordChange::Own);
+        && kizuna_rules::password_change(ev) == Some(kizuna_rules::PasswordChange::Own);
     own.then(|| ev.subject.as_ref().map(|s| s.key().to_string()))
         .flatten()
 }
@@ -183,7 +183,7 @@ pub fn measure(
         .iter()
         .filter(|d| gate.scope.matches(d))
         .count() as u64;
-    let sc_failure = kizuna_analysis::SECURE_CHANNEL_RULES[0];
+    let sc_failure = kizuna_rules::SECURE_CHANNEL_RULES[0];
     let failing: BTreeSet<String> = analysis
         .findings
         .iter()
@@ -269,9 +269,9 @@ mod tests {
     use super::*;
     use crate::{MinTime, Scope};
     use chrono::Duration;
-    use kizuna_analysis::Analyzer;
     use kizuna_core::DeviceName;
     use kizuna_core::SourceRef;
+    use kizuna_rules::Analyzer;
 
     fn t(day: i64, hour: i64) -> Timestamp {
         chrono::DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z")
@@ -321,7 +321,7 @@ mod tests {
         e
     }
 
-    /// Facts in memory, analyzed by kizuna-analysis like a scan.
+    /// Facts in memory, analyzed by kizuna-rules like a scan.
     struct Mem(Vec<EventRecord>, Knowledge);
 
     impl GateEvidence for Mem {

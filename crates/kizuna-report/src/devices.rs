@@ -1,7 +1,7 @@
 //! `kizuna devices`: the device inventory as a table, JSON or CSV.
 
 use crate::csv_field;
-use kizuna_analysis::Device;
+use kizuna_rules::Device;
 use serde_json::{Value, json};
 
 /// One device as JSON (also the `devices[]` entries of the scan JSON).

@@ -26,9 +26,9 @@ pub use svg::bars as svg_bars;
 pub use svg::lines as svg_lines;
 pub use text::scan_text;
 
-use kizuna_analysis::Analysis;
 use kizuna_core::InputReport;
 use kizuna_core::Timestamp;
+use kizuna_rules::Analysis;
 
 /// A file an output is written as, under a fixed name: what `--out` writes and the
 /// server serves (a scan's `report.html`, a review's `review.json`, …).

@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use chrono::NaiveDate;
-use kizuna_analysis::review::{Change, Review, ReviewedFinding};
 use kizuna_core::{MessageArg, Timestamp};
 use kizuna_i18n::Messages;
+use kizuna_rules::review::{Change, Review, ReviewedFinding};
 use serde::Serialize;
 
 use crate::escape::esc;

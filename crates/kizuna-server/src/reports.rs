@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kizuna_analysis::Analysis;
 use kizuna_core::InputReport;
 use kizuna_i18n::{Lang, Messages};
 use kizuna_report::{Baseline, NamedFile, ReviewFile, ReviewReport, ScanFile, ScanReport};
+use kizuna_rules::Analysis;
 use kizuna_store::{ScanRow, Store};
 
 use crate::error::ApiError;

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use kizuna_analysis::Analysis;
 use kizuna_core::{Knowledge, Timestamp};
+use kizuna_rules::Analysis;
 use kizuna_store::{FactFilter, Store};
 
 use crate::error::ApiError;

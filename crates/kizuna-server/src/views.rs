@@ -4,8 +4,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use kizuna_analysis::{Analysis, Device};
 use kizuna_core::{DeviceName, EventRecord, Severity};
+use kizuna_rules::{Analysis, Device};
 use kizuna_store::{FactFilter, Store};
 
 use crate::error::ApiError;

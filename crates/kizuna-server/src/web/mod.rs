@@ -19,10 +19,10 @@ use axum::extract::{DefaultBodyLimit, Form, FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kizuna_analysis::Analysis;
 use kizuna_core::{MessageArg, Severity};
 use kizuna_i18n::{Lang, Messages};
 use kizuna_report::esc;
+use kizuna_rules::Analysis;
 use kizuna_store::AuditRow;
 
 use crate::accounts::{self, Role};

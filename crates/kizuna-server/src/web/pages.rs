@@ -7,10 +7,10 @@ use std::fmt::Write;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kizuna_analysis::Analysis;
 use kizuna_core::{MessageArg, Severity};
 use kizuna_i18n::Messages;
 use kizuna_report::{NamedFile, esc};
+use kizuna_rules::Analysis;
 use kizuna_store::{AuditRow, FactFilter};
 
 use super::{

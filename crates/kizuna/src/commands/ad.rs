@@ -51,7 +51,7 @@ pub fn audit(a: AdAuditArgs) -> anyhow::Result<i32> {
     let Some((snap, report)) = crate::directory::read(&a.directory)? else {
         return Ok(exit::USAGE);
     };
-    let mut analyzer = kizuna_analysis::Analyzer::new(&knowledge);
+    let mut analyzer = kizuna_rules::Analyzer::new(&knowledge);
     analyzer.add_directory(snap, kizuna_core::time::now());
     let analysis = analyzer.finish();
     let inputs = [report];

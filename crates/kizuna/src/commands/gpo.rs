@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use kizuna_gpo::{DomainName, KitError, Rollback, Workaround};
+use kizuna_gpo_kit::{DomainName, KitError, Rollback, Workaround};
 
 use crate::console::{Console, num, text};
 use crate::exit;

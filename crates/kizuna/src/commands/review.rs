@@ -122,9 +122,9 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
     let knowledge = crate::settings::knowledge(&a.knowledge)?;
     // Given, else the plan's (reported when unreadable), else a recorded scan's.
     let expiry = match a.expires {
-        Some(date) => Some(kizuna_analysis::WorkaroundExpiry {
+        Some(date) => Some(kizuna_rules::WorkaroundExpiry {
             date,
-            source: kizuna_analysis::ExpirySource::Given,
+            source: kizuna_rules::ExpirySource::Given,
         }),
         None => {
             if let Err(e) = kizuna_pipeline::plan_expiry(&store) {

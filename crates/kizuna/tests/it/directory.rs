@@ -631,7 +631,7 @@ fn ad_findings_text_snapshot() {
         ..Default::default()
     };
     let k = kizuna_core::Knowledge::builtin();
-    let mut a = kizuna_analysis::Analyzer::new(&k);
+    let mut a = kizuna_rules::Analyzer::new(&k);
     a.add_directory(snap.clone(), now);
     let analysis = a.finish();
     let input = kizuna_core::InputReport::new(

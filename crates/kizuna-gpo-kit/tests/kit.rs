@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use kizuna_core::directory::{DirGpo, DirectorySnapshot};
-use kizuna_gpo::{DomainName, KitError, Rollback, Workaround};
+use kizuna_gpo_kit::{DomainName, KitError, Rollback, Workaround};
 use quick_xml::events::Event;
 
 fn time() -> NaiveDateTime {
@@ -151,7 +151,7 @@ fn gpttmpl_bytes() {
     let dc = out
         .path()
         .join(&k.refuse.backup().backup_id)
-        .join(kizuna_gpo::backup::GPTTMPL_IN_BACKUP);
+        .join(kizuna_gpo_kit::backup::GPTTMPL_IN_BACKUP);
     let bytes = std::fs::read(dc).unwrap();
     let text = utf16(&bytes);
     assert_crlf(&text, "GptTmpl.inf");
@@ -162,7 +162,7 @@ fn gpttmpl_bytes() {
     let member = out
         .path()
         .join(&k.member.backup().backup_id)
-        .join(kizuna_gpo::backup::GPTTMPL_IN_BACKUP);
+        .join(kizuna_gpo_kit::backup::GPTTMPL_IN_BACKUP);
     let text = utf16(&std::fs::read(member).unwrap());
     assert!(text.contains("\\Netlogon\\Parameters\\MaximumPasswordAge=4,0\r\n"));
     assert!(
@@ -561,7 +561,7 @@ fn generated_powershell_parses() {
     )
     .unwrap();
     let v = k.view();
-    let script = kizuna_gpo::powershell::import_script(&v);
+    let script = kizuna_gpo_kit::powershell::import_script(&v);
     assert!(script.contains("$PilotOu = 'OU=O''Brien $(calc),DC=corp,DC=example'"));
     assert!(kizuna_pwsh_check::syntax_errors(&script).is_empty());
 }

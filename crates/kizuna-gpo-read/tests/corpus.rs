@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use kizuna_gpo::{DomainName, Workaround};
-use kizuna_gpo_files::{gpmc, gpttmpl, preg};
+use kizuna_gpo_kit::{DomainName, Workaround};
+use kizuna_gpo_read::{gpmc, gpttmpl, preg};
 
 fn corpus_gpo() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/gpo");
@@ -148,7 +148,7 @@ fn the_kits_own_backups_read_back() {
         assert_eq!(b.display_name.as_deref(), Some(want.display_name.as_str()));
         assert_eq!(
             b.machine_extension_guids.as_deref(),
-            Some(kizuna_gpo::backup::machine_extension_names().as_str())
+            Some(kizuna_gpo_kit::backup::machine_extension_names().as_str())
         );
     }
 }

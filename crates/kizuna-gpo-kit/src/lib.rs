@@ -11,7 +11,7 @@
 //!
 //! ```compile_fail
 //! // A Refuse GPO cannot be aimed at a member OU: there is no constructor taking a target.
-//! use kizuna_gpo::{kit::RefuseGpo, names::{DomainName, MemberOu}};
+//! use kizuna_gpo_kit::{kit::RefuseGpo, names::{DomainName, MemberOu}};
 //! let d = DomainName::parse("corp.example").unwrap();
 //! let ou = MemberOu::parse("OU=PCs,DC=corp,DC=example", &d).unwrap();
 //! let _ = RefuseGpo { link: ou, ..RefuseGpo::new(&d, todo!(), todo!()) };
@@ -19,7 +19,7 @@
 //!
 //! ```compile_fail
 //! // Nor can a Domain Controllers OU be made from an arbitrary DN.
-//! use kizuna_gpo::names::DomainControllersOu;
+//! use kizuna_gpo_kit::names::DomainControllersOu;
 //! let _ = DomainControllersOu { dn: "OU=PCs,DC=corp,DC=example".into() };
 //! ```
 

@@ -7,7 +7,7 @@
 //! These files come from domains kizuna is asked to diagnose, possibly compromised ones:
 //! every reader takes bytes, never panics, allocates no more than the input's size
 //! suggests, and says where (byte offset) anything it could not read was. Writing the same
-//! formats is `kizuna-gpo`'s concern.
+//! formats is `kizuna-gpo-kit`'s concern.
 
 pub mod gpmc;
 pub mod gpttmpl;

@@ -6,6 +6,8 @@ use sha2::{Digest, Sha256};
 /// `{8-4-4-4-12}` upper case, from a hash of `parts` (RFC 9562 version 8 layout).
 pub fn derived(parts: &[&str]) -> String {
     let mut h = Sha256::new();
+    // The crate's first name. Never change it: the rollback kit finds the workaround's
+    // GPOs, in domains that already hold them, by these ids.
     h.update(b"kizuna-gpo");
     for p in parts {
         h.update([0u8]);
