@@ -3,10 +3,10 @@
 
 use chrono::NaiveDate;
 use kizuna_core::{Knowledge, Timestamp};
-use kizuna_plan::report::StatusReport;
+use kizuna_plan::status::StatusReport;
 use kizuna_plan::store::non_empty;
 use kizuna_plan::{
-    Action, GateResult, LogEntry, Params, Plan, PlanError, Scope, StoredFacts, Track, Transition,
+    Action, Advance, GateResult, LogEntry, Params, Plan, PlanError, Scope, StoredFacts, Track,
 };
 use kizuna_rules::{ExpirySource, WorkaroundExpiry};
 use kizuna_store::{FactFilter, Store};
@@ -57,7 +57,7 @@ pub fn plan_status(
         return Ok(None);
     };
     let gate = judge_gate(&plan, store, knowledge, now)?;
-    Ok(Some(kizuna_plan::report::status(&plan, &log, gate, now)))
+    Ok(Some(kizuna_plan::status::status(&plan, &log, gate, now)))
 }
 
 /// How to start a plan (`kizuna plan init`): resolved once from the command line.
@@ -115,25 +115,6 @@ pub fn start_plan(
     Ok(plan)
 }
 
-/// What asking to advance the plan came to.
-pub enum Advance {
-    /// The active phase ended (forced when its gate had not passed).
-    Ended {
-        plan: Plan,
-        transition: Transition,
-        entry: LogEntry,
-        /// The status as it was judged before the phase ended.
-        view: StatusReport,
-    },
-    /// The gate has not passed and nobody forced it: nothing changed.
-    Refused {
-        plan: Plan,
-        transition: Transition,
-        gate: GateResult,
-        view: StatusReport,
-    },
-}
-
 /// Ends the active phase of the newest plan and begins the next, when its gate passes at
 /// `now` or `force` says so (logged as forced, with who and why).
 pub fn advance_plan(
@@ -148,7 +129,7 @@ pub fn advance_plan(
     let (mut plan, log) = kizuna_plan::store::load_latest(store)?.ok_or(PlanError::NoPlan)?;
     let transition = plan.transition(now)?;
     let gate = judge_gate(&plan, store, knowledge, now)?.ok_or(PlanError::Complete)?;
-    let view = kizuna_plan::report::status(&plan, &log, Some(gate.clone()), now);
+    let view = kizuna_plan::status::status(&plan, &log, Some(gate.clone()), now);
     match plan.end_phase(transition, gate, force, (who, why), now) {
         Ok(entry) => {
             kizuna_plan::store::advance(store, &mut plan, transition, &entry)?;

@@ -16,20 +16,21 @@
 //! run over the gate's window, not a second implementation of them. A gate never passes
 //! on stale evidence: it is "unknown — collect evidence" instead.
 //!
-//! The crate knows phases, gates and what they show; the CLI (`kizuna plan`) only wires
-//! the store, the clock (`KIZUNA_NOW`) and the output.
+//! The crate knows phases, gates and what they show (`status`); kizuna-report renders
+//! them, and the use cases in kizuna-pipeline wire the store and the clock.
 
 pub mod gate;
 pub mod measure;
 mod model;
-pub mod report;
 mod scope;
+pub mod status;
 pub mod store;
 
 pub use gate::{Check, Gate, GateResult, Measurements, MinTime, Status, evaluate};
 pub use measure::{GateEvidence, StoredFacts, measure};
 pub use model::{Action, LogEntry, Params, Phase, PhaseKind, PhaseState, Plan, Track, Transition};
 pub use scope::Scope;
+pub use status::Advance;
 
 use kizuna_core::MessageArg;
 

@@ -8,6 +8,7 @@ mod escape;
 mod events;
 mod exports;
 mod html;
+pub mod plan;
 mod review;
 mod scan_json;
 mod svg;

@@ -455,7 +455,7 @@ async fn plan(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
     match status {
         Some(r) => Ok((
             [(header::CONTENT_TYPE, "application/json")],
-            kizuna_plan::report::json(&r),
+            kizuna_report::plan::json(&r),
         )
             .into_response()),
         None => Err(ApiError::not_found("no plan yet: `kizuna plan init`")),

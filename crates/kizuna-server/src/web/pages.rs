@@ -546,7 +546,7 @@ pub(super) async fn plan(
     let mut main = match &status {
         Some(r) => format!(
             "<pre id=\"status\">{}</pre>",
-            esc(&kizuna_plan::report::text_report(r, msg))
+            esc(&kizuna_report::plan::text_report(r, msg))
         ),
         None => format!("<p id=\"status\">{}</p>", t(msg, "web-plan-none")),
     };

@@ -10,9 +10,9 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use kizuna_core::{Knowledge, MessageArg, Timestamp};
 use kizuna_i18n::{Lang, Messages};
-use kizuna_pipeline::{Advance, PlanStart};
-use kizuna_plan::report;
-use kizuna_plan::{Action, PlanError, Track};
+use kizuna_pipeline::PlanStart;
+use kizuna_plan::{PlanError, Track};
+use kizuna_report::plan as report;
 use kizuna_store::{Location, Store};
 
 use crate::exit;
@@ -215,21 +215,7 @@ fn init(a: &InitArgs, msg: &Messages, k: &Knowledge, now: Timestamp) -> Result<i
             now,
         },
     )?;
-    let first = &plan.phases[0].name;
-    let view = report::status(&plan, &[], None, now);
-    println!(
-        "{}",
-        msg.get(
-            "plan-created",
-            &[
-                ("id", MessageArg::Number(plan.id)),
-                ("track", text(track.as_str())),
-                ("count", plan.phases.len().into()),
-                ("phase", text(&report::phase_name(msg, &view, first))),
-                ("expires", text(&expires.format("%Y-%m-%d").to_string())),
-            ],
-        )
-    );
+    println!("{}", report::created_line(msg, &plan, now));
     Ok(exit::OK)
 }
 
@@ -255,112 +241,37 @@ fn advance(
 ) -> Result<i32, PlanError> {
     let mut store = open(&a.common.db)?;
     let advanced = kizuna_pipeline::advance_plan(&mut store, k, (&a.by, &a.why), a.force, now)?;
-    let (plan, t, view) = match advanced {
-        Advance::Refused {
-            plan,
-            transition,
-            gate,
-            view,
-        } => {
-            let ending = report::phase_name(msg, &view, &plan.phases[transition.finish].name);
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(
-                err,
-                "kizuna: {}",
-                msg.get(
-                    "plan-refused",
-                    &[
-                        ("phase", text(&ending)),
-                        ("status", text(gate.status.as_str())),
-                    ],
-                )
-            );
-            for line in report::gate_lines(msg, &view, &gate) {
-                let _ = writeln!(err, "{line}");
-            }
-            return Ok(exit::FINDINGS);
+    let (lines, refused) = report::advance_lines(msg, &advanced);
+    if refused {
+        // The refusal goes to stderr, as a usage note would; the exit code says it.
+        let mut err = std::io::stderr().lock();
+        let mut lines = lines.iter();
+        if let Some(first) = lines.next() {
+            let _ = writeln!(err, "kizuna: {first}");
         }
-        Advance::Ended {
-            plan,
-            transition,
-            entry,
-            view,
-        } => {
-            let ending = report::phase_name(msg, &view, &plan.phases[transition.finish].name);
-            let status = entry.gate.as_ref().map_or("unknown", |g| g.status.as_str());
-            println!(
-                "{}",
-                msg.get(
-                    "plan-ended",
-                    &[
-                        ("phase", text(&ending)),
-                        (
-                            "forced",
-                            text(if entry.action == Action::Force {
-                                "yes"
-                            } else {
-                                "no"
-                            })
-                        ),
-                        ("status", text(status)),
-                    ],
-                )
-            );
-            (plan, transition, view)
+        for line in lines {
+            let _ = writeln!(err, "{line}");
         }
-    };
-    match t.start {
-        Some(s) => {
-            let p = &plan.phases[s];
-            println!(
-                "{}",
-                msg.get(
-                    "plan-begins",
-                    &[
-                        ("phase", text(&report::phase_name(msg, &view, &p.name))),
-                        (
-                            "scope",
-                            text(&report::scope_short(
-                                msg,
-                                p.scope.patterns(),
-                                report::SCOPE_WIDTH
-                            ))
-                        ),
-                    ],
-                )
-            );
-        }
-        None => println!("{}", msg.text("plan-completed")),
+        return Ok(exit::FINDINGS);
+    }
+    for line in lines {
+        println!("{line}");
     }
     Ok(exit::OK)
 }
 
 fn record(a: &RecordArgs, msg: &Messages, now: Timestamp) -> Result<i32, PlanError> {
     let mut store = open(&a.common.db)?;
-    let (plan, log, phase) = kizuna_plan::store::record_note(
+    let (plan, _log, phase) = kizuna_plan::store::record_note(
         &mut store,
         &a.by,
         &a.note,
         a.helpdesk_tickets.map(i64::from),
         now,
     )?;
-    let view = report::status(&plan, &log, None, now);
     println!(
         "{}",
-        msg.get(
-            "plan-recorded",
-            &[
-                ("id", MessageArg::Number(plan.id)),
-                (
-                    "phase",
-                    text(&report::phase_name(
-                        msg,
-                        &view,
-                        phase.as_deref().unwrap_or("")
-                    ))
-                ),
-            ],
-        )
+        report::recorded_line(msg, &plan, phase.as_deref(), now)
     );
     Ok(exit::OK)
 }

@@ -1,137 +1,10 @@
-//! `kizuna plan status`: where the plan is, what is next, whether the next gate passes
-//! (with the measured numbers), the days left before the workaround's expiry, and the log.
-//! As JSON (`StatusReport`, stable field order) or as text from the message catalogs.
+//! `kizuna plan status` and the plan's lines, for people (text from the message
+//! catalogs) and for programs (`StatusReport` as JSON).
 
 use kizuna_core::{MessageArg, Timestamp};
 use kizuna_i18n::Messages;
-use serde::Serialize;
-
-use crate::{
-    Action, Check, GateResult, LogEntry, Params, PhaseKind, PhaseState, Plan, Status, Track,
-};
-
-/// The JSON document's version.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// Log entries the text shows (JSON has them all).
-pub const LOG_TAIL: usize = 10;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StatusReport {
-    pub schema_version: u32,
-    pub now: Timestamp,
-    pub plan: PlanView,
-    pub phases: Vec<PhaseView>,
-    /// The active phase.
-    pub current: Option<String>,
-    pub next: Next,
-    /// The gate of the active phase, judged now.
-    pub gate: Option<GateResult>,
-    /// The whole log, oldest first.
-    pub log: Vec<LogEntry>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PlanView {
-    pub id: i64,
-    pub track: Track,
-    pub created: Timestamp,
-    /// The workaround's expiry date.
-    pub expires: String,
-    /// Days from today to the expiry (negative = overdue); `None` once a completed
-    /// rollback removed the workaround.
-    pub days_left: Option<i64>,
-    pub overdue: bool,
-    pub complete: bool,
-    pub closed: Option<Timestamp>,
-    /// Rollback: the earliest date the remaining phases' minimum times allow.
-    pub earliest_finish: Option<String>,
-    /// That date is after the expiry.
-    pub finishes_after_expiry: bool,
-    pub params: Params,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PhaseView {
-    pub name: String,
-    pub kind: PhaseKind,
-    /// Patterns; `["*"]` = every device.
-    pub scope: Vec<String>,
-    pub state: PhaseState,
-    pub started: Option<Timestamp>,
-    pub finished: Option<Timestamp>,
-}
-
-/// What the operator does next.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "step", rename_all = "kebab-case")]
-pub enum Next {
-    /// End the active phase when its gate passes; `phase` begins.
-    Phase { phase: String },
-    /// End the last phase when its gate passes: the plan is complete.
-    Finish,
-    /// The workaround is everywhere: start the rollback once Microsoft's fix is in.
-    StartRollback,
-    /// The rollback is complete: the workaround is gone.
-    Nothing,
-}
-
-/// Builds the status of `plan` at `now`; `gate` is its active phase's gate judged now.
-pub fn status(
-    plan: &Plan,
-    log: &[LogEntry],
-    gate: Option<GateResult>,
-    now: Timestamp,
-) -> StatusReport {
-    let complete = plan.is_complete();
-    let removed = complete && plan.track == Track::Rollback;
-    let days_left = (!removed).then(|| plan.days_left(now));
-    let earliest = (plan.track == Track::Rollback)
-        .then(|| plan.earliest_finish(now))
-        .flatten()
-        .map(|t| t.date_naive());
-    let next = match (plan.current(), plan.next()) {
-        (Some(_), Some(n)) => Next::Phase {
-            phase: n.name.clone(),
-        },
-        (Some(_), None) => Next::Finish,
-        (None, _) if plan.track == Track::Workaround => Next::StartRollback,
-        (None, _) => Next::Nothing,
-    };
-    StatusReport {
-        schema_version: SCHEMA_VERSION,
-        now,
-        plan: PlanView {
-            id: plan.id,
-            track: plan.track,
-            created: plan.created,
-            expires: plan.expires.format("%Y-%m-%d").to_string(),
-            days_left,
-            overdue: days_left.is_some_and(|d| d < 0),
-            complete,
-            closed: plan.closed,
-            earliest_finish: earliest.map(|d| d.format("%Y-%m-%d").to_string()),
-            finishes_after_expiry: earliest.is_some_and(|d| d > plan.expires),
-            params: plan.params.clone(),
-        },
-        phases: plan
-            .phases
-            .iter()
-            .map(|p| PhaseView {
-                name: p.name.clone(),
-                kind: p.kind,
-                scope: p.scope.patterns().to_vec(),
-                state: p.state,
-                started: p.started,
-                finished: p.finished,
-            })
-            .collect(),
-        current: plan.current().map(|p| p.name.clone()),
-        next,
-        gate,
-        log: log.to_vec(),
-    }
-}
+use kizuna_plan::status::{LOG_TAIL, Next, StatusReport};
+use kizuna_plan::{Action, Advance, Check, GateResult, LogEntry, PhaseKind, Plan, Status};
 
 /// The status as JSON (one document, newline-terminated).
 pub fn json(r: &StatusReport) -> String {
@@ -542,4 +415,93 @@ pub fn log_lines(msg: &Messages, r: &StatusReport, e: &LogEntry) -> Vec<String> 
         ));
     }
     out
+}
+
+/// The line that says a plan was made (`kizuna plan init`).
+pub fn created_line(msg: &Messages, plan: &Plan, now: Timestamp) -> String {
+    let view = kizuna_plan::status::status(plan, &[], None, now);
+    msg.get(
+        "plan-created",
+        &[
+            ("id", num(plan.id)),
+            ("track", text(plan.track.as_str())),
+            ("count", plan.phases.len().into()),
+            ("phase", text(&phase_name(msg, &view, &plan.phases[0].name))),
+            ("expires", day_of(plan.expires)),
+        ],
+    )
+}
+
+/// What asking to advance came to, for people: the refusal with the gate's checks
+/// (`refused`), or the phase that ended and the one that begins.
+pub fn advance_lines(msg: &Messages, advanced: &Advance) -> (Vec<String>, bool) {
+    match advanced {
+        Advance::Refused {
+            plan,
+            transition,
+            gate,
+            view,
+        } => {
+            let ending = phase_name(msg, view, &plan.phases[transition.finish].name);
+            let mut lines = vec![msg.get(
+                "plan-refused",
+                &[
+                    ("phase", text(&ending)),
+                    ("status", text(gate.status.as_str())),
+                ],
+            )];
+            lines.extend(gate_lines(msg, view, gate));
+            (lines, true)
+        }
+        Advance::Ended {
+            plan,
+            transition,
+            entry,
+            view,
+        } => {
+            let ending = phase_name(msg, view, &plan.phases[transition.finish].name);
+            let status = entry.gate.as_ref().map_or("unknown", |g| g.status.as_str());
+            let mut lines = vec![msg.get(
+                "plan-ended",
+                &[
+                    ("phase", text(&ending)),
+                    ("forced", yes(entry.action == Action::Force)),
+                    ("status", text(status)),
+                ],
+            )];
+            lines.push(match transition.start {
+                Some(s) => {
+                    let p = &plan.phases[s];
+                    msg.get(
+                        "plan-begins",
+                        &[
+                            ("phase", text(&phase_name(msg, view, &p.name))),
+                            (
+                                "scope",
+                                text(&scope_short(msg, p.scope.patterns(), SCOPE_WIDTH)),
+                            ),
+                        ],
+                    )
+                }
+                None => msg.text("plan-completed"),
+            });
+            (lines, false)
+        }
+    }
+}
+
+/// The line that says a note was recorded in the plan's log (`kizuna plan record`).
+pub fn recorded_line(msg: &Messages, plan: &Plan, phase: Option<&str>, now: Timestamp) -> String {
+    let view = kizuna_plan::status::status(plan, &[], None, now);
+    msg.get(
+        "plan-recorded",
+        &[
+            ("id", num(plan.id)),
+            ("phase", text(&phase_name(msg, &view, phase.unwrap_or("")))),
+        ],
+    )
+}
+
+fn day_of(d: chrono::NaiveDate) -> MessageArg {
+    text(&d.format("%Y-%m-%d").to_string())
 }
