@@ -17,7 +17,9 @@ mod review;
 mod scan;
 
 pub use judge::{RecordedScan, analyze_sources, analyze_stored, recorded_scan, scan_sources};
-pub use plan::{PlanStart, advance_plan, judge_gate, plan_expiry, plan_status, start_plan};
+pub use plan::{
+    PlanStart, advance_plan, judge_gate, plan_expiry, plan_status, start_plan, workaround_expiry,
+};
 pub use review::{
     BaselineError, CompareTo, baseline_scan, open_existing, review_expiry, review_stored,
 };

@@ -27,6 +27,25 @@ pub fn plan_expiry(store: &Store) -> Result<Option<WorkaroundExpiry>, PlanError>
     )
 }
 
+/// The expiry a scan judges KZ-POL-004 by: `given` (`--expires`), else the newest plan's.
+/// An unreadable plan is returned beside it: the scan goes on without the plan.
+pub fn workaround_expiry(
+    store: &Store,
+    given: Option<NaiveDate>,
+) -> (Option<WorkaroundExpiry>, Option<PlanError>) {
+    if let Some(date) = given {
+        let given = WorkaroundExpiry {
+            date,
+            source: ExpirySource::Given,
+        };
+        return (Some(given), None);
+    }
+    match plan_expiry(store) {
+        Ok(e) => (e, None),
+        Err(e) => (None, Some(e)),
+    }
+}
+
 /// The gate of the plan's active phase at `now`, measured from the store's facts with the
 /// rules of `kizuna scan`; `None` when no phase is active.
 pub fn judge_gate(

@@ -1,10 +1,12 @@
 //! The weekly review (`kizuna report`, the server's review pages) over a store.
 
+use chrono::NaiveDate;
 use kizuna_core::{Knowledge, Timestamp};
+use kizuna_plan::PlanError;
 use kizuna_rules::{ExpirySource, WorkaroundExpiry};
 use kizuna_store::{FactFilter, Location, ScanRow, Store, StoreError};
 
-use crate::{analyze_stored, plan_expiry};
+use crate::{analyze_stored, workaround_expiry};
 
 /// The weekly review of `(since, until)`: the window's findings compared with
 /// `baseline` (a recorded scan's findings), else with the previous window of the same
@@ -58,18 +60,26 @@ pub fn review_stored(
     Ok((review, previous_since))
 }
 
-/// The expiry a review judges KZ-POL-004 by when none is given: the newest plan's, else
-/// the one the latest scan that had one judged by (a review says what those scans said).
-pub fn review_expiry(store: &Store) -> Option<WorkaroundExpiry> {
-    if let Ok(Some(e)) = plan_expiry(store) {
-        return Some(e);
+/// The expiry a review judges KZ-POL-004 by: `given`, else the newest plan's, else the
+/// one the latest scan that had one judged by (a review says what those scans said). An
+/// unreadable plan is returned beside it.
+pub fn review_expiry(
+    store: &Store,
+    given: Option<NaiveDate>,
+) -> (Option<WorkaroundExpiry>, Option<PlanError>) {
+    let (expiry, unreadable) = workaround_expiry(store, given);
+    if expiry.is_some() {
+        return (expiry, unreadable);
     }
-    let scans = store.scans().ok()?;
-    let scan = scans.iter().rev().find(|s| s.expires.is_some())?;
-    Some(WorkaroundExpiry {
-        date: scan.expires.as_deref()?.parse().ok()?,
-        source: ExpirySource::Scan(scan.id),
-    })
+    let latest_scans = || -> Option<WorkaroundExpiry> {
+        let scans = store.scans().ok()?;
+        let scan = scans.iter().rev().find(|s| s.expires.is_some())?;
+        Some(WorkaroundExpiry {
+            date: scan.expires.as_deref()?.parse().ok()?,
+            source: ExpirySource::Scan(scan.id),
+        })
+    };
+    (latest_scans(), unreadable)
 }
 
 /// What a review compares its window with.

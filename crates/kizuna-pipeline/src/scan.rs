@@ -8,11 +8,11 @@ use chrono::NaiveDate;
 use kizuna_core::directory::DirectorySnapshot;
 use kizuna_core::{FactSource, InputReport, InputStatus, Knowledge, Timestamp};
 use kizuna_plan::PlanError;
-use kizuna_rules::{Analysis, ExpirySource, WorkaroundExpiry};
+use kizuna_rules::{Analysis, WorkaroundExpiry};
 use kizuna_store::{FactFilter, Fingerprints, Inputs, ScanRow, Store, StoreError};
 
 use crate::judge::judge;
-use crate::{plan_expiry, scan_sources};
+use crate::{scan_sources, workaround_expiry};
 
 /// The time window facts are judged in (`--since` / `--until`, or an API query).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -113,19 +113,7 @@ pub fn scan(
     settings: ScanSettings,
 ) -> Result<ScanOutcome, StoreError> {
     let read = read(store, evidence)?;
-    let (expiry, plan_unreadable) = match settings.expires {
-        Some(date) => (
-            Some(WorkaroundExpiry {
-                date,
-                source: ExpirySource::Given,
-            }),
-            None,
-        ),
-        None => match plan_expiry(store) {
-            Ok(e) => (e, None),
-            Err(e) => (None, Some(e)),
-        },
-    };
+    let (expiry, plan_unreadable) = workaround_expiry(store, settings.expires);
     let expiry = expiry.map(|e| (e, settings.now));
     let facts = read.facts(settings.window, Vec::new());
     let readable = read.anything_readable();

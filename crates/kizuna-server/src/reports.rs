@@ -241,7 +241,7 @@ pub fn review(
         store,
         state.knowledge(),
         (since, until),
-        kizuna_pipeline::review_expiry(store),
+        kizuna_pipeline::review_expiry(store, None).0,
         findings.as_deref(),
     )?;
     let report = ReviewReport {

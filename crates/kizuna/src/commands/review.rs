@@ -121,18 +121,10 @@ fn review(a: ReportArgs, console: &Console) -> anyhow::Result<Result<i32, Usage>
     };
     let knowledge = crate::settings::knowledge(&a.knowledge)?;
     // Given, else the plan's (reported when unreadable), else a recorded scan's.
-    let expiry = match a.expires {
-        Some(date) => Some(kizuna_rules::WorkaroundExpiry {
-            date,
-            source: kizuna_rules::ExpirySource::Given,
-        }),
-        None => {
-            if let Err(e) = kizuna_pipeline::plan_expiry(&store) {
-                console.error("cli-plan-not-used", &[("error", text(e.to_string()))]);
-            }
-            kizuna_pipeline::review_expiry(&store)
-        }
-    };
+    let (expiry, unreadable) = kizuna_pipeline::review_expiry(&store, a.expires);
+    if let Some(e) = unreadable {
+        console.error("cli-plan-not-used", &[("error", text(e.to_string()))]);
+    }
     let compare_to = match a.compare_to.as_deref().map(CompareTo::parse).transpose() {
         Ok(c) => c.unwrap_or(CompareTo::PreviousWindow),
         Err(e) => return Ok(Err(Usage(format!("--compare-to: {e}")))),
