@@ -22,12 +22,15 @@ impl Lang {
         }
     }
 
-    /// From the locale environment (`LC_ALL`, `LC_MESSAGES`, `LANG`), English by default.
+    /// The user's language: the locale environment (`LC_ALL`, `LC_MESSAGES`, `LANG`) when
+    /// it is set; else, on Windows, which sets none of these, the user's display language
+    /// (so a Japanese Windows gets Japanese); English by default.
     pub fn from_env() -> Lang {
         ["LC_ALL", "LC_MESSAGES", "LANG"]
             .iter()
             .filter_map(|v| std::env::var(v).ok())
             .find(|v| !v.is_empty())
+            .or_else(system_ui_language)
             .and_then(|v| Lang::parse(&v))
             .unwrap_or(Lang::En)
     }
@@ -38,6 +41,17 @@ impl Lang {
             Lang::Ja => "ja",
         }
     }
+}
+
+/// The first of the user's preferred display languages (`ja-JP`, `en-US`…).
+#[cfg(windows)]
+fn system_ui_language() -> Option<String> {
+    sys_locale::get_locale()
+}
+
+#[cfg(not(windows))]
+fn system_ui_language() -> Option<String> {
+    None
 }
 
 impl fmt::Display for Lang {

@@ -216,7 +216,11 @@ fn walk<S: Ingest>(
         match entry {
             // Symbolic links to files are followed; links to folders are not (no loops).
             Ok(e) if e.file_type().is_file() || (e.path_is_symlink() && e.path().is_file()) => {
-                files.push((e.path().to_path_buf(), display(e.path())))
+                let shown = match e.path().strip_prefix(p) {
+                    Ok(rel) => shown_under(&display(p), rel),
+                    Err(_) => display(e.path()),
+                };
+                files.push((e.path().to_path_buf(), shown))
             }
             Ok(_) => {}
             Err(err) => {
@@ -229,6 +233,31 @@ fn walk<S: Ingest>(
         }
     }
     Ok(())
+}
+
+/// How a file found in the folder `root` is shown: the folder as the user typed it, then
+/// the rest joined with the separator the user typed. Windows takes both `\` and `/`:
+/// `/corpus` shows `/corpus/a.evtx` there as on Linux, and `\\fs\logs` shows
+/// `\\fs\logs\dc1\a.evtx`, never a mix.
+fn shown_under(root: &str, rel: &Path) -> String {
+    let sep = if cfg!(windows) && (root.contains('\\') || !root.contains('/')) {
+        '\\'
+    } else {
+        '/'
+    };
+    let mut shown = root.to_string();
+    for part in rel.components() {
+        let at_separator = if cfg!(windows) {
+            shown.ends_with(['/', '\\'])
+        } else {
+            shown.ends_with('/')
+        };
+        if !shown.is_empty() && !at_separator {
+            shown.push(sep);
+        }
+        shown.push_str(&part.as_os_str().to_string_lossy());
+    }
+    shown
 }
 
 struct Worker {
@@ -778,6 +807,30 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn files_in_a_folder_are_shown_with_the_separator_the_user_typed() {
+        let rel = Path::new("dc1").join("System.evtx");
+        assert_eq!(
+            shown_under("lab/evidence", &rel),
+            "lab/evidence/dc1/System.evtx"
+        );
+        assert_eq!(
+            shown_under("lab/evidence/", &rel),
+            "lab/evidence/dc1/System.evtx"
+        );
+        assert_eq!(shown_under("/corpus", &rel), "/corpus/dc1/System.evtx");
+        if cfg!(windows) {
+            assert_eq!(
+                shown_under(r"\\fs\logs", &rel),
+                r"\\fs\logs\dc1\System.evtx"
+            );
+            assert_eq!(shown_under(r"C:\logs\", &rel), r"C:\logs\dc1\System.evtx");
+            assert_eq!(shown_under("logs", &rel), r"logs\dc1\System.evtx");
+        } else {
+            assert_eq!(shown_under("logs", &rel), "logs/dc1/System.evtx");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -239,7 +239,7 @@ impl GpoBackup {
     /// Writes `parent/{BackupID}/…`; returns that folder.
     pub fn write(&self, parent: &Path) -> io::Result<PathBuf> {
         let dir = parent.join(&self.backup_id);
-        let inf = dir.join(GPTTMPL_IN_BACKUP);
+        let inf = dir.join(relative(GPTTMPL_IN_BACKUP));
         fs::create_dir_all(inf.parent().expect("a nested path"))?;
         fs::write(dir.join("Backup.xml"), self.backup_xml())?;
         fs::write(dir.join("bkupInfo.xml"), self.bkup_info_xml())?;
@@ -250,4 +250,10 @@ impl GpoBackup {
         fs::write(&inf, gpttmpl::bytes(&self.options))?;
         Ok(dir)
     }
+}
+
+/// `a/b/c` as a relative path of the platform's own separators, so that a file list
+/// printed on Windows reads `{GUID}\DomainSysvol\GPO\…`, not a mix of `\` and `/`.
+pub(crate) fn relative(slashed: &str) -> PathBuf {
+    slashed.split('/').collect()
 }

@@ -11,7 +11,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use crate::KitError;
-use crate::backup::{GpoBackup, machine_extension_names};
+use crate::backup::{GpoBackup, machine_extension_names, relative};
 use crate::gpttmpl::SecurityOption;
 use crate::guid::derived;
 use crate::model::{DC_GPO_PREFIX, DEFAULT_MAX_AGE, MEMBER_GPO_PREFIX, Rollback, WorkaroundView};
@@ -362,12 +362,13 @@ impl<'a> GpoJson<'a> {
 }
 
 fn put(out: &Path, rel: &str, bytes: Vec<u8>, files: &mut Vec<PathBuf>) -> io::Result<()> {
-    let p = out.join(rel);
+    let rel = relative(rel);
+    let p = out.join(&rel);
     if let Some(dir) = p.parent() {
         fs::create_dir_all(dir)?;
     }
     fs::write(&p, bytes)?;
-    files.push(PathBuf::from(rel));
+    files.push(rel);
     Ok(())
 }
 
@@ -385,7 +386,7 @@ fn write_backups(out: &Path, backups: &[&GpoBackup], files: &mut Vec<PathBuf>) -
             "gpreport.xml",
             crate::backup::GPTTMPL_IN_BACKUP,
         ] {
-            files.push(PathBuf::from(&b.backup_id).join(f));
+            files.push(Path::new(&b.backup_id).join(relative(f)));
         }
         manifest.push_str(&b.manifest_entry());
     }

@@ -63,7 +63,9 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
         rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(b.1.1.cmp(&a.1.1)).then(a.0.cmp(b.0)));
         let _ = writeln!(s, "{}", msg.text("summary-devices"));
         for (d, (sv, n)) in rows.iter().take(20) {
-            let _ = writeln!(s, "  {:<10} {d:<24} {n}", crate::severity_label(msg, *sv));
+            // Padded in terminal columns: 重大 and 高 line up like "critical" and "high".
+            let severity = kizuna_i18n::pad(&crate::severity_label(msg, *sv), 10);
+            let _ = writeln!(s, "  {severity} {} {n}", kizuna_i18n::pad(d, 24));
         }
         s.push('\n');
     }

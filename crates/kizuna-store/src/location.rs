@@ -334,6 +334,8 @@ impl fmt::Display for PostgresUrl {
             match host {
                 postgres::config::Host::Tcp(h) if h.contains(':') => write!(f, "[{h}]")?,
                 postgres::config::Host::Tcp(h) => write!(f, "{h}")?,
+                // a socket folder exists only on Unix (tokio-postgres has no variant elsewhere)
+                #[cfg(unix)]
                 postgres::config::Host::Unix(p) => write!(f, "{}", p.display())?,
             }
             if let Some(port) = ports.get(i).or(ports.first()) {

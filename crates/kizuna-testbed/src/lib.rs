@@ -18,6 +18,7 @@ mod ldif;
 mod lock;
 pub mod postgres;
 mod process;
+pub mod windows;
 
 pub use ldif::filetime;
 

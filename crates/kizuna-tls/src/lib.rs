@@ -16,7 +16,9 @@ pub enum TlsError {
     CaFile { path: PathBuf, why: String },
     #[error("{path}: no PEM certificate in it")]
     EmptyCaFile { path: PathBuf },
-    #[error("no trusted roots: the system has no CA bundle; give a CA file")]
+    #[error(
+        "no trusted roots: the system's certificate store is empty or unreadable; give a CA file"
+    )]
     NoRoots,
     #[error("TLS setup: {0}")]
     Setup(String),
@@ -40,21 +42,12 @@ fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     Ok(certs)
 }
 
-/// System trust anchors from the usual PEM bundle locations (Debian, RHEL, Alpine).
-pub fn system_roots() -> Vec<CertificateDer<'static>> {
-    for p in [
-        "/etc/ssl/certs/ca-certificates.crt",
-        "/etc/pki/tls/certs/ca-bundle.crt",
-        "/etc/ssl/cert.pem",
-    ] {
-        if let Ok(it) = CertificateDer::pem_file_iter(p) {
-            let v: Vec<_> = it.filter_map(Result::ok).collect();
-            if !v.is_empty() {
-                return v;
-            }
-        }
-    }
-    Vec::new()
+/// The system's trust anchors: the Windows certificate store (Trusted Root Certification
+/// Authorities of the machine and the user) on Windows, the OpenSSL CA bundle and folder
+/// (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set) elsewhere. Unreadable entries are skipped;
+/// an empty answer is an error for the caller to name.
+fn system_roots() -> Vec<CertificateDer<'static>> {
+    rustls_native_certs::load_native_certs().certs
 }
 
 /// A TLS client trusting the CA file's certificates only when one is given, else the
@@ -109,6 +102,11 @@ mod tests {
             e.contains("empty.pem") && e.contains("no PEM certificate"),
             "{e}"
         );
+        // Without a CA file, the system's store: Debian's bundle here, the certificate store
+        // on Windows.
+        assert!(!system_roots().is_empty(), "the system's roots are found");
+        assert!(client_config(None).is_ok());
+
         let missing = dir.path().join("missing.pem");
         let e = client_config(Some(&missing)).unwrap_err().to_string();
         assert!(e.contains("missing.pem"), "{e}");

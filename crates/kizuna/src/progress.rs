@@ -39,6 +39,18 @@ pub fn line(msg: &Messages, s: &ProgressSnapshot, elapsed: Duration) -> String {
     )
 }
 
+/// What turns a line `drawn` columns wide into `text`: back to the start, the text, and
+/// spaces over what is left of the old line. Carriage return and spaces only, no escape
+/// sequence, so a classic Windows console (no virtual-terminal processing) draws it too.
+fn redraw(text: &str, drawn: usize) -> String {
+    let rest = drawn.saturating_sub(kizuna_i18n::columns(text));
+    if rest == 0 {
+        format!("\r{text}")
+    } else {
+        format!("\r{text}{}\r{text}", " ".repeat(rest))
+    }
+}
+
 /// Draws the line until dropped; the drop erases it so the report starts clean.
 pub struct ProgressLine {
     stop: Option<Sender<()>>,
@@ -60,16 +72,18 @@ impl ProgressLine {
             // Catalogs are not shared across threads: this one loads its own.
             let msg = Messages::new(lang);
             let mut err = std::io::stderr();
+            let mut drawn = 0;
             // Drawn at once, then every REDRAW until stopped.
             loop {
                 let text = line(&msg, &progress.snapshot(), started.elapsed());
-                let _ = write!(err, "\r\x1b[2K{text}");
+                let _ = write!(err, "{}", redraw(&text, drawn));
                 let _ = err.flush();
+                drawn = kizuna_i18n::columns(&text);
                 if !matches!(rx.recv_timeout(REDRAW), Err(RecvTimeoutError::Timeout)) {
                     break;
                 }
             }
-            let _ = write!(err, "\r\x1b[2K");
+            let _ = write!(err, "{}", redraw("", drawn));
             let _ = err.flush();
         });
         ProgressLine {
@@ -140,5 +154,16 @@ mod tests {
             Duration::from_secs(2),
         );
         assert!(ja.contains("12/127") && ja.contains("250000"), "{ja}");
+    }
+
+    #[test]
+    fn a_shorter_line_blanks_what_is_left_of_the_longer_one() {
+        assert_eq!(redraw("abc", 0), "\rabc");
+        assert_eq!(redraw("abc", 3), "\rabc");
+        assert_eq!(redraw("ab", 5), "\rab   \rab");
+        // erasing at the end: spaces over the whole line, the cursor back at its start
+        assert_eq!(redraw("", 4), "\r    \r");
+        // Japanese takes two columns a character
+        assert_eq!(redraw("読む", 6), "\r読む  \r読む");
     }
 }

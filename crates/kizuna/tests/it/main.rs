@@ -22,3 +22,4 @@ mod report_browser;
 mod review;
 mod scripts;
 mod serve;
+mod windows;
