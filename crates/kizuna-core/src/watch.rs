@@ -67,6 +67,8 @@ impl<'de> Deserialize<'de> for SubjectFrom {
 #[derive(Debug, Clone, Deserialize)]
 pub struct WatchEntry {
     pub provider: String,
+    /// The event log Windows writes it to (`System`, `Security`): what the collector exports.
+    pub channel: String,
     pub ids: Vec<u32>,
     pub logged_on: LoggedOn,
     pub signal: Signal,
@@ -134,6 +136,11 @@ impl WatchList {
         })
     }
 
+    /// Every entry, in file order.
+    pub fn entries(&self) -> &[WatchEntry] {
+        &self.entries
+    }
+
     /// The entry for a (provider, id) pair; provider compared case-insensitively (ASCII).
     pub fn lookup(&self, provider: &str, event_id: u32) -> Option<&WatchEntry> {
         let at = self
@@ -177,18 +184,21 @@ mod tests {
     const LIST: &str = r#"
 [[watch]]
 provider = "NETLOGON"
+channel = "System"
 ids = [5722, 5805]
 logged_on = "dc"
 signal = "sc-failure"
 
 [[watch]]
 provider = "Microsoft-Windows-Security-Auditing"
+channel = "Security"
 ids = [4624, 70000]
 logged_on = "any"
 signal = "sc-failure"
 
 [[watch]]
 provider = "netlogon"
+channel = "System"
 ids = [5805]
 logged_on = "client"
 signal = "account-missing"

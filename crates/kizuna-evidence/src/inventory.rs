@@ -25,6 +25,37 @@ enum Field {
     Role,
     Domain,
     Os,
+    /// A Netlogon parameter, by its registry value name.
+    Netlogon(&'static str),
+    /// When the row's facts were read (RFC 3339).
+    ReadAt,
+    /// Known and deliberately not judged (yet): the collector writes it for the record.
+    Unused,
+}
+
+/// The properties of the collector's `identity.json` (`Collect-KizunaEvidence.ps1`), which
+/// kizuna reads as an inventory. A contract: the script's test compares its syntax tree
+/// with this list, and every name must be a field this reader knows.
+pub const COLLECTOR_FIELDS: &[&str] = &[
+    "ComputerName",
+    "Domain",
+    "Role",
+    "MachineSid",
+    "CurrentBuild",
+    "UBR",
+    "DisplayVersion",
+    "ProductName",
+    "MachineGuid",
+    "RefusePasswordChange",
+    "MaximumPasswordAge",
+    "DisablePasswordChange",
+    "ReadAt",
+    "Collector",
+];
+
+/// Whether the inventory readers know a column or property name.
+pub fn is_inventory_field(name: &str) -> bool {
+    field(name).is_some()
 }
 
 /// Header aliases, normalized (lower case, no spaces, `_` or `-`). `Name(n)`: lower n wins.
@@ -57,6 +88,12 @@ fn field(header: &str) -> Option<Field> {
         "role" | "producttype" | "domainrole" | "役割" | "種別" => Field::Role,
         "domain" | "domainname" | "dnsdomain" | "dnsdomainname" | "ドメイン" => Field::Domain,
         "operatingsystem" | "os" | "osname" | "caption" | "productname" => Field::Os,
+        "refusepasswordchange" => Field::Netlogon("RefusePasswordChange"),
+        "maximumpasswordage" => Field::Netlogon("MaximumPasswordAge"),
+        "disablepasswordchange" => Field::Netlogon("DisablePasswordChange"),
+        "readat" => Field::ReadAt,
+        // the feature update (24H2), the install's GUID, the collector's version
+        "displayversion" | "machineguid" | "collector" => Field::Unused,
         _ => return None,
     })
 }
@@ -72,6 +109,8 @@ struct Columns {
     role: Option<usize>,
     domain: Option<usize>,
     os: Option<usize>,
+    netlogon: Vec<(&'static str, usize)>,
+    read_at: Option<usize>,
 }
 
 impl Columns {
@@ -90,7 +129,13 @@ impl Columns {
                 Some(Field::Role) => c.role = c.role.or(Some(i)),
                 Some(Field::Domain) => c.domain = c.domain.or(Some(i)),
                 Some(Field::Os) => c.os = c.os.or(Some(i)),
-                None => {}
+                Some(Field::Netlogon(name)) => {
+                    if !c.netlogon.iter().any(|(n, _)| *n == name) {
+                        c.netlogon.push((name, i));
+                    }
+                }
+                Some(Field::ReadAt) => c.read_at = c.read_at.or(Some(i)),
+                Some(Field::Unused) | None => {}
             }
         }
         c
@@ -164,6 +209,25 @@ fn record(
         .map(|d| d.trim().to_string())
         .filter(|d| !d.is_empty())
         .or_else(|| device.dns_domain().map(str::to_string));
+    let mut netlogon = std::collections::BTreeMap::new();
+    for (name, i) in &c.netlogon {
+        let Some(v) = get(Some(*i)).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let n = v
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| format!("{name} {v:?} is not a number"))?;
+        netlogon.insert((*name).to_string(), n);
+    }
+    let observed = match get(c.read_at).filter(|v| !v.trim().is_empty()) {
+        Some(v) => Some(
+            chrono::DateTime::parse_from_rfc3339(v.trim())
+                .map_err(|_| format!("ReadAt {v:?} is not an RFC 3339 time"))?
+                .with_timezone(&chrono::Utc),
+        ),
+        None => None,
+    };
     Ok(Some(IdentityRecord {
         role: role_of(get(c.role).as_deref(), get(c.os).as_deref()),
         device: Some(device),
@@ -171,8 +235,8 @@ fn record(
         machine_sid,
         domain,
         os_build,
-        netlogon: Default::default(),
-        observed: None,
+        netlogon,
+        observed,
         kind: IdentitySource::Inventory,
         source,
     }))
@@ -347,6 +411,79 @@ pub fn read_inventory_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// identity.json as the collector writes it: Windows PowerShell 5.1's ConvertTo-Json of
+    /// a one-element array, four-space indents, CRLF, numbers for DWORDs, null for absent.
+    const IDENTITY_JSON: &str = "[\r\n    {\r\n        \"ComputerName\":  \"DC01\",\r\n        \"Domain\":  \"corp.example\",\r\n        \"Role\":  \"Domain Controller\",\r\n        \"MachineSid\":  \"S-1-5-21-1004336348-1177238915-682003330\",\r\n        \"CurrentBuild\":  \"26100\",\r\n        \"UBR\":  6584,\r\n        \"DisplayVersion\":  \"24H2\",\r\n        \"ProductName\":  \"Windows Server 2025 Datacenter\",\r\n        \"MachineGuid\":  \"8b1f2a3c-4d5e-6f70-8192-a3b4c5d6e7f8\",\r\n        \"RefusePasswordChange\":  1,\r\n        \"MaximumPasswordAge\":  30,\r\n        \"DisablePasswordChange\":  null,\r\n        \"ReadAt\":  \"2026-12-07T03:14:15Z\",\r\n        \"Collector\":  \"kizuna-collect 0.1.0\"\r\n    }\r\n]";
+
+    #[test]
+    fn the_collectors_identity_json_is_read_into_its_device() {
+        assert!(looks_like_inventory_json(IDENTITY_JSON));
+        let mut report = InputReport::new(
+            "DC01-20261207.zip!/DC01/identity.json".into(),
+            kizuna_core::InputKind::InventoryJson,
+            String::new(),
+            0,
+        );
+        let mut facts = Vec::new();
+        read_inventory_json(
+            Box::new(std::io::Cursor::new(IDENTITY_JSON.as_bytes().to_vec())),
+            "DC01-20261207.zip!/DC01/identity.json",
+            &mut report,
+            &mut |f| facts.push(f),
+        );
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!((report.records, report.kept), (1, 1));
+        let [Fact::Identity(r)] = facts.as_slice() else {
+            panic!("one identity fact: {facts:?}");
+        };
+        assert_eq!(r.device.as_ref().unwrap().to_string(), "DC01");
+        assert_eq!(r.domain.as_deref(), Some("corp.example"));
+        assert_eq!(r.role, Some(DeviceRole::Dc));
+        assert_eq!(
+            r.machine_sid.unwrap().to_string(),
+            "S-1-5-21-1004336348-1177238915-682003330"
+        );
+        assert_eq!(r.os_build.unwrap().to_string(), "26100.6584");
+        // present values are kept, a null one is absent (not 0)
+        assert_eq!(r.netlogon.get("RefusePasswordChange"), Some(&1));
+        assert_eq!(r.netlogon.get("MaximumPasswordAge"), Some(&30));
+        assert_eq!(r.netlogon.get("DisablePasswordChange"), None);
+        assert_eq!(
+            r.observed.unwrap().to_rfc3339(),
+            "2026-12-07T03:14:15+00:00"
+        );
+        for name in COLLECTOR_FIELDS {
+            assert!(is_inventory_field(name), "{name}");
+            assert!(IDENTITY_JSON.contains(&format!("\"{name}\"")), "{name}");
+        }
+
+        // A value that is not a number is an error named by its field, not a guess.
+        let bad = IDENTITY_JSON.replace(
+            "\"MaximumPasswordAge\":  30",
+            "\"MaximumPasswordAge\":  \"thirty\"",
+        );
+        let mut report = InputReport::new(
+            "x".into(),
+            kizuna_core::InputKind::InventoryJson,
+            String::new(),
+            0,
+        );
+        read_inventory_json(
+            Box::new(std::io::Cursor::new(bad.into_bytes())),
+            "x",
+            &mut report,
+            &mut |_| {},
+        );
+        assert!(
+            report
+                .errors
+                .iter()
+                .any(|e| e.contains("MaximumPasswordAge") && e.contains("thirty")),
+            "{:?}",
+            report.errors
+        );
+    }
 
     #[test]
     fn aliases_and_builds() {

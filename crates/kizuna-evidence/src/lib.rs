@@ -26,7 +26,9 @@ pub use event_json::read_event_json;
 pub use event_xml::{parse_event_xml, read_event_xml};
 pub use evtx::{EvtxOptions, EvtxPath, EvtxStats, read_evtx};
 pub use input::YearSource;
-pub use inventory::{read_inventory_csv, read_inventory_json};
+pub use inventory::{
+    COLLECTOR_FIELDS, is_inventory_field, read_inventory_csv, read_inventory_json,
+};
 pub use limits::Limits;
 pub use netlogon::{NetlogonContext, parse_netlogon_line, read_netlogon};
 pub use progress::{Progress, ProgressSnapshot};

@@ -452,8 +452,10 @@ impl Worker {
                     continue;
                 }
             };
+            // Folder names name the device (`PC01/System.evtx`); zips made by older .NET
+            // (Windows PowerShell's ZipFile before 4.6.1) separate them with `\`.
             let mut folders: Vec<String> = name
-                .split('/')
+                .split(['/', '\\'])
                 .rev()
                 .skip(1)
                 .filter(|s| !s.is_empty())

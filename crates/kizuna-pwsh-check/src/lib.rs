@@ -246,6 +246,60 @@ pub fn tokens(source: &str) -> Vec<Token> {
     out
 }
 
+/// The keys of every hashtable literal (`@{ Key = … }`, `[ordered]@{ … }`) written inside
+/// the function `function`, one list per literal in source order (a nested literal's keys
+/// follow its parent's), keys as written (quotes removed). Lets a test hold a script's output format (the properties of an object it
+/// writes) to the reader of that format.
+pub fn hashtable_keys(source: &str, function: &str) -> Vec<Vec<String>> {
+    let source = strip_bom(source);
+    let tree = parse(source);
+    let mut out = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        let named = |n: Node<'_>| {
+            let mut cursor = n.walk();
+            n.children(&mut cursor)
+                .find(|c| c.kind() == "function_name")
+                .is_some_and(|c| text(c, source).eq_ignore_ascii_case(function))
+        };
+        if node.kind() == "function_statement" && named(node) {
+            hash_literals(node, source, &mut out);
+            continue;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    out
+}
+
+fn hash_literals(node: Node<'_>, source: &str, out: &mut Vec<Vec<String>>) {
+    if node.kind() == "hash_literal_expression" {
+        let mut keys = Vec::new();
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            if n.kind() == "key_expression" {
+                keys.push(
+                    text(n, source)
+                        .trim()
+                        .trim_matches(|c| c == '\'' || c == '"')
+                        .to_string(),
+                );
+                continue;
+            }
+            let mut cursor = n.walk();
+            let children: Vec<Node<'_>> = n.children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+        out.push(keys);
+        return;
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        hash_literals(child, source, out);
+    }
+}
+
 /// The S-expression of the parse tree (for debugging a failing test).
 pub fn sexp(source: &str) -> String {
     parse(strip_bom(source)).root_node().to_sexp()

@@ -161,3 +161,25 @@ fn tokens_separate_code_from_text() {
     broken.remove(braces[0].start);
     assert!(!parses(&broken));
 }
+
+#[test]
+fn hashtable_keys_of_one_function() {
+    let source = "function Get-A {\n    $x = [ordered]@{\n        Name = $env:COMPUTERNAME\n        'Quoted Key' = 1\n        Nested = @{ Inner = 2 }\n    }\n    return $x\n}\nfunction Get-B {\n    @{ Other = 3 }\n}\n$top = @{ Outside = 4 }\n";
+    let keys = kizuna_pwsh_check::hashtable_keys(source, "Get-A");
+    assert_eq!(
+        keys,
+        vec![vec![
+            "Name".to_string(),
+            "Quoted Key".to_string(),
+            "Nested".to_string(),
+            "Inner".to_string()
+        ]],
+        "{}",
+        kizuna_pwsh_check::sexp(source)
+    );
+    assert_eq!(
+        kizuna_pwsh_check::hashtable_keys(source, "get-b"),
+        vec![vec!["Other".to_string()]]
+    );
+    assert!(kizuna_pwsh_check::hashtable_keys(source, "Get-C").is_empty());
+}

@@ -13,12 +13,22 @@
 //! a credential would help, the scripts stop with a `NEEDS-CREDENTIAL` status line for the
 //! help desk; they never prompt and never contain or handle a password.
 //!
+//! A third kit, the evidence collector (`Collect-KizunaEvidence.ps1`, [`generate_collector`]),
+//! bundles what kizuna reads on a Windows machine and sends it to `kizuna serve`.
+//!
 //! Output is deterministic: the same options give the same bytes (no timestamp). Scripts
 //! are Windows PowerShell 5.1, CRLF, ASCII (UTF-8 with a BOM if anything non-ASCII ever
 //! gets in, since 5.1 reads BOM-less files as ANSI). The status table [`STATUSES`] is the
 //! single source of the exit codes, event ids and the READMEs' tables.
 
 use std::fmt::Write as _;
+
+mod collect;
+
+pub use collect::{
+    COLLECT_SCRIPT, COLLECT_STATUSES, ChannelQuery, CollectOptions, CollectStatus, DEFAULT_DAYS,
+    MAX_EXPRESSIONS, WINDOW_PLACEHOLDER, channel_queries, generate_collector, parse_server,
+};
 
 /// The kizuna version written into every header.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

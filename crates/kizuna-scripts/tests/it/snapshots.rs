@@ -32,3 +32,15 @@ fn with_domain() {
     );
     insta::assert_snapshot!("intune_domain_README.md", files[2].text());
 }
+
+#[test]
+fn collector_kit() {
+    let knowledge = kizuna_core::Knowledge::builtin();
+    let options = kizuna_scripts::CollectOptions {
+        server: Some("https://kizuna.example.com:8443".to_string()),
+        days: 14,
+    };
+    for f in kizuna_scripts::generate_collector(&knowledge.watched, &options) {
+        insta::assert_snapshot!(format!("collect_{}", f.name), f.text());
+    }
+}

@@ -261,3 +261,198 @@ fn plain_http_off_loopback_is_refused_with_a_hint() {
     let o = kizuna_at(dir.path(), NOW, &["serve", "--listen", "127.0.0.1:0"]);
     assert_eq!(o.status.code(), Some(2), "no --db is a usage error");
 }
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                todo.push(e.path());
+            } else {
+                out.push(e.path().strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The identity.json Collect-KizunaEvidence.ps1 writes (Windows PowerShell's ConvertTo-Json
+/// of a one-element array), from an inventory row of the lab.
+fn identity_json(row: &std::collections::HashMap<String, String>) -> String {
+    let version = row["OSVersion"].trim_start_matches("10.0.");
+    let (build, ubr) = version.split_once('.').unwrap_or((version, ""));
+    let value = serde_json::json!([{
+        "ComputerName": row["ComputerName"],
+        "Domain": row["Domain"],
+        "Role": row["Role"],
+        "MachineSid": row["MachineSid"],
+        "CurrentBuild": build,
+        "UBR": ubr.parse::<u32>().ok(),
+        "DisplayVersion": "24H2",
+        "ProductName": row["OperatingSystem"],
+        "MachineGuid": "00000000-0000-0000-0000-000000000000",
+        "RefusePasswordChange": null,
+        "MaximumPasswordAge": null,
+        "DisablePasswordChange": null,
+        "ReadAt": "2026-03-05T22:00:00Z",
+        "Collector": "kizuna-collect 0.1.0",
+    }]);
+    serde_json::to_string_pretty(&value)
+        .unwrap()
+        .replace('\n', "\r\n")
+}
+
+/// Findings as comparable keys: whole, but with the evidence as its sorted labels. Which of
+/// two files with the same content names an evidence item depends on the order they were
+/// read (issue 28, D4), and the scan names bundles by the folder it was given, the server
+/// by upload name.
+fn finding_texts(findings: &serde_json::Value) -> Vec<String> {
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            let mut labels: Vec<String> = f["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| format!("{} {}", e["time"], e["label"]))
+                .collect();
+            labels.sort();
+            f["evidence"] = serde_json::json!(labels);
+            f.to_string()
+        })
+        .collect()
+}
+
+/// Bundles made the way Collect-KizunaEvidence.ps1 makes them (one `DEVICE-YYYYMMDD.zip` per
+/// computer: its events, netlogon.log, hives as with -IncludeHives, identity.json), sent the
+/// way it sends them (the request its Invoke-RestMethod builds), give the server the
+/// findings `kizuna scan` gives for the same bundles.
+#[test]
+fn collector_bundles_sent_like_the_script_give_the_findings_of_kizuna_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    kz(d, &["lab", "generate", "--seed", "5", "--out", "lab", "-q"]);
+    let evidence = d.join("lab/evidence");
+    let mut rows = std::collections::HashMap::new();
+    let mut csv = csv::Reader::from_path(evidence.join("inventory.csv")).unwrap();
+    let headers: Vec<String> = csv
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    for r in csv.records() {
+        let row: std::collections::HashMap<String, String> = headers
+            .iter()
+            .cloned()
+            .zip(r.unwrap().iter().map(str::to_string))
+            .collect();
+        rows.insert(row["ComputerName"].clone(), row);
+    }
+
+    let bundles = d.join("bundles");
+    std::fs::create_dir_all(&bundles).unwrap();
+    let mut devices: Vec<_> = std::fs::read_dir(&evidence)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    devices.sort();
+    assert!(devices.len() >= 20, "{devices:?}");
+    let mut with_identity = 0;
+    for (n, device) in devices.iter().enumerate() {
+        let zip_path = bundles.join(format!("{device}-20260306.zip"));
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        // The first bundle is written as .NET Framework before 4.6.1 wrote zips: with `\`.
+        let sep = if n == 0 { "\\" } else { "/" };
+        for rel in files_under(&evidence.join(device)) {
+            let name = format!("{device}{sep}{}", rel.to_string_lossy().replace('/', sep));
+            zip.start_file(name, opts).unwrap();
+            let bytes = std::fs::read(evidence.join(device).join(&rel)).unwrap();
+            std::io::Write::write_all(&mut zip, &bytes).unwrap();
+        }
+        if let Some(row) = rows.get(device) {
+            zip.start_file(format!("{device}{sep}identity.json"), opts)
+                .unwrap();
+            std::io::Write::write_all(&mut zip, identity_json(row).as_bytes()).unwrap();
+            with_identity += 1;
+        }
+        zip.finish().unwrap();
+    }
+    assert!(with_identity >= 10, "{with_identity} identity.json written");
+
+    let scanned: serde_json::Value =
+        serde_json::from_slice(&kz(d, &["scan", "bundles", "--format", "json"]).stdout).unwrap();
+    let want = &scanned["findings"];
+    assert!(want.as_array().unwrap().len() >= 10);
+    // identity.json is read as an inventory, in the device named by its folder
+    let inputs = scanned["inputs"].as_array().unwrap();
+    let identity: Vec<_> = inputs
+        .iter()
+        .filter(|i| i["path"].as_str().unwrap().ends_with("identity.json"))
+        .collect();
+    assert_eq!(identity.len(), with_identity);
+    for i in &identity {
+        assert_eq!(i["kind"], "inventory-json", "{i}");
+        assert_eq!(
+            (i["records"].as_u64(), i["kept"].as_u64()),
+            (Some(1), Some(1)),
+            "{i}"
+        );
+    }
+
+    let made = kz(
+        d,
+        &[
+            "serve",
+            "token",
+            "create",
+            "--db",
+            "k.db",
+            "--name",
+            "collectors",
+            "--scope",
+            "ingest",
+        ],
+    );
+    let collector = stdout(&made).trim().to_string();
+    let server = serve(d, "k.db");
+    for device in &devices {
+        // What the script sends: POST {server}/api/v1/evidence?name={bundle file name},
+        // Authorization: Bearer {token}, Content-Type: application/zip, the zip as the body.
+        let name = format!("{device}-20260306.zip");
+        let bytes = std::fs::read(bundles.join(&name)).unwrap();
+        let mut r = agent()
+            .post(format!("{}/api/v1/evidence?name={name}", server.base))
+            .header("Authorization", format!("Bearer {collector}"))
+            .header("Content-Type", "application/zip")
+            .send(&bytes[..])
+            .unwrap();
+        let status = r.status().as_u16();
+        assert_eq!(
+            status,
+            200,
+            "{name}: {}",
+            r.body_mut().read_to_string().unwrap()
+        );
+    }
+    let (status, body) = get(&server.base, "/api/v1/findings?lang=en", ADMIN);
+    assert_eq!(status, 200, "{body:.300}");
+    let got: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (got, want) = (finding_texts(&got["findings"]), finding_texts(want));
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(
+            g, w,
+            "the server's findings from the collectors' bundles are the scan's"
+        );
+    }
+}
