@@ -18,8 +18,10 @@ fn main() {
     let code = match cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            console::Console::new(kizuna_i18n::Lang::from_env(), false)
-                .error("cli-error", &[("error", console::text(format!("{e:#}")))]);
+            console::Console::new(kizuna_i18n::Lang::from_env(), false).error(
+                "cli-error",
+                &[("error", console::text(exit::error_text(&e)))],
+            );
             exit::USAGE
         }
     };

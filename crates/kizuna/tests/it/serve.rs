@@ -456,3 +456,20 @@ fn collector_bundles_sent_like_the_script_give_the_findings_of_kizuna_scan() {
         );
     }
 }
+
+#[test]
+fn a_port_in_use_is_named_once_with_its_cause() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_kizuna"))
+        .args(["serve", "--listen", &addr, "--db", "k.db", "--lang", "en"])
+        .current_dir(dir.path())
+        .env("KIZUNA_ADMIN_TOKEN", ADMIN)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains(&format!("cannot listen on {addr}: ")), "{err}");
+    assert_eq!(err.matches("(os error").count(), 1, "the cause once: {err}");
+}

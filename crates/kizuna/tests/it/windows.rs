@@ -413,3 +413,118 @@ fn serve_answers_an_authenticated_api_call() {
         signed.1
     );
 }
+
+/// `scripts/release.sh`: the Windows zip holds the exe and the documents with their
+/// SHA256SUMS, the exe carries an Authenticode signature that `osslsigncode verify` accepts
+/// (a throwaway certificate here, the organization's in a release) and still runs, and the
+/// winget manifest names the zip's hash.
+#[test]
+fn the_release_zip_is_complete_signed_and_verifiable() {
+    let win = windows();
+    let out = tempfile::tempdir().unwrap();
+    let script = workspace().join("scripts/release.sh");
+    let o = Command::new(&script)
+        .args(["--only", "windows", "--test-certificate", "--out"])
+        .arg(out.path())
+        .args([
+            "--url",
+            "https://downloads.example.com/kizuna-0.1.0-windows-x64.zip",
+        ])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{log}");
+    assert!(log.contains("signed and verified kizuna.exe"), "{log}");
+
+    let zip_name = format!("kizuna-{}-windows-x64.zip", env!("CARGO_PKG_VERSION"));
+    let zip_path = out.path().join(&zip_name);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut sorted: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            "LICENSE-APACHE",
+            "LICENSE-MIT",
+            "README.ja.md",
+            "README.md",
+            "SHA256SUMS",
+            "kizuna.exe"
+        ]
+    );
+    let unpacked = out.path().join("unpacked");
+    zip.extract(&unpacked).unwrap();
+    let sha = |p: &Path| -> String {
+        let o = Command::new("sha256sum").arg(p).output().unwrap();
+        String::from_utf8(o.stdout).unwrap()[..64].to_string()
+    };
+    let sums = std::fs::read_to_string(unpacked.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), 5, "{sums}");
+    for line in sums.lines() {
+        let (hash, name) = line.split_once("  ").unwrap();
+        assert_eq!(hash, sha(&unpacked.join(name)), "{name}");
+    }
+    let outer = std::fs::read_to_string(out.path().join("SHA256SUMS")).unwrap();
+    assert_eq!(outer, format!("{}  {zip_name}\n", sha(&zip_path)));
+
+    // Signed (not the bytes that were built) and verified against the test certificate.
+    let exe = unpacked.join("kizuna.exe");
+    assert_ne!(
+        std::fs::read(&exe).unwrap(),
+        std::fs::read(win.exe()).unwrap()
+    );
+    let verify = Command::new("osslsigncode")
+        .args(["verify", "-CAfile"])
+        .arg(out.path().join("test-signing-certificate.pem"))
+        .arg("-in")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{said}");
+    assert!(
+        said.contains("Signature verification: ok")
+            && said.contains("kizuna throwaway test signing"),
+        "{said}"
+    );
+    // A changed byte breaks it.
+    let mut bytes = std::fs::read(&exe).unwrap();
+    bytes[0x400] ^= 1;
+    let tampered = out.path().join("tampered.exe");
+    std::fs::write(&tampered, bytes).unwrap();
+    let verify = Command::new("osslsigncode")
+        .args(["verify", "-CAfile"])
+        .arg(out.path().join("test-signing-certificate.pem"))
+        .arg("-in")
+        .arg(&tampered)
+        .output()
+        .unwrap();
+    assert!(!verify.status.success());
+
+    // The signed exe still runs.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = win.command(dir.path(), &[]);
+    let o = cmd.arg(&exe).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        format!("kizuna {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    let installer =
+        std::fs::read_to_string(out.path().join("winget/kizuna.installer.yaml")).unwrap();
+    assert!(installer.contains(&format!(
+        "InstallerSha256: {}",
+        sha(&zip_path).to_uppercase()
+    )));
+    assert!(
+        installer
+            .contains("InstallerUrl: https://downloads.example.com/kizuna-0.1.0-windows-x64.zip")
+    );
+    assert!(installer.contains("NestedInstallerType: portable"));
+    assert!(installer.contains("PortableCommandAlias: kizuna"));
+    for f in ["kizuna.yaml", "kizuna.locale.en-US.yaml"] {
+        let text = std::fs::read_to_string(out.path().join("winget").join(f)).unwrap();
+        assert!(!text.contains("@@"), "{f}: {text}");
+        assert!(text.contains(&format!("PackageVersion: {}", env!("CARGO_PKG_VERSION"))));
+    }
+}
