@@ -30,6 +30,12 @@ pub struct Device {
     /// Input paths that mention the device, sorted (shared strings: a million devices
     /// from one inventory hold one copy of its path).
     pub sources: Vec<Arc<str>>,
+    /// The inputs that gave the device its machine SID (hives, PsGetSid lines, inventory
+    /// rows naming this SID), sorted: the evidence of a SID, not every file that names the
+    /// device.
+    pub sid_sources: Vec<Arc<str>>,
+    /// The inputs that gave its OS build (the same build number), sorted.
+    pub build_sources: Vec<Arc<str>>,
 }
 
 #[derive(Default)]
@@ -43,6 +49,9 @@ struct Acc {
     /// (rank, SID): hives outrank PsGetSid, which outranks inventories.
     sid: Option<(u8, MachineSid)>,
     build: Option<(u8, OsBuild)>,
+    /// Every (SID, input) and (build number, input) an identity record gave.
+    sids_from: Vec<(MachineSid, Arc<str>)>,
+    builds_from: Vec<(u32, Arc<str>)>,
     netlogon: BTreeMap<String, u32>,
     /// The reading time of `netlogon`, and whether any reading set it yet.
     netlogon_read: Option<Option<Timestamp>>,
@@ -246,6 +255,12 @@ impl Inventory {
         let acc = self.acc(&name);
         Self::add_source(&mut acc.sources, src.clone());
         let k = rank(r.kind);
+        if let Some(s) = r.machine_sid {
+            acc.sids_from.push((s, src.clone()));
+        }
+        if let Some(b) = r.os_build {
+            acc.builds_from.push((b.build, src.clone()));
+        }
         if let Some(s) = r.machine_sid
             && acc.sid.is_none_or(|(rk, _)| k < rk)
         {
@@ -298,6 +313,19 @@ impl Inventory {
             .into_iter()
             .map(|(name, a)| {
                 let os_build = a.build.map(|(_, b)| b);
+                let machine_sid = a.sid.map(|(_, s)| s);
+                let sid_sources = sorted_unique(
+                    a.sids_from
+                        .iter()
+                        .filter(|(s, _)| Some(*s) == machine_sid)
+                        .map(|(_, p)| p.clone()),
+                );
+                let build_sources = sorted_unique(
+                    a.builds_from
+                        .iter()
+                        .filter(|(b, _)| Some(*b) == os_build.map(|o| o.build))
+                        .map(|(_, p)| p.clone()),
+                );
                 Device {
                     name,
                     domain: a.dns_domain.or(a.dc_domain).or(a.netbios_domain),
@@ -306,7 +334,7 @@ impl Inventory {
                         (_, Some(r)) => r,
                         (r, None) => r.unwrap_or(Role::Unknown),
                     },
-                    machine_sid: a.sid.map(|(_, s)| s),
+                    machine_sid,
                     affected: k.hardening.affected(os_build),
                     os_build,
                     netlogon: a.netlogon,
@@ -317,8 +345,18 @@ impl Inventory {
                         v.sort();
                         v
                     },
+                    sid_sources,
+                    build_sources,
                 }
             })
             .collect()
     }
+}
+
+/// Paths sorted, each once.
+fn sorted_unique(paths: impl Iterator<Item = Arc<str>>) -> Vec<Arc<str>> {
+    let mut v: Vec<Arc<str>> = paths.collect();
+    v.sort();
+    v.dedup();
+    v
 }

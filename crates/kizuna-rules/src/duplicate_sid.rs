@@ -50,7 +50,7 @@ fn evidence(members: &[&Device]) -> Vec<Evidence> {
         .iter()
         .flat_map(|d| {
             let sid = d.machine_sid.map(|s| s.to_string()).unwrap_or_default();
-            crate::evidence::from_sources(d, format!("{} {sid}", d.name), |_| true)
+            crate::evidence::from_sources(&d.sid_sources, format!("{} {sid}", d.name))
         })
         .collect()
 }

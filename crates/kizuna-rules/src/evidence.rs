@@ -5,22 +5,18 @@ use kizuna_core::{Evidence, Knowledge};
 
 use crate::Device;
 
-/// Each input file of `d` that `keep` accepts, labelled `label`.
+/// Each of `paths` (a device's sources of one fact), labelled `label`.
 pub(crate) fn from_sources<'a>(
-    d: &'a Device,
+    paths: &'a [std::sync::Arc<str>],
     label: String,
-    keep: impl Fn(&str) -> bool + 'a,
 ) -> impl Iterator<Item = Evidence> + 'a {
-    d.sources
-        .iter()
-        .filter(move |p| keep(p))
-        .map(move |p| Evidence {
-            time: None,
-            path: p.to_string(),
-            record_id: None,
-            line: None,
-            label: label.clone(),
-        })
+    paths.iter().map(move |p| Evidence {
+        time: None,
+        path: p.to_string(),
+        record_id: None,
+        line: None,
+        label: label.clone(),
+    })
 }
 
 /// The SYSTEM hive `d`'s Netlogon values were read from, dated when it was written (how

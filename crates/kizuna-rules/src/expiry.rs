@@ -198,6 +198,8 @@ mod tests {
                 format!("{name}/SYSTEM").into(),
                 format!("{name}/System.evtx").into(),
             ],
+            sid_sources: vec![],
+            build_sources: vec![],
         }
     }
 

@@ -129,7 +129,7 @@ fn every_dc_2025(devices: &[Device], k: &Knowledge) -> Option<Finding> {
         .iter()
         .flat_map(|d| {
             let build = d.os_build.map(|b| b.to_string()).unwrap_or_default();
-            crate::evidence::from_sources(d, format!("{} {build}", d.name), |_| true)
+            crate::evidence::from_sources(&d.build_sources, format!("{} {build}", d.name))
         })
         .collect();
     let (evidence, total) = crate::evidence::capped(evidence, k);
@@ -174,6 +174,8 @@ mod tests {
                 format!("{name}/SYSTEM").into(),
                 format!("{name}/System.evtx").into(),
             ],
+            sid_sources: vec![],
+            build_sources: vec![],
         }
     }
 

@@ -182,3 +182,41 @@ fn since_window_limits_events_and_findings() {
         "only the second episode is inside the window: no recurrence"
     );
 }
+
+/// The evidence of a duplicate SID is what gave each device that SID (its SAM or SECURITY
+/// hive, its PsGetSid line, its inventory row), not every file that names the device: a
+/// DC's Security.evtx or a client's System.evtx says nothing about a machine SID.
+#[test]
+fn duplicate_sid_evidence_is_the_sids_own_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = common::demo_json(dir.path(), "out", "en");
+    let sid_findings: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            ["KZ-SID-001", "KZ-SID-002", "KZ-SID-003"].contains(&f["rule"].as_str().unwrap())
+        })
+        .collect();
+    assert!(sid_findings.len() >= 3, "{sid_findings:?}");
+    let mut kinds = BTreeSet::new();
+    for f in sid_findings {
+        let title = f["title"].as_str().unwrap();
+        let sid = &title[title.find("S-1-5-21-").unwrap()..];
+        let evidence = f["evidence"].as_array().unwrap();
+        assert!(!evidence.is_empty(), "{f}");
+        for e in evidence {
+            let path = e["path"].as_str().unwrap();
+            let file = path.rsplit('/').next().unwrap();
+            assert!(
+                ["SAM", "SECURITY", "psgetsid.txt", "inventory.csv"].contains(&file),
+                "{}: {path} is not a source of a machine SID",
+                f["rule"]
+            );
+            assert!(e["label"].as_str().unwrap().ends_with(sid), "{e}");
+            kinds.insert(file);
+        }
+    }
+    // hives, PsGetSid and the inventory all speak in the demo
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+}
