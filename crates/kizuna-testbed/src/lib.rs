@@ -16,6 +16,7 @@
 pub mod browser;
 mod ldif;
 mod lock;
+pub mod ndrdump;
 pub mod postgres;
 mod process;
 pub mod windows;
