@@ -50,21 +50,7 @@ impl Chromium {
     pub fn find_or_install() -> Result<Chromium, String> {
         static FOUND: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
         FOUND
-            .get_or_init(|| {
-                if let Some(exe) = process::which("chromium") {
-                    return Ok(exe);
-                }
-                if process::euid() != 0 || process::which("apt-get").is_none() {
-                    return Err(format!(
-                        "chromium is not installed and cannot be installed here (needs root \
-                         and apt-get); install the Debian packages {}",
-                        PACKAGES.join(" ")
-                    ));
-                }
-                crate::apt_install(PACKAGES)?;
-                process::which("chromium")
-                    .ok_or_else(|| "apt-get installed chromium but it is not on PATH".into())
-            })
+            .get_or_init(|| crate::find_or_install("chromium", PACKAGES))
             .clone()
             .map(|exe| Chromium { exe })
     }

@@ -228,6 +228,28 @@ fn install() -> Result<(), String> {
     }
 }
 
+/// The program `name` on PATH, or installed from the Debian `packages` (as root, with
+/// apt-get) when absent; the error says what to install where that cannot be done here.
+pub(crate) fn find_or_install(name: &str, packages: &[&str]) -> Result<std::path::PathBuf, String> {
+    if let Some(p) = process::which(name) {
+        return Ok(p);
+    }
+    if process::euid() != 0 || process::which("apt-get").is_none() {
+        return Err(format!(
+            "{name} is not installed and cannot be installed here (needs root and apt-get); \
+             install the Debian packages {}",
+            packages.join(" ")
+        ));
+    }
+    apt_install(packages)?;
+    process::which(name).ok_or_else(|| {
+        format!(
+            "apt-get installed {} but {name} is not on PATH",
+            packages.join(" ")
+        )
+    })
+}
+
 /// `apt-get update` then `apt-get install` of `packages` (as root, non-interactive; waits
 /// for the dpkg lock of a concurrent install).
 pub(crate) fn apt_install(packages: &[&str]) -> Result<(), String> {

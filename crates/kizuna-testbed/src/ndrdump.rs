@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::process::{self, run};
+use crate::process::run;
 
 const PACKAGES: &[&str] = &["samba-testsuite"];
 
@@ -15,22 +15,7 @@ const PACKAGES: &[&str] = &["samba-testsuite"];
 pub fn find_or_install() -> Result<PathBuf, String> {
     static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     FOUND
-        .get_or_init(|| {
-            if let Some(p) = process::which("ndrdump") {
-                return Ok(p);
-            }
-            if process::euid() != 0 || process::which("apt-get").is_none() {
-                return Err(format!(
-                    "ndrdump is not installed and cannot be installed here (needs root and \
-                     apt-get); install the Debian package {}",
-                    PACKAGES.join(" ")
-                ));
-            }
-            crate::apt_install(PACKAGES)?;
-            process::which("ndrdump").ok_or_else(|| {
-                "apt-get installed samba-testsuite but ndrdump is not on PATH".into()
-            })
-        })
+        .get_or_init(|| crate::find_or_install("ndrdump", PACKAGES))
         .clone()
 }
 

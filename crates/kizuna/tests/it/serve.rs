@@ -5,7 +5,6 @@
 
 use crate::common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -48,22 +47,9 @@ fn serve(dir: &Path, db: &str) -> Served {
         .stdout(Stdio::null())
         .spawn()
         .expect("kizuna serve starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let mut seen = Vec::new();
-    let base = loop {
-        let Some(Ok(line)) = lines.next() else {
-            let _ = child.kill();
-            panic!("kizuna serve stopped before listening: {seen:?}");
-        };
-        assert!(!line.contains(ADMIN), "the admin token was printed: {line}");
-        if let Some(rest) = line.split("serving on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-        seen.push(line);
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let base = common::serving_base(&mut child, |line| {
+        assert!(!line.contains(ADMIN), "the admin token was printed: {line}")
+    });
     Served { child, base }
 }
 

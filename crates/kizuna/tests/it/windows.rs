@@ -7,7 +7,6 @@
 
 use crate::common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -373,20 +372,9 @@ fn serve_answers_an_authenticated_api_call() {
         .stderr(Stdio::piped())
         .stdout(Stdio::null());
     let mut child = wine.spawn().expect("wine starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let mut seen = Vec::new();
-    let base = loop {
-        let Some(Ok(line)) = lines.next() else {
-            let _ = child.kill();
-            panic!("kizuna.exe serve stopped before listening: {seen:?}");
-        };
-        if let Some(rest) = line.split("serving on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-        seen.push(line);
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let base = common::serving_base(&mut child, |line| {
+        assert!(!line.contains(admin), "the admin token was printed: {line}")
+    });
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()

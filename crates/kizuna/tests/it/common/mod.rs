@@ -197,3 +197,26 @@ impl Reported for Collect {
             .unwrap_or_else(|| panic!("{suffix} not reported: {:#?}", self.reports))
     }
 }
+
+/// The base URL a starting `kizuna serve` (or kizuna.exe under wine) prints on stderr
+/// ("serving on http://…"); the rest of stderr is drained so the server never blocks on it.
+/// Each line up to then goes through `check`. Panics with what it printed when it stops first.
+pub fn serving_base(child: &mut std::process::Child, check: impl Fn(&str)) -> String {
+    use std::io::{BufRead, BufReader};
+    let stderr = child.stderr.take().expect("stderr piped");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    let base = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.kill();
+            panic!("kizuna serve stopped before listening: {seen:?}");
+        };
+        check(&line);
+        if let Some(rest) = line.split("serving on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+        seen.push(line);
+    };
+    std::thread::spawn(move || for _ in lines {});
+    base
+}
