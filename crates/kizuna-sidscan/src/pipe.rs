@@ -1,0 +1,321 @@
+//! The exchange itself: a TCP probe (to tell a closed port from a silent host), the SMB
+//! session, the `lsarpc` pipe on `IPC$`, and the LSA calls written to it and read back as
+//! whole pipe messages.
+
+use std::future::Future;
+use std::time::Duration;
+
+use kizuna_lsarpc::{lsa, rpc};
+use smb2::msg::close::CloseRequest;
+use smb2::msg::create::{
+    CreateDisposition, CreateRequest, CreateResponse, ImpersonationLevel, ShareAccess,
+};
+use smb2::msg::read::{ReadRequest, ReadResponse, SMB2_CHANNEL_NONE};
+use smb2::msg::write::WriteRequest;
+use smb2::pack::{ReadCursor, Unpack};
+use smb2::types::flags::FileAccessMask;
+use smb2::types::status::NtStatus;
+use smb2::types::{Command, FileId, OplockLevel, TreeId};
+use smb2::{ClientConfig, ErrorKind, SmbClient};
+
+use crate::{Answer, Credentials, Failure, address};
+
+/// The largest reply read from the pipe (an LSA reply is a few hundred bytes).
+const REPLY_LIMIT: usize = 64 * 1024;
+
+async fn within<T>(limit: Duration, f: impl Future<Output = smb2::Result<T>>) -> smb2::Result<T> {
+    tokio::time::timeout(limit, f)
+        .await
+        .unwrap_or(Err(smb2::Error::Timeout))
+}
+
+/// `DOMAIN\user` / `user@domain` / `user` as smb2's user and domain (a local account of the
+/// host when no domain is named).
+fn identity(name: &str) -> (String, String) {
+    if let Some((d, u)) = name.split_once('\\') {
+        (u.to_string(), d.to_string())
+    } else if let Some((u, d)) = name.rsplit_once('@') {
+        (u.to_string(), d.to_string())
+    } else {
+        (name.to_string(), String::new())
+    }
+}
+
+pub(crate) async fn query(
+    host: &str,
+    port: u16,
+    credentials: &Credentials,
+    timeout: Duration,
+) -> Result<Answer, Failure> {
+    let addr = address(host, port)?;
+    let secs = timeout.as_secs().max(1);
+    // A plain connect first: smb2 reports refused, unreachable and silent alike.
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+        Err(_) => return Err(Failure::NoAnswer { port, secs }),
+        Ok(Err(e)) => {
+            return Err(match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => Failure::PortClosed(port),
+                std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable => {
+                    Failure::NoRoute(e.to_string())
+                }
+                std::io::ErrorKind::TimedOut => Failure::NoAnswer { port, secs },
+                _ => Failure::NoRoute(e.to_string()),
+            });
+        }
+        Ok(Ok(probe)) => drop(probe),
+    }
+    let (username, password, domain, who) = match credentials {
+        Credentials::Anonymous => (
+            String::new(),
+            String::new(),
+            String::new(),
+            "a null session".to_string(),
+        ),
+        Credentials::User { name, password } => {
+            let (u, d) = identity(name);
+            (u, password.expose().to_string(), d, name.clone())
+        }
+    };
+    let scrub = |text: String| {
+        if password.len() >= 3 {
+            text.replace(password.as_str(), "***")
+        } else {
+            text
+        }
+    };
+    let config = ClientConfig {
+        addr: addr.to_string(),
+        timeout,
+        username,
+        password: password.clone(),
+        domain,
+        auto_reconnect: false,
+        compression: false,
+        response_timeout: Some(timeout),
+        ..Default::default()
+    };
+    let mut client = within(timeout, SmbClient::connect(config))
+        .await
+        .map_err(|e| match e.kind() {
+            ErrorKind::AuthRequired | ErrorKind::GuestSessionRefused => {
+                Failure::Logon(match credentials {
+                    Credentials::Anonymous => format!(
+                        "no null session ({}): Windows refuses them, and kizuna's SMB client does not \
+                     yet send the anonymous NTLM form some Samba hosts accept; give --user",
+                        scrub(e.to_string())
+                    ),
+                    Credentials::User { .. } => {
+                        format!("signing in as {who} refused: {}", scrub(e.to_string()))
+                    }
+                })
+            }
+            ErrorKind::SigningRequired => Failure::Smb(format!(
+                "the host requires signing, which a null session cannot do: give --user ({})",
+                scrub(e.to_string())
+            )),
+            ErrorKind::TimedOut => Failure::NoAnswer { port, secs },
+            _ if e.to_string().contains("LOGON_FAILURE") => Failure::Logon(format!(
+                "signing in as {who} refused: {}",
+                scrub(e.to_string())
+            )),
+            _ => Failure::Smb(scrub(e.to_string())),
+        })?;
+    let tree = within(timeout, client.connect_share("IPC$"))
+        .await
+        .map_err(|e| match e.kind() {
+            ErrorKind::AccessDenied => Failure::AccessDenied(format!("IPC$ as {who}")),
+            _ => Failure::Smb(format!("IPC$: {}", scrub(e.to_string()))),
+        })?;
+    let conn = client.connection_mut();
+    let tree_id = tree.tree_id;
+    let file = open_pipe(conn, tree_id, timeout).await?;
+    let answer = lsa_calls(conn, tree_id, file, timeout).await;
+    let _ = within(
+        timeout,
+        conn.execute(
+            Command::Close,
+            &CloseRequest {
+                flags: 0,
+                file_id: file,
+            },
+            Some(tree_id),
+        ),
+    )
+    .await;
+    answer
+}
+
+async fn open_pipe(
+    conn: &mut smb2::client::connection::Connection,
+    tree_id: TreeId,
+    timeout: Duration,
+) -> Result<FileId, Failure> {
+    let req = CreateRequest {
+        requested_oplock_level: OplockLevel::None,
+        impersonation_level: ImpersonationLevel::Impersonation,
+        desired_access: FileAccessMask::new(
+            FileAccessMask::FILE_READ_DATA | FileAccessMask::FILE_WRITE_DATA,
+        ),
+        file_attributes: 0,
+        share_access: ShareAccess(ShareAccess::FILE_SHARE_READ | ShareAccess::FILE_SHARE_WRITE),
+        create_disposition: CreateDisposition::FileOpen,
+        create_options: 0,
+        name: "lsarpc".to_string(),
+        create_contexts: vec![],
+    };
+    let frame = within(timeout, conn.execute(Command::Create, &req, Some(tree_id)))
+        .await
+        .map_err(|e| Failure::Smb(format!("opening lsarpc: {e}")))?;
+    match frame.header.status {
+        NtStatus::SUCCESS => {}
+        NtStatus::ACCESS_DENIED => return Err(Failure::AccessDenied("the lsarpc pipe".into())),
+        NtStatus::OBJECT_NAME_NOT_FOUND => {
+            return Err(Failure::NoPipe(frame.header.status.to_string()));
+        }
+        s => return Err(Failure::Smb(format!("opening lsarpc: {s}"))),
+    }
+    let resp = CreateResponse::unpack(&mut ReadCursor::new(&frame.body))
+        .map_err(|e| Failure::Smb(format!("opening lsarpc: {e}")))?;
+    Ok(resp.file_id)
+}
+
+/// One request on the pipe and its whole reply.
+async fn call(
+    conn: &mut smb2::client::connection::Connection,
+    tree_id: TreeId,
+    file_id: FileId,
+    pdu: Vec<u8>,
+    call_id: u32,
+    timeout: Duration,
+) -> Result<Vec<u8>, Failure> {
+    let smb = |what: &str, e: String| Failure::Smb(format!("{what} on lsarpc: {e}"));
+    let write = WriteRequest {
+        data_offset: 0x70,
+        offset: 0,
+        file_id,
+        channel: 0,
+        remaining_bytes: 0,
+        write_channel_info_offset: 0,
+        write_channel_info_length: 0,
+        flags: 0,
+        data: pdu,
+    };
+    let frame = within(timeout, conn.execute(Command::Write, &write, Some(tree_id)))
+        .await
+        .map_err(|e| smb("writing", e.to_string()))?;
+    if frame.header.status != NtStatus::SUCCESS {
+        return Err(smb("writing", frame.header.status.to_string()));
+    }
+    let mut reply = rpc::Response::new(call_id, REPLY_LIMIT);
+    // a bind_ack is parsed whole by the caller; responses are reassembled here
+    let mut raw = Vec::new();
+    loop {
+        let read = ReadRequest {
+            padding: 0x50,
+            flags: 0,
+            length: 65536,
+            offset: 0,
+            file_id,
+            minimum_count: 0,
+            channel: SMB2_CHANNEL_NONE,
+            remaining_bytes: 0,
+            read_channel_info: vec![],
+        };
+        let frame = within(timeout, conn.execute(Command::Read, &read, Some(tree_id)))
+            .await
+            .map_err(|e| smb("reading", e.to_string()))?;
+        let status = frame.header.status;
+        if !status.is_success_or_partial() {
+            return Err(smb("reading", status.to_string()));
+        }
+        let data = ReadResponse::unpack(&mut ReadCursor::new(&frame.body))
+            .map_err(|e| smb("reading", e.to_string()))?
+            .data;
+        if raw.len() + data.len() > REPLY_LIMIT {
+            return Err(Failure::Rpc(format!(
+                "a reply of more than {REPLY_LIMIT} bytes"
+            )));
+        }
+        raw.extend_from_slice(&data);
+        if status == NtStatus::BUFFER_OVERFLOW && !data.is_empty() {
+            continue;
+        }
+        // a whole pipe message: one or more PDUs
+        if raw.get(2) == Some(&12) || raw.get(2) == Some(&13) {
+            return Ok(raw);
+        }
+        match reply.push(&raw).map_err(|e| Failure::Rpc(e.to_string()))? {
+            rpc::Reply::Done(stub) => return Ok(stub),
+            rpc::Reply::More => raw.clear(),
+        }
+    }
+}
+
+async fn lsa_calls(
+    conn: &mut smb2::client::connection::Connection,
+    tree_id: TreeId,
+    file_id: FileId,
+    timeout: Duration,
+) -> Result<Answer, Failure> {
+    let rpc_err = |e: String| Failure::Rpc(e);
+    let ack = call(conn, tree_id, file_id, rpc::bind(1), 1, timeout).await?;
+    rpc::parse_bind_ack(&ack, 1).map_err(|e| rpc_err(e.to_string()))?;
+
+    let open = lsa::open_policy2(lsa::POLICY_VIEW_LOCAL_INFORMATION);
+    let stub = call(
+        conn,
+        tree_id,
+        file_id,
+        rpc::request(2, lsa::OPNUM_OPEN_POLICY2, &open),
+        2,
+        timeout,
+    )
+    .await?;
+    let handle = lsa::parse_open_policy2(&stub).map_err(|e| match e {
+        lsa::LsaError::Status(0xC000_0022) => Failure::AccessDenied("LsarOpenPolicy2".into()),
+        e => rpc_err(format!("LsarOpenPolicy2: {e}")),
+    })?;
+
+    let account = domain(
+        conn,
+        tree_id,
+        file_id,
+        &handle,
+        lsa::POLICY_ACCOUNT_DOMAIN_INFORMATION,
+        3,
+        timeout,
+    )
+    .await?;
+    let primary = domain(
+        conn,
+        tree_id,
+        file_id,
+        &handle,
+        lsa::POLICY_PRIMARY_DOMAIN_INFORMATION,
+        4,
+        timeout,
+    )
+    .await?;
+    let close = rpc::request(5, lsa::OPNUM_CLOSE, &lsa::close(&handle));
+    if let Ok(stub) = call(conn, tree_id, file_id, close, 5, timeout).await {
+        let _ = lsa::parse_close(&stub);
+    }
+    Ok(Answer { account, primary })
+}
+
+/// LsarQueryInformationPolicy for `class` (the account or the primary domain).
+async fn domain(
+    conn: &mut smb2::client::connection::Connection,
+    tree_id: TreeId,
+    file_id: FileId,
+    handle: &lsa::PolicyHandle,
+    class: u16,
+    call_id: u32,
+    timeout: Duration,
+) -> Result<kizuna_lsarpc::DomainInfo, Failure> {
+    let q = lsa::query_information_policy(handle, class);
+    let pdu = rpc::request(call_id, lsa::OPNUM_QUERY_INFORMATION_POLICY, &q);
+    let stub = call(conn, tree_id, file_id, pdu, call_id, timeout).await?;
+    lsa::parse_domain_information(&stub, class)
+        .map_err(|e| Failure::Rpc(format!("LsarQueryInformationPolicy level {class}: {e}")))
+}
