@@ -306,7 +306,11 @@ try {
             break
         } catch {
             $lastError = $_.Exception.Message
-            $response = $_.Exception.Response
+            # Only web exceptions carry a response (strict mode forbids reading a missing property)
+            $response = $null
+            if ($_.Exception.PSObject.Properties['Response']) {
+                $response = $_.Exception.Response
+            }
             if ($null -ne $response) {
                 $code = [int]$response.StatusCode
                 # 4xx other than 408/429: sending again cannot help (bad token, too large)
