@@ -159,10 +159,16 @@ wine)
     shift 2
     prepare "$WINE_PKGS"
     mkdir -p -m 700 "$ROOT/run/user/0"
+    # the locales wine maps display languages from (once, under the lock: tests start many
+    # wine runs at once)
+    exec 9>"$OUT/.lock"
+    flock 9
     if ! grep -q '^ja_JP.UTF-8' "$ROOT/etc/locale.gen" 2>/dev/null; then
         printf 'en_US.UTF-8 UTF-8\nja_JP.UTF-8 UTF-8\n' >>"$ROOT/etc/locale.gen"
         in_root locale-gen >"$OUT/locale-gen.log" 2>&1
     fi
+    flock -u 9
+    exec 9>&-
     tmp=$(realpath "${TMPDIR:-/tmp}")
     above=$(dirname "$HERE")
     if [ "$above" = / ] || [ "$tmp" = / ]; then
