@@ -210,6 +210,8 @@ pub enum IdentitySource {
     HiveSystem,
     HiveSoftware,
     PsGetSid,
+    /// A live answer over LSARPC (`kizuna sid scan`): what PsGetSid shows, from the host.
+    Lsarpc,
     /// A computer object read over LDAP.
     Directory,
     Inventory,
@@ -223,6 +225,7 @@ impl IdentitySource {
             IdentitySource::HiveSystem => "hive-system",
             IdentitySource::HiveSoftware => "hive-software",
             IdentitySource::PsGetSid => "psgetsid",
+            IdentitySource::Lsarpc => "lsarpc",
             IdentitySource::Directory => "directory",
             IdentitySource::Inventory => "inventory",
         }
@@ -235,6 +238,7 @@ impl IdentitySource {
             IdentitySource::HiveSystem,
             IdentitySource::HiveSoftware,
             IdentitySource::PsGetSid,
+            IdentitySource::Lsarpc,
             IdentitySource::Directory,
             IdentitySource::Inventory,
         ]

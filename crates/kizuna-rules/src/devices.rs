@@ -66,7 +66,8 @@ fn rank(k: IdentitySource) -> u8 {
         | IdentitySource::HiveSecurity
         | IdentitySource::HiveSystem
         | IdentitySource::HiveSoftware => 0,
-        IdentitySource::PsGetSid => 1,
+        // the host's own answer, as PsGetSid gives it
+        IdentitySource::PsGetSid | IdentitySource::Lsarpc => 1,
         IdentitySource::Directory => 2,
         IdentitySource::Inventory => 3,
     }

@@ -14,7 +14,10 @@ mod pipe;
 use std::net::ToSocketAddrs;
 use std::time::Duration;
 
-use kizuna_core::Secret;
+use kizuna_core::{
+    DeviceName, DeviceRole, IdentityRecord, IdentitySource, MachineSid, Secret, SourceRef,
+    Timestamp,
+};
 pub use kizuna_lsarpc::DomainInfo;
 
 /// SMB over TCP.
@@ -94,6 +97,59 @@ pub fn query(
     runtime.block_on(pipe::query(host, port, credentials, timeout))
 }
 
+/// What an answer says about the host, as the identity fact every other source gives
+/// (`lsarpc://HOST`, read at `at`): its name and machine SID from the account domain; its
+/// domain when it is joined to one. A DC answers its domain as its account domain too (the
+/// SID PsGetSid shows on a DC), which makes it a DC here, named by the name it was asked by;
+/// a DC asked by its address gives no fact (`None`), as does an unusable name.
+pub fn identity(host: &str, answer: &Answer, at: Timestamp) -> Option<IdentityRecord> {
+    let joined = answer.primary.sid.is_some();
+    let dc = joined
+        && answer.primary.sid == answer.account.sid
+        && answer
+            .primary
+            .name
+            .eq_ignore_ascii_case(&answer.account.name);
+    // A DC's account domain is its domain, which names no computer: the DC is named by the
+    // name it was asked by (an address names nothing).
+    let device = if dc {
+        if host.parse::<std::net::IpAddr>().is_ok() {
+            return None;
+        }
+        DeviceName::parse(host)?
+    } else {
+        DeviceName::parse(&answer.account.name)?
+    };
+    let machine_sid = answer
+        .account
+        .sid
+        .as_deref()
+        .and_then(|s| s.parse::<MachineSid>().ok());
+    let joined = answer.primary.sid.is_some();
+    let dc = joined
+        && answer.primary.sid == answer.account.sid
+        && answer
+            .primary
+            .name
+            .eq_ignore_ascii_case(&answer.account.name);
+    Some(IdentityRecord {
+        device: Some(device),
+        folder: None,
+        machine_sid,
+        role: dc.then_some(DeviceRole::Dc),
+        domain: joined.then(|| answer.primary.name.clone()),
+        os_build: None,
+        netlogon: Default::default(),
+        observed: Some(at),
+        kind: IdentitySource::Lsarpc,
+        source: SourceRef {
+            path: format!("lsarpc://{host}"),
+            offset: None,
+            line: None,
+        },
+    })
+}
+
 /// `host:port` as one socket address, or why not.
 fn address(host: &str, port: u16) -> Result<std::net::SocketAddr, Failure> {
     let text = if host.contains(':') && !host.starts_with('[') {
@@ -111,6 +167,48 @@ fn address(host: &str, port: u16) -> Result<std::net::SocketAddr, Failure> {
 mod tests {
     use super::*;
     use kizuna_testbed::sid_hosts::{PASSWORD, SidHosts, USER};
+
+    fn domain(name: &str, sid: Option<&str>) -> DomainInfo {
+        DomainInfo {
+            name: name.into(),
+            sid: sid.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn answers_become_identity_facts() {
+        let at = "2026-12-07T10:00:00Z".parse::<Timestamp>().unwrap();
+        const D: &str = "S-1-5-21-1004336348-1177238915-682003330";
+        // a member: its own name and SID, joined to CORP
+        let member = Answer {
+            account: domain("PC-0042", Some("S-1-5-21-1-2-3")),
+            primary: domain("CORP", Some(D)),
+        };
+        let r = identity("10.0.0.42", &member, at).unwrap();
+        assert_eq!(r.device.unwrap().to_string(), "PC-0042");
+        assert_eq!(r.machine_sid.unwrap().to_string(), "S-1-5-21-1-2-3");
+        assert_eq!(r.domain.as_deref(), Some("CORP"));
+        assert_eq!(r.role, None);
+        assert_eq!(r.kind, IdentitySource::Lsarpc);
+        assert_eq!(r.source.path, "lsarpc://10.0.0.42");
+        assert_eq!(r.observed, Some(at));
+        // a DC answers its domain for both
+        let dc = Answer {
+            account: domain("CORP", Some(D)),
+            primary: domain("CORP", Some(D)),
+        };
+        let r = identity("dc01.corp.example", &dc, at).unwrap();
+        assert_eq!(r.role, Some(DeviceRole::Dc));
+        assert_eq!(r.device.unwrap().to_string(), "DC01");
+        assert_eq!(r.machine_sid.unwrap().to_string(), D);
+        assert!(identity("10.0.0.1", &dc, at).is_none());
+        // a workgroup host: no domain
+        let wg = Answer {
+            account: domain("SIDHOST1", Some("S-1-5-21-1-2-3")),
+            primary: domain("SIDLAB", None),
+        };
+        assert_eq!(identity("h", &wg, at).unwrap().domain, None);
+    }
     use std::time::Instant;
 
     const A: &str = "S-1-5-21-1111111111-2222222222-3333333333";
