@@ -125,13 +125,6 @@ pub fn identity(host: &str, answer: &Answer, at: Timestamp) -> Option<IdentityRe
         .sid
         .as_deref()
         .and_then(|s| s.parse::<MachineSid>().ok());
-    let joined = answer.primary.sid.is_some();
-    let dc = joined
-        && answer.primary.sid == answer.account.sid
-        && answer
-            .primary
-            .name
-            .eq_ignore_ascii_case(&answer.account.name);
     Some(IdentityRecord {
         device: Some(device),
         folder: None,

@@ -145,11 +145,7 @@ pub(crate) async fn query(
     answer
 }
 
-async fn open_pipe(
-    conn: &mut smb2::client::connection::Connection,
-    tree_id: TreeId,
-    timeout: Duration,
-) -> Result<FileId, Failure> {
+async fn open_pipe(conn: &mut Conn, tree_id: TreeId, timeout: Duration) -> Result<FileId, Failure> {
     let req = CreateRequest {
         requested_oplock_level: OplockLevel::None,
         impersonation_level: ImpersonationLevel::Impersonation,
@@ -179,16 +175,20 @@ async fn open_pipe(
     Ok(resp.file_id)
 }
 
-/// One request on the pipe and its whole reply.
-async fn call(
-    conn: &mut smb2::client::connection::Connection,
+type Conn = smb2::client::connection::Connection;
+
+fn smb(what: &str, e: impl std::fmt::Display) -> Failure {
+    Failure::Smb(format!("{what} on lsarpc: {e}"))
+}
+
+/// Writes one PDU to the pipe.
+async fn write_message(
+    conn: &mut Conn,
     tree_id: TreeId,
     file_id: FileId,
     pdu: Vec<u8>,
-    call_id: u32,
     timeout: Duration,
-) -> Result<Vec<u8>, Failure> {
-    let smb = |what: &str, e: String| Failure::Smb(format!("{what} on lsarpc: {e}"));
+) -> Result<(), Failure> {
     let write = WriteRequest {
         data_offset: 0x70,
         offset: 0,
@@ -202,13 +202,22 @@ async fn call(
     };
     let frame = within(timeout, conn.execute(Command::Write, &write, Some(tree_id)))
         .await
-        .map_err(|e| smb("writing", e.to_string()))?;
+        .map_err(|e| smb("writing", e))?;
     if frame.header.status != NtStatus::SUCCESS {
-        return Err(smb("writing", frame.header.status.to_string()));
+        return Err(smb("writing", frame.header.status));
     }
-    let mut reply = rpc::Response::new(call_id, REPLY_LIMIT);
-    // a bind_ack is parsed whole by the caller; responses are reassembled here
-    let mut raw = Vec::new();
+    Ok(())
+}
+
+/// Reads one whole pipe message: reads go on while the server says BUFFER_OVERFLOW
+/// (MS-SMB2 3.3.5.10), up to [`REPLY_LIMIT`] bytes.
+async fn read_message(
+    conn: &mut Conn,
+    tree_id: TreeId,
+    file_id: FileId,
+    timeout: Duration,
+) -> Result<Vec<u8>, Failure> {
+    let mut message = Vec::new();
     loop {
         let read = ReadRequest {
             padding: 0x50,
@@ -223,66 +232,79 @@ async fn call(
         };
         let frame = within(timeout, conn.execute(Command::Read, &read, Some(tree_id)))
             .await
-            .map_err(|e| smb("reading", e.to_string()))?;
+            .map_err(|e| smb("reading", e))?;
         let status = frame.header.status;
         if !status.is_success_or_partial() {
-            return Err(smb("reading", status.to_string()));
+            return Err(smb("reading", status));
         }
         let data = ReadResponse::unpack(&mut ReadCursor::new(&frame.body))
-            .map_err(|e| smb("reading", e.to_string()))?
+            .map_err(|e| smb("reading", e))?
             .data;
-        if raw.len() + data.len() > REPLY_LIMIT {
+        if message.len() + data.len() > REPLY_LIMIT {
             return Err(Failure::Rpc(format!(
                 "a reply of more than {REPLY_LIMIT} bytes"
             )));
         }
-        raw.extend_from_slice(&data);
-        if status == NtStatus::BUFFER_OVERFLOW && !data.is_empty() {
-            continue;
+        message.extend_from_slice(&data);
+        if status != NtStatus::BUFFER_OVERFLOW || data.is_empty() {
+            return Ok(message);
         }
-        // a whole pipe message: one or more PDUs
-        if raw.get(2) == Some(&12) || raw.get(2) == Some(&13) {
-            return Ok(raw);
-        }
-        match reply.push(&raw).map_err(|e| Failure::Rpc(e.to_string()))? {
+    }
+}
+
+/// One LSA call: the request PDU, then pipe messages until its response is whole.
+async fn request(
+    conn: &mut Conn,
+    tree_id: TreeId,
+    file_id: FileId,
+    (call_id, opnum, stub): (u32, u16, &[u8]),
+    timeout: Duration,
+) -> Result<Vec<u8>, Failure> {
+    let pdu = rpc::request(call_id, opnum, stub);
+    write_message(conn, tree_id, file_id, pdu, timeout).await?;
+    let mut reply = rpc::Response::new(call_id, REPLY_LIMIT);
+    loop {
+        let message = read_message(conn, tree_id, file_id, timeout).await?;
+        match reply
+            .push(&message)
+            .map_err(|e| Failure::Rpc(e.to_string()))?
+        {
             rpc::Reply::Done(stub) => return Ok(stub),
-            rpc::Reply::More => raw.clear(),
+            rpc::Reply::More => {}
         }
     }
 }
 
 async fn lsa_calls(
-    conn: &mut smb2::client::connection::Connection,
+    conn: &mut Conn,
     tree_id: TreeId,
     file_id: FileId,
     timeout: Duration,
 ) -> Result<Answer, Failure> {
-    let rpc_err = |e: String| Failure::Rpc(e);
-    let ack = call(conn, tree_id, file_id, rpc::bind(1), 1, timeout).await?;
-    rpc::parse_bind_ack(&ack, 1).map_err(|e| rpc_err(e.to_string()))?;
+    write_message(conn, tree_id, file_id, rpc::bind(1), timeout).await?;
+    let ack = read_message(conn, tree_id, file_id, timeout).await?;
+    rpc::parse_bind_ack(&ack, 1).map_err(|e| Failure::Rpc(e.to_string()))?;
 
     let open = lsa::open_policy2(lsa::POLICY_VIEW_LOCAL_INFORMATION);
-    let stub = call(
+    let stub = request(
         conn,
         tree_id,
         file_id,
-        rpc::request(2, lsa::OPNUM_OPEN_POLICY2, &open),
-        2,
+        (2, lsa::OPNUM_OPEN_POLICY2, &open),
         timeout,
     )
     .await?;
     let handle = lsa::parse_open_policy2(&stub).map_err(|e| match e {
         lsa::LsaError::Status(0xC000_0022) => Failure::AccessDenied("LsarOpenPolicy2".into()),
-        e => rpc_err(format!("LsarOpenPolicy2: {e}")),
+        e => Failure::Rpc(format!("LsarOpenPolicy2: {e}")),
     })?;
-
     let account = domain(
         conn,
         tree_id,
         file_id,
         &handle,
-        lsa::POLICY_ACCOUNT_DOMAIN_INFORMATION,
         3,
+        lsa::POLICY_ACCOUNT_DOMAIN_INFORMATION,
         timeout,
     )
     .await?;
@@ -291,13 +313,22 @@ async fn lsa_calls(
         tree_id,
         file_id,
         &handle,
-        lsa::POLICY_PRIMARY_DOMAIN_INFORMATION,
         4,
+        lsa::POLICY_PRIMARY_DOMAIN_INFORMATION,
         timeout,
     )
     .await?;
-    let close = rpc::request(5, lsa::OPNUM_CLOSE, &lsa::close(&handle));
-    if let Ok(stub) = call(conn, tree_id, file_id, close, 5, timeout).await {
+    // closing is courtesy: the answer stands whatever it returns
+    let close = lsa::close(&handle);
+    if let Ok(stub) = request(
+        conn,
+        tree_id,
+        file_id,
+        (5, lsa::OPNUM_CLOSE, &close),
+        timeout,
+    )
+    .await
+    {
         let _ = lsa::parse_close(&stub);
     }
     Ok(Answer { account, primary })
@@ -305,17 +336,17 @@ async fn lsa_calls(
 
 /// LsarQueryInformationPolicy for `class` (the account or the primary domain).
 async fn domain(
-    conn: &mut smb2::client::connection::Connection,
+    conn: &mut Conn,
     tree_id: TreeId,
     file_id: FileId,
     handle: &lsa::PolicyHandle,
-    class: u16,
     call_id: u32,
+    class: u16,
     timeout: Duration,
 ) -> Result<kizuna_lsarpc::DomainInfo, Failure> {
     let q = lsa::query_information_policy(handle, class);
-    let pdu = rpc::request(call_id, lsa::OPNUM_QUERY_INFORMATION_POLICY, &q);
-    let stub = call(conn, tree_id, file_id, pdu, call_id, timeout).await?;
+    let call = (call_id, lsa::OPNUM_QUERY_INFORMATION_POLICY, q.as_slice());
+    let stub = request(conn, tree_id, file_id, call, timeout).await?;
     lsa::parse_domain_information(&stub, class)
         .map_err(|e| Failure::Rpc(format!("LsarQueryInformationPolicy level {class}: {e}")))
 }
