@@ -34,6 +34,8 @@ pub enum InputKind {
     InventoryJson,
     /// Active Directory read over LDAP.
     Directory,
+    /// One host's answer to a remote SID query (`lsarpc://HOST`).
+    Lsarpc,
     Unknown,
 }
 
@@ -54,6 +56,7 @@ impl InputKind {
             InputKind::InventoryCsv => "inventory-csv",
             InputKind::InventoryJson => "inventory-json",
             InputKind::Directory => "directory",
+            InputKind::Lsarpc => "lsarpc",
             InputKind::Unknown => "unknown",
         }
     }
@@ -73,6 +76,7 @@ impl InputKind {
             InputKind::InventoryCsv,
             InputKind::InventoryJson,
             InputKind::Directory,
+            InputKind::Lsarpc,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -10,8 +10,12 @@
 //! timeout, so a dead host costs at most that.
 
 mod pipe;
+mod sweep;
+mod targets;
 
-use std::net::ToSocketAddrs;
+pub use sweep::{DEFAULT_CONCURRENCY, Sweep, SweepProgress, SweepSnapshot};
+pub use targets::{LARGE, TargetError, Targets};
+
 use std::time::Duration;
 
 use kizuna_core::{
@@ -141,19 +145,6 @@ pub fn identity(host: &str, answer: &Answer, at: Timestamp) -> Option<IdentityRe
             line: None,
         },
     })
-}
-
-/// `host:port` as one socket address, or why not.
-fn address(host: &str, port: u16) -> Result<std::net::SocketAddr, Failure> {
-    let text = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    text.to_socket_addrs()
-        .map_err(|e| Failure::Name(format!("{host}: {e}")))?
-        .next()
-        .ok_or_else(|| Failure::Name(format!("{host}: no address")))
 }
 
 #[cfg(test)]

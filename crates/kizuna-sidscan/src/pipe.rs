@@ -18,7 +18,7 @@ use smb2::types::status::NtStatus;
 use smb2::types::{Command, FileId, OplockLevel, TreeId};
 use smb2::{ClientConfig, ErrorKind, SmbClient};
 
-use crate::{Answer, Credentials, Failure, address};
+use crate::{Answer, Credentials, Failure};
 
 /// The largest reply read from the pipe (an LSA reply is a few hundred bytes).
 const REPLY_LIMIT: usize = 64 * 1024;
@@ -41,14 +41,36 @@ fn identity(name: &str) -> (String, String) {
     }
 }
 
+/// `host:port` as one socket address, or why not; resolved without blocking the other
+/// queries, within `timeout`.
+async fn address(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<std::net::SocketAddr, Failure> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok((ip, port).into());
+    }
+    let found = tokio::time::timeout(timeout, tokio::net::lookup_host((host, port)))
+        .await
+        .map_err(|_| Failure::Name(format!("{host}: no answer from DNS within the timeout")))?
+        .map_err(|e| Failure::Name(format!("{host}: {e}")))?;
+    // IPv4 first: the address a Windows client would most likely use too.
+    let mut all: Vec<_> = found.collect();
+    all.sort_by_key(|a| !a.is_ipv4());
+    all.into_iter()
+        .next()
+        .ok_or_else(|| Failure::Name(format!("{host}: no address")))
+}
+
 pub(crate) async fn query(
     host: &str,
     port: u16,
     credentials: &Credentials,
     timeout: Duration,
 ) -> Result<Answer, Failure> {
-    let addr = address(host, port)?;
     let secs = timeout.as_secs().max(1);
+    let addr = address(host, port, timeout).await?;
     // A plain connect first: smb2 reports refused, unreachable and silent alike.
     match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
         Err(_) => return Err(Failure::NoAnswer { port, secs }),
