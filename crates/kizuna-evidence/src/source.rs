@@ -616,8 +616,11 @@ impl Worker {
                 | InputKind::HiveSecurity
                 | InputKind::HiveSystem
                 | InputKind::HiveSoftware
-                | InputKind::Directory => {
-                    unreachable!("hives are sniffed as Sniffed::Hive; the directory is no file")
+                | InputKind::Directory
+                | InputKind::Lsarpc => {
+                    unreachable!(
+                        "hives are sniffed as Sniffed::Hive; the directory and remote answers are no file"
+                    )
                 }
                 InputKind::EventXml
                 | InputKind::EventJson

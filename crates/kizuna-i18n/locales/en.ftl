@@ -148,6 +148,10 @@ status-C0000418 = NTLM blocked by policy
 
 summary-title = kizuna scan
 summary-inputs = Inputs: { $count } ({ $ok } ok, { $partial } partial, { $error } unreadable)
+summary-hosts = Hosts asked: { $asked } ({ $answered } answered, { $failed } gave no answer{ $failed ->
+    [0] {""}
+   *[other] : { $reasons }
+})
 summary-input-line = { $status }  { $kind }  { $path }  ({ $records } records, { $kept } kept)
 summary-events = Watched events
 summary-no-events = No watched events.
@@ -437,9 +441,13 @@ review-col-provider = Provider
 ## Command-line notes (stderr)
 cli-scan-recorded = recorded as scan #{ $id } in { $db } (kizuna report --db { $db } --compare-to { $id })
 progress-reading = kizuna: reading { $done }/{ $total } files, { $mb_done }/{ $mb_total } MB, { $records } records ({ $rate } records/s)
+progress-sid = kizuna: asked { $done }/{ $total } hosts: { $answered } answered, { $failed } gave no answer ({ $rate } hosts/s)
 cli-scan-not-recorded = the scan was not recorded in { $db } (kizuna report cannot compare with it): { $error }
 cli-error = error: { $error }
 cli-nothing-readable = nothing readable in the given paths
+cli-sid-directory = { $server }: { $computers } enabled computers to ask ({ $disabled } disabled, not asked)
+cli-sid-no-targets = no host to ask: give host names, addresses or ranges, --hosts-file FILE, or --server ldap://DC
+cli-sid-no-answer = none of the { $total } hosts asked gave an answer (the reasons are above)
 cli-report-written = { $path } written ({ $files })
 cli-ad-needs-server = ad audit needs --server ldap[s]://HOST[:PORT]
 cli-plan-not-used = the plan in the store is not used for KZ-POL-004: { $error }

@@ -111,6 +111,10 @@ status-C0000418 = ポリシーにより NTLM がブロックされた
 
 summary-title = kizuna スキャン
 summary-inputs = 入力: { $count } 件(正常 { $ok }、一部破損 { $partial }、読み取り不可 { $error })
+summary-hosts = 問い合わせたホスト: { $asked } 台(応答 { $answered } 台、応答なし { $failed } 台{ $failed ->
+    [0] {""}
+   *[other] : { $reasons }
+})
 summary-input-line = { $status }  { $kind }  { $path }(レコード { $records } 件、保持 { $kept } 件)
 summary-events = 監視対象イベント
 summary-no-events = 監視対象イベントはありません。
@@ -383,9 +387,13 @@ review-col-provider = プロバイダー
 ## コマンドラインの通知(標準エラー)
 cli-scan-recorded = { $db } にスキャン #{ $id } として記録しました(kizuna report --db { $db } --compare-to { $id })
 progress-reading = kizuna: 読み込み中 { $done }/{ $total } ファイル、{ $mb_done }/{ $mb_total } MB、{ $records } レコード(毎秒 { $rate } レコード)
+progress-sid = kizuna: 問い合わせ中 { $done }/{ $total } 台:応答 { $answered } 台、応答なし { $failed } 台(毎秒 { $rate } 台)
 cli-scan-not-recorded = スキャンを { $db } に記録できませんでした(kizuna report の比較には使えません): { $error }
 cli-error = エラー: { $error }
 cli-nothing-readable = 指定されたパスに読み取れるものがありません
+cli-sid-directory = { $server }: 問い合わせる有効なコンピューター { $computers } 台(無効 { $disabled } 台は対象外)
+cli-sid-no-targets = 問い合わせるホストがありません: ホスト名・アドレス・範囲、--hosts-file FILE、または --server ldap://DC を指定してください
+cli-sid-no-answer = 問い合わせた { $total } 台のいずれからも応答がありません(理由は上記)
 cli-report-written = { $path } を書き出しました({ $files })
 cli-ad-needs-server = ad audit には --server ldap[s]://ホスト[:ポート] が必要です
 cli-plan-not-used = 保存先の計画は KZ-POL-004 に使いません: { $error }

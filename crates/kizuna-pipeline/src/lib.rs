@@ -4,6 +4,7 @@
 //! - [`scan()`]: read evidence into a store, judge what was read, record the scan;
 //! - [`read`]: read evidence into a store (`kizuna events`);
 //! - [`recorded_scan`]: a recorded scan judged again, for its reports;
+//! - [`sid_scan`]: machine SIDs asked over the network, judged like any evidence;
 //! - [`review_stored`]: the weekly review;
 //! - [`start_plan`], [`advance_plan`], [`plan_status`], [`judge_gate`], [`plan_expiry`]:
 //!   the staged plan.
@@ -15,6 +16,7 @@ mod judge;
 mod plan;
 mod review;
 mod scan;
+mod sid;
 
 pub use judge::{RecordedScan, analyze_sources, analyze_stored, recorded_scan, scan_sources};
 pub use plan::{
@@ -24,3 +26,4 @@ pub use review::{
     BaselineError, CompareTo, baseline_scan, open_existing, review_expiry, review_stored,
 };
 pub use scan::{DirectoryRead, Read, ScanOutcome, ScanSettings, Window, read, scan};
+pub use sid::{SidTargets, sid_scan, sid_targets};

@@ -153,6 +153,9 @@ pub(crate) fn page_close(s: &mut String, msg: &Messages, tool_version: &str) {
 
 fn header_lines(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
     s.push_str(&esc(&crate::inputs_line(r, msg)));
+    if let Some(hosts) = crate::hosts_line(r, msg) {
+        let _ = write!(s, "<br>{}", esc(&hosts));
+    }
     if let Some(w) = crate::window_line(r, msg) {
         let _ = write!(s, "<br>{}", esc(&w));
     }

@@ -97,6 +97,36 @@ pub(crate) fn inputs_line(r: &ScanReport<'_>, msg: &kizuna_i18n::Messages) -> St
     )
 }
 
+/// The hosts a SID scan asked, when it asked any: how many answered, and why the others
+/// did not, by reason (the word before the first `:` of their error).
+pub(crate) fn hosts_line(r: &ScanReport<'_>, msg: &kizuna_i18n::Messages) -> Option<String> {
+    use kizuna_core::{InputKind, InputStatus};
+    let asked: Vec<_> = r
+        .inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::Lsarpc)
+        .collect();
+    if asked.is_empty() {
+        return None;
+    }
+    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+    for i in asked.iter().filter(|i| i.status == InputStatus::Error) {
+        let reason = i.errors.first().and_then(|e| e.split(':').next());
+        *reasons.entry(reason.unwrap_or("?")).or_default() += 1;
+    }
+    let failed: usize = reasons.values().sum();
+    let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    Some(msg.get(
+        "summary-hosts",
+        &[
+            ("asked", asked.len().into()),
+            ("answered", (asked.len() - failed).into()),
+            ("failed", failed.into()),
+            ("reasons", reasons.join(", ").into()),
+        ],
+    ))
+}
+
 /// The `--since` / `--until` window, when one was given.
 pub(crate) fn window_line(r: &ScanReport<'_>, msg: &kizuna_i18n::Messages) -> Option<String> {
     if r.since.is_none() && r.until.is_none() {

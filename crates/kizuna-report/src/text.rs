@@ -18,6 +18,9 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", msg.text("summary-title"));
     let _ = writeln!(s, "{}", crate::inputs_line(r, msg));
+    if let Some(hosts) = crate::hosts_line(r, msg) {
+        let _ = writeln!(s, "{hosts}");
+    }
     for i in r.inputs.iter().filter(|i| i.status != InputStatus::Ok) {
         let line = msg.get(
             "summary-input-line",

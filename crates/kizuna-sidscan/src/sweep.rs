@@ -245,7 +245,11 @@ mod tests {
         let started = std::time::Instant::now();
         sweep.read_into(&mut sink).unwrap();
         // the silent host costs one timeout, not one per host behind it
-        assert!(started.elapsed() < Duration::from_secs(9), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(9),
+            "{:?}",
+            started.elapsed()
+        );
         let paths: Vec<&str> = sink.reports.iter().map(|r| r.path.as_str()).collect();
         let expected: Vec<String> = [
             &set.silent,
@@ -259,8 +263,18 @@ mod tests {
         .chain(["lsarpc://no-such-host.invalid".to_string()])
         .collect();
         assert_eq!(paths, expected);
-        let reason = |i: usize| sink.reports[i].errors[0].split(':').next().unwrap().to_string();
-        assert!(matches!(reason(0).as_str(), "timeout" | "no-route"), "{:?}", sink.reports[0]);
+        let reason = |i: usize| {
+            sink.reports[i].errors[0]
+                .split(':')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        assert!(
+            matches!(reason(0).as_str(), "timeout" | "no-route"),
+            "{:?}",
+            sink.reports[0]
+        );
         assert_eq!(reason(2), "port-closed");
         assert_eq!(reason(5), "name");
         for i in [0, 2, 5] {
@@ -268,9 +282,17 @@ mod tests {
             assert_eq!(sink.reports[i].kind, InputKind::Lsarpc);
         }
         // the three answers, each one identity fact under its own fingerprint
-        let answered: Vec<_> = sink.reports.iter().filter(|r| r.status == InputStatus::Ok).collect();
+        let answered: Vec<_> = sink
+            .reports
+            .iter()
+            .filter(|r| r.status == InputStatus::Ok)
+            .collect();
         assert_eq!(answered.len(), 3);
-        assert!(answered.iter().all(|r| r.records == 1 && r.kept == 1 && r.fingerprint.len() == 64));
+        assert!(
+            answered
+                .iter()
+                .all(|r| r.records == 1 && r.kept == 1 && r.fingerprint.len() == 64)
+        );
         let sids: Vec<(String, String)> = sink
             .facts
             .iter()
@@ -292,7 +314,11 @@ mod tests {
         );
         assert_eq!(
             sweep.progress.snapshot(),
-            SweepSnapshot { total: 6, answered: 3, failed: 3 }
+            SweepSnapshot {
+                total: 6,
+                answered: 3,
+                failed: 3
+            }
         );
     }
 }

@@ -172,7 +172,11 @@ impl Targets {
 
 /// The first and last address of `a/bits` worth asking.
 fn range(a: Ipv4Addr, bits: u32) -> (u32, u32) {
-    let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
     let network = u32::from(a) & mask;
     let broadcast = network | !mask;
     if bits >= 31 {
@@ -222,7 +226,9 @@ mod tests {
         let all: Vec<String> = t.iter().collect();
         assert_eq!(
             all,
-            ["pc-1", "PC-2", "10.0.0.1", "10.0.0.2", "10.0.0.8", "10.0.0.9"]
+            [
+                "pc-1", "PC-2", "10.0.0.1", "10.0.0.2", "10.0.0.8", "10.0.0.9"
+            ]
         );
         assert_eq!(t.len(), all.len() as u64);
     }
@@ -250,10 +256,7 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(matches!(
-            t.add("fe80::/64"),
-            Err(TargetError::Ipv6Range(_))
-        ));
+        assert!(matches!(t.add("fe80::/64"), Err(TargetError::Ipv6Range(_))));
         assert!(t.is_empty());
     }
 

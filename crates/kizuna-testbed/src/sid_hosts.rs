@@ -129,6 +129,14 @@ impl SidHosts {
     /// Starts the set: `sids[i]` is the machine SID of host i + 1 (give two equal ones for
     /// a clone pair). Needs root; installs Samba with apt-get when missing.
     pub fn start(sids: &[&str]) -> Result<SidHosts, String> {
+        Self::start_with_password(sids, PASSWORD)
+    }
+
+    /// [`SidHosts::start`] with `password` for the hosts' account, which answers to `root`
+    /// and to `Administrator` (a username map), in any domain (a standalone server ignores
+    /// it): the account and password of a domain's administrator then sign in to them as
+    /// to the domain's members.
+    pub fn start_with_password(sids: &[&str], password: &str) -> Result<SidHosts, String> {
         if process::euid() != 0 {
             return Err("the SID hosts need root (network namespaces, port 445)".into());
         }
@@ -158,7 +166,7 @@ impl SidHosts {
         let t = Instant::now();
         // hosts 1..=n serve SMB; n+1 has a namespace with no server; n+2's address is unowned
         for (i, sid) in sids.iter().enumerate() {
-            set.host(i + 1, sid)?;
+            set.host(i + 1, sid, password)?;
         }
         let closed = sids.len() + 1;
         set.namespace(closed, true)?;
@@ -207,7 +215,7 @@ impl SidHosts {
         Ok(ns)
     }
 
-    fn host(&mut self, i: usize, sid: &str) -> Result<(), String> {
+    fn host(&mut self, i: usize, sid: &str, password: &str) -> Result<(), String> {
         let name = format!("SIDHOST{i}");
         let h = self.dir.path().join(format!("h{i}"));
         for sub in [
@@ -228,7 +236,7 @@ impl SidHosts {
                  \tcache directory = {}\n\tpid directory = {}\n\tncalrpc dir = {}/ncalrpc\n\
                  \tlog file = {}/log.%m\n\tpassdb backend = tdbsam\n\trestrict anonymous = 0\n\
                  \tload printers = no\n\tprintcap name = /dev/null\n\tdisable spoolss = yes\n\
-                 \trpc start on demand helpers = no\n[share]\n\tpath = {}\n\tread only = yes\n",
+                 \trpc start on demand helpers = no\n\tusername map = {}\n[share]\n\tpath = {}\n\tread only = yes\n",
                 d("private"),
                 d("lock"),
                 d("state"),
@@ -236,10 +244,13 @@ impl SidHosts {
                 d("run"),
                 d("run"),
                 d("log"),
+                d("usermap"),
                 d("share")
             ),
         )
         .map_err(|e| format!("{}: {e}", conf.display()))?;
+        fs::write(h.join("usermap"), format!("{USER} = Administrator\n"))
+            .map_err(|e| format!("{}: {e}", h.display()))?;
         let conf_s = conf.display().to_string();
         let r = run(
             Command::new("net").args(["-s", &conf_s, "setlocalsid", sid]),
@@ -249,7 +260,7 @@ impl SidHosts {
         if !r.ok {
             return Err(format!("net setlocalsid {sid}: {}{}", r.stdout, r.stderr));
         }
-        let input = format!("{PASSWORD}\n{PASSWORD}\n");
+        let input = format!("{password}\n{password}\n");
         let r = run(
             Command::new("smbpasswd").args(["-c", &conf_s, "-a", "-s", USER]),
             Some(input.as_bytes()),

@@ -6,6 +6,7 @@ use kizuna_i18n::Lang;
 use kizuna_store::Location;
 
 use crate::commands;
+use crate::commands::sid::SidCommand;
 use crate::console::Console;
 
 #[derive(Parser, Debug)]
@@ -38,6 +39,8 @@ pub enum Command {
     Demo(commands::demo::DemoArgs),
     /// Lab domains with known ground truth (for tests, demos and benchmarks).
     Lab(commands::lab::LabArgs),
+    /// Machine SIDs asked over the network (PsGetSid for many hosts), judged for duplicates.
+    Sid(commands::sid::SidArgs),
     /// Active Directory: audit computers, DC passwords and the workaround GPOs over LDAP.
     Ad(commands::ad::AdArgs),
     /// The workaround and rollback GPOs as importable GPMC backups with scripts.
@@ -86,6 +89,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Ad(commands::ad::AdArgs {
             command: commands::ad::AdCommand::Audit(a),
         }) => commands::ad::audit(a),
+        Command::Sid(a) => {
+            let SidCommand::Scan(s) = &a.command;
+            let console = Console::new(s.lang.unwrap_or_else(Lang::from_env), quiet);
+            commands::sid::run(a, &console)
+        }
         Command::Gpo(a) => commands::gpo::run(a, &Console::new(Lang::from_env(), quiet)),
         Command::Plan(a) => commands::plan::run(a),
         Command::Report(a) => {

@@ -62,13 +62,25 @@ fn password(a: &DirectoryArgs) -> anyhow::Result<Option<Secret>> {
 /// Reads the directory and the GPO settings: from `--sysvol DIR` when given, else over
 /// SMB from the server's SYSVOL unless `--no-smb`. `None` without `--server`.
 pub fn read(a: &DirectoryArgs) -> anyhow::Result<Option<(DirectorySnapshot, InputReport)>> {
+    if a.server.is_none() {
+        return Ok(None);
+    }
+    read_signed_in(a, password(a)?)
+}
+
+/// [`read`], with the bind password already known (a command that signs in elsewhere
+/// with the same account asks for it once).
+pub fn read_signed_in(
+    a: &DirectoryArgs,
+    password: Option<Secret>,
+) -> anyhow::Result<Option<(DirectorySnapshot, InputReport)>> {
     let Some(url) = &a.server else {
         return Ok(None);
     };
     let options = Options {
         url: url.clone(),
         bind: a.bind.clone(),
-        password: password(a)?,
+        password,
         ca_cert: a.ca_cert.clone(),
         starttls: a.starttls,
         base_dn: a.base_dn.clone(),

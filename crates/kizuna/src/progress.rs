@@ -1,15 +1,14 @@
-//! The progress line on stderr while evidence is read: files, megabytes and records per
-//! second, redrawn in place a few times a second. Only on a terminal and without
+//! The progress line on stderr while evidence is read (files, megabytes and records per
+//! second) or hosts are asked (`sid scan`), redrawn in place a few times a second. Only on a terminal and without
 //! `--quiet`: piped or redirected stderr (CI logs, scripts) stays free of it.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use kizuna_core::MessageArg;
-use kizuna_evidence::{Progress, ProgressSnapshot};
+use kizuna_evidence::ProgressSnapshot;
 use kizuna_i18n::{Lang, Messages};
 
 const REDRAW: Duration = Duration::from_millis(250);
@@ -39,6 +38,25 @@ pub fn line(msg: &Messages, s: &ProgressSnapshot, elapsed: Duration) -> String {
     )
 }
 
+/// One line of a SID scan's progress.
+pub fn sid_line(msg: &Messages, s: &kizuna_sidscan::SweepSnapshot, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64().max(0.001);
+    let done = s.answered + s.failed;
+    msg.get(
+        "progress-sid",
+        &[
+            ("done", MessageArg::Number(done as i64)),
+            ("total", MessageArg::Number(s.total as i64)),
+            ("answered", MessageArg::Number(s.answered as i64)),
+            ("failed", MessageArg::Number(s.failed as i64)),
+            (
+                "rate",
+                MessageArg::Text(format!("{:.1}", done as f64 / secs)),
+            ),
+        ],
+    )
+}
+
 /// What turns a line `drawn` columns wide into `text`: back to the start, the text, and
 /// spaces over what is left of the old line. Carriage return and spaces only, no escape
 /// sequence, so a classic Windows console (no virtual-terminal processing) draws it too.
@@ -58,8 +76,12 @@ pub struct ProgressLine {
 }
 
 impl ProgressLine {
-    /// Starts drawing `progress` in `lang`; with `None`, does nothing.
-    pub fn start(progress: Arc<Progress>, lang: Option<Lang>) -> ProgressLine {
+    /// Starts drawing the line `text` gives (in the catalog of `lang`, after the time
+    /// elapsed); with `None`, does nothing.
+    pub fn start(
+        lang: Option<Lang>,
+        text: impl Fn(&Messages, Duration) -> String + Send + 'static,
+    ) -> ProgressLine {
         let Some(lang) = lang else {
             return ProgressLine {
                 stop: None,
@@ -75,7 +97,7 @@ impl ProgressLine {
             let mut drawn = 0;
             // Drawn at once, then every REDRAW until stopped.
             loop {
-                let text = line(&msg, &progress.snapshot(), started.elapsed());
+                let text = text(&msg, started.elapsed());
                 let _ = write!(err, "{}", redraw(&text, drawn));
                 let _ = err.flush();
                 drawn = kizuna_i18n::columns(&text);
@@ -119,7 +141,10 @@ impl<'a> Shown<'a> {
 
 impl kizuna_core::FactSource for Shown<'_> {
     fn read_into<S: kizuna_core::Ingest>(&self, sink: &mut S) -> Result<(), S::Error> {
-        let line = ProgressLine::start(self.files.options().progress.clone(), self.line);
+        let progress = self.files.options().progress.clone();
+        let line = ProgressLine::start(self.line, move |msg, elapsed| {
+            line(msg, &progress.snapshot(), elapsed)
+        });
         let done = self.files.read_into(sink);
         drop(line);
         done
@@ -154,6 +179,22 @@ mod tests {
             Duration::from_secs(2),
         );
         assert!(ja.contains("12/127") && ja.contains("250000"), "{ja}");
+    }
+
+    #[test]
+    fn the_sid_line_reports_hosts_and_rate() {
+        let s = kizuna_sidscan::SweepSnapshot {
+            total: 2000,
+            answered: 480,
+            failed: 20,
+        };
+        let en = sid_line(&Messages::new(Lang::En), &s, Duration::from_secs(4));
+        assert_eq!(
+            en,
+            "kizuna: asked 500/2000 hosts: 480 answered, 20 gave no answer (125.0 hosts/s)"
+        );
+        let ja = sid_line(&Messages::new(Lang::Ja), &s, Duration::from_secs(4));
+        assert!(ja.contains("500/2000") && ja.contains("125.0"), "{ja}");
     }
 
     #[test]

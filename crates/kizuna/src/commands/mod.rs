@@ -12,3 +12,4 @@ pub mod review;
 pub mod scan;
 pub mod scripts;
 pub mod serve;
+pub mod sid;

@@ -91,6 +91,47 @@ pub fn run(
             ..reading.scan_settings(now)
         },
     )?;
+    present(
+        &outcome,
+        &store,
+        Presentation {
+            db,
+            out,
+            format,
+            fail_on,
+            window: reading.window,
+            knowledge: &reading.knowledge,
+        },
+        console,
+    )
+}
+
+/// How a scan's outcome is shown and kept.
+pub struct Presentation<'a> {
+    pub db: Option<Location>,
+    pub out: Option<PathBuf>,
+    pub format: Format,
+    pub fail_on: Severity,
+    pub window: kizuna_pipeline::Window,
+    pub knowledge: &'a Knowledge,
+}
+
+/// Shows a scan's outcome (`kizuna scan`, `kizuna sid scan`): the inputs' errors and the
+/// recording on stderr, the report on stdout, its files in `out`; returns the exit code.
+pub fn present(
+    outcome: &kizuna_pipeline::ScanOutcome,
+    store: &Store,
+    p: Presentation<'_>,
+    console: &Console,
+) -> anyhow::Result<i32> {
+    let Presentation {
+        db,
+        out,
+        format,
+        fail_on,
+        window,
+        knowledge,
+    } = p;
     if let Some(e) = &outcome.plan_unreadable {
         console.error("cli-plan-not-used", &[("error", text(e.to_string()))]);
     }
@@ -119,16 +160,16 @@ pub fn run(
         tool_version: env!("CARGO_PKG_VERSION"),
         inputs: &outcome.inputs,
         analysis,
-        since: reading.window.since,
-        until: reading.window.until,
+        since: window.since,
+        until: window.until,
         db: db.as_ref().map(ToString::to_string),
         directory: outcome.directory.as_ref().map(|(snap, at)| (snap, *at)),
     };
     if let Some(dir) = &out {
         let events = Events {
-            store: &store,
+            store,
             facts: outcome.facts.as_ref(),
-            knowledge: &reading.knowledge,
+            knowledge,
         };
         let written = write_files(dir, &report, msg, events)
             .with_context(|| format!("writing the report into {}", dir.display()))?;

@@ -22,4 +22,5 @@ mod report_browser;
 mod review;
 mod scripts;
 mod serve;
+mod sid;
 mod windows;
