@@ -516,3 +516,45 @@ fn the_release_zip_is_complete_signed_and_verifiable() {
         assert!(text.contains(&format!("PackageVersion: {}", env!("CARGO_PKG_VERSION"))));
     }
 }
+
+/// `sid scan` from kizuna.exe: the same SMB/LSARPC code over Windows sockets, against the
+/// same Samba hosts, gives the Linux build's report byte for byte (the closed port
+/// included: its reason comes from the socket error, which Windows words its own way).
+#[test]
+fn sid_scan_from_kizuna_exe_answers_as_on_linux() {
+    use kizuna_testbed::sid_hosts::{PASSWORD, SidHosts, USER};
+    const A: &str = "S-1-5-21-1111111111-2222222222-3333333351";
+    const B: &str = "S-1-5-21-1111111111-2222222222-3333333352";
+    const VAR: &str = "KZ_SID_WINE_PASSWORD";
+    let win = windows();
+    let set = SidHosts::start(&[A, A, B]).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let mut args = vec!["sid", "scan", "--timeout", "5", "--lang", "en"];
+    args.extend(set.hosts.iter().map(|h| h.ip.as_str()));
+    args.extend([set.closed.as_str(), "--user", USER, "--password-env", VAR]);
+    let w = win
+        .run(
+            work.path(),
+            &args,
+            &[("LANG", "en_US.UTF-8"), (VAR, PASSWORD)],
+        )
+        .unwrap_or_else(|e| panic!("wine kizuna.exe {args:?}: {e}"));
+    let l = Command::new(env!("CARGO_BIN_EXE_kizuna"))
+        .args(&args)
+        .current_dir(work.path())
+        .env("LANG", "en_US.UTF-8")
+        .env(VAR, PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(w.code, Some(1), "Windows stderr:\n{}", w.stderr);
+    assert_eq!(l.status.code(), Some(1));
+    assert!(
+        w.stdout.contains("KZ-SID-002")
+            && w.stdout.contains("SIDHOST1")
+            && w.stdout.contains("port-closed"),
+        "{}",
+        w.stdout
+    );
+    assert_eq!(w.stdout, common::stdout(&l));
+    assert!(!w.stdout.contains(PASSWORD) && !w.stderr.contains(PASSWORD));
+}
