@@ -61,6 +61,52 @@ impl fmt::Display for MachineSid {
     }
 }
 
+/// A Windows installation's `MachineGuid` (SOFTWARE `Microsoft\Cryptography`): a random
+/// GUID made when the installation is set up, so two devices with the same one are copies
+/// of one installation. Held as 16 bytes; shown lower-case without braces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MachineGuid(u128);
+
+impl FromStr for MachineGuid {
+    type Err = String;
+    /// `8b1f2a3c-4d5e-6f70-8192-a3b4c5d6e7f8`, with or without braces, any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx): {s:?}");
+        let t = s.trim();
+        let t = t
+            .strip_prefix('{')
+            .and_then(|t| t.strip_suffix('}'))
+            .unwrap_or(t);
+        let groups: Vec<&str> = t.split('-').collect();
+        let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+        if lengths != [8, 4, 4, 4, 12]
+            || !groups
+                .iter()
+                .all(|g| g.bytes().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(bad());
+        }
+        u128::from_str_radix(&groups.concat(), 16)
+            .map(MachineGuid)
+            .map_err(|_| bad())
+    }
+}
+
+impl fmt::Display for MachineGuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let h = format!("{:032x}", self.0);
+        write!(
+            f,
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
+    }
+}
+
 /// An OS build: `CurrentBuild` and, when known, the update build revision (`UBR`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OsBuild {
@@ -257,6 +303,9 @@ pub struct IdentityRecord {
     /// The folder the artifact was collected in (its display path), for grouping.
     pub folder: Option<String>,
     pub machine_sid: Option<MachineSid>,
+    /// The installation's MachineGuid (SOFTWARE hives, inventories): two devices sharing
+    /// it as well as their SID are certainly clones.
+    pub machine_guid: Option<MachineGuid>,
     pub role: Option<DeviceRole>,
     pub domain: Option<String>,
     pub os_build: Option<OsBuild>,
@@ -268,6 +317,28 @@ pub struct IdentityRecord {
     pub observed: Option<crate::Timestamp>,
     pub kind: IdentitySource,
     pub source: crate::SourceRef,
+}
+
+#[cfg(test)]
+mod guid_tests {
+    use super::MachineGuid;
+
+    #[test]
+    fn guids_parse_in_any_usual_form_and_show_one_way() {
+        let a: MachineGuid = "8b1f2a3c-4d5e-6f70-8192-a3b4c5d6e7f8".parse().unwrap();
+        let b: MachineGuid = "{8B1F2A3C-4D5E-6F70-8192-A3B4C5D6E7F8}".parse().unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b.to_string(), "8b1f2a3c-4d5e-6f70-8192-a3b4c5d6e7f8");
+        for bad in [
+            "",
+            "8b1f2a3c4d5e6f708192a3b4c5d6e7f8",
+            "8b1f2a3c-4d5e-6f70-8192-a3b4c5d6e7fg",
+            "{8b1f2a3c-4d5e-6f70-8192-a3b4c5d6e7f8",
+            "+b1f2a3c-4d5e-6f70-8192-a3b4c5d6e7f8",
+        ] {
+            assert!(bad.parse::<MachineGuid>().is_err(), "{bad}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub use catalog::{
 };
 pub use event::{EventRecord, SourceRef};
 pub use finding::{Evidence, Finding, FindingRecord, MessageArg, RuleId, Severity};
-pub use identity::{DeviceRole, IdentityRecord, IdentitySource, MachineSid, OsBuild};
+pub use identity::{DeviceRole, IdentityRecord, IdentitySource, MachineGuid, MachineSid, OsBuild};
 pub use input::{Fact, FactSource, Ingest, InputKind, InputReport, InputStatus, MAX_ERRORS_KEPT};
 pub use lang::Lang;
 pub use name::{DeviceName, DomainName};

@@ -6,7 +6,8 @@
 use std::io::BufRead;
 
 use kizuna_core::{
-    DeviceName, DeviceRole, IdentityRecord, IdentitySource, MachineSid, OsBuild, SourceRef,
+    DeviceName, DeviceRole, IdentityRecord, IdentitySource, MachineGuid, MachineSid, OsBuild,
+    SourceRef,
 };
 use serde_json::Value;
 
@@ -29,6 +30,8 @@ enum Field {
     Netlogon(&'static str),
     /// When the row's facts were read (RFC 3339).
     ReadAt,
+    /// The installation's MachineGuid.
+    Guid,
     /// Known and deliberately not judged (yet): the collector writes it for the record.
     Unused,
 }
@@ -92,8 +95,9 @@ fn field(header: &str) -> Option<Field> {
         "maximumpasswordage" => Field::Netlogon("MaximumPasswordAge"),
         "disablepasswordchange" => Field::Netlogon("DisablePasswordChange"),
         "readat" => Field::ReadAt,
-        // the feature update (24H2), the install's GUID, the collector's version
-        "displayversion" | "machineguid" | "collector" => Field::Unused,
+        "machineguid" => Field::Guid,
+        // the feature update (24H2), the collector's version
+        "displayversion" | "collector" => Field::Unused,
         _ => return None,
     })
 }
@@ -111,6 +115,7 @@ struct Columns {
     os: Option<usize>,
     netlogon: Vec<(&'static str, usize)>,
     read_at: Option<usize>,
+    guid: Option<usize>,
 }
 
 impl Columns {
@@ -135,6 +140,7 @@ impl Columns {
                     }
                 }
                 Some(Field::ReadAt) => c.read_at = c.read_at.or(Some(i)),
+                Some(Field::Guid) => c.guid = c.guid.or(Some(i)),
                 Some(Field::Unused) | None => {}
             }
         }
@@ -200,6 +206,10 @@ fn record(
         Some(s) => Some(s.parse::<MachineSid>()?),
         None => None,
     };
+    let machine_guid = match get(c.guid).filter(|s| !s.trim().is_empty()) {
+        Some(s) => Some(s.parse::<MachineGuid>()?),
+        None => None,
+    };
     let os_build = build_of(
         get(c.build).as_deref(),
         get(c.current_build).as_deref(),
@@ -233,6 +243,7 @@ fn record(
         device: Some(device),
         folder: None,
         machine_sid,
+        machine_guid,
         domain,
         os_build,
         netlogon,
@@ -445,6 +456,10 @@ mod tests {
             "S-1-5-21-1004336348-1177238915-682003330"
         );
         assert_eq!(r.os_build.unwrap().to_string(), "26100.6584");
+        assert_eq!(
+            r.machine_guid.unwrap().to_string(),
+            "8b1f2a3c-4d5e-6f70-8192-a3b4c5d6e7f8"
+        );
         // present values are kept, a null one is absent (not 0)
         assert_eq!(r.netlogon.get("RefusePasswordChange"), Some(&1));
         assert_eq!(r.netlogon.get("MaximumPasswordAge"), Some(&30));

@@ -61,6 +61,7 @@ pub fn read_psgetsid(
                         device: DeviceName::parse(&h),
                         folder: None,
                         machine_sid: Some(sid),
+                        machine_guid: None,
                         role: None,
                         domain: DeviceName::parse(&h)
                             .and_then(|d| d.dns_domain().map(str::to_string)),

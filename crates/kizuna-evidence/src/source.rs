@@ -738,6 +738,7 @@ fn hive_identity(
         device,
         folder,
         machine_sid,
+        machine_guid: f.machine_guid,
         role,
         domain,
         os_build,

@@ -33,16 +33,25 @@ KZ-SID-001-title = Duplicate machine SID, authentication blocked now: { $sid }
 KZ-SID-001-detail = { $count } devices share the machine SID { $sid }: { $members }. Both ends of { $pair_count ->
     [one] this pair
    *[other] these { $pair_count } pairs
-} enforce the machine-ID check ({ $kb } and later), so NTLM and Kerberos between them fail (SMB, RDP, WinRM; LsaSrv 6167 on the target): { $pairs }.
+} enforce the machine-ID check ({ $kb } and later), so NTLM and Kerberos between them fail (SMB, RDP, WinRM; LsaSrv 6167 on the target): { $pairs }.{ $corroborated ->
+    [yes] {" "}They share a MachineGuid as well (SOFTWARE\Microsoft\Cryptography): { $guid_clones }. Copies of one installation: certainly clones.
+   *[other] {""}
+}
 KZ-SID-001-remedy = Keep { $keep } and rebuild { $rebuild } from scratch with Sysprep (unjoining and running Sysprep is not enough; SID-changing tools are unsupported). Stop cloning without Sysprep. Microsoft's temporary compatibility option (via Microsoft support) only buys time: it ends { $compat_expires }.
 KZ-SID-002-title = Duplicate machine SID, breaks when updated: { $sid }
 KZ-SID-002-detail = { $count } devices share the machine SID { $sid }: { $members }. Not blocked yet, but { $pair_count ->
     [one] this pair breaks
    *[other] these { $pair_count } pairs break
-} once both ends run a build with the machine-ID check: { $pairs }. Updates that bring it: { $updates }. Builds unknown (not guessed): { $unknown }.
+} once both ends run a build with the machine-ID check: { $pairs }. Updates that bring it: { $updates }. Builds unknown (not guessed): { $unknown }.{ $corroborated ->
+    [yes] {" "}They share a MachineGuid as well (SOFTWARE\Microsoft\Cryptography): { $guid_clones }. Copies of one installation: certainly clones.
+   *[other] {""}
+}
 KZ-SID-002-remedy = Rebuild { $rebuild } with Sysprep before they receive the update (keep { $keep }), or hold the update on them until they are rebuilt. Unjoining and running Sysprep is not enough.
 KZ-SID-003-title = Member shares a domain controller's SID: { $sid }
-KZ-SID-003-detail = Domain controllers { $dcs } legitimately share their domain's SID { $sid }, but these members carry it too: { $others }. A member with the domain's SID is a clone of a DC image or of the domain itself and cannot be trusted to authenticate correctly.
+KZ-SID-003-detail = Domain controllers { $dcs } legitimately share their domain's SID { $sid }, but these members carry it too: { $others }. A member with the domain's SID is a clone of a DC image or of the domain itself and cannot be trusted to authenticate correctly.{ $corroborated ->
+    [yes] {" "}They share a MachineGuid as well (SOFTWARE\Microsoft\Cryptography): { $guid_clones }. Copies of one installation: certainly clones.
+   *[other] {""}
+}
 KZ-SID-003-remedy = Rebuild { $rebuild } from scratch with Sysprep and rejoin them; never image a domain controller for members. Keep { $keep }.
 KZ-SID-004-title = Machine-ID check refused authentication (LsaSrv 6167): { $device }
 KZ-SID-004-detail = { $device } logged LsaSrv 6167 ("partial mismatch in the machine ID") { $count ->

@@ -20,13 +20,22 @@ KZ-SC-004-detail = 端末は { $changed } に自身のマシン パスワード�
 KZ-SC-004-remedy = ドメイン メンバーの VM スナップショットを戻した後やバックアップから復元した後は、標準手順としてマシン パスワードを再同期してください(Test-ComputerSecureChannel -Repair -Credential または Reset-ComputerMachinePassword)。パスワード更新間隔より古いスナップショットにメンバーを戻さないでください。
 
 KZ-SID-001-title = マシン SID の重複、認証がすでに遮断されています: { $sid }
-KZ-SID-001-detail = { $count } 台の端末がマシン SID { $sid } を共有しています: { $members }。次の { $pair_count } 組は両端がマシン ID チェック({ $kb } 以降)を実施するため、相互の NTLM / Kerberos 認証が失敗します(SMB、RDP、WinRM。接続先に LsaSrv 6167): { $pairs }。
+KZ-SID-001-detail = { $count } 台の端末がマシン SID { $sid } を共有しています: { $members }。次の { $pair_count } 組は両端がマシン ID チェック({ $kb } 以降)を実施するため、相互の NTLM / Kerberos 認証が失敗します(SMB、RDP、WinRM。接続先に LsaSrv 6167): { $pairs }。{ $corroborated ->
+    [yes] MachineGuid(SOFTWARE\Microsoft\Cryptography)も一致しています: { $guid_clones }。同じインストールの複製であることは確実です。
+   *[other] {""}
+}
 KZ-SID-001-remedy = { $keep } を残し、{ $rebuild } を Sysprep を使ってゼロから再構築してください(ドメイン離脱後の Sysprep では不十分、SID 変更ツールはサポート外)。Sysprep なしの複製をやめてください。Microsoft の一時的な互換オプション(Microsoft サポート経由)は時間稼ぎにすぎず、{ $compat_expires } に終了します。
 KZ-SID-002-title = マシン SID の重複、更新すると遮断されます: { $sid }
-KZ-SID-002-detail = { $count } 台の端末がマシン SID { $sid } を共有しています: { $members }。まだ遮断されていませんが、次の { $pair_count } 組は両端がマシン ID チェックのあるビルドになると遮断されます: { $pairs }。チェックをもたらす更新: { $updates }。ビルド不明(推測しません): { $unknown }。
+KZ-SID-002-detail = { $count } 台の端末がマシン SID { $sid } を共有しています: { $members }。まだ遮断されていませんが、次の { $pair_count } 組は両端がマシン ID チェックのあるビルドになると遮断されます: { $pairs }。チェックをもたらす更新: { $updates }。ビルド不明(推測しません): { $unknown }。{ $corroborated ->
+    [yes] MachineGuid(SOFTWARE\Microsoft\Cryptography)も一致しています: { $guid_clones }。同じインストールの複製であることは確実です。
+   *[other] {""}
+}
 KZ-SID-002-remedy = 更新が届く前に { $rebuild } を Sysprep で再構築するか({ $keep } は残す)、再構築まで更新を保留してください。ドメイン離脱後の Sysprep では不十分です。
 KZ-SID-003-title = メンバーがドメイン コントローラーの SID を共有: { $sid }
-KZ-SID-003-detail = ドメイン コントローラー { $dcs } はドメインの SID { $sid } を正当に共有していますが、次のメンバーも同じ SID を持っています: { $others }。ドメインの SID を持つメンバーは DC のイメージかドメインそのものの複製であり、正しく認証できる保証がありません。
+KZ-SID-003-detail = ドメイン コントローラー { $dcs } はドメインの SID { $sid } を正当に共有していますが、次のメンバーも同じ SID を持っています: { $others }。ドメインの SID を持つメンバーは DC のイメージかドメインそのものの複製であり、正しく認証できる保証がありません。{ $corroborated ->
+    [yes] MachineGuid(SOFTWARE\Microsoft\Cryptography)も一致しています: { $guid_clones }。同じインストールの複製であることは確実です。
+   *[other] {""}
+}
 KZ-SID-003-remedy = { $rebuild } を Sysprep でゼロから再構築して再参加させてください。DC のイメージをメンバーに使わないでください。{ $keep } は残します。
 KZ-SID-004-title = マシン ID チェックが認証を拒否(LsaSrv 6167): { $device }
 KZ-SID-004-detail = { $device } が LsaSrv 6167(「マシン ID に部分的な不一致があります」)を記録しました({ $count } 回、{ $first } ～ { $last })。同じマシン SID を持つ端末からのチケットを拒否しています。SID: { $sid }。同じ SID を持つと分かっている端末: { $group }。

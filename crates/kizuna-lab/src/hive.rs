@@ -14,7 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use kizuna_core::MachineSid;
+use kizuna_core::{MachineGuid, MachineSid};
 
 pub const REG_NONE: u32 = 0;
 pub const REG_SZ: u32 = 1;
@@ -803,6 +803,8 @@ pub struct MachineHives {
     pub product_name: String,
     pub edition_id: String,
     pub installation_type: String,
+    /// SOFTWARE `Microsoft\Cryptography\MachineGuid`; `None` = value absent.
+    pub machine_guid: Option<MachineGuid>,
     /// SYSTEM `Services\Netlogon\Parameters`; `None` = value absent.
     pub refuse_password_change: Option<u32>,
     pub maximum_password_age: Option<u32>,
@@ -856,6 +858,9 @@ impl MachineHives {
             }
             .into(),
             installation_type: if client { "Client" } else { "Server" }.into(),
+            machine_guid: format!("{:08x}-6b1d-4f0e-9a3c-5d2e7f80{rid:04}", rid * 7919)
+                .parse()
+                .ok(),
             refuse_password_change: None,
             maximum_password_age: Some(30),
             disable_password_change: Some(0),
@@ -1155,6 +1160,10 @@ impl MachineHives {
                 u32::try_from(installed.timestamp()).unwrap_or(0),
             )
             .qword("InstallTime", FileTime::from(installed).0);
+        if let Some(guid) = self.machine_guid {
+            b.key(r"Microsoft\Cryptography")
+                .sz("MachineGuid", &guid.to_string());
+        }
         b.key(r"Microsoft\Windows NT\CurrentVersion\Winlogon")
             .sz("CachedLogonsCount", "10")
             .sz("DefaultDomainName", &self.netbios_domain)

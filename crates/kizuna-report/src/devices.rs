@@ -11,6 +11,7 @@ pub fn device_json(d: &Device) -> Value {
         "domain": d.domain,
         "role": d.role.as_str(),
         "machine_sid": d.machine_sid.map(|s| s.to_string()),
+        "machine_guid": d.machine_guid.map(|g| g.to_string()),
         "os_build": d.os_build.map(|b| b.to_string()),
         "affected_by_sid_check": d.affected.as_str(),
         "netlogon": d.netlogon,

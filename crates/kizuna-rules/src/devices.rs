@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use kizuna_core::{
     Affected, DeviceName, DeviceRole as Role, EventRecord, IdentityRecord, IdentitySource,
-    Knowledge, LoggedOn, MachineSid, NetlogonEntry, OsBuild, Timestamp, WatchEntry,
+    Knowledge, LoggedOn, MachineGuid, MachineSid, NetlogonEntry, OsBuild, Timestamp, WatchEntry,
 };
 
 /// A device and where it was seen.
@@ -36,6 +36,10 @@ pub struct Device {
     pub sid_sources: Vec<Arc<str>>,
     /// The inputs that gave its OS build (the same build number), sorted.
     pub build_sources: Vec<Arc<str>>,
+    /// The installation's MachineGuid (SOFTWARE hive, inventory), ranked like the SID.
+    pub machine_guid: Option<MachineGuid>,
+    /// The inputs that gave it that MachineGuid, sorted.
+    pub guid_sources: Vec<Arc<str>>,
 }
 
 #[derive(Default)]
@@ -52,6 +56,8 @@ struct Acc {
     /// Every (SID, input) and (build number, input) an identity record gave.
     sids_from: Vec<(MachineSid, Arc<str>)>,
     builds_from: Vec<(u32, Arc<str>)>,
+    guid: Option<(u8, MachineGuid)>,
+    guids_from: Vec<(MachineGuid, Arc<str>)>,
     netlogon: BTreeMap<String, u32>,
     /// The reading time of `netlogon`, and whether any reading set it yet.
     netlogon_read: Option<Option<Timestamp>>,
@@ -262,6 +268,12 @@ impl Inventory {
         if let Some(b) = r.os_build {
             acc.builds_from.push((b.build, src.clone()));
         }
+        if let Some(g) = r.machine_guid {
+            acc.guids_from.push((g, src.clone()));
+            if acc.guid.is_none_or(|(rk, _)| k < rk) {
+                acc.guid = Some((k, g));
+            }
+        }
         if let Some(s) = r.machine_sid
             && acc.sid.is_none_or(|(rk, _)| k < rk)
         {
@@ -327,6 +339,13 @@ impl Inventory {
                         .filter(|(b, _)| Some(*b) == os_build.map(|o| o.build))
                         .map(|(_, p)| p.clone()),
                 );
+                let machine_guid = a.guid.map(|(_, g)| g);
+                let guid_sources = sorted_unique(
+                    a.guids_from
+                        .iter()
+                        .filter(|(g, _)| Some(*g) == machine_guid)
+                        .map(|(_, p)| p.clone()),
+                );
                 Device {
                     name,
                     domain: a.dns_domain.or(a.dc_domain).or(a.netbios_domain),
@@ -348,6 +367,8 @@ impl Inventory {
                     },
                     sid_sources,
                     build_sources,
+                    machine_guid,
+                    guid_sources,
                 }
             })
             .collect()

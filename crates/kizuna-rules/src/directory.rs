@@ -419,6 +419,7 @@ pub(crate) fn identity_records(snap: &DirectorySnapshot) -> Vec<kizuna_core::Ide
                 device: Some(name),
                 folder: None,
                 machine_sid: None,
+                machine_guid: None,
                 role: Some(role),
                 domain: snap.domain.dns_domain.clone(),
                 os_build: c.build().map(|build| OsBuild { build, ubr: None }),

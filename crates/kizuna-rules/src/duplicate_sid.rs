@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 
 use kizuna_core::{
-    Affected, DeviceRole, Evidence, Finding, Knowledge, MachineSid, MessageArg, RuleId, Severity,
+    Affected, DeviceRole, Evidence, Finding, Knowledge, MachineGuid, MachineSid, MessageArg,
+    RuleId, Severity,
 };
 
 use crate::Device;
@@ -45,14 +46,34 @@ fn keep_order<'a>(members: &[&'a Device]) -> (Vec<&'a Device>, Vec<&'a Device>) 
     (keep, rebuild)
 }
 
+/// The members that also share a MachineGuid, by GUID (two or more each): copies of one
+/// installation, not only of its SID.
+fn same_installation<'a>(members: &[&'a Device]) -> BTreeMap<MachineGuid, Vec<&'a Device>> {
+    let mut by_guid: BTreeMap<MachineGuid, Vec<&Device>> = BTreeMap::new();
+    for d in members {
+        if let Some(g) = d.machine_guid {
+            by_guid.entry(g).or_default().push(d);
+        }
+    }
+    by_guid.retain(|_, v| v.len() > 1);
+    by_guid
+}
+
+/// The sources of each member's SID, then those of a MachineGuid it shares with another
+/// member (when they are other inputs).
 fn evidence(members: &[&Device]) -> Vec<Evidence> {
-    members
-        .iter()
-        .flat_map(|d| {
-            let sid = d.machine_sid.map(|s| s.to_string()).unwrap_or_default();
-            crate::evidence::from_sources(&d.sid_sources, format!("{} {sid}", d.name))
+    let shared = same_installation(members);
+    let sids = members.iter().flat_map(|d| {
+        let sid = d.machine_sid.map(|s| s.to_string()).unwrap_or_default();
+        crate::evidence::from_sources(&d.sid_sources, format!("{} {sid}", d.name))
+    });
+    let guids = shared.iter().flat_map(|(g, ds)| {
+        ds.iter().flat_map(move |d| {
+            crate::evidence::from_sources(&d.guid_sources, format!("{} MachineGuid {g}", d.name))
+                .filter(|e| !d.sid_sources.iter().any(|p| **p == *e.path))
         })
-        .collect()
+    });
+    sids.chain(guids).collect()
 }
 
 fn finding(
@@ -108,6 +129,7 @@ pub(crate) fn evaluate(
             continue; // DCs of one domain share its SID by design.
         }
         let (keep, rebuild) = keep_order(members);
+        let shared = same_installation(members);
         let common = |extra: Vec<(&'static str, MessageArg)>| {
             let mut v = vec![
                 ("sid", MessageArg::Text(sid.to_string())),
@@ -120,6 +142,17 @@ pub(crate) fn evaluate(
                     MessageArg::Text(h.compat_option_expires.clone()),
                 ),
                 ("kb", MessageArg::Text(h.security_kb.clone())),
+                (
+                    "corroborated",
+                    MessageArg::Text(if shared.is_empty() { "no" } else { "yes" }.into()),
+                ),
+                (
+                    "guid_clones",
+                    list(shared.iter().map(|(g, ds)| {
+                        let names: Vec<&str> = ds.iter().map(|d| d.name.as_str()).collect();
+                        format!("{} ({g})", names.join(" = "))
+                    })),
+                ),
             ];
             v.extend(extra);
             v
@@ -274,4 +307,71 @@ pub(crate) fn evaluate(
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(name: &str, sid: &str, guid: Option<&str>) -> Device {
+        Device {
+            name: name.into(),
+            domain: None,
+            role: DeviceRole::Workstation,
+            machine_sid: sid.parse().ok(),
+            os_build: None,
+            affected: Affected::Unknown,
+            netlogon: Default::default(),
+            netlogon_read: None,
+            netlogon_from: None,
+            sources: vec![format!("{name}/SAM").into()],
+            sid_sources: vec![format!("{name}/SAM").into()],
+            build_sources: vec![],
+            machine_guid: guid.and_then(|g| g.parse().ok()),
+            guid_sources: guid.map_or(vec![], |_| vec![format!("{name}/SOFTWARE").into()]),
+        }
+    }
+
+    const SID: &str = "S-1-5-21-1-2-3";
+    const G1: &str = "11111111-2222-3333-4444-555555555555";
+    const G2: &str = "11111111-2222-3333-4444-555555555556";
+
+    fn only(devices: &[Device]) -> Finding {
+        let found = evaluate(devices, &BTreeMap::new(), &Knowledge::builtin());
+        assert_eq!(found.len(), 1, "{found:?}");
+        found.into_iter().next().unwrap()
+    }
+
+    fn arg(f: &Finding, name: &str) -> String {
+        match f.args.get(name) {
+            Some(MessageArg::Text(t)) => t.clone(),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_shared_machine_guid_makes_the_clones_certain_and_is_evidence() {
+        let f = only(&[
+            device("PC1", SID, Some(G1)),
+            device("PC2", SID, Some(G1)),
+            device("PC3", SID, Some(G2)),
+        ]);
+        assert_eq!(arg(&f, "corroborated"), "yes");
+        assert_eq!(arg(&f, "guid_clones"), format!("PC1 = PC2 ({G1})"));
+        let paths: Vec<&str> = f.evidence.iter().map(|e| e.path.as_str()).collect();
+        assert!(paths.contains(&"PC1/SOFTWARE") && paths.contains(&"PC2/SOFTWARE"));
+        assert!(!paths.contains(&"PC3/SOFTWARE"), "{paths:?}");
+    }
+
+    #[test]
+    fn different_or_unknown_guids_corroborate_nothing() {
+        for devices in [
+            [device("PC1", SID, Some(G1)), device("PC2", SID, Some(G2))],
+            [device("PC1", SID, Some(G1)), device("PC2", SID, None)],
+        ] {
+            let f = only(&devices);
+            assert_eq!(arg(&f, "corroborated"), "no");
+            assert!(f.evidence.iter().all(|e| e.path.ends_with("/SAM")), "{f:?}");
+        }
+    }
 }

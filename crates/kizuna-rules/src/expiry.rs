@@ -200,6 +200,8 @@ mod tests {
             ],
             sid_sources: vec![],
             build_sources: vec![],
+            machine_guid: None,
+            guid_sources: Vec::new(),
         }
     }
 

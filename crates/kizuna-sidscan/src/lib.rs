@@ -133,6 +133,7 @@ pub fn identity(host: &str, answer: &Answer, at: Timestamp) -> Option<IdentityRe
         device: Some(device),
         folder: None,
         machine_sid,
+        machine_guid: None,
         role: dc.then_some(DeviceRole::Dc),
         domain: joined.then(|| answer.primary.name.clone()),
         os_build: None,

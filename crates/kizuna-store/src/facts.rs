@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use kizuna_core::{
-    DeviceName, DeviceRole, EventRecord, IdentityRecord, IdentitySource, MachineSid, NetlogonEntry,
-    NetlogonKind, NtStatus, OsBuild, SourceRef, Timestamp,
+    DeviceName, DeviceRole, EventRecord, IdentityRecord, IdentitySource, MachineGuid, MachineSid,
+    NetlogonEntry, NetlogonKind, NtStatus, OsBuild, SourceRef, Timestamp,
 };
 
 use crate::db::{self, Row};
@@ -160,7 +160,7 @@ impl Store {
         }
         let sql = format!(
             "SELECT d.device, d.device_domain, d.folder, d.machine_sid, d.role, d.domain, d.os_build,
-                    d.os_ubr, d.netlogon, d.kind, d.path, d.line, d.observed
+                    d.os_ubr, d.netlogon, d.kind, d.path, d.line, d.observed, d.machine_guid
              FROM identity d JOIN inputs i ON i.id = d.input_id
              WHERE i.complete = 1 {where_}
              ORDER BY d.path, d.line NULLS FIRST, d.id"
@@ -173,6 +173,7 @@ impl Store {
                 device: device(r.opt_text(0)?, r.opt_text(1)?),
                 folder: r.opt_text(2)?,
                 machine_sid: r.opt_text(3)?.and_then(|s| s.parse::<MachineSid>().ok()),
+                machine_guid: r.opt_text(13)?.and_then(|s| s.parse::<MachineGuid>().ok()),
                 role: r.opt_text(4)?.as_deref().and_then(DeviceRole::parse),
                 domain: r.opt_text(5)?,
                 os_build: r.opt_narrow(6)?.map(|build| OsBuild {
@@ -232,6 +233,7 @@ pub(crate) const IDENTITY_COLUMNS: &[&str] = &[
     "path",
     "line",
     "observed",
+    "machine_guid",
 ];
 pub(crate) const NETLOGON_COLUMNS: &[&str] = &[
     "input_id", "time", "category", "thread", "domain", "kind", "status", "peer", "event_id",

@@ -345,6 +345,7 @@ mod tests {
             device: DeviceName::parse("PC1"),
             folder: Some("PC1".into()),
             machine_sid: None,
+            machine_guid: None,
             role: Some(DeviceRole::Workstation),
             domain: None,
             os_build: None,
@@ -402,6 +403,39 @@ mod tests {
         assert_eq!(got.len(), 2);
         let new = got.iter().find(|r| r.source.path == "PC1/SYSTEM").unwrap();
         assert_eq!(new.observed, when, "kept to the 100 ns of a FILETIME");
+    }
+
+    #[test]
+    fn a_version_7_store_gains_machine_guids_and_keeps_its_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        {
+            // A store written by the release before migration 8.
+            let c = Connection::open(&db).unwrap();
+            for sql in &schema::MIGRATIONS[..7] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 7).unwrap();
+            c.execute_batch(
+                "INSERT INTO inputs (id, fingerprint, complete) VALUES (1, 'old', 1);
+                 INSERT INTO identity (input_id, device, netlogon, kind, path)
+                 VALUES (1, 'PC0', '{}', 'hive-software', 'PC0/SOFTWARE');",
+            )
+            .unwrap();
+        }
+        let mut s = Store::open(&db).unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema::VERSION);
+        assert_eq!(identities(&s)[0].machine_guid, None);
+        let guid = "{8B1F2A3C-4D5E-6F70-8192-A3B4C5D6E7F8}".parse().ok();
+        let Fact::Identity(mut r) = hive_fact(None) else {
+            unreachable!()
+        };
+        r.machine_guid = guid;
+        s.facts("new", vec![Fact::Identity(r)]).unwrap();
+        s.finish(report("new")).unwrap();
+        let got = identities(&s);
+        let new = got.iter().find(|r| r.source.path == "PC1/SYSTEM").unwrap();
+        assert_eq!(new.machine_guid, guid);
     }
 
     #[test]

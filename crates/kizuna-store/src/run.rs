@@ -184,6 +184,7 @@ impl Store {
                         &r.source.path,
                         &r.source.line.map(|o| o as i64),
                         &r.observed.as_ref().map(ts),
+                        &r.machine_guid.map(|g| g.to_string()),
                     ]));
                 }
                 Fact::Netlogon(n) => {

@@ -189,6 +189,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         fingerprint TEXT NOT NULL,
         PRIMARY KEY (scan_id, seq)
     );",
+    // 8: the installation's MachineGuid, which corroborates a duplicate machine SID.
+    "ALTER TABLE identity ADD COLUMN machine_guid TEXT;",
 ];
 
 /// The migrations after [`POSTGRES_BASE_VERSION`] in PostgreSQL's dialect: entry `i`
@@ -244,6 +246,8 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
         fingerprint TEXT COLLATE "C" NOT NULL,
         PRIMARY KEY (scan_id, seq)
     );"#,
+    // 8: as SQLite's 8.
+    r#"ALTER TABLE identity ADD COLUMN machine_guid TEXT COLLATE "C";"#,
 ];
 
 /// The schema version this build writes.

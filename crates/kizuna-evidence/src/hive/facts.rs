@@ -279,6 +279,15 @@ impl Reader<'_> {
         self.facts.product_name = self.string(&key, PATH, "ProductName", Need::Required);
         self.facts.edition_id = self.string(&key, PATH, "EditionID", Need::Optional);
         self.facts.installation_type = self.string(&key, PATH, "InstallationType", Need::Optional);
+        const CRYPTOGRAPHY: &str = "Microsoft\\Cryptography";
+        if let Some(key) = self.key(CRYPTOGRAPHY, Need::Optional)
+            && let Some(text) = self.string(&key, CRYPTOGRAPHY, "MachineGuid", Need::Optional)
+        {
+            match text.parse::<kizuna_core::MachineGuid>() {
+                Ok(guid) => self.facts.machine_guid = Some(guid),
+                Err(e) => self.error(format!("{CRYPTOGRAPHY}\\MachineGuid: {e}")),
+            }
+        }
     }
 }
 

@@ -116,6 +116,9 @@ pub struct HiveFacts {
     pub edition_id: Option<String>,
     /// SOFTWARE `...\CurrentVersion` value `InstallationType` (Client, Server, Server Core).
     pub installation_type: Option<String>,
+    /// SOFTWARE `Microsoft\Cryptography` value `MachineGuid` (REG_SZ): made when the
+    /// installation is set up, so clones of one installation share it.
+    pub machine_guid: Option<kizuna_core::MachineGuid>,
     /// What could not be read, with where (key path, value name, parser offsets).
     pub errors: Vec<String>,
     /// How the hive was read (dirty state, log replay, fallbacks).

@@ -515,10 +515,21 @@ fn hive_synthetic_software() {
                     val("InstallationType", sz("Server")),
                 ],
             ),
+            chain(
+                "Microsoft\\Cryptography",
+                vec![val(
+                    "MachineGuid",
+                    sz("{8B1F2A3C-4D5E-6F70-8192-A3B4C5D6E7F8}"),
+                )],
+            ),
         ],
         (7, 7),
     );
     let f = read_synthetic(tmp.path(), "not_named_software.bin", &hive);
+    assert_eq!(
+        f.machine_guid.map(|g| g.to_string()).as_deref(),
+        Some("8b1f2a3c-4d5e-6f70-8192-a3b4c5d6e7f8")
+    );
     assert_eq!(f.hive_type, Some(HiveType::Software));
     assert_eq!(f.current_build, Some(26100));
     assert_eq!(f.ubr, Some(4061));
@@ -526,7 +537,7 @@ fn hive_synthetic_software() {
     assert_eq!(f.product_name, s("Windows Server 2025 Datacenter"));
     assert_eq!(f.edition_id, s("ServerDatacenter"));
     assert_eq!(f.installation_type, s("Server"));
-    assert_eq!(f.key_count, 5);
+    assert_eq!(f.key_count, 6);
     assert!(!f.dirty);
     assert!(f.errors.is_empty(), "{:?}", f.errors);
 

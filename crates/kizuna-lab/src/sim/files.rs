@@ -162,6 +162,35 @@ fn machine_sid(s: Sid) -> MachineSid {
     MachineSid::from_str(&s.to_string()).expect("the lab makes valid SIDs")
 }
 
+/// The installation's MachineGuid: clones of one image share it with their SID; DCs, which
+/// share the domain's SID by design, each have their own.
+fn machine_guid(d: &Domain, m: &Machine) -> kizuna_core::MachineGuid {
+    let mut key = m
+        .sid
+        .0
+        .iter()
+        .fold(d.seed, |k, p| k.rotate_left(17) ^ u64::from(*p));
+    if m.role == Role::Dc {
+        key = m
+            .name
+            .bytes()
+            .fold(key, |k, b| k.rotate_left(7) ^ u64::from(b));
+    }
+    let mut r = Rng::stream(key, 0x6d67_7569_64);
+    let n = (u128::from(r.next_u64()) << 64) | u128::from(r.next_u64());
+    let h = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+    .parse()
+    .expect("a GUID")
+}
+
 /// SAM, SECURITY, SYSTEM and SOFTWARE of a machine as on the lab's last day. Returns the
 /// number of files written.
 pub fn write_hives(d: &Domain, m: &Machine, dir: &Path) -> io::Result<u64> {
@@ -202,6 +231,7 @@ pub fn write_hives(d: &Domain, m: &Machine, dir: &Path) -> io::Result<u64> {
         product_name: img.product_name.into(),
         edition_id: img.edition_id.into(),
         installation_type: if img.server { "Server" } else { "Client" }.into(),
+        machine_guid: Some(machine_guid(d, m)),
         refuse_password_change: p.get("RefusePasswordChange").copied(),
         maximum_password_age: p.get("MaximumPasswordAge").copied(),
         disable_password_change: p.get("DisablePasswordChange").copied(),

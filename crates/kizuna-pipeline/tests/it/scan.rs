@@ -39,6 +39,7 @@ fn inventory(path: &str, fingerprint: &str, devices: &[&str]) -> (InputReport, V
                 device: DeviceName::parse(name),
                 folder: None,
                 machine_sid: "S-1-5-21-1111111111-2222222222-3333333333".parse().ok(),
+                machine_guid: None,
                 role: Some(DeviceRole::Workstation),
                 domain: None,
                 os_build: OsBuild::parse("10.0.26100.6584"),
