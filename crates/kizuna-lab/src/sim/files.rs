@@ -176,7 +176,7 @@ fn machine_guid(d: &Domain, m: &Machine) -> kizuna_core::MachineGuid {
             .bytes()
             .fold(key, |k, b| k.rotate_left(7) ^ u64::from(b));
     }
-    let mut r = Rng::stream(key, 0x6d67_7569_64);
+    let mut r = Rng::stream(key, 0x6d_6775_6964);
     let n = (u128::from(r.next_u64()) << 64) | u128::from(r.next_u64());
     let h = format!("{n:032x}");
     format!(
