@@ -584,6 +584,7 @@ fn expected_facts(name: &str, m: &MachineHives, keys: usize) -> HiveFacts {
             f.product_name = s(&m.product_name);
             f.edition_id = s(&m.edition_id);
             f.installation_type = s(&m.installation_type);
+            f.machine_guid = m.machine_guid;
         }
         other => panic!("unexpected hive {other}"),
     }
