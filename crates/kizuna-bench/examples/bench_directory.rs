@@ -23,26 +23,7 @@ fn filetime(t: chrono::DateTime<Utc>) -> i64 {
 
 /// Runs a command; returns (seconds, peak RSS in KiB) from the kernel's accounting.
 fn measure(cmd: &mut Command) -> (f64, u64) {
-    let t = Instant::now();
-    let child = cmd
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("starts");
-    let pid = child.id() as i32;
-    // Reaped by wait4 below (which also gives the rusage `Child::wait` does not).
-    std::mem::forget(child);
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our child; both pointers are valid for the call.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
-        "{cmd:?} failed: {status}"
-    );
-    (t.elapsed().as_secs_f64(), usage.ru_maxrss as u64)
+    kizuna_testbed::measure(cmd).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn main() {

@@ -279,12 +279,19 @@ impl Inventory {
         {
             acc.sid = Some((k, s));
         }
+        // A remote answer's build comes from its NTLM challenge, without the update
+        // revision: below every other source of a build.
+        let build_rank = if r.kind == IdentitySource::Lsarpc {
+            4
+        } else {
+            k
+        };
         if let Some(b) = r.os_build
             && acc
                 .build
-                .is_none_or(|(rk, old)| k < rk || (k == rk && old.ubr.is_none()))
+                .is_none_or(|(rk, old)| build_rank < rk || (build_rank == rk && old.ubr.is_none()))
         {
-            acc.build = Some((k, b));
+            acc.build = Some((build_rank, b));
         }
         if let Some(role) = r.role
             && role != Role::Unknown

@@ -9,6 +9,7 @@
 //! RPC fault or status); the password never appears in one. Each step has the query's
 //! timeout, so a dead host costs at most that.
 
+mod ntlm;
 mod pipe;
 mod sweep;
 mod targets;
@@ -23,6 +24,7 @@ use kizuna_core::{
     Timestamp,
 };
 pub use kizuna_lsarpc::DomainInfo;
+pub use ntlm::Version;
 
 /// SMB over TCP.
 pub const SMB_PORT: u16 = 445;
@@ -43,6 +45,9 @@ pub struct Answer {
     pub account: DomainInfo,
     /// The domain it is joined to (a workgroup has no SID).
     pub primary: DomainInfo,
+    /// The version its NTLM challenge gave (Windows: major, minor, build; no update
+    /// revision).
+    pub os: Option<ntlm::Version>,
 }
 
 /// Why a host gave no answer.
@@ -136,7 +141,11 @@ pub fn identity(host: &str, answer: &Answer, at: Timestamp) -> Option<IdentityRe
         machine_guid: None,
         role: dc.then_some(DeviceRole::Dc),
         domain: joined.then(|| answer.primary.name.clone()),
-        os_build: None,
+        // the NTLM challenge's build, without the update revision
+        os_build: answer
+            .os
+            .and_then(|v| v.windows_build())
+            .map(|build| kizuna_core::OsBuild { build, ubr: None }),
         netlogon: Default::default(),
         observed: Some(at),
         kind: IdentitySource::Lsarpc,
@@ -168,8 +177,14 @@ mod tests {
         let member = Answer {
             account: domain("PC-0042", Some("S-1-5-21-1-2-3")),
             primary: domain("CORP", Some(D)),
+            os: Some(Version {
+                major: 10,
+                minor: 0,
+                build: 26100,
+            }),
         };
         let r = identity("10.0.0.42", &member, at).unwrap();
+        assert_eq!(r.os_build.map(|b| b.to_string()).as_deref(), Some("26100"));
         assert_eq!(r.device.unwrap().to_string(), "PC-0042");
         assert_eq!(r.machine_sid.unwrap().to_string(), "S-1-5-21-1-2-3");
         assert_eq!(r.domain.as_deref(), Some("CORP"));
@@ -181,6 +196,7 @@ mod tests {
         let dc = Answer {
             account: domain("CORP", Some(D)),
             primary: domain("CORP", Some(D)),
+            os: None,
         };
         let r = identity("dc01.corp.example", &dc, at).unwrap();
         assert_eq!(r.role, Some(DeviceRole::Dc));
@@ -191,7 +207,14 @@ mod tests {
         let wg = Answer {
             account: domain("SIDHOST1", Some("S-1-5-21-1-2-3")),
             primary: domain("SIDLAB", None),
+            // Samba says 6.1 build 0: no build
+            os: Some(Version {
+                major: 6,
+                minor: 1,
+                build: 0,
+            }),
         };
+        assert_eq!(identity("h", &wg, at).unwrap().os_build, None);
         assert_eq!(identity("h", &wg, at).unwrap().domain, None);
     }
     use std::time::Instant;
@@ -218,9 +241,19 @@ mod tests {
             let said = SidHosts::rpcclient_lsaquery(&h.ip).unwrap();
             assert!(said.contains(&format!("Domain Sid: {}", h.sid)), "{said}");
         }
-        // No null session yet (smb2 sends no anonymous NTLM form): a clear refusal.
+        // A null session, as PsGetSid tries first: Samba allows it (restrict anonymous = 0)
+        let a = query(&set.hosts[1].ip, SMB_PORT, &Credentials::Anonymous, t).unwrap();
+        assert_eq!(a.account.sid.as_deref(), Some(set.hosts[1].sid.as_str()));
+        // Samba's NTLM challenge says 6.1 build 0: a version, no Windows build
+        assert_eq!(a.os.and_then(|v| v.windows_build()), None);
+        assert!(a.os.is_some());
+        // and a host that refuses it, as Windows does, says what to give
+        set.refuse_anonymous(0).unwrap();
         let e = query(&set.hosts[0].ip, SMB_PORT, &Credentials::Anonymous, t).unwrap_err();
-        assert_eq!(e.reason(), "logon-failure", "{e}");
+        assert!(
+            matches!(e.reason(), "logon-failure" | "access-denied"),
+            "{e}"
+        );
         assert!(e.to_string().contains("give --user"), "{e}");
 
         let wrong = Credentials::User {

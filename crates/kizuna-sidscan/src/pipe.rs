@@ -6,19 +6,26 @@ use std::future::Future;
 use std::time::Duration;
 
 use kizuna_lsarpc::{lsa, rpc};
+use smb2::ErrorKind;
+use smb2::client::session::Session;
+use smb2::client::tree::Tree;
 use smb2::msg::close::CloseRequest;
 use smb2::msg::create::{
     CreateDisposition, CreateRequest, CreateResponse, ImpersonationLevel, ShareAccess,
 };
 use smb2::msg::read::{ReadRequest, ReadResponse, SMB2_CHANNEL_NONE};
+use smb2::msg::session_setup::{
+    SessionSetupRequest, SessionSetupRequestFlags, SessionSetupResponse,
+};
 use smb2::msg::write::WriteRequest;
 use smb2::pack::{ReadCursor, Unpack};
+use smb2::types::SessionId;
 use smb2::types::flags::FileAccessMask;
+use smb2::types::flags::{Capabilities, SecurityMode};
 use smb2::types::status::NtStatus;
 use smb2::types::{Command, FileId, OplockLevel, TreeId};
-use smb2::{ClientConfig, ErrorKind, SmbClient};
 
-use crate::{Answer, Credentials, Failure};
+use crate::{Answer, Credentials, Failure, ntlm};
 
 /// The largest reply read from the pipe (an LSA reply is a few hundred bytes).
 const REPLY_LIMIT: usize = 64 * 1024;
@@ -105,50 +112,61 @@ pub(crate) async fn query(
             text
         }
     };
-    let config = ClientConfig {
-        addr: addr.to_string(),
-        timeout,
-        username,
-        password: password.clone(),
-        domain,
-        auto_reconnect: false,
-        compression: false,
-        response_timeout: Some(timeout),
-        ..Default::default()
+    let refused = |e: smb2::Error| match e.kind() {
+        ErrorKind::AuthRequired | ErrorKind::GuestSessionRefused => Failure::Logon(format!(
+            "signing in as {who} refused: {}",
+            scrub(e.to_string())
+        )),
+        ErrorKind::TimedOut => Failure::NoAnswer { port, secs },
+        _ if e.to_string().contains("LOGON_FAILURE") => Failure::Logon(format!(
+            "signing in as {who} refused: {}",
+            scrub(e.to_string())
+        )),
+        _ => Failure::Smb(scrub(e.to_string())),
     };
-    let mut client = within(timeout, SmbClient::connect(config))
+    let mut conn = within(timeout, Conn::connect(&addr.to_string(), timeout))
         .await
-        .map_err(|e| match e.kind() {
-            ErrorKind::AuthRequired | ErrorKind::GuestSessionRefused => {
-                Failure::Logon(match credentials {
-                    Credentials::Anonymous => format!(
-                        "no null session ({}): Windows refuses them, and kizuna's SMB client does not \
-                     yet send the anonymous NTLM form some Samba hosts accept; give --user",
-                        scrub(e.to_string())
-                    ),
-                    Credentials::User { .. } => {
-                        format!("signing in as {who} refused: {}", scrub(e.to_string()))
-                    }
-                })
+        .map_err(refused)?;
+    conn.set_response_timeout(Some(timeout));
+    within(timeout, conn.negotiate()).await.map_err(refused)?;
+    // Our own first round: its challenge names the host's build. A signed sign-in then
+    // starts a session of its own on this connection (this one is left unfinished).
+    let challenge = session_setup(&conn, ntlm::negotiate(), timeout).await?;
+    let version = ntlm::challenge_version(&challenge.security_buffer);
+    match credentials {
+        Credentials::Anonymous => {
+            conn.set_session_id(challenge.session_id);
+            let done = session_setup(&conn, ntlm::anonymous(), timeout).await;
+            if let Err(Failure::Logon(why) | Failure::AccessDenied(why)) = done {
+                return Err(Failure::Logon(format!(
+                    "no null session ({why}): the host refuses anonymous sign-in, as Windows \
+                     does by default; give --user"
+                )));
             }
-            ErrorKind::SigningRequired => Failure::Smb(format!(
-                "the host requires signing, which a null session cannot do: give --user ({})",
-                scrub(e.to_string())
-            )),
-            ErrorKind::TimedOut => Failure::NoAnswer { port, secs },
-            _ if e.to_string().contains("LOGON_FAILURE") => Failure::Logon(format!(
-                "signing in as {who} refused: {}",
-                scrub(e.to_string())
-            )),
-            _ => Failure::Smb(scrub(e.to_string())),
-        })?;
-    let tree = within(timeout, client.connect_share("IPC$"))
+            done?;
+        }
+        Credentials::User { .. } => {
+            within(
+                timeout,
+                Session::setup(&mut conn, &username, &password, &domain),
+            )
+            .await
+            .map_err(refused)?;
+        }
+    }
+    let tree = within(timeout, Tree::connect(&mut conn, "IPC$"))
         .await
         .map_err(|e| match e.kind() {
-            ErrorKind::AccessDenied => Failure::AccessDenied(format!("IPC$ as {who}")),
+            ErrorKind::AccessDenied => match credentials {
+                Credentials::Anonymous => Failure::AccessDenied(
+                    "IPC$ refused to a null session, as Windows refuses it by default; give --user"
+                        .to_string(),
+                ),
+                Credentials::User { .. } => Failure::AccessDenied(format!("IPC$ as {who}")),
+            },
             _ => Failure::Smb(format!("IPC$: {}", scrub(e.to_string()))),
         })?;
-    let conn = client.connection_mut();
+    let conn = &mut conn;
     let tree_id = tree.tree_id;
     let file = open_pipe(conn, tree_id, timeout).await?;
     let answer = lsa_calls(conn, tree_id, file, timeout).await;
@@ -164,7 +182,53 @@ pub(crate) async fn query(
         ),
     )
     .await;
-    answer
+    answer.map(|mut a| {
+        a.os = version;
+        a
+    })
+}
+
+/// What a SESSION_SETUP round gave back: the session it belongs to and the server's token.
+struct Round {
+    session_id: SessionId,
+    security_buffer: Vec<u8>,
+}
+
+/// One SESSION_SETUP round with our own NTLM token; "more processing required" and
+/// success are answers, any other status is why the sign-in failed.
+async fn session_setup(conn: &Conn, token: Vec<u8>, timeout: Duration) -> Result<Round, Failure> {
+    let req = SessionSetupRequest {
+        flags: SessionSetupRequestFlags(0),
+        security_mode: SecurityMode::new(SecurityMode::SIGNING_ENABLED),
+        capabilities: Capabilities::default(),
+        channel: 0,
+        previous_session_id: 0,
+        security_buffer: token,
+    };
+    let frame = within(timeout, conn.execute(Command::SessionSetup, &req, None))
+        .await
+        .map_err(|e| smb_status(&e.to_string()))?;
+    let status = frame.header.status;
+    if status.is_error() && !status.is_more_processing_required() {
+        return Err(smb_status(&format!("{status:?}")));
+    }
+    let resp = SessionSetupResponse::unpack(&mut ReadCursor::new(&frame.body))
+        .map_err(|e| Failure::Smb(format!("session setup: {e}")))?;
+    Ok(Round {
+        session_id: frame.header.session_id,
+        security_buffer: resp.security_buffer,
+    })
+}
+
+/// A refused sign-in by its status.
+fn smb_status(text: &str) -> Failure {
+    if text.contains("LOGON_FAILURE") {
+        Failure::Logon(text.to_string())
+    } else if text.contains("ACCESS_DENIED") {
+        Failure::AccessDenied(text.to_string())
+    } else {
+        Failure::Smb(format!("session setup: {text}"))
+    }
 }
 
 async fn open_pipe(conn: &mut Conn, tree_id: TreeId, timeout: Duration) -> Result<FileId, Failure> {
@@ -353,7 +417,11 @@ async fn lsa_calls(
     {
         let _ = lsa::parse_close(&stub);
     }
-    Ok(Answer { account, primary })
+    Ok(Answer {
+        account,
+        primary,
+        os: None,
+    })
 }
 
 /// LsarQueryInformationPolicy for `class` (the account or the primary domain).

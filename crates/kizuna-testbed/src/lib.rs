@@ -22,6 +22,9 @@ mod process;
 pub mod sid_hosts;
 pub mod windows;
 
+/// Whole-process measurement for the benchmarks.
+pub use process::measure;
+
 pub use ldif::filetime;
 
 use std::fs::{self, File, OpenOptions};

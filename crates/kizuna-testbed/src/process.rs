@@ -166,3 +166,30 @@ pub(crate) fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+/// Runs `cmd` to its end (stdout and stderr to /dev/null) for a benchmark; returns its
+/// wall time in seconds and its peak RSS in KiB from the kernel's accounting (wait4), and
+/// whether it exited with 0 or 1 (kizuna's "ran" codes).
+pub fn measure(cmd: &mut Command) -> Result<(f64, u64), String> {
+    let t = std::time::Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    let pid = child.id() as i32;
+    // Reaped by wait4 below (which also gives the rusage `Child::wait` does not).
+    std::mem::forget(child);
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child; both pointers are valid for the call.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if r != pid {
+        return Err(format!("wait4 {pid}: {}", std::io::Error::last_os_error()));
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1) {
+        return Err(format!("{cmd:?} failed: status {status}"));
+    }
+    Ok((t.elapsed().as_secs_f64(), usage.ru_maxrss as u64))
+}

@@ -231,7 +231,7 @@ impl SidHosts {
             format!(
                 "[global]\n\tnetbios name = {name}\n\tworkgroup = {WORKGROUP}\n\
                  \tserver role = standalone server\n\tinterfaces = {address}/30\n\
-                 \tbind interfaces only = yes\n\tsmb ports = 445\n\tdisable netbios = yes\n\
+                 \tbind interfaces only = no\n\tsmb ports = 445\n\tdisable netbios = yes\n\
                  \tprivate dir = {}\n\tlock directory = {}\n\tstate directory = {}\n\
                  \tcache directory = {}\n\tpid directory = {}\n\tncalrpc dir = {}/ncalrpc\n\
                  \tlog file = {}/log.%m\n\tpassdb backend = tdbsam\n\trestrict anonymous = 0\n\
@@ -352,6 +352,57 @@ impl SidHosts {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// Gives every host `per_host` more addresses (host H's are `10.(232+H).x.y`, routed
+    /// to its namespace, where smbd listens on every address) and routes as many to the
+    /// silent namespace, where nobody owns them: a benchmark's thousands of distinct
+    /// targets. Returns (answering, silent) addresses. Gone with the set.
+    pub fn add_aliases(&self, per_host: usize) -> Result<(Vec<String>, Vec<String>), String> {
+        if per_host == 0 || per_host > 254 * 250 {
+            return Err(format!("{per_host} aliases per host: 1 to {}", 254 * 250));
+        }
+        let (mut answering, mut silent) = (Vec::new(), Vec::new());
+        let silent_ns = self.hosts.len() + 2;
+        for i in (1..=self.hosts.len()).chain([silent_ns]) {
+            let ns = format!("{PREFIX}{i}");
+            let (_, inner) = addresses(i);
+            let net = 232 + i;
+            if net > 254 {
+                return Err("too many hosts for alias networks".into());
+            }
+            ip(&["route", "add", &format!("10.{net}.0.0/16"), "via", &inner])?;
+            let mut batch = String::new();
+            for a in 0..per_host {
+                let addr = format!("10.{net}.{}.{}", a / 254, a % 254 + 1);
+                if i == silent_ns {
+                    silent.push(addr);
+                } else {
+                    batch.push_str(&format!("addr add {addr}/32 dev eth0\n"));
+                    answering.push(addr);
+                }
+            }
+            if !batch.is_empty() {
+                let r = run(
+                    Command::new("ip").args(["-n", &ns, "-batch", "-"]),
+                    Some(batch.as_bytes()),
+                    Duration::from_secs(300),
+                )?;
+                if !r.ok {
+                    return Err(format!("ip -n {ns} -batch: {}", r.stderr.trim()));
+                }
+            }
+        }
+        Ok((answering, silent))
+    }
+
+    /// Makes host `i` (0-based) refuse null sessions from now on, as Windows does
+    /// (`restrict anonymous = 2`; each new connection's smbd reads the changed file).
+    pub fn refuse_anonymous(&self, i: usize) -> Result<(), String> {
+        let conf = self.dir.path().join(format!("h{}/smb.conf", i + 1));
+        let text = fs::read_to_string(&conf).map_err(|e| format!("{}: {e}", conf.display()))?;
+        let changed = text.replace("restrict anonymous = 0", "restrict anonymous = 2");
+        fs::write(&conf, changed).map_err(|e| format!("{}: {e}", conf.display()))
     }
 
     /// The folder holding the hosts' configuration and logs.

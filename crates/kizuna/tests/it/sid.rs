@@ -197,8 +197,16 @@ fn wrong_credentials_and_bad_targets_are_refused_clearly() {
     );
     assert_eq!(err.matches("logon-failure").count(), 2, "{err}");
     assert!(!err.contains(wrong) && !common::stdout(&o).contains(wrong));
-    // without --user: a null session, which these hosts (like Windows) refuse to smb2's
-    // form of it; the error says what to give
+    // without --user: a null session, which Samba allows by default...
+    let o = sid_scan(
+        work.path(),
+        "",
+        &["sid", "scan", &set.hosts[1].ip, "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(common::json(&o)["devices"][0]["machine_sid"], B);
+    // ...and Windows refuses: the error says what to give
+    set.refuse_anonymous(0).unwrap();
     let o = sid_scan(work.path(), "", &["sid", "scan", &set.hosts[0].ip]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("give --user"), "{}", stderr(&o));
