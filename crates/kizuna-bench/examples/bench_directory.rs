@@ -23,7 +23,8 @@ fn filetime(t: chrono::DateTime<Utc>) -> i64 {
 
 /// Runs a command; returns (seconds, peak RSS in KiB) from the kernel's accounting.
 fn measure(cmd: &mut Command) -> (f64, u64) {
-    kizuna_testbed::measure(cmd).unwrap_or_else(|e| panic!("{e}"))
+    let m = kizuna_testbed::measure(cmd).unwrap_or_else(|e| panic!("{e}"));
+    (m.secs, m.peak_rss_kib)
 }
 
 fn main() {

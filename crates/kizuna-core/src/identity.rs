@@ -67,6 +67,13 @@ impl fmt::Display for MachineSid {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MachineGuid(u128);
 
+impl MachineGuid {
+    /// The GUID whose 32 hex digits are `n`'s (for generated labs).
+    pub fn from_u128(n: u128) -> MachineGuid {
+        MachineGuid(n)
+    }
+}
+
 impl FromStr for MachineGuid {
     type Err = String;
     /// `8b1f2a3c-4d5e-6f70-8192-a3b4c5d6e7f8`, with or without braces, any case.

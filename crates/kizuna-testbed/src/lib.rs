@@ -23,7 +23,7 @@ pub mod sid_hosts;
 pub mod windows;
 
 /// Whole-process measurement for the benchmarks.
-pub use process::measure;
+pub use process::{Measured, measure};
 
 pub use ldif::filetime;
 

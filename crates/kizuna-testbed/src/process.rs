@@ -167,10 +167,21 @@ pub(crate) fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Runs `cmd` to its end (stdout and stderr to /dev/null) for a benchmark; returns its
-/// wall time in seconds and its peak RSS in KiB from the kernel's accounting (wait4), and
-/// whether it exited with 0 or 1 (kizuna's "ran" codes).
-pub fn measure(cmd: &mut Command) -> Result<(f64, u64), String> {
+/// What one benchmarked process cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measured {
+    /// Wall time, seconds.
+    pub secs: f64,
+    /// Peak resident set, KiB.
+    pub peak_rss_kib: u64,
+    /// CPU time (user + system), seconds.
+    pub cpu_secs: f64,
+}
+
+/// Runs `cmd` to its end (stdout and stderr to /dev/null) for a benchmark: its wall time,
+/// and its peak RSS and CPU time from the kernel's accounting (wait4). An exit code other
+/// than 0 or 1 (kizuna's "ran" codes) is an error.
+pub fn measure(cmd: &mut Command) -> Result<Measured, String> {
     let t = std::time::Instant::now();
     let child = cmd
         .stdout(std::process::Stdio::null())
@@ -191,5 +202,10 @@ pub fn measure(cmd: &mut Command) -> Result<(f64, u64), String> {
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1) {
         return Err(format!("{cmd:?} failed: status {status}"));
     }
-    Ok((t.elapsed().as_secs_f64(), usage.ru_maxrss as u64))
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok(Measured {
+        secs: t.elapsed().as_secs_f64(),
+        peak_rss_kib: usage.ru_maxrss as u64,
+        cpu_secs: secs(usage.ru_utime) + secs(usage.ru_stime),
+    })
 }

@@ -9,22 +9,16 @@ use kizuna_core::InputReport;
 use kizuna_core::directory::DirectorySnapshot;
 use kizuna_directory::{GpoSettings, Options, Remedy, Secret};
 
-/// How to read the directory. The password comes from an environment variable, a file, or
-/// a prompt — never from the command line, never printed, never stored.
+/// Where the directory is and whom to bind as: the same flags for every command that
+/// reads it (`ad audit`, `scan --server`, `sid scan`).
 #[derive(Args, Debug, Clone, Default)]
-pub struct DirectoryArgs {
+pub struct LdapArgs {
     /// ldap://HOST[:PORT] or ldaps://HOST[:PORT] of a domain controller.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
     /// Bind as this user (user@domain, DOMAIN\user or a DN).
     #[arg(long, value_name = "USER")]
     pub bind: Option<String>,
-    /// Read the bind password from this environment variable.
-    #[arg(long, value_name = "NAME", conflicts_with = "password_file")]
-    pub password_env: Option<String>,
-    /// Read the bind password from this file (first line).
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
     /// Trust this CA (PEM) for ldaps:// and --starttls instead of the system roots.
     #[arg(long, value_name = "PEM")]
     pub ca_cert: Option<PathBuf>,
@@ -34,6 +28,20 @@ pub struct DirectoryArgs {
     /// Search base (default: the server's defaultNamingContext).
     #[arg(long, value_name = "DN")]
     pub base_dn: Option<String>,
+}
+
+/// How to read the directory. The password comes from an environment variable, a file, or
+/// a prompt — never from the command line, never printed, never stored.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DirectoryArgs {
+    #[command(flatten)]
+    pub ldap: LdapArgs,
+    /// Read the bind password from this environment variable.
+    #[arg(long, value_name = "NAME", conflicts_with = "password_file")]
+    pub password_env: Option<String>,
+    /// Read the bind password from this file (first line).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
     /// GPO settings from a SYSVOL copy or a folder of GPMC backups (instead of SMB).
     #[arg(long, value_name = "DIR")]
     pub sysvol: Option<PathBuf>,
@@ -47,10 +55,10 @@ pub struct DirectoryArgs {
 }
 
 fn password(a: &DirectoryArgs) -> anyhow::Result<Option<Secret>> {
-    if a.bind.is_none() {
+    if a.ldap.bind.is_none() {
         return Ok(None);
     }
-    let prompt = format!("Password for {}: ", a.bind.as_deref().unwrap_or(""));
+    let prompt = format!("Password for {}: ", a.ldap.bind.as_deref().unwrap_or(""));
     crate::password::read(
         a.password_env.as_deref(),
         a.password_file.as_deref(),
@@ -62,7 +70,7 @@ fn password(a: &DirectoryArgs) -> anyhow::Result<Option<Secret>> {
 /// Reads the directory and the GPO settings: from `--sysvol DIR` when given, else over
 /// SMB from the server's SYSVOL unless `--no-smb`. `None` without `--server`.
 pub fn read(a: &DirectoryArgs) -> anyhow::Result<Option<(DirectorySnapshot, InputReport)>> {
-    if a.server.is_none() {
+    if a.ldap.server.is_none() {
         return Ok(None);
     }
     read_signed_in(a, password(a)?)
@@ -74,16 +82,23 @@ pub fn read_signed_in(
     a: &DirectoryArgs,
     password: Option<Secret>,
 ) -> anyhow::Result<Option<(DirectorySnapshot, InputReport)>> {
-    let Some(url) = &a.server else {
+    let LdapArgs {
+        server,
+        bind,
+        ca_cert,
+        starttls,
+        base_dn,
+    } = &a.ldap;
+    let Some(url) = server else {
         return Ok(None);
     };
     let options = Options {
         url: url.clone(),
-        bind: a.bind.clone(),
+        bind: bind.clone(),
         password,
-        ca_cert: a.ca_cert.clone(),
-        starttls: a.starttls,
-        base_dn: a.base_dn.clone(),
+        ca_cert: ca_cert.clone(),
+        starttls: *starttls,
+        base_dn: base_dn.clone(),
         timeout: Duration::from_secs(a.timeout.max(1)),
         page_size: 500,
     };

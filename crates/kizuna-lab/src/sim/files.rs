@@ -177,18 +177,7 @@ fn machine_guid(d: &Domain, m: &Machine) -> kizuna_core::MachineGuid {
             .fold(key, |k, b| k.rotate_left(7) ^ u64::from(b));
     }
     let mut r = Rng::stream(key, 0x6d_6775_6964);
-    let n = (u128::from(r.next_u64()) << 64) | u128::from(r.next_u64());
-    let h = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-    .parse()
-    .expect("a GUID")
+    kizuna_core::MachineGuid::from_u128((u128::from(r.next_u64()) << 64) | u128::from(r.next_u64()))
 }
 
 /// SAM, SECURITY, SYSTEM and SOFTWARE of a machine as on the lab's last day. Returns the

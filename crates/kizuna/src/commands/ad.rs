@@ -42,7 +42,7 @@ pub struct AdAuditArgs {
 
 /// `kizuna ad audit`: the directory alone, judged now.
 pub fn audit(a: AdAuditArgs) -> anyhow::Result<i32> {
-    if a.directory.server.is_none() {
+    if a.directory.ldap.server.is_none() {
         Console::new(a.lang.unwrap_or_else(Lang::from_env), false)
             .error("cli-ad-needs-server", &[]);
         return Ok(exit::USAGE);

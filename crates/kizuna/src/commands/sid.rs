@@ -14,7 +14,7 @@ use kizuna_store::Location;
 
 use crate::commands::scan::{Presentation, present};
 use crate::console::{Console, num, text};
-use crate::directory::DirectoryArgs;
+use crate::directory::{DirectoryArgs, LdapArgs};
 use crate::exit;
 use crate::progress::{ProgressLine, sid_line};
 use crate::settings::{Format, knowledge, open_store, parse_lang, parse_severity};
@@ -61,21 +61,10 @@ pub struct SidScanArgs {
     /// that does not answer costs at most this.
     #[arg(long, default_value_t = 5, value_name = "SECS")]
     pub timeout: u64,
-    /// Ask every enabled computer of this directory: ldap://DC or ldaps://DC.
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
-    /// Bind to the directory as this user (default: --user).
-    #[arg(long, value_name = "USER")]
-    pub bind: Option<String>,
-    /// Trust this CA (PEM) for ldaps:// and --starttls instead of the system roots.
-    #[arg(long, value_name = "PEM")]
-    pub ca_cert: Option<PathBuf>,
-    /// Upgrade ldap:// with StartTLS.
-    #[arg(long)]
-    pub starttls: bool,
-    /// Search base (default: the server's defaultNamingContext).
-    #[arg(long, value_name = "DN")]
-    pub base_dn: Option<String>,
+    /// Ask every enabled computer of the directory at --server (bound as --bind, else
+    /// as --user, with the same password).
+    #[command(flatten)]
+    pub ldap: LdapArgs,
     /// The store the answers are kept in (SQLite file or postgres://); default: kizuna.db
     /// in --out, else a temporary one.
     #[arg(long)]
@@ -88,6 +77,7 @@ pub struct SidScanArgs {
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, default_value = "high", value_parser = parse_severity)]
     pub fail_on: Severity,
+    /// Language of the output: ja or en (default: from the locale).
     #[arg(long, value_parser = parse_lang)]
     pub lang: Option<Lang>,
     /// Folder with thresholds.toml etc. overriding the built-in ones.
@@ -111,8 +101,11 @@ pub fn run(args: SidArgs, console: &Console) -> anyhow::Result<i32> {
                 .with_context(|| format!("{} line {}", file.display(), n + 1))?;
         }
     }
-    let bind = a.bind.clone().or_else(|| a.user.clone());
-    let password = match a.user.as_ref().or(bind.as_ref()) {
+    let ldap = LdapArgs {
+        bind: a.ldap.bind.clone().or_else(|| a.user.clone()),
+        ..a.ldap.clone()
+    };
+    let password = match a.user.as_ref().or(ldap.bind.as_ref()) {
         Some(account) => Some(Secret::new(crate::password::read(
             a.password_env.as_deref(),
             a.password_file.as_deref(),
@@ -121,11 +114,7 @@ pub fn run(args: SidArgs, console: &Console) -> anyhow::Result<i32> {
         None => None,
     };
     let directory_args = DirectoryArgs {
-        server: a.server.clone(),
-        bind,
-        ca_cert: a.ca_cert.clone(),
-        starttls: a.starttls,
-        base_dn: a.base_dn.clone(),
+        ldap,
         no_smb: true,
         timeout: a.timeout,
         ..Default::default()

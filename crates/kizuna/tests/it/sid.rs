@@ -15,13 +15,9 @@ const PASSWORD_VAR: &str = "KZ_SID_TEST_PASSWORD";
 
 /// `kizuna ARGS` in English with the password in `PASSWORD_VAR`.
 fn sid_scan(dir: &Path, password: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kizuna"))
+    common::english(&mut Command::new(env!("CARGO_BIN_EXE_kizuna")))
         .args(args)
         .current_dir(dir)
-        .env("LANG", "en_US.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("KIZUNA_KNOWLEDGE_DIR")
         .env(PASSWORD_VAR, password)
         .output()
         .expect("kizuna runs")
@@ -35,17 +31,13 @@ fn stderr(o: &Output) -> String {
 /// is `hosts`: the names the directory gives resolve to the test's hosts, and nothing
 /// outside the test sees them.
 fn sid_scan_resolving(dir: &Path, password: &str, hosts: &Path, args: &[&str]) -> Output {
-    Command::new("unshare")
+    common::english(&mut Command::new("unshare"))
         .args(["--mount", "--propagation", "private", "sh", "-c"])
         .arg("mount --bind \"$0\" /etc/hosts && exec \"$@\"")
         .arg(hosts)
         .arg(env!("CARGO_BIN_EXE_kizuna"))
         .args(args)
         .current_dir(dir)
-        .env("LANG", "en_US.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("KIZUNA_KNOWLEDGE_DIR")
         .env(PASSWORD_VAR, password)
         .output()
         .expect("unshare runs")

@@ -23,16 +23,20 @@ pub fn kizuna(dir: &Path, args: &[&str]) -> Output {
 /// Runs the kizuna binary in `dir` in English with "now" = `now` (RFC 3339) and the
 /// built-in knowledge.
 pub fn kizuna_at(dir: &Path, now: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kizuna"))
+    english(&mut Command::new(env!("CARGO_BIN_EXE_kizuna")))
         .args(args)
         .current_dir(dir)
-        .env("LANG", "en_US.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("KIZUNA_KNOWLEDGE_DIR")
         .env("KIZUNA_NOW", now)
         .output()
         .expect("kizuna runs")
+}
+
+/// `cmd` in English with the built-in knowledge, whatever the test's environment says.
+pub fn english(cmd: &mut Command) -> &mut Command {
+    cmd.env("LANG", "en_US.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("KIZUNA_KNOWLEDGE_DIR")
 }
 
 pub fn stdout(o: &Output) -> String {
