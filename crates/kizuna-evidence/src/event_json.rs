@@ -2,7 +2,9 @@
 //! - `Get-WinEvent | ConvertTo-Json` (Windows PowerShell 5.1 and PowerShell 7): `Id`,
 //!   `ProviderName`, `Properties[].Value`, `TimeCreated` as `/Date(ms)/` or ISO text;
 //! - the `evtx` crate / evtx_dump JSON (`Event.System…`, `#attributes`);
-//! - Winlogbeat / Elastic (`winlog.event_id`, `winlog.event_data.param1…`).
+//! - Winlogbeat / Elastic (`winlog.event_id`, `winlog.event_data.param1…`);
+//! - NXLog `im_msvistalog` JSON, also through Logstash (the OTRF "Mordor" datasets):
+//!   `SourceName`, `EventID`, `Hostname`, `Channel`, event data at the top level.
 //!
 //! A top-level array, concatenated objects and JSON lines are all accepted.
 
@@ -29,6 +31,7 @@ pub fn read_event_json(
     out: &mut dyn FnMut(Fact),
     admit: Admit<'_>,
 ) {
+    let mut no_provider = 0u64;
     for_each_json_value(
         input,
         report,
@@ -38,10 +41,31 @@ pub fn read_event_json(
                 offset: None,
                 line: at.strip_prefix("line ").and_then(|l| l.parse().ok()),
             };
-            let parsed = raw_from_json(&v).and_then(|raw| raw.into_record(source));
+            let raw = raw_from_json(&v);
+            // A collector that dropped the provider: an event, but nobody's.
+            if let Ok(r) = &raw
+                && r.provider.is_none()
+                && is_flat(&v)
+            {
+                report.records += 1;
+                no_provider += 1;
+                return;
+            }
+            let parsed = raw.and_then(|raw| raw.into_record(source));
             count_event(report, parsed, &at, admit, out);
         },
     );
+    if no_provider > 0 {
+        report.notes.push(format!(
+            "{no_provider} events name no provider (collector JSON without SourceName): read, \
+             not judged; kizuna does not guess a provider from the channel"
+        ));
+    }
+}
+
+/// NXLog's flat shape: `EventID` beside `SourceName` or `Hostname` at the top level.
+fn is_flat(v: &Value) -> bool {
+    v.get("EventID").is_some() && (v.get("SourceName").is_some() || v.get("Hostname").is_some())
 }
 
 /// Calls `f(value, where, report)` for each JSON object of a stream: the elements of a
@@ -244,10 +268,81 @@ fn raw_from_json(v: &Value) -> Result<RawEvent, String> {
     if let Some(w) = obj.get("winlog").and_then(Value::as_object) {
         return Ok(from_winlogbeat(obj, w));
     }
+    // Before Get-WinEvent's shape: NXLog's flat events may carry an event-data field
+    // named ProviderName.
+    if is_flat(v) {
+        return Ok(from_flat(obj));
+    }
     if obj.contains_key("ProviderName") || obj.contains_key("Id") {
         return Ok(from_get_winevent(obj));
     }
     Err("not an event object (no Event, winlog or ProviderName/Id)".to_string())
+}
+
+/// Fields of NXLog's and Logstash's own, around the event's data at the top level of a
+/// flat event (NXLog `im_msvistalog` + `xm_json`, Logstash's `@…`, `host`, `port`, `tags`).
+const FLAT_METADATA: &[&str] = &[
+    "SourceName",
+    "EventID",
+    "Hostname",
+    "Channel",
+    "EventTime",
+    "EventReceivedTime",
+    "SourceModuleName",
+    "SourceModuleType",
+    "Keywords",
+    "EventType",
+    "SeverityValue",
+    "Severity",
+    "ProviderGuid",
+    "Version",
+    "Task",
+    "OpcodeValue",
+    "RecordNumber",
+    "ExecutionProcessID",
+    "ThreadID",
+    "Category",
+    "Opcode",
+    "Message",
+    "@timestamp",
+    "@version",
+    "host",
+    "port",
+    "tags",
+    "TimeCreated",
+    "Level",
+    "UserID",
+    "AccountName",
+    "AccountType",
+    "Domain",
+    "ActivityID",
+];
+
+/// A flat NXLog / Logstash event. The time is Logstash's `@timestamp` (UTC) or
+/// `TimeCreated`, else NXLog's `EventTime` (the host's local time, no zone: read as UTC).
+/// Without `SourceName` the provider stays unknown: it is never guessed from the channel.
+fn from_flat(o: &Map<String, Value>) -> RawEvent {
+    let time = ["@timestamp", "TimeCreated", "EventTime"]
+        .iter()
+        .find_map(|k| o.get(*k).and_then(json_time));
+    let mut raw = RawEvent {
+        provider: o.get("SourceName").and_then(text),
+        event_id: o
+            .get("EventID")
+            .and_then(number)
+            .and_then(|n| u32::try_from(n).ok()),
+        time,
+        record_id: o.get("RecordNumber").and_then(number),
+        channel: o.get("Channel").and_then(text),
+        computer: o.get("Hostname").and_then(text),
+        ..RawEvent::default()
+    };
+    for (k, v) in o {
+        if !FLAT_METADATA.contains(&k.as_str()) && !v.is_object() && !v.is_array() {
+            raw.named.insert(k.clone(), text(v).unwrap_or_default());
+        }
+    }
+    raw
 }
 
 fn from_get_winevent(o: &Map<String, Value>) -> RawEvent {
@@ -379,4 +474,62 @@ fn from_winlogbeat(top: &Map<String, Value>, w: &Map<String, Value>) -> RawEvent
         raw.data = params.into_iter().map(|(_, v)| v).collect();
     }
     raw
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kizuna_core::{EventRecord, InputKind};
+
+    fn read(text: &str, json: bool) -> (InputReport, Vec<EventRecord>) {
+        let mut report = InputReport::new("x".into(), InputKind::EventJson, String::new(), 0);
+        let mut events = Vec::new();
+        let mut out = |f: Fact| {
+            if let Fact::Event(mut e) = f {
+                e.source = SourceRef {
+                    path: String::new(),
+                    offset: None,
+                    line: None,
+                };
+                events.push(e);
+            }
+        };
+        let input = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        if json {
+            read_event_json(input, "x", &mut report, &mut out, &|e| Some(e));
+        } else {
+            crate::event_xml::read_event_xml(input, "x", &mut report, &mut out, &|e| Some(e));
+        }
+        (report, events)
+    }
+
+    /// One 4769 as NXLog → Logstash wrote it (OTRF variant (a): local `EventTime`, UTC
+    /// `@timestamp`, a `ProviderName` event-data field) and as Windows' event XML.
+    #[test]
+    fn a_flat_collector_event_is_the_same_event_as_its_xml() {
+        let flat = r#"{"SourceName":"Microsoft-Windows-Security-Auditing","EventID":4769,"Hostname":"MORDORDC.theshire.local","Channel":"security","EventTime":"2020-09-21 13:09:50","@timestamp":"2020-09-21T17:09:50.752Z","RecordNumber":1803550,"Keywords":-9214364837600034816,"Message":"A Kerberos service ticket was requested. Failure Code: 0x0","TargetUserName":"WORKSTATION5$@THESHIRE.LOCAL","ServiceName":"MORDORDC$","Status":"0x0","ProviderName":"Microsoft Software Key Storage Provider","host":"wec.internal.cloudapp.net","port":60340,"tags":["mordorDataset"]}"#;
+        let xml = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4769</EventID><TimeCreated SystemTime='2020-09-21T17:09:50.7520000Z'/><EventRecordID>1803550</EventRecordID><Channel>security</Channel><Computer>MORDORDC.theshire.local</Computer></System><EventData><Data Name='TargetUserName'>WORKSTATION5$@THESHIRE.LOCAL</Data><Data Name='ServiceName'>MORDORDC$</Data><Data Name='Status'>0x0</Data><Data Name='ProviderName'>Microsoft Software Key Storage Provider</Data></EventData></Event>";
+        let (report, from_flat) = read(flat, true);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let (_, from_xml) = read(xml, false);
+        assert_eq!(from_flat.len(), 1);
+        assert_eq!(from_flat, from_xml);
+        assert_eq!(
+            from_flat[0].time.to_rfc3339(),
+            "2020-09-21T17:09:50.752+00:00"
+        );
+    }
+
+    #[test]
+    fn a_flat_event_without_a_provider_is_read_and_never_judged() {
+        let line = r#"{"EventID":4624,"Hostname":"WORKSTATION5","Channel":"Security","TimeCreated":"2020-10-18 02:17:06.119","TargetUserName":"WORKSTATION5$"}"#;
+        let (report, events) = read(&format!("{line}\n{line}\n"), true);
+        assert!(events.is_empty());
+        assert_eq!((report.records, report.error_count), (2, 0));
+        assert!(
+            report.notes[0].starts_with("2 events name no provider"),
+            "{:?}",
+            report.notes
+        );
+    }
 }

@@ -562,3 +562,91 @@ fn prefiltered_evtx_matches_the_full_path_on_damaged_records() {
         "{compared} files, {with_events} with events"
     );
 }
+
+/// The SIEM exports' own independent counter (`siem/count_watched.py`, standard-library
+/// Python written without kizuna's code): per file, its records and its watched events by
+/// (PROVIDER, id), as "records=N" and "PROV/IDxK" words.
+fn siem_truth(siem: &Path) -> BTreeMap<String, (u64, BTreeMap<(String, u32), u64>)> {
+    let o = std::process::Command::new("python3")
+        .arg(siem.join("count_watched.py"))
+        .arg(siem)
+        .output()
+        .expect("python3 runs the corpus's counter");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut truth = BTreeMap::new();
+    for line in String::from_utf8(o.stdout).unwrap().lines() {
+        let mut cols = line.split('\t');
+        let (Some(file), Some(records)) = (cols.next(), cols.next()) else {
+            continue;
+        };
+        let Some(records) = records.strip_prefix("records=") else {
+            continue;
+        };
+        let mut watched = BTreeMap::new();
+        for word in cols.next().unwrap_or("").split_whitespace() {
+            let Some((prov, rest)) = word.split_once('/') else {
+                continue;
+            };
+            let (id, n) = rest.split_once('x').unwrap();
+            watched.insert((prov.to_string(), id.parse().unwrap()), n.parse().unwrap());
+        }
+        truth.insert(file.to_string(), (records.parse().unwrap(), watched));
+    }
+    truth
+}
+
+/// NXLog / Logstash flat JSON lines (the OTRF "Mordor" datasets): every file gives the
+/// independent counter's records and watched events, and the events without a provider
+/// are read, noted and never judged.
+#[test]
+fn flat_collector_json_matches_the_independent_counter() {
+    let Some(c) = corpus() else { return };
+    let siem = c.join("siem");
+    let truth = siem_truth(&siem);
+    let flat: Vec<_> = truth
+        .keys()
+        .filter(|f| f.starts_with("otrf-flat/"))
+        .collect();
+    assert_eq!(flat.len(), 5, "{truth:?}");
+    for file in flat {
+        let (records, watched) = &truth[file];
+        let o = kizuna(&siem, &["scan", file, "--format", "json"]);
+        let v = json(&o);
+        let input = &v["inputs"][0];
+        assert_eq!(input["status"], "ok", "{file}: {input}");
+        assert_eq!(input["records"], *records, "{file}");
+        assert_eq!(input["kept"], watched.values().sum::<u64>(), "{file}");
+        let o = kizuna(&siem, &["events", file, "--format", "jsonl"]);
+        let mut got: BTreeMap<(String, u32), u64> = BTreeMap::new();
+        for line in stdout(&o).lines() {
+            let e: serde_json::Value = serde_json::from_str(line).unwrap();
+            let key = (
+                e["provider"].as_str().unwrap().to_uppercase(),
+                e["event_id"].as_u64().unwrap() as u32,
+            );
+            *got.entry(key).or_default() += 1;
+        }
+        assert_eq!(&got, watched, "{file}");
+        if watched.is_empty() {
+            let notes = input["notes"].to_string();
+            assert!(notes.contains("events name no provider"), "{file}: {notes}");
+        }
+    }
+    // the computer accounts named, realm suffix and all (WORKSTATION5$@THESHIRE.LOCAL)
+    let o = kizuna(
+        &siem,
+        &[
+            "events",
+            "otrf-flat/otrf_empire_powerview_ldap_ntsecuritydescriptor_2020-09-21130944.head660.json",
+            "--id",
+            "4769",
+            "--format",
+            "jsonl",
+        ],
+    );
+    let subjects: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["subject"].to_string())
+        .collect();
+    assert_eq!(subjects, ["\"WORKSTATION5\"", "\"WORKSTATION5\""]);
+}
