@@ -4,7 +4,9 @@
 //! - the `evtx` crate / evtx_dump JSON (`Event.System…`, `#attributes`);
 //! - Winlogbeat / Elastic (`winlog.event_id`, `winlog.event_data.param1…`);
 //! - NXLog `im_msvistalog` JSON, also through Logstash (the OTRF "Mordor" datasets):
-//!   `SourceName`, `EventID`, `Hostname`, `Channel`, event data at the top level.
+//!   `SourceName`, `EventID`, `Hostname`, `Channel`, event data at the top level;
+//! - Microsoft Sentinel / Log Analytics `SecurityEvent` rows (`EventSourceName`,
+//!   `EventID`, `Computer`, `TimeGenerated`, event data at the top level).
 //!
 //! A top-level array, concatenated objects and JSON lines are all accepted.
 
@@ -268,6 +270,9 @@ fn raw_from_json(v: &Value) -> Result<RawEvent, String> {
     if let Some(w) = obj.get("winlog").and_then(Value::as_object) {
         return Ok(from_winlogbeat(obj, w));
     }
+    if obj.contains_key("EventSourceName") && obj.contains_key("EventID") {
+        return Ok(from_security_event(obj));
+    }
     // Before Get-WinEvent's shape: NXLog's flat events may carry an event-data field
     // named ProviderName.
     if is_flat(v) {
@@ -343,6 +348,72 @@ fn from_flat(o: &Map<String, Value>) -> RawEvent {
         }
     }
     raw
+}
+
+/// Columns of Log Analytics' own in a `SecurityEvent` row, around the event's data.
+const SECURITY_EVENT_COLUMNS: &[&str] = &[
+    "TimeGenerated",
+    "Account",
+    "AccountType",
+    "Computer",
+    "EventSourceName",
+    "Channel",
+    "Task",
+    "Level",
+    "EventData",
+    "EventID",
+    "Activity",
+    "SourceComputerId",
+    "EventOriginId",
+    "ManagementGroupName",
+    "Type",
+    "TenantId",
+    "SourceSystem",
+    "MG",
+    "_ResourceId",
+    "_SubscriptionId",
+    "TimeCollected",
+];
+
+/// A Sentinel / Log Analytics `SecurityEvent` row as the portal or `az monitor
+/// log-analytics query` exports it. The portal writes `TimeGenerated` as it displays it
+/// (`3/31/2022, 10:51:35.857 AM`, UTC unless the viewer chose otherwise); empty columns
+/// are columns the event does not have.
+fn from_security_event(o: &Map<String, Value>) -> RawEvent {
+    let mut raw = RawEvent {
+        provider: o.get("EventSourceName").and_then(text),
+        event_id: o
+            .get("EventID")
+            .and_then(number)
+            .and_then(|n| u32::try_from(n).ok()),
+        time: o
+            .get("TimeGenerated")
+            .and_then(|t| json_time(t).or_else(|| portal_time(t.as_str()?))),
+        channel: o.get("Channel").and_then(text),
+        computer: o.get("Computer").and_then(text),
+        ..RawEvent::default()
+    };
+    for (k, v) in o {
+        if SECURITY_EVENT_COLUMNS.contains(&k.as_str()) || v.is_object() || v.is_array() {
+            continue;
+        }
+        if let Some(t) = text(v).filter(|t| !t.is_empty()) {
+            raw.named.insert(k.clone(), t);
+        }
+    }
+    raw
+}
+
+/// The Azure portal's `M/D/YYYY, h:mm:ss.fff AM` time, read as UTC. A 24-hour hour with
+/// a redundant `PM` (`14:51:35.857 PM`, seen in Microsoft's own sample data) is that hour.
+fn portal_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%m/%d/%Y, %I:%M:%S%.f %p") {
+        return Some(t.and_utc());
+    }
+    let t = chrono::NaiveDateTime::parse_from_str(s.strip_suffix(" PM")?, "%m/%d/%Y, %H:%M:%S%.f")
+        .ok()?;
+    (chrono::Timelike::hour(&t) >= 13).then(|| t.and_utc())
 }
 
 fn from_get_winevent(o: &Map<String, Value>) -> RawEvent {
@@ -518,6 +589,38 @@ mod tests {
             from_flat[0].time.to_rfc3339(),
             "2020-09-21T17:09:50.752+00:00"
         );
+    }
+
+    /// The same event as a Sentinel `SecurityEvent` row from the portal.
+    #[test]
+    fn a_security_event_row_is_the_same_event_as_its_xml() {
+        let row = r#"[{"TimeGenerated":"9/21/2020, 5:09:50.752 PM","Account":"","AccountType":"Machine","Computer":"MORDORDC.theshire.local","EventSourceName":"Microsoft-Windows-Security-Auditing","Channel":"security","Task":14337,"Level":0,"EventData":"","EventID":4769,"Activity":"4769 - A Kerberos service ticket was requested.","TargetUserName":"WORKSTATION5$@THESHIRE.LOCAL","ServiceName":"MORDORDC$","Status":"0x0","ProviderName":"Microsoft Software Key Storage Provider","SubjectUserName":"","Type":"SecurityEvent"}]"#;
+        let xml = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4769</EventID><TimeCreated SystemTime='2020-09-21T17:09:50.7520000Z'/><Channel>security</Channel><Computer>MORDORDC.theshire.local</Computer></System><EventData><Data Name='TargetUserName'>WORKSTATION5$@THESHIRE.LOCAL</Data><Data Name='ServiceName'>MORDORDC$</Data><Data Name='Status'>0x0</Data><Data Name='ProviderName'>Microsoft Software Key Storage Provider</Data></EventData></Event>";
+        let (report, from_row) = read(row, true);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(from_row, read(xml, false).1);
+    }
+
+    #[test]
+    fn portal_times() {
+        let t = |s: &str| portal_time(s).map(|t| t.to_rfc3339());
+        assert_eq!(
+            t("3/31/2022, 10:51:35.857 AM").unwrap(),
+            "2022-03-31T10:51:35.857+00:00"
+        );
+        assert_eq!(
+            t("3/31/2022, 2:51:35.857 PM").unwrap(),
+            "2022-03-31T14:51:35.857+00:00"
+        );
+        assert_eq!(
+            t("3/31/2022, 14:51:35.857 PM").unwrap(),
+            "2022-03-31T14:51:35.857+00:00"
+        );
+        assert_eq!(
+            t("3/31/2022, 09:51:35.857 PM").unwrap(),
+            "2022-03-31T21:51:35.857+00:00"
+        );
+        assert_eq!(t("3/31/2022, 04:51:35.857"), None);
     }
 
     #[test]

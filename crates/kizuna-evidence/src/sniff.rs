@@ -46,7 +46,23 @@ pub fn sniff(head: &[u8]) -> Sniffed {
 
 fn classify_text(text: &str) -> InputKind {
     let t = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    if t.starts_with('<') {
+    // Splunk's raw XmlWinEventLog files may open with `#` comment lines.
+    let xml = if t.starts_with('#') {
+        let rest = t.trim_start_matches(|c: char| c != '<' && c != '{' && c != '[');
+        let skipped = &t[..t.len() - rest.len()];
+        if skipped
+            .lines()
+            .all(|l| l.trim().is_empty() || l.starts_with('#'))
+        {
+            rest
+        } else {
+            t
+        }
+    } else {
+        t
+    };
+    if xml.starts_with('<') {
+        let t = xml;
         // An XML declaration, comments, then <Events> or <Event xmlns=…>.
         if t.contains("<Event ") || t.contains("<Event>") || t.contains("<Events") {
             return InputKind::EventXml;
@@ -153,6 +169,12 @@ mod tests {
                 InputKind::EventJson,
             ),
             ("hello world\n", InputKind::Unknown),
+            // Splunk XmlWinEventLog with its comment lines
+            (
+                "#Bulk AD CS Events\r\n<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>",
+                InputKind::EventXml,
+            ),
+            ("# notes\nhello <Event> world\n", InputKind::Unknown),
             (
                 "\r\nPsGetSid v1.46 - Translates SIDs\r\n\r\nSID for \\\\PC01:\r\nS-1-5-21-1-2-3\r\n",
                 InputKind::PsGetSid,
