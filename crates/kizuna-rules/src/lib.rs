@@ -25,8 +25,9 @@ pub use kizuna_core::DeviceRole as Role;
 pub use secure_channel::RULES as SECURE_CHANNEL_RULES;
 pub use timeline::{PasswordChange, password_change};
 
-/// What a scan concludes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a scan concludes (`Default`: nothing, for a report of inputs none of which could
+/// be read).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Analysis {
     /// Devices seen, sorted by name.
     pub devices: Vec<Device>,

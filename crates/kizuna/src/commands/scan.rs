@@ -138,7 +138,7 @@ pub fn present(
     print_input_errors(&outcome.inputs);
     let Some(analysis) = &outcome.analysis else {
         console.error("cli-nothing-readable", &[]);
-        return Ok(exit::USAGE);
+        return unreadable(&outcome.inputs, window, format, &console.msg);
     };
     let msg = &console.msg;
     if let (Some(db), Some(recorded)) = (&db, &outcome.recorded) {
@@ -182,6 +182,33 @@ pub fn present(
         );
     }
     render(&report, format, fail_on, msg)
+}
+
+/// Nothing could be read: a JSON report still lists every input with its errors (a script
+/// sees why), with no device and no finding; exit 2 either way.
+pub fn unreadable(
+    inputs: &[kizuna_core::InputReport],
+    window: kizuna_pipeline::Window,
+    format: Format,
+    msg: &Messages,
+) -> anyhow::Result<i32> {
+    if format == Format::Json {
+        let nothing = kizuna_rules::Analysis::default();
+        let report = ScanReport {
+            tool_version: env!("CARGO_PKG_VERSION"),
+            inputs,
+            analysis: &nothing,
+            since: window.since,
+            until: window.until,
+            db: None,
+            directory: None,
+        };
+        let stdout = std::io::stdout();
+        let mut w = std::io::BufWriter::new(stdout.lock());
+        write_scan_json(&report, msg, &mut w)?;
+        w.flush()?;
+    }
+    Ok(exit::USAGE)
 }
 
 /// Writes the scan report (text or JSON) and returns the exit code for `fail_on`.

@@ -184,7 +184,12 @@ pub fn run(args: SidArgs, console: &Console) -> anyhow::Result<i32> {
             .filter(|i| i.kind == kizuna_core::InputKind::Lsarpc)
             .count();
         console.error("cli-sid-no-answer", &[("total", num(asked))]);
-        return Ok(exit::USAGE);
+        return crate::commands::scan::unreadable(
+            &outcome.inputs,
+            Default::default(),
+            a.format,
+            &console.msg,
+        );
     }
     present(
         &outcome,

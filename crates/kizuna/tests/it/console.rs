@@ -91,4 +91,24 @@ fn notes_speak_the_chosen_language_and_quiet_keeps_errors() {
         err.contains("missing-folder: no such file or folder"),
         "{err}"
     );
+    // The JSON contract holds on exit 2 too: every input with why it could not be read.
+    std::fs::write(dir.path().join("notes.txt"), b"not evidence\n").unwrap();
+    let o = kizuna(
+        dir.path(),
+        &["scan", "missing-folder", "notes.txt", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let v = common::json(&o);
+    let inputs: Vec<(&str, &str)> = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["path"].as_str().unwrap(), i["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        inputs,
+        [("missing-folder", "error"), ("notes.txt", "error")]
+    );
+    assert_eq!(v["findings"], serde_json::json!([]));
+    assert_eq!(v["devices"], serde_json::json!([]));
 }

@@ -189,6 +189,13 @@ fn wrong_credentials_and_bad_targets_are_refused_clearly() {
     );
     assert_eq!(err.matches("logon-failure").count(), 2, "{err}");
     assert!(!err.contains(wrong) && !common::stdout(&o).contains(wrong));
+    // the JSON still lists each host with its reason
+    let v = common::json(&o);
+    let reasons: Vec<String> = asked(&v)
+        .into_iter()
+        .map(|(_, s, r)| format!("{s} {r}"))
+        .collect();
+    assert_eq!(reasons, ["error logon-failure", "error logon-failure"]);
     // without --user: a null session, which Samba allows by default...
     let o = sid_scan(
         work.path(),
