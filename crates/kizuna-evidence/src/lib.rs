@@ -21,6 +21,7 @@ mod psgetsid;
 mod sniff;
 mod source;
 pub mod text;
+mod wineventlog;
 
 pub use event_json::read_event_json;
 pub use event_xml::{parse_event_xml, read_event_xml};
@@ -36,3 +37,4 @@ pub use psgetsid::read_psgetsid;
 pub use sniff::sniff;
 pub use source::{Files, ReadOptions, ingest_files, ingest_paths};
 pub use text::{Replaced, text_reader};
+pub use wineventlog::read_wineventlog;

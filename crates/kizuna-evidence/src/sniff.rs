@@ -73,6 +73,9 @@ fn classify_text(text: &str) -> InputKind {
     if looks_like_netlogon(t) {
         return InputKind::NetlogonLog;
     }
+    if crate::wineventlog::looks_like_wineventlog(t) {
+        return InputKind::WinEventLog;
+    }
     if crate::psgetsid::looks_like_psgetsid(t) {
         return InputKind::PsGetSid;
     }

@@ -624,6 +624,7 @@ impl Worker {
                 }
                 InputKind::EventXml
                 | InputKind::EventJson
+                | InputKind::WinEventLog
                 | InputKind::NetlogonLog
                 | InputKind::PsGetSid
                 | InputKind::InventoryCsv
@@ -637,6 +638,13 @@ impl Worker {
                             InputKind::EventJson => {
                                 read_event_json(text, &display, &mut report, &mut out, &admit)
                             }
+                            InputKind::WinEventLog => crate::wineventlog::read_wineventlog(
+                                text,
+                                &display,
+                                &mut report,
+                                &mut out,
+                                &admit,
+                            ),
                             InputKind::PsGetSid => {
                                 read_psgetsid(text, &display, &mut report, &mut out)
                             }

@@ -49,6 +49,11 @@ pub const TARGETS: &[Target] = &[
         max_len: 64 * 1024,
     },
     Target {
+        name: "wineventlog",
+        run: wineventlog,
+        max_len: 64 * 1024,
+    },
+    Target {
         name: "netlogon",
         run: netlogon,
         max_len: 64 * 1024,
@@ -160,6 +165,13 @@ pub fn event_json(data: &[u8]) {
     let k = knowledge();
     text(data, InputKind::EventJson, |r, report, out| {
         kizuna_evidence::read_event_json(r, DISPLAY, report, out, &|e| k.admit(e))
+    });
+}
+
+pub fn wineventlog(data: &[u8]) {
+    let k = knowledge();
+    text(data, InputKind::WinEventLog, |r, report, out| {
+        kizuna_evidence::read_wineventlog(r, DISPLAY, report, out, &|e| k.admit(e))
     });
 }
 

@@ -57,7 +57,8 @@ fn targets_for(path: &Path, data: &[u8]) -> Vec<&'static str> {
     } else if name.ends_with(".json") {
         t.extend(["event_json", "inventory_json"]);
     } else if name.ends_with(".log") {
-        t.push("netlogon");
+        // netlogon.log, and Splunk's exports (raw event XML or classic WinEventLog)
+        t.extend(["netlogon", "event_xml", "wineventlog"]);
     } else if name.ends_with(".csv") {
         t.push("inventory_csv");
     } else if name.contains("psgetsid") {

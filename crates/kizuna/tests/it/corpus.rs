@@ -596,7 +596,8 @@ fn siem_truth(siem: &Path) -> BTreeMap<String, (u64, BTreeMap<(String, u32), u64
 }
 
 /// The SIEM shapes kizuna reads — NXLog / Logstash flat JSON lines (the OTRF "Mordor"
-/// datasets), Splunk's XmlWinEventLog, Sentinel `SecurityEvent` JSON: every file gives the
+/// datasets), Splunk's XmlWinEventLog and classic WinEventLog, Sentinel `SecurityEvent`
+/// JSON: every file gives the
 /// independent counter's records and watched events, and the events without a provider
 /// are read, noted and never judged.
 #[test]
@@ -608,11 +609,11 @@ fn siem_exports_match_the_independent_counter() {
         .keys()
         .filter(|f| {
             f.starts_with("otrf-flat/")
-                || f.starts_with("splunk-xmlwineventlog/")
+                || f.starts_with("splunk-")
                 || f.starts_with("sentinel/") && f.ends_with(".json")
         })
         .collect();
-    assert_eq!(read.len(), 8, "{truth:?}");
+    assert_eq!(read.len(), 10, "{truth:?}");
     for file in read {
         let (records, watched) = &truth[file];
         let o = kizuna(&siem, &["scan", file, "--format", "json"]);
