@@ -25,6 +25,8 @@ pub enum InputKind {
     NetlogonLog,
     /// Splunk's classic `WinEventLog` key=value blocks.
     WinEventLog,
+    /// Log Analytics / Sentinel event rows saved as CSV.
+    EventCsv,
     HiveSam,
     HiveSecurity,
     HiveSystem,
@@ -50,6 +52,7 @@ impl InputKind {
             InputKind::EventJson => "event-json",
             InputKind::NetlogonLog => "netlogon-log",
             InputKind::WinEventLog => "wineventlog",
+            InputKind::EventCsv => "event-csv",
             InputKind::HiveSam => "hive-sam",
             InputKind::HiveSecurity => "hive-security",
             InputKind::HiveSystem => "hive-system",
@@ -71,6 +74,7 @@ impl InputKind {
             InputKind::EventJson,
             InputKind::NetlogonLog,
             InputKind::WinEventLog,
+            InputKind::EventCsv,
             InputKind::HiveSam,
             InputKind::HiveSecurity,
             InputKind::HiveSystem,

@@ -379,7 +379,7 @@ const SECURITY_EVENT_COLUMNS: &[&str] = &[
 /// log-analytics query` exports it. The portal writes `TimeGenerated` as it displays it
 /// (`3/31/2022, 10:51:35.857 AM`, UTC unless the viewer chose otherwise); empty columns
 /// are columns the event does not have.
-fn from_security_event(o: &Map<String, Value>) -> RawEvent {
+pub(crate) fn from_security_event(o: &Map<String, Value>) -> RawEvent {
     let mut raw = RawEvent {
         provider: o.get("EventSourceName").and_then(text),
         event_id: o

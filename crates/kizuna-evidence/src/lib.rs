@@ -8,6 +8,7 @@
 //! Folders are walked recursively; `.gz`, `.xz` and `.zip` are opened transparently
 //! (decompressed to a temporary file, so memory stays bounded).
 
+mod event_csv;
 mod event_json;
 mod event_xml;
 mod evtx;
@@ -23,6 +24,7 @@ mod source;
 pub mod text;
 mod wineventlog;
 
+pub use event_csv::read_event_csv;
 pub use event_json::read_event_json;
 pub use event_xml::{parse_event_xml, read_event_xml};
 pub use evtx::{EvtxOptions, EvtxPath, EvtxStats, read_evtx};

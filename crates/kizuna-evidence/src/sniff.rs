@@ -97,6 +97,9 @@ fn classify_text(text: &str) -> InputKind {
         }
         return InputKind::Unknown;
     }
+    if crate::event_csv::looks_like_event_csv(t) {
+        return InputKind::EventCsv;
+    }
     if crate::inventory::looks_like_inventory_csv(t) {
         return InputKind::InventoryCsv;
     }

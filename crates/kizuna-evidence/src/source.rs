@@ -625,6 +625,7 @@ impl Worker {
                 InputKind::EventXml
                 | InputKind::EventJson
                 | InputKind::WinEventLog
+                | InputKind::EventCsv
                 | InputKind::NetlogonLog
                 | InputKind::PsGetSid
                 | InputKind::InventoryCsv
@@ -638,6 +639,13 @@ impl Worker {
                             InputKind::EventJson => {
                                 read_event_json(text, &display, &mut report, &mut out, &admit)
                             }
+                            InputKind::EventCsv => crate::event_csv::read_event_csv(
+                                text,
+                                &display,
+                                &mut report,
+                                &mut out,
+                                &admit,
+                            ),
                             InputKind::WinEventLog => crate::wineventlog::read_wineventlog(
                                 text,
                                 &display,

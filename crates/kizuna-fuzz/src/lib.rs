@@ -49,6 +49,11 @@ pub const TARGETS: &[Target] = &[
         max_len: 64 * 1024,
     },
     Target {
+        name: "event_csv",
+        run: event_csv,
+        max_len: 64 * 1024,
+    },
+    Target {
         name: "wineventlog",
         run: wineventlog,
         max_len: 64 * 1024,
@@ -165,6 +170,13 @@ pub fn event_json(data: &[u8]) {
     let k = knowledge();
     text(data, InputKind::EventJson, |r, report, out| {
         kizuna_evidence::read_event_json(r, DISPLAY, report, out, &|e| k.admit(e))
+    });
+}
+
+pub fn event_csv(data: &[u8]) {
+    let k = knowledge();
+    text(data, InputKind::EventCsv, |r, report, out| {
+        kizuna_evidence::read_event_csv(r, DISPLAY, report, out, &|e| k.admit(e))
     });
 }
 

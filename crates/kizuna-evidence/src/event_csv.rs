@@ -1,0 +1,150 @@
+//! Log Analytics / Microsoft Sentinel query results saved as CSV (the portal's export,
+//! `az monitor log-analytics query -o tsv`, a pandas `to_csv`): the `SecurityEvent` table,
+//! one event a row, event data in its own columns. Without an `EventSourceName` column the
+//! table itself says the Security log: its provider is taken from the table, and the
+//! input's notes say so.
+
+use std::io::BufRead;
+
+use kizuna_core::{Fact, InputReport, SourceRef};
+use serde_json::{Map, Value};
+
+use crate::event_json::from_security_event;
+use crate::input::{Admit, count_event};
+use crate::text::Budgeted;
+
+/// The largest CSV record read.
+const MAX_RECORD: u64 = 1024 * 1024;
+const SECURITY: &str = "Microsoft-Windows-Security-Auditing";
+
+/// Columns every Log Analytics event export has.
+const REQUIRED: [&str; 3] = ["EventID", "TimeGenerated", "Computer"];
+
+fn columns(header: &str) -> Vec<String> {
+    header
+        .split([',', '\t'])
+        .map(|c| c.trim().trim_matches('"').to_string())
+        .collect()
+}
+
+/// Whether a CSV header line is a Log Analytics event table's.
+pub(crate) fn looks_like_event_csv(text: &str) -> bool {
+    let Some(header) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
+        return false;
+    };
+    let cols = columns(header);
+    REQUIRED.iter().all(|r| cols.iter().any(|c| c == r))
+}
+
+/// Reads every row as an event.
+pub fn read_event_csv(
+    input: Box<dyn BufRead>,
+    path: &str,
+    report: &mut InputReport,
+    out: &mut dyn FnMut(Fact),
+    admit: Admit<'_>,
+) {
+    let (input, budget) = Budgeted::new(input, MAX_RECORD, "a CSV record");
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers: Vec<String> = match rdr.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
+        Err(e) => {
+            report.error(format!("header: {e}"));
+            return;
+        }
+    };
+    let implied = !headers.iter().any(|h| h == "EventSourceName");
+    let mut row = csv::StringRecord::new();
+    loop {
+        budget.reset();
+        match rdr.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = row.position().map_or(0, |p| p.line());
+                let mut object = Map::new();
+                for (h, v) in headers.iter().zip(row.iter()) {
+                    // pandas writes its row index under an empty name
+                    if !h.is_empty() {
+                        object.insert(h.clone(), Value::String(v.trim_end().to_string()));
+                    }
+                }
+                let mut raw = from_security_event(&object);
+                if implied && raw.provider.is_none() {
+                    raw.provider = Some(SECURITY.to_string());
+                    raw.channel.get_or_insert_with(|| "Security".to_string());
+                }
+                let source = SourceRef {
+                    path: path.to_string(),
+                    offset: None,
+                    line: Some(line),
+                };
+                count_event(
+                    report,
+                    raw.into_record(source),
+                    &format!("line {line}"),
+                    admit,
+                    out,
+                );
+            }
+            Err(e) => {
+                report.error(format!("{e}"));
+                break;
+            }
+        }
+    }
+    if implied && report.records > 0 {
+        report.notes.push(
+            "no EventSourceName column: the rows are taken as the SecurityEvent table's (the Security log)"
+                .to_string(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kizuna_core::{EventRecord, InputKind};
+
+    #[test]
+    fn rows_of_the_security_event_table_are_events() {
+        let csv = ",TenantId,Account,EventID,TimeGenerated,Computer,SubjectUserName,TargetUserName,LogonProcessName,Status\n\
+0,t,CORP\\PC7$,4624,2019-01-15 05:15:02.980,DC1.corp.example,-,PC7$,Kerberos  ,\n\
+1,t,CORP\\bob,4624,2019-01-15 05:16:02.000,DC1.corp.example,-,bob,Advapi  ,\n";
+        assert!(looks_like_event_csv(csv));
+        assert!(!looks_like_event_csv(
+            "Name,MachineSid\nPC1,S-1-5-21-1-2-3\n"
+        ));
+        let mut report = InputReport::new("x".into(), InputKind::EventCsv, String::new(), 0);
+        let mut events: Vec<EventRecord> = Vec::new();
+        read_event_csv(
+            Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())),
+            "x",
+            &mut report,
+            &mut |f| {
+                if let Fact::Event(e) = f {
+                    events.push(e);
+                }
+            },
+            &|e| Some(e),
+        );
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(report.records, 2);
+        assert_eq!(events[0].provider, SECURITY);
+        assert_eq!(events[0].channel.as_deref(), Some("Security"));
+        assert_eq!(events[0].time.to_rfc3339(), "2019-01-15T05:15:02.980+00:00");
+        assert_eq!(
+            events[0].named.get("TargetUserName").map(String::as_str),
+            Some("PC7$")
+        );
+        assert_eq!(
+            events[0].named.get("LogonProcessName").map(String::as_str),
+            Some("Kerberos")
+        );
+        assert_eq!(events[0].source.line, Some(2));
+        assert!(
+            report.notes[0].contains("SecurityEvent"),
+            "{:?}",
+            report.notes
+        );
+    }
+}
