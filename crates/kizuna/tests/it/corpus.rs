@@ -566,7 +566,10 @@ fn prefiltered_evtx_matches_the_full_path_on_damaged_records() {
 /// The SIEM exports' own independent counter (`siem/count_watched.py`, standard-library
 /// Python written without kizuna's code): per file, its records and its watched events by
 /// (PROVIDER, id), as "records=N" and "PROV/IDxK" words.
-fn siem_truth(siem: &Path) -> BTreeMap<String, (u64, BTreeMap<(String, u32), u64>)> {
+/// Watched events by (PROVIDER, id).
+type ByEvent = BTreeMap<(String, u32), u64>;
+
+fn siem_truth(siem: &Path) -> BTreeMap<String, (u64, ByEvent)> {
     let o = std::process::Command::new("python3")
         .arg(siem.join("count_watched.py"))
         .arg(siem)
@@ -616,7 +619,7 @@ fn siem_exports_match_the_independent_counter() {
         assert_eq!(input["records"], *records, "{file}");
         assert_eq!(input["kept"], watched.values().sum::<u64>(), "{file}");
         let o = kizuna(&siem, &["events", file, "--format", "jsonl"]);
-        let mut got: BTreeMap<(String, u32), u64> = BTreeMap::new();
+        let mut got = ByEvent::new();
         for line in stdout(&o).lines() {
             let e: serde_json::Value = serde_json::from_str(line).unwrap();
             let key = (
