@@ -106,6 +106,8 @@ pub enum InputStatus {
     Partial,
     /// Nothing could be read.
     Error,
+    /// Not evidence (a README, an unrelated file): not read, not an error.
+    Skipped,
 }
 
 impl InputStatus {
@@ -114,6 +116,7 @@ impl InputStatus {
             InputStatus::Ok => "ok",
             InputStatus::Partial => "partial",
             InputStatus::Error => "error",
+            InputStatus::Skipped => "skipped",
         }
     }
 
@@ -121,6 +124,7 @@ impl InputStatus {
         match s {
             "ok" => InputStatus::Ok,
             "partial" => InputStatus::Partial,
+            "skipped" => InputStatus::Skipped,
             _ => InputStatus::Error,
         }
     }

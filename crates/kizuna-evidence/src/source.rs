@@ -560,9 +560,13 @@ impl Worker {
         let size = b.file.metadata().map(|m| m.len()).unwrap_or(0);
         if kind == InputKind::Unknown {
             let mut r = InputReport::new(b.display, kind, String::new(), size);
-            r.error("not a recognized evidence format (EVTX, event XML/JSON, netlogon.log)");
             r.notes = b.notes;
-            r.settle();
+            r.notes.push(
+                "not evidence: no format kizuna reads (event logs and exports, netlogon.log, \
+                 hives, PsGetSid output, inventories)"
+                    .to_string(),
+            );
+            r.status = kizuna_core::InputStatus::Skipped;
             return self.send(Msg::Done(r));
         }
         let fingerprint = match b.fingerprint.take() {

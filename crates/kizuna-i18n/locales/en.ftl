@@ -157,6 +157,10 @@ status-C0000418 = NTLM blocked by policy
 
 summary-title = kizuna scan
 summary-inputs = Inputs: { $count } ({ $ok } ok, { $partial } partial, { $error } unreadable)
+summary-skipped = Not evidence, skipped: { $count } { $count ->
+    [one] file
+   *[other] files
+} ({ $names })
 summary-hosts = Hosts asked: { $asked } ({ $answered } answered, { $failed } gave no answer{ $failed ->
     [0] {""}
    *[other] : { $reasons }

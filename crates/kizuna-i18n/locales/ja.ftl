@@ -120,6 +120,7 @@ status-C0000418 = ポリシーにより NTLM がブロックされた
 
 summary-title = kizuna スキャン
 summary-inputs = 入力: { $count } 件(正常 { $ok }、一部破損 { $partial }、読み取り不可 { $error })
+summary-skipped = 証拠ではないためスキップ: { $count } 件({ $names })
 summary-hosts = 問い合わせたホスト: { $asked } 台(応答 { $answered } 台、応答なし { $failed } 台{ $failed ->
     [0] {""}
    *[other] : { $reasons }

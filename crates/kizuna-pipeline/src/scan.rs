@@ -56,7 +56,9 @@ pub struct Read {
 impl Read {
     /// Whether anything at all could be read.
     pub fn anything_readable(&self) -> bool {
-        self.inputs.iter().any(|i| i.status != InputStatus::Error)
+        self.inputs
+            .iter()
+            .any(|i| !matches!(i.status, InputStatus::Error | InputStatus::Skipped))
     }
 
     /// The stored facts of this run within `window`; `None` when it read no content, so

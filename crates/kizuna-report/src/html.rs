@@ -156,6 +156,9 @@ fn header_lines(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
     if let Some(hosts) = crate::hosts_line(r, msg) {
         let _ = write!(s, "<br>{}", esc(&hosts));
     }
+    if let Some(skipped) = crate::skipped_line(r, msg) {
+        let _ = write!(s, "<br>{}", esc(&skipped));
+    }
     if let Some(w) = crate::window_line(r, msg) {
         let _ = write!(s, "<br>{}", esc(&w));
     }
@@ -831,7 +834,7 @@ fn inputs(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
     let problems: Vec<_> = r
         .inputs
         .iter()
-        .filter(|i| i.status != InputStatus::Ok)
+        .filter(|i| !matches!(i.status, InputStatus::Ok | InputStatus::Skipped))
         .collect();
     if !problems.is_empty() {
         let _ = write!(

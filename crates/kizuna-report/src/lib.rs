@@ -97,6 +97,30 @@ pub(crate) fn inputs_line(r: &ScanReport<'_>, msg: &kizuna_i18n::Messages) -> St
     )
 }
 
+/// The inputs that are not evidence, in one line (the first few named), when there are
+/// any: a share full of other files does not drown the real errors.
+pub(crate) fn skipped_line(r: &ScanReport<'_>, msg: &kizuna_i18n::Messages) -> Option<String> {
+    use kizuna_core::InputStatus;
+    let skipped: Vec<&str> = r
+        .inputs
+        .iter()
+        .filter(|i| i.status == InputStatus::Skipped)
+        .map(|i| i.path.as_str())
+        .collect();
+    if skipped.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 5;
+    let mut names = skipped[..skipped.len().min(SHOWN)].join(", ");
+    if skipped.len() > SHOWN {
+        names.push_str(", …");
+    }
+    Some(msg.get(
+        "summary-skipped",
+        &[("count", skipped.len().into()), ("names", names.into())],
+    ))
+}
+
 /// The hosts a SID scan asked, when it asked any: how many answered, and why the others
 /// did not, by reason (the word before the first `:` of their error).
 pub(crate) fn hosts_line(r: &ScanReport<'_>, msg: &kizuna_i18n::Messages) -> Option<String> {

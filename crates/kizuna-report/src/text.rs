@@ -21,7 +21,14 @@ pub fn scan_text(r: &ScanReport<'_>, msg: &Messages) -> String {
     if let Some(hosts) = crate::hosts_line(r, msg) {
         let _ = writeln!(s, "{hosts}");
     }
-    for i in r.inputs.iter().filter(|i| i.status != InputStatus::Ok) {
+    if let Some(skipped) = crate::skipped_line(r, msg) {
+        let _ = writeln!(s, "{skipped}");
+    }
+    for i in r
+        .inputs
+        .iter()
+        .filter(|i| !matches!(i.status, InputStatus::Ok | InputStatus::Skipped))
+    {
         let line = msg.get(
             "summary-input-line",
             &[

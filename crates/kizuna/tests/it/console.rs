@@ -107,7 +107,7 @@ fn notes_speak_the_chosen_language_and_quiet_keeps_errors() {
         .collect();
     assert_eq!(
         inputs,
-        [("missing-folder", "error"), ("notes.txt", "error")]
+        [("missing-folder", "error"), ("notes.txt", "skipped")]
     );
     assert_eq!(v["findings"], serde_json::json!([]));
     assert_eq!(v["devices"], serde_json::json!([]));
