@@ -293,6 +293,22 @@ mod tests {
         r
     }
 
+    /// Two paths with one content, read on two threads: the path that finds the content
+    /// claimed may finish before the reader does; the stored input is still the reader's.
+    #[test]
+    fn a_duplicate_path_finishing_first_never_overwrites_the_readers_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+        assert!(s.known("dup").unwrap().is_none(), "the reader claims it");
+        let mut placeholder = s.known("dup").unwrap().expect("claimed by the reader");
+        placeholder.path = "copy/a.evtx".into();
+        s.finish(placeholder).unwrap();
+        s.finish(report("dup")).unwrap();
+        let stored = s.stored_inputs().unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!((stored[0].kind, stored[0].records), (InputKind::Evtx, 2));
+    }
+
     #[test]
     fn an_interrupted_input_is_purged_and_read_again() {
         each(an_interrupted_input_is_purged_and_read_again_in);

@@ -213,7 +213,10 @@ impl Store {
     }
 
     fn finish_input(&mut self, report: &InputReport) -> Result<()> {
-        if report.fingerprint.is_empty() {
+        // No content, or content another path of this run reads (the placeholder `known`
+        // gave): that path's reader writes the row. Were this one written first, the
+        // content would stay "unknown, 0 records" whatever the reader found.
+        if report.fingerprint.is_empty() || report.kind == InputKind::Unknown {
             return Ok(());
         }
         let id = self.open_input(&report.fingerprint)?;
