@@ -3,7 +3,6 @@
 
 use clap::{Parser, Subcommand};
 use kizuna_i18n::Lang;
-use kizuna_store::Location;
 
 use crate::commands;
 use crate::commands::sid::SidCommand;
@@ -59,26 +58,19 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     let quiet = cli.quiet;
     match cli.command {
-        Command::Scan(a) => {
-            let db = a.db.clone().or_else(|| {
-                a.out
-                    .as_ref()
-                    .map(|o| Location::Sqlite(o.join("kizuna.db")))
-            });
-            commands::scan::run(
-                &a.read,
-                &a.directory,
-                commands::scan::ScanRun {
-                    db,
-                    out: a.out.clone(),
-                    expires: a.expires,
-                    now: kizuna_core::time::now(),
-                    format: a.format,
-                    fail_on: a.fail_on,
-                },
-                &Console::new(a.lang.unwrap_or_else(Lang::from_env), quiet),
-            )
-        }
+        Command::Scan(a) => commands::scan::run(
+            &a.read,
+            &a.directory,
+            commands::scan::ScanRun {
+                db: a.keep.store(),
+                out: a.keep.out.clone(),
+                expires: a.expires,
+                now: kizuna_core::time::now(),
+                format: a.report.format,
+                fail_on: a.report.fail_on,
+            },
+            &Console::new(a.report.lang(), quiet),
+        ),
         Command::Events(a) => commands::events::run(a, &Console::new(Lang::from_env(), quiet)),
         Command::Devices(a) => commands::devices::run(a, &Console::new(Lang::from_env(), quiet)),
         Command::Demo(a) => {
@@ -91,7 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => commands::ad::audit(a),
         Command::Sid(a) => {
             let SidCommand::Scan(s) = &a.command;
-            let console = Console::new(s.lang.unwrap_or_else(Lang::from_env), quiet);
+            let console = Console::new(s.report.lang(), quiet);
             commands::sid::run(a, &console)
         }
         Command::Gpo(a) => commands::gpo::run(a, &Console::new(Lang::from_env(), quiet)),

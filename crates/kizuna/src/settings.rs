@@ -23,6 +23,50 @@ pub enum Format {
     Json,
 }
 
+/// How a judging command reports: the same flags for `scan`, `sid scan` and `ad audit`.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, default_value = "high", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    /// Language of the output: ja or en (default: from the locale).
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<Lang>,
+}
+
+impl ReportArgs {
+    /// The language asked for, else the user's.
+    pub fn lang(&self) -> Lang {
+        self.lang.unwrap_or_else(Lang::from_env)
+    }
+}
+
+/// Where a scan's results are kept (`scan`, `sid scan`).
+#[derive(Args, Debug, Clone)]
+pub struct KeepArgs {
+    /// The store: an SQLite file (or sqlite://FILE) or postgres://USER@HOST/DB (password
+    /// from PGPASSWORD); default: kizuna.db in --out, else a temporary one.
+    #[arg(long)]
+    pub db: Option<Location>,
+    /// Output folder for report.html and the CSV / JSON-lines files (holds kizuna.db
+    /// unless --db is given).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl KeepArgs {
+    /// The store to keep results in: --db, else kizuna.db in --out; `None`: a temporary one.
+    pub fn store(&self) -> Option<Location> {
+        self.db.clone().or_else(|| {
+            self.out
+                .as_ref()
+                .map(|o| Location::Sqlite(o.join("kizuna.db")))
+        })
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct ReadArgs {
     /// Files or folders (walked recursively; .gz, .xz and .zip are opened).

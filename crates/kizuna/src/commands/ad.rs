@@ -4,13 +4,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 use clap::Subcommand;
-use kizuna_core::Severity;
-use kizuna_i18n::{Lang, Messages};
+use kizuna_i18n::Messages;
 use kizuna_report::ScanReport;
 
 use crate::console::Console;
 use crate::exit;
-use crate::settings::{Format, parse_lang, parse_severity};
 
 #[derive(Args, Debug)]
 pub struct AdArgs {
@@ -28,13 +26,8 @@ pub enum AdCommand {
 pub struct AdAuditArgs {
     #[command(flatten)]
     pub directory: crate::directory::DirectoryArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Exit with 1 when a finding is at or above this severity.
-    #[arg(long, default_value = "high", value_parser = parse_severity)]
-    pub fail_on: Severity,
-    #[arg(long, value_parser = parse_lang)]
-    pub lang: Option<Lang>,
+    #[command(flatten)]
+    pub report: crate::settings::ReportArgs,
     /// Folder with thresholds.toml etc. overriding the built-in ones.
     #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
     pub knowledge: Option<PathBuf>,
@@ -43,8 +36,7 @@ pub struct AdAuditArgs {
 /// `kizuna ad audit`: the directory alone, judged now.
 pub fn audit(a: AdAuditArgs) -> anyhow::Result<i32> {
     if a.directory.ldap.server.is_none() {
-        Console::new(a.lang.unwrap_or_else(Lang::from_env), false)
-            .error("cli-ad-needs-server", &[]);
+        Console::new(a.report.lang(), false).error("cli-ad-needs-server", &[]);
         return Ok(exit::USAGE);
     }
     let knowledge = crate::settings::knowledge(&a.knowledge)?;
@@ -66,8 +58,8 @@ pub fn audit(a: AdAuditArgs) -> anyhow::Result<i32> {
     };
     crate::commands::scan::render(
         &report,
-        a.format,
-        a.fail_on,
-        &Messages::new(a.lang.unwrap_or_else(Lang::from_env)),
+        a.report.format,
+        a.report.fail_on,
+        &Messages::new(a.report.lang()),
     )
 }

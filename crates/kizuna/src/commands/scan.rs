@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 use kizuna_core::{Knowledge, Severity};
-use kizuna_i18n::Lang;
 use kizuna_i18n::Messages;
 use kizuna_pipeline::ScanSettings;
 use kizuna_report::{
@@ -20,27 +19,15 @@ use crate::console::{Console, num, text};
 use crate::exit;
 use crate::settings::Format;
 use crate::settings::{ReadArgs, open_store, print_input_errors, reading};
-use crate::settings::{parse_lang, parse_severity};
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
     #[command(flatten)]
     pub read: ReadArgs,
-    /// The store: an SQLite file (or sqlite://FILE) or postgres://USER@HOST/DB (password
-    /// from PGPASSWORD); default: kizuna.db in --out, else a temporary one.
-    #[arg(long)]
-    pub db: Option<Location>,
-    /// Output folder (holds kizuna.db unless --db is given).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Exit with 1 when a finding is at or above this severity.
-    #[arg(long, default_value = "high", value_parser = parse_severity)]
-    pub fail_on: Severity,
-    /// Language of the output: ja or en (default: from the locale).
-    #[arg(long, value_parser = parse_lang)]
-    pub lang: Option<Lang>,
+    #[command(flatten)]
+    pub keep: crate::settings::KeepArgs,
+    #[command(flatten)]
+    pub report: crate::settings::ReportArgs,
     #[command(flatten)]
     pub directory: crate::directory::DirectoryArgs,
     /// The date the workaround must be gone by (YYYY-MM-DD): devices whose SYSTEM hive

@@ -7,17 +7,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use kizuna_core::{Secret, Severity};
-use kizuna_i18n::Lang;
+use kizuna_core::Secret;
 use kizuna_sidscan::{Credentials, Sweep, Targets};
-use kizuna_store::Location;
 
 use crate::commands::scan::{Presentation, present};
 use crate::console::{Console, num, text};
 use crate::directory::{DirectoryArgs, LdapArgs};
 use crate::exit;
 use crate::progress::{ProgressLine, sid_line};
-use crate::settings::{Format, knowledge, open_store, parse_lang, parse_severity};
+use crate::settings::{knowledge, open_store};
 
 #[derive(Args, Debug)]
 pub struct SidArgs {
@@ -65,21 +63,10 @@ pub struct SidScanArgs {
     /// as --user, with the same password).
     #[command(flatten)]
     pub ldap: LdapArgs,
-    /// The store the answers are kept in (SQLite file or postgres://); default: kizuna.db
-    /// in --out, else a temporary one.
-    #[arg(long)]
-    pub db: Option<Location>,
-    /// Output folder for report.html and the CSV / JSON-lines files.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Exit with 1 when a finding is at or above this severity.
-    #[arg(long, default_value = "high", value_parser = parse_severity)]
-    pub fail_on: Severity,
-    /// Language of the output: ja or en (default: from the locale).
-    #[arg(long, value_parser = parse_lang)]
-    pub lang: Option<Lang>,
+    #[command(flatten)]
+    pub keep: crate::settings::KeepArgs,
+    #[command(flatten)]
+    pub report: crate::settings::ReportArgs,
     /// Folder with thresholds.toml etc. overriding the built-in ones.
     #[arg(long, env = "KIZUNA_KNOWLEDGE_DIR")]
     pub knowledge: Option<PathBuf>,
@@ -150,11 +137,7 @@ pub fn run(args: SidArgs, console: &Console) -> anyhow::Result<i32> {
     );
     sweep.concurrency = a.concurrency.max(1);
     let knowledge = knowledge(&a.knowledge)?;
-    let db = a.db.clone().or_else(|| {
-        a.out
-            .as_ref()
-            .map(|o| Location::Sqlite(o.join("kizuna.db")))
-    });
+    let db = a.keep.store();
     let mut store = open_store(db.as_ref())?;
     let now = kizuna_core::time::now();
     let progress = sweep.progress.clone();
@@ -187,7 +170,7 @@ pub fn run(args: SidArgs, console: &Console) -> anyhow::Result<i32> {
         return crate::commands::scan::unreadable(
             &outcome.inputs,
             Default::default(),
-            a.format,
+            a.report.format,
             &console.msg,
         );
     }
@@ -196,9 +179,9 @@ pub fn run(args: SidArgs, console: &Console) -> anyhow::Result<i32> {
         &store,
         Presentation {
             db,
-            out: a.out,
-            format: a.format,
-            fail_on: a.fail_on,
+            out: a.keep.out,
+            format: a.report.format,
+            fail_on: a.report.fail_on,
             window: Default::default(),
             knowledge: &knowledge,
         },
