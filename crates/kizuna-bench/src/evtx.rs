@@ -17,11 +17,11 @@ use kizuna_evidence::{EvtxOptions, EvtxPath, EvtxStats, Progress, read_evtx};
 
 /// What one pass over the files produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Pass {
-    records: u64,
+pub(crate) struct Pass {
+    pub(crate) records: u64,
     /// Watched events kept (kizuna) or JSON bytes rendered (the baseline).
-    output: u64,
-    errors: u64,
+    pub(crate) output: u64,
+    pub(crate) errors: u64,
     /// What the pre-filter did (kizuna's modes).
     stats: EvtxStats,
 }
@@ -123,7 +123,7 @@ fn reset_peak_rss() -> bool {
 
 /// Runs `f` `runs` times; the median seconds, the last pass and the peak RSS (KiB) of
 /// the runs.
-fn timed(runs: usize, mut f: impl FnMut() -> Pass) -> (f64, Pass, Option<u64>) {
+pub(crate) fn timed(runs: usize, mut f: impl FnMut() -> Pass) -> (f64, Pass, Option<u64>) {
     let reset = reset_peak_rss();
     let mut times = Vec::new();
     let mut pass = Pass::default();

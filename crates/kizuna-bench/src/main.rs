@@ -4,6 +4,7 @@
 
 mod evtx;
 mod inventory;
+mod jsonl;
 mod serve;
 
 use std::path::PathBuf;
@@ -54,6 +55,18 @@ enum Workload {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Read an event JSON-lines file (a SIEM export) repeated to --mb megabytes, against
+    /// serde_json parsing each line.
+    Jsonl {
+        /// A JSON-lines file (e.g. an OTRF flat export).
+        file: PathBuf,
+        /// Megabytes to repeat it to.
+        #[arg(long, default_value_t = 1024)]
+        mb: u64,
+        /// Passes per mode; the median counts.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// `kizuna serve` on loopback: concurrent uploads, then readers, against reading the
     /// same files straight into a store.
     Serve {
@@ -80,6 +93,7 @@ fn main() {
             threads,
             runs,
         } => evtx::run(&paths, threads, runs),
+        Workload::Jsonl { file, mb, runs } => jsonl::run(&file, mb, runs),
         Workload::Serve {
             uploads,
             devices,
