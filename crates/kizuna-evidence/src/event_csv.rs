@@ -103,7 +103,7 @@ pub fn read_event_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kizuna_core::{EventRecord, InputKind};
+    use kizuna_core::InputKind;
 
     #[test]
     fn rows_of_the_security_event_table_are_events() {
@@ -114,19 +114,10 @@ mod tests {
         assert!(!looks_like_event_csv(
             "Name,MachineSid\nPC1,S-1-5-21-1-2-3\n"
         ));
-        let mut report = InputReport::new("x".into(), InputKind::EventCsv, String::new(), 0);
-        let mut events: Vec<EventRecord> = Vec::new();
-        read_event_csv(
-            Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())),
-            "x",
-            &mut report,
-            &mut |f| {
-                if let Fact::Event(e) = f {
-                    events.push(e);
-                }
-            },
-            &|e| Some(e),
-        );
+        let (report, events) =
+            crate::input::events_of(InputKind::EventCsv, csv, |input, report, out, admit| {
+                read_event_csv(input, "x", report, out, admit)
+            });
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         assert_eq!(report.records, 2);
         assert_eq!(events[0].provider, SECURITY);

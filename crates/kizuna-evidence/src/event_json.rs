@@ -552,24 +552,23 @@ mod tests {
     use super::*;
     use kizuna_core::{EventRecord, InputKind};
 
+    /// The events of `text` as event JSON (or event XML), their sources left out so the
+    /// shapes compare.
     fn read(text: &str, json: bool) -> (InputReport, Vec<EventRecord>) {
-        let mut report = InputReport::new("x".into(), InputKind::EventJson, String::new(), 0);
-        let mut events = Vec::new();
-        let mut out = |f: Fact| {
-            if let Fact::Event(mut e) = f {
-                e.source = SourceRef {
-                    path: String::new(),
-                    offset: None,
-                    line: None,
-                };
-                events.push(e);
-            }
-        };
-        let input = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
-        if json {
-            read_event_json(input, "x", &mut report, &mut out, &|e| Some(e));
-        } else {
-            crate::event_xml::read_event_xml(input, "x", &mut report, &mut out, &|e| Some(e));
+        let (report, mut events) =
+            crate::input::events_of(InputKind::EventJson, text, |input, report, out, admit| {
+                if json {
+                    read_event_json(input, "x", report, out, admit)
+                } else {
+                    crate::event_xml::read_event_xml(input, "x", report, out, admit)
+                }
+            });
+        for e in &mut events {
+            e.source = SourceRef {
+                path: String::new(),
+                offset: None,
+                line: None,
+            };
         }
         (report, events)
     }

@@ -43,3 +43,25 @@ pub(crate) fn count_event(
         Err(msg) => report.error(format!("{at}: event skipped: {msg}")),
     }
 }
+
+/// For reader tests: what `read` makes of `text` as an input of `kind`, every event kept.
+#[cfg(test)]
+pub(crate) fn events_of(
+    kind: kizuna_core::InputKind,
+    text: &str,
+    read: impl FnOnce(Box<dyn std::io::BufRead>, &mut InputReport, &mut dyn FnMut(Fact), Admit<'_>),
+) -> (InputReport, Vec<EventRecord>) {
+    let mut report = InputReport::new("x".into(), kind, String::new(), 0);
+    let mut events = Vec::new();
+    read(
+        Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+        &mut report,
+        &mut |f| {
+            if let Fact::Event(e) = f {
+                events.push(e);
+            }
+        },
+        &|e| Some(e),
+    );
+    (report, events)
+}

@@ -199,20 +199,9 @@ mod tests {
     const SAMPLE: &str = "12/04/2020 10:06:18 AM\r\nLogName=System\r\nSourceName=NETLOGON\r\nEventCode=5719\r\nEventType=2\r\nType=Error\r\nComputerName=win-dc-236.attackrange.local\r\nTaskCategory=None\r\nRecordNumber=1201\r\nMessage=This computer was not able to set up a secure session with a domain controller in domain ATTACKRANGE due to the following: \r\nThere are currently no logon servers available to service the logon request.\r\n\r\n12/04/2020 10:07:00 AM\nLogName=Security\nSourceName=Microsoft Windows security auditing.\nEventCode=4624\nComputerName=win-dc-236.attackrange.local\nRecordNumber=77\nKeywords=Audit Success\nMessage=An account was successfully logged on.\n\nSubject:\n\tSecurity ID:\t\tNULL SID\n\tAccount Name:\t\t-\n\nNew Logon:\n\tSecurity ID:\t\tATTACKRANGE\\PC7$\n\tAccount Name:\t\tPC7$\n\tAccount Domain:\t\tATTACKRANGE\n";
 
     fn read(text: &str) -> (InputReport, Vec<EventRecord>) {
-        let mut report = InputReport::new("x".into(), InputKind::WinEventLog, String::new(), 0);
-        let mut events = Vec::new();
-        read_wineventlog(
-            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
-            "x",
-            &mut report,
-            &mut |f| {
-                if let Fact::Event(e) = f {
-                    events.push(e);
-                }
-            },
-            &|e| Some(e),
-        );
-        (report, events)
+        crate::input::events_of(InputKind::WinEventLog, text, |input, report, out, admit| {
+            read_wineventlog(input, "x", report, out, admit)
+        })
     }
 
     #[test]
