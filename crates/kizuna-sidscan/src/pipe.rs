@@ -112,17 +112,18 @@ pub(crate) async fn query(
             text
         }
     };
-    let refused = |e: smb2::Error| match e.kind() {
-        ErrorKind::AuthRequired | ErrorKind::GuestSessionRefused => Failure::Logon(format!(
-            "signing in as {who} refused: {}",
-            scrub(e.to_string())
-        )),
-        ErrorKind::TimedOut => Failure::NoAnswer { port, secs },
-        _ if e.to_string().contains("LOGON_FAILURE") => Failure::Logon(format!(
-            "signing in as {who} refused: {}",
-            scrub(e.to_string())
-        )),
-        _ => Failure::Smb(scrub(e.to_string())),
+    let refused = |e: smb2::Error| {
+        let text = scrub(e.to_string());
+        match e.kind() {
+            ErrorKind::TimedOut => Failure::NoAnswer { port, secs },
+            ErrorKind::AuthRequired | ErrorKind::GuestSessionRefused => {
+                Failure::Logon(format!("signing in as {who} refused: {text}"))
+            }
+            _ if text.contains("LOGON_FAILURE") => {
+                Failure::Logon(format!("signing in as {who} refused: {text}"))
+            }
+            _ => Failure::Smb(text),
+        }
     };
     let mut conn = within(timeout, Conn::connect(&addr.to_string(), timeout))
         .await
