@@ -133,7 +133,14 @@ pub fn inventory(rows: usize, threads: usize) -> anyhow::Result<()> {
     let filter = read
         .facts(Window::default(), Vec::new())
         .ok_or_else(|| anyhow::anyhow!("the inventory was not read"))?;
-    let analysis = kizuna_pipeline::analyze_stored(&store, &filter, &knowledge, None, None)?;
+    let analysis = kizuna_pipeline::analyze_stored(
+        &store,
+        &filter,
+        &knowledge,
+        None,
+        None,
+        chrono::Utc::now(),
+    )?;
     let t_analyze = t.elapsed().as_secs_f64();
     let msg = kizuna_i18n::Messages::new(kizuna_i18n::Lang::En);
     let report = kizuna_report::ScanReport {

@@ -86,8 +86,14 @@ pub fn run(l: Load) -> anyhow::Result<()> {
     }
     let base_ingest = t.elapsed();
     let t = Instant::now();
-    let want =
-        kizuna_pipeline::analyze_stored(&store, &FactFilter::default(), &knowledge, None, None)?;
+    let want = kizuna_pipeline::analyze_stored(
+        &store,
+        &FactFilter::default(),
+        &knowledge,
+        None,
+        None,
+        chrono::Utc::now(),
+    )?;
     let base_judge = t.elapsed();
     drop(store);
     let rss_base = peak_rss_kib();

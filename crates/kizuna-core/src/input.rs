@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::directory::DirectoryExport;
 use crate::{EventRecord, IdentityRecord, NetlogonEntry};
 
 /// A fact read from evidence.
@@ -14,6 +15,8 @@ pub enum Fact {
     Event(EventRecord),
     Netlogon(NetlogonEntry),
     Identity(IdentityRecord),
+    /// A directory export (boxed: one per file, and large).
+    Directory(Box<DirectoryExport>),
 }
 
 /// The format of an input, as recognized from its content.
@@ -38,6 +41,10 @@ pub enum InputKind {
     InventoryJson,
     /// Active Directory read over LDAP.
     Directory,
+    /// Directory objects written by `ldifde` (LDIF).
+    Ldif,
+    /// Directory objects written by `csvde` or `Get-ADComputer | Export-Csv`.
+    DirectoryCsv,
     /// One host's answer to a remote SID query (`lsarpc://HOST`).
     Lsarpc,
     Unknown,
@@ -62,6 +69,8 @@ impl InputKind {
             InputKind::InventoryCsv => "inventory-csv",
             InputKind::InventoryJson => "inventory-json",
             InputKind::Directory => "directory",
+            InputKind::Ldif => "ldif",
+            InputKind::DirectoryCsv => "directory-csv",
             InputKind::Lsarpc => "lsarpc",
             InputKind::Unknown => "unknown",
         }
@@ -84,6 +93,8 @@ impl InputKind {
             InputKind::InventoryCsv,
             InputKind::InventoryJson,
             InputKind::Directory,
+            InputKind::Ldif,
+            InputKind::DirectoryCsv,
             InputKind::Lsarpc,
         ]
         .into_iter()

@@ -1,15 +1,12 @@
 //! LDAP: one bind, paged subtree searches, every step under a timeout.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
-use kizuna_core::Timestamp;
-use kizuna_core::directory::{
-    ContainerKind, DirComputer, DirDomain, DirGpLink, DirGpo, DirWmiFilter, DirectorySnapshot,
-};
+use chrono::Utc;
+use kizuna_core::directory::entry::{AdEntry, SnapshotBuilder, dns_of_naming_context};
+use kizuna_core::directory::{DirDomain, DirectorySnapshot};
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{LdapConn, LdapConnSettings, Scope, SearchEntry};
 
@@ -144,7 +141,7 @@ impl<'o> Session<'o> {
         scope: Scope,
         filter: &str,
         attrs: &[&str],
-    ) -> Result<Vec<Entry>, DirectoryError> {
+    ) -> Result<Vec<AdEntry>, DirectoryError> {
         let err = |why: String| DirectoryError::Search {
             url: self.o.url.clone(),
             what: what.to_string(),
@@ -167,18 +164,18 @@ impl<'o> Session<'o> {
         let mut out = Vec::new();
         while let Some(raw) = stream.next().map_err(|e| err(e.to_string()))? {
             let e = SearchEntry::construct(raw);
-            let mut attrs: HashMap<String, Vec<String>> = e
-                .attrs
-                .into_iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v))
-                .collect();
-            for (k, v) in e.bin_attrs {
-                attrs
-                    .entry(k.to_ascii_lowercase())
-                    .or_default()
-                    .extend(v.iter().map(|b| String::from_utf8_lossy(b).into_owned()));
+            let mut entry = AdEntry::new(e.dn);
+            for (k, values) in e.attrs {
+                for v in values {
+                    entry.push(&k, v);
+                }
             }
-            out.push(Entry { dn: e.dn, attrs });
+            for (k, values) in e.bin_attrs {
+                for v in values {
+                    entry.push(&k, String::from_utf8_lossy(&v).into_owned());
+                }
+            }
+            out.push(entry);
         }
         let r = stream.result();
         // 32 = no such object: an absent container (no WMI filters yet) is empty, not an error.
@@ -203,87 +200,6 @@ fn bind_reason(rc: u32, text: &str) -> String {
         13 => "confidentiality required: use ldaps:// or StartTLS (LDAP 13)".into(),
         _ => format!("LDAP result {rc}: {text}"),
     }
-}
-
-struct Entry {
-    dn: String,
-    attrs: HashMap<String, Vec<String>>,
-}
-
-impl Entry {
-    fn one(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .get(&name.to_ascii_lowercase())
-            .and_then(|v| v.first())
-            .map(String::as_str)
-    }
-
-    fn all(&self, name: &str) -> &[String] {
-        self.attrs
-            .get(&name.to_ascii_lowercase())
-            .map_or(&[], Vec::as_slice)
-    }
-
-    fn number<T: std::str::FromStr>(&self, name: &str) -> Option<T> {
-        self.one(name)?.trim().parse().ok()
-    }
-}
-
-/// A FILETIME attribute (`pwdLastSet`, `lastLogonTimestamp`): `None` for 0 / never.
-fn filetime(v: Option<&str>) -> Option<Timestamp> {
-    let n: i64 = v?.trim().parse().ok()?;
-    kizuna_core::from_filetime(u64::try_from(n).ok()?)
-}
-
-/// A GeneralizedTime (`20250101000000.0Z`).
-fn generalized(v: Option<&str>) -> Option<Timestamp> {
-    let v = v?.trim();
-    let base = v.split(['.', 'Z']).next()?;
-    NaiveDateTime::parse_from_str(base, "%Y%m%d%H%M%S")
-        .ok()
-        .map(|n| DateTime::from_naive_utc_and_offset(n, Utc))
-}
-
-/// `[LDAP://cn={GUID},cn=policies,…;FLAGS][…]` → (GUID, flags), in written order.
-pub(crate) fn parse_gplink(v: &str) -> Vec<(String, u32)> {
-    v.split('[')
-        .filter_map(|part| {
-            let part = part.trim_end_matches(']').trim();
-            let (path, flags) = part.rsplit_once(';')?;
-            let start = path.find('{')?;
-            let end = path[start..].find('}')? + start;
-            Some((
-                path[start..=end].to_ascii_uppercase(),
-                flags.trim().parse().unwrap_or(0),
-            ))
-        })
-        .collect()
-}
-
-/// `msWMI-Parm2`: `COUNT;` then per query `3;10;LEN;WQL;NAMESPACE;QUERY;` (QUERY is LEN
-/// characters and may itself contain `;`).
-pub(crate) fn parse_wmi_parm2(v: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let Some((count, mut rest)) = v.split_once(';') else {
-        return out;
-    };
-    let count: usize = count.trim().parse().unwrap_or(0);
-    for _ in 0..count.min(64) {
-        let mut fields = Vec::new();
-        for _ in 0..5 {
-            let Some((f, r)) = rest.split_once(';') else {
-                return out;
-            };
-            fields.push(f);
-            rest = r;
-        }
-        let len: usize = fields[2].trim().parse().unwrap_or(0);
-        let q: String = rest.chars().take(len).collect();
-        rest = &rest[q.len()..];
-        rest = rest.strip_prefix(';').unwrap_or(rest);
-        out.push(q);
-    }
-    out
 }
 
 /// The attributes read from every computer object.
@@ -341,83 +257,38 @@ pub fn read_directory(o: &Options) -> Result<DirectorySnapshot, DirectoryError> 
         .one("configurationNamingContext")
         .map(str::to_string)
         .unwrap_or_else(|| format!("CN=Configuration,{base}"));
-    let dns_domain = Some(
-        base.split(',')
-            .filter_map(|p| {
-                p.trim()
-                    .strip_prefix("DC=")
-                    .or_else(|| p.trim().strip_prefix("dc="))
-            })
-            .collect::<Vec<_>>()
-            .join("."),
-    )
-    .filter(|d| !d.is_empty());
-
-    let mut domain = DirDomain {
+    let number = |name: &str| root.one(name).and_then(|v| v.trim().parse().ok());
+    let domain = DirDomain {
         default_naming_context: base.clone(),
-        dns_domain,
+        dns_domain: dns_of_naming_context(&base),
         server: root.one("dnsHostName").map(str::to_string),
-        domain_functionality: root.number("domainFunctionality"),
-        forest_functionality: root.number("forestFunctionality"),
-        dc_functionality: root.number("domainControllerFunctionality"),
+        domain_functionality: number("domainFunctionality"),
+        forest_functionality: number("forestFunctionality"),
+        dc_functionality: number("domainControllerFunctionality"),
         blocked_ous: Vec::new(),
     };
+    let mut snap = SnapshotBuilder::new();
 
     // DC sites: server objects under CN=Sites reference their computer objects.
-    let servers = s.search(
+    for e in s.search(
         "DC server objects",
         &format!("CN=Sites,{config}"),
         Scope::Subtree,
         "(objectClass=server)",
         &["serverReference", "dNSHostName"],
-    )?;
-    let mut site_of: HashMap<String, String> = HashMap::new();
-    for e in &servers {
-        // CN=DC1,CN=Servers,CN=Default-First-Site-Name,CN=Sites,…
-        let site =
-            e.dn.split(',')
-                .nth(2)
-                .and_then(|p| p.split_once('=').map(|(_, v)| v.to_string()));
-        if let (Some(r), Some(site)) = (e.one("serverReference"), site) {
-            site_of.insert(r.to_ascii_lowercase(), site);
-        }
+    )? {
+        snap.server(&e);
     }
-
-    let computers = s.search(
+    for e in s.search(
         "computers",
         &base,
         Scope::Subtree,
         "(objectClass=computer)",
         &COMPUTER_ATTRIBUTES,
-    )?;
-    let mut computers: Vec<DirComputer> = computers
-        .iter()
-        .map(|e| DirComputer {
-            dn: e.dn.clone(),
-            name: e.one("cn").map(str::to_string).unwrap_or_else(|| {
-                e.dn.split(',')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches("CN=")
-                    .to_string()
-            }),
-            sam_account_name: e.one("sAMAccountName").map(str::to_string),
-            dns_host_name: e.one("dNSHostName").map(str::to_string),
-            user_account_control: e.number("userAccountControl").unwrap_or(0),
-            operating_system: e.one("operatingSystem").map(str::to_string),
-            operating_system_version: e.one("operatingSystemVersion").map(str::to_string),
-            pwd_last_set: filetime(e.one("pwdLastSet")),
-            last_logon_timestamp: filetime(e.one("lastLogonTimestamp")),
-            when_created: generalized(e.one("whenCreated")),
-            supported_encryption_types: e
-                .number::<i64>("msDS-SupportedEncryptionTypes")
-                .map(|n| n as u32),
-            site: site_of.get(&e.dn.to_ascii_lowercase()).cloned(),
-        })
-        .collect();
-    computers.sort_by(|a, b| a.name.cmp(&b.name).then(a.dn.cmp(&b.dn)));
-
-    let gpos = s.search(
+    )? {
+        snap.computer(e);
+    }
+    for e in s.search(
         "GPOs",
         &format!("CN=Policies,CN=System,{base}"),
         Scope::OneLevel,
@@ -431,150 +302,32 @@ pub fn read_directory(o: &Options) -> Result<DirectorySnapshot, DirectoryError> 
             "gPCWQLFilter",
             "whenChanged",
         ],
-    )?;
-    let mut gpos: Vec<DirGpo> = gpos
-        .iter()
-        .map(|e| DirGpo {
-            guid: e.one("cn").unwrap_or("").to_ascii_uppercase(),
-            dn: e.dn.clone(),
-            display_name: e.one("displayName").map(str::to_string),
-            flags: e.number("flags").unwrap_or(0),
-            version_number: e.number("versionNumber"),
-            machine_extension_names: e.one("gPCMachineExtensionNames").map(str::to_string),
-            wql_filter: e.one("gPCWQLFilter").map(str::to_string),
-            when_changed: generalized(e.one("whenChanged")),
-            registry_values: None,
-        })
-        .collect();
-    gpos.sort_by(|a, b| {
-        a.display_name
-            .cmp(&b.display_name)
-            .then(a.guid.cmp(&b.guid))
-    });
-
-    let mut links = Vec::new();
+    )? {
+        snap.gpo(&e);
+    }
     for (what, search_base) in [
         ("GPO links", base.as_str()),
         ("site GPO links", config.as_str()),
     ] {
-        let containers = s.search(
+        for e in s.search(
             what,
             search_base,
             Scope::Subtree,
             "(|(gPLink=*)(gPOptions=1))",
             &["gPLink", "gPOptions", "objectClass"],
-        )?;
-        for e in &containers {
-            let classes: Vec<String> = e
-                .all("objectClass")
-                .iter()
-                .map(|c| c.to_ascii_lowercase())
-                .collect();
-            let kind = if classes.iter().any(|c| c == "domaindns" || c == "domain") {
-                ContainerKind::Domain
-            } else if classes.iter().any(|c| c == "organizationalunit") {
-                ContainerKind::Ou
-            } else if classes.iter().any(|c| c == "site") {
-                ContainerKind::Site
-            } else {
-                ContainerKind::Other
-            };
-            if e.number::<u32>("gPOptions") == Some(1) && kind == ContainerKind::Ou {
-                domain.blocked_ous.push(e.dn.clone());
-            }
-            let parsed = parse_gplink(e.one("gPLink").unwrap_or(""));
-            let n = parsed.len();
-            for (i, (guid, flags)) in parsed.into_iter().enumerate() {
-                links.push(DirGpLink {
-                    container_dn: e.dn.clone(),
-                    container_kind: kind,
-                    gpo_guid: guid,
-                    disabled: flags & 1 != 0,
-                    enforced: flags & 2 != 0,
-                    order: n - i,
-                });
-            }
+        )? {
+            snap.container(&e);
         }
     }
-    links.sort_by(|a, b| {
-        a.container_dn
-            .cmp(&b.container_dn)
-            .then(a.order.cmp(&b.order))
-    });
-
-    let filters = s.search(
+    for e in s.search(
         "WMI filters",
         &format!("CN=SOM,CN=WMIPolicy,CN=System,{base}"),
         Scope::OneLevel,
         "(objectClass=msWMI-Som)",
         &["msWMI-ID", "msWMI-Name", "msWMI-Parm2"],
-    )?;
-    let mut wmi_filters: Vec<DirWmiFilter> = filters
-        .iter()
-        .map(|e| DirWmiFilter {
-            id: e
-                .one("msWMI-ID")
-                .or_else(|| {
-                    e.dn.split(',')
-                        .next()
-                        .and_then(|p| p.split_once('=').map(|(_, v)| v))
-                })
-                .unwrap_or("")
-                .to_ascii_uppercase(),
-            name: e.one("msWMI-Name").map(str::to_string),
-            queries: parse_wmi_parm2(e.one("msWMI-Parm2").unwrap_or("")),
-        })
-        .collect();
-    wmi_filters.sort_by(|a, b| a.id.cmp(&b.id));
-    let _ = s.conn.unbind();
-
-    Ok(DirectorySnapshot {
-        source: o.url.clone(),
-        read_at: Some(Utc::now()),
-        domain,
-        computers,
-        gpos,
-        links,
-        wmi_filters,
-        sysvol_notes: Vec::new(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gplink_and_wmi_and_times() {
-        let l = parse_gplink(
-            "[LDAP://cn={31B2F340-016D-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=lab,DC=test;0][LDAP://CN={abc},CN=Policies,CN=System,DC=lab,DC=test;2]",
-        );
-        assert_eq!(
-            l,
-            [
-                ("{31B2F340-016D-11D2-945F-00C04FB984F9}".to_string(), 0),
-                ("{ABC}".to_string(), 2)
-            ]
-        );
-        assert!(parse_gplink("").is_empty());
-        let q = "SELECT * FROM Win32_OperatingSystem WHERE ProductType = 2";
-        let p = format!("1;3;10;{};WQL;root\\CIMv2;{q};", q.len());
-        assert_eq!(parse_wmi_parm2(&p), [q]);
-        let two = format!(
-            "2;3;10;{};WQL;root\\CIMv2;{q};3;10;3;WQL;root\\CIMv2;a;b;",
-            q.len()
-        );
-        assert_eq!(parse_wmi_parm2(&two), [q, "a;b"]);
-        assert!(parse_wmi_parm2("garbage").is_empty());
-        assert_eq!(
-            filetime(Some("132223104000000000")).unwrap().to_rfc3339(),
-            "2020-01-01T00:00:00+00:00"
-        );
-        assert_eq!(filetime(Some("0")), None);
-        assert_eq!(filetime(Some("9223372036854775807")), None);
-        assert_eq!(
-            generalized(Some("20250101123000.0Z")).unwrap().to_rfc3339(),
-            "2025-01-01T12:30:00+00:00"
-        );
+    )? {
+        snap.wmi_filter(&e);
     }
+    let _ = s.conn.unbind();
+    Ok(snap.finish(o.url.clone(), Some(Utc::now()), domain))
 }

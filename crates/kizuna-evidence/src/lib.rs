@@ -1,4 +1,5 @@
-//! Evidence readers: turn files into facts.
+//! Evidence readers: turn files into facts (and directory exports into directory
+//! snapshots).
 //!
 //! Readers know formats, not rules. Each input is recognized by its content (magic bytes
 //! or document shape, never the file name), fingerprinted by content, read as a stream,
@@ -8,6 +9,7 @@
 //! Folders are walked recursively; `.gz`, `.xz` and `.zip` are opened transparently
 //! (decompressed to a temporary file, so memory stays bounded).
 
+mod directory_export;
 mod event_csv;
 mod event_json;
 mod event_xml;
@@ -24,6 +26,7 @@ mod source;
 pub mod text;
 mod wineventlog;
 
+pub use directory_export::{read_directory_csv, read_ldif};
 pub use event_csv::read_event_csv;
 pub use event_json::read_event_json;
 pub use event_xml::{parse_event_xml, read_event_xml};

@@ -69,6 +69,9 @@ fn classify_text(text: &str) -> InputKind {
         }
         return InputKind::Unknown;
     }
+    if crate::directory_export::looks_like_ldif(t) {
+        return InputKind::Ldif;
+    }
     // Before JSON: a netlogon.log without time stamps starts with `[CATEGORY]` too.
     if looks_like_netlogon(t) {
         return InputKind::NetlogonLog;
@@ -96,6 +99,10 @@ fn classify_text(text: &str) -> InputKind {
             return InputKind::InventoryJson;
         }
         return InputKind::Unknown;
+    }
+    // Before inventories: Get-ADComputer's SID column is the account's, not the machine's.
+    if crate::directory_export::looks_like_directory_csv(t) {
+        return InputKind::DirectoryCsv;
     }
     if crate::event_csv::looks_like_event_csv(t) {
         return InputKind::EventCsv;

@@ -28,7 +28,7 @@ use crate::{
     EvtxOptions, EvtxPath, Progress, YearSource, read_event_json, read_event_xml, read_evtx,
     read_inventory_csv, read_inventory_json, read_psgetsid,
 };
-use kizuna_core::{Fact, FactSource, Ingest, InputKind, InputReport};
+use kizuna_core::{Fact, FactSource, Ingest, InputKind, InputReport, Timestamp};
 
 /// Facts are handed to the consumer in batches of this size.
 const BATCH: usize = 2048;
@@ -273,7 +273,9 @@ struct Blob {
     display: String,
     /// Folder names around the input, innermost first, to name the device it came from.
     folders: Vec<String>,
-    modified_year: Option<i32>,
+    /// The file's modification time (files on disk only: archive members' times carry no
+    /// zone).
+    modified: Option<Timestamp>,
     /// Fingerprint computed while decompressing, if any.
     fingerprint: Option<String>,
     notes: Vec<String>,
@@ -303,11 +305,11 @@ impl Worker {
             Ok(f) => f,
             Err(e) => return self.fail(display, format!("cannot open: {e}")),
         };
-        let modified_year = file
+        let modified = file
             .metadata()
             .and_then(|m| m.modified())
             .ok()
-            .map(|t| chrono::DateTime::<chrono::Utc>::from(t).year());
+            .map(chrono::DateTime::<chrono::Utc>::from);
         let folders = path
             .parent()
             .map(|p| {
@@ -324,7 +326,7 @@ impl Worker {
             file,
             display,
             folders,
-            modified_year,
+            modified,
             fingerprint: None,
             notes: Vec::new(),
             depth: 0,
@@ -383,7 +385,7 @@ impl Worker {
             file: tmp,
             display: b.display,
             folders: b.folders,
-            modified_year: b.modified_year,
+            modified: b.modified,
             fingerprint: Some(fingerprint),
             notes,
             depth: b.depth + 1,
@@ -466,7 +468,7 @@ impl Worker {
                 file: tmp,
                 display,
                 folders,
-                modified_year: b.modified_year,
+                modified: b.modified,
                 fingerprint: Some(fingerprint),
                 notes: b.notes.clone(),
                 depth: b.depth + 1,
@@ -633,7 +635,9 @@ impl Worker {
                 | InputKind::NetlogonLog
                 | InputKind::PsGetSid
                 | InputKind::InventoryCsv
-                | InputKind::InventoryJson => match text_reader(b.file) {
+                | InputKind::InventoryJson
+                | InputKind::Ldif
+                | InputKind::DirectoryCsv => match text_reader(b.file) {
                     Err(e) => report.error(format!("read error: {e}")),
                     Ok((text, replaced)) => {
                         match kind {
@@ -666,8 +670,22 @@ impl Worker {
                             InputKind::InventoryJson => {
                                 read_inventory_json(text, &display, &mut report, &mut out)
                             }
+                            InputKind::Ldif => crate::directory_export::read_ldif(
+                                text,
+                                &display,
+                                b.modified,
+                                &mut report,
+                                &mut out,
+                            ),
+                            InputKind::DirectoryCsv => crate::directory_export::read_directory_csv(
+                                text,
+                                &display,
+                                b.modified,
+                                &mut report,
+                                &mut out,
+                            ),
                             _ => {
-                                let year = match (self.opts.year, b.modified_year) {
+                                let year = match (self.opts.year, b.modified.map(|t| t.year())) {
                                     (Some(y), _) => YearSource::Option(y),
                                     (None, Some(y)) => YearSource::FileTime(y),
                                     (None, None) => YearSource::FileTime(chrono::Utc::now().year()),

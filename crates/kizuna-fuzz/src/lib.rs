@@ -138,6 +138,7 @@ fn check(report: &InputReport, facts: &[Fact]) {
             Fact::Event(e) => &e.source.path,
             Fact::Identity(r) => &r.source.path,
             Fact::Netlogon(n) => &n.source.path,
+            Fact::Directory(d) => &d.snapshot.source,
         };
         assert!(
             path.starts_with(&report.path),

@@ -1,31 +1,35 @@
 //! The rules over stored facts: one function, so the same facts give the same findings
 //! wherever they are judged (a scan, a recorded scan, a gate, the server's views).
 
-use kizuna_core::directory::DirectorySnapshot;
+use kizuna_core::directory::{DirectorySnapshot, merge_exports};
 use kizuna_core::{EventRecord, InputReport, Knowledge, Timestamp};
 use kizuna_rules::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
 use kizuna_store::{FactFilter, Fingerprints, Inputs, ScanRow, ScanSource, Store};
 
 /// Runs the rules over the stored facts `filter` selects, with a directory read and the
-/// workaround expiry (each with the time it is judged at) when there are any.
+/// workaround expiry (each with the time it is judged at) when there are any. `at` is the
+/// time of the judging: a stored directory export that does not say when it was taken is
+/// judged at it.
 pub fn analyze_stored(
     store: &Store,
     filter: &FactFilter,
     knowledge: &Knowledge,
     directory: Option<&(DirectorySnapshot, Timestamp)>,
     expiry: Option<(WorkaroundExpiry, Timestamp)>,
+    at: Timestamp,
 ) -> kizuna_store::Result<Analysis> {
-    judge(store, Some(filter), knowledge, directory, expiry)
+    judge(store, Some(filter), knowledge, directory, expiry, at)
 }
 
-/// The rules over the stored facts `facts` selects (none when `None`), a directory read
-/// and the workaround expiry.
+/// The rules over the stored facts `facts` selects (none when `None`) with their
+/// directory exports, a directory read and the workaround expiry.
 pub(crate) fn judge(
     store: &Store,
     facts: Option<&FactFilter>,
     knowledge: &Knowledge,
     directory: Option<&(DirectorySnapshot, Timestamp)>,
     expiry: Option<(WorkaroundExpiry, Timestamp)>,
+    at: Timestamp,
 ) -> kizuna_store::Result<Analysis> {
     let mut analyzer = Analyzer::new(knowledge);
     if let Some((e, now)) = expiry {
@@ -35,6 +39,19 @@ pub(crate) fn judge(
         store.for_each_event(filter, |e: EventRecord| analyzer.add_event(&e))?;
         store.for_each_netlogon(filter, |n| analyzer.add_netlogon(&n))?;
         store.for_each_identity(filter, |r| analyzer.add_identity(&r))?;
+        let mut exports = Vec::new();
+        store.for_each_directory_export(filter, |x| exports.push(x))?;
+        for (snap, when) in merge_exports(exports, at) {
+            // A live read of the same domain is the newer picture: the export gives way.
+            let live = directory.is_some_and(|(d, _)| {
+                d.domain
+                    .default_naming_context
+                    .eq_ignore_ascii_case(&snap.domain.default_naming_context)
+            });
+            if !live {
+                analyzer.add_directory(snap, when);
+            }
+        }
     }
     if let Some((snap, now)) = directory {
         analyzer.add_directory(snap.clone(), *now);
@@ -55,14 +72,15 @@ pub fn scan_sources(inputs: &[InputReport]) -> Vec<ScanSource> {
         .collect()
 }
 
-/// The rules over the facts of `sources` only, within `(since, until)`: what a scan of
-/// exactly those inputs finds. `None` when there are no sources.
+/// The rules over the facts of `sources` only, within `(since, until)`, judged at `at`:
+/// what a scan of exactly those inputs finds. `None` when there are no sources.
 pub fn analyze_sources(
     store: &Store,
     sources: &[ScanSource],
     (since, until): (Option<Timestamp>, Option<Timestamp>),
     knowledge: &Knowledge,
     expiry: Option<(WorkaroundExpiry, Timestamp)>,
+    at: Timestamp,
 ) -> kizuna_store::Result<Option<Analysis>> {
     let Some(inputs) = Fingerprints::new(sources.iter().map(|s| s.fingerprint.clone())) else {
         return Ok(None);
@@ -73,7 +91,7 @@ pub fn analyze_sources(
         until,
         ..FactFilter::default()
     };
-    analyze_stored(store, &filter, knowledge, None, expiry).map(Some)
+    analyze_stored(store, &filter, knowledge, None, expiry, at).map(Some)
 }
 
 /// A recorded scan rendered again from the store: its row, the reports of the inputs it
@@ -110,7 +128,9 @@ pub fn recorded_scan(
             )
         });
     let window = (scan.since, scan.until);
-    let Some(analysis) = analyze_sources(store, &scan.sources, window, knowledge, expiry)? else {
+    let Some(analysis) =
+        analyze_sources(store, &scan.sources, window, knowledge, expiry, scan.time)?
+    else {
         return Ok(None);
     };
     let inputs = store.recorded_inputs(&scan.sources)?;

@@ -59,7 +59,7 @@ pub fn judge_gate(
     };
     let src = StoredFacts {
         store,
-        analyze: |s: &Store, f: &FactFilter| analyze_stored(s, f, knowledge, None, None),
+        analyze: |s: &Store, f: &FactFilter| analyze_stored(s, f, knowledge, None, None, now),
     };
     let m = kizuna_plan::measure(&gate, &plan.params, knowledge, &src)?;
     Ok(Some(kizuna_plan::evaluate(&gate, &m)))

@@ -34,6 +34,7 @@ pub fn review_stored(
             knowledge,
             None,
             expiry.clone().map(|e| (e, to)),
+            to,
         )
     };
     let now = window(since, until)?;

@@ -142,6 +142,7 @@ pub fn scan(
         &settings.knowledge,
         outcome.directory.as_ref(),
         outcome.expiry.clone(),
+        settings.window.until.unwrap_or(settings.now),
     )?;
     if settings.record {
         outcome.recorded = Some(store.record_scan(&ScanRow {
@@ -155,8 +156,8 @@ pub fn scan(
             expires: outcome.expiry.as_ref().map(|(e, _)| e.date.to_string()),
             findings: analysis.findings.iter().map(Into::into).collect(),
             actor: settings.actor,
-            // A directory read is not stored, so a scan with one cannot be judged again
-            // from the store: its inputs are not recorded.
+            // A directory read is not stored (exports are), so a scan with one cannot be
+            // judged again from the store: its inputs are not recorded.
             sources: if outcome.directory.is_none() {
                 scan_sources(&outcome.inputs)
             } else {

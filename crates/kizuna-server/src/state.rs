@@ -180,6 +180,7 @@ impl AppState {
             &self.inner.knowledge,
             None,
             expiry,
+            now,
         )?);
         *cache = Some(Judged {
             marker,

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use kizuna_core::directory::{DirectoryExport, DirectorySnapshot, ExportTime};
 use kizuna_core::{
     DeviceName, DeviceRole, EventRecord, IdentityRecord, IdentitySource, MachineGuid, MachineSid,
     NetlogonEntry, NetlogonKind, NtStatus, OsBuild, SourceRef, Timestamp,
@@ -189,6 +190,38 @@ impl Store {
         })
     }
 
+    /// Calls `f` for each stored directory export of the filtered inputs (the time window
+    /// does not apply: an export is one picture of the directory), ordered by path.
+    pub fn for_each_directory_export(
+        &self,
+        filter: &FactFilter,
+        mut f: impl FnMut(DirectoryExport),
+    ) -> Result<()> {
+        let inputs_only = FactFilter {
+            inputs: filter.inputs.clone(),
+            ..FactFilter::default()
+        };
+        let (where_, args) = where_clause(&inputs_only, "x");
+        let sql = format!(
+            "SELECT x.at, x.at_from, x.snapshot
+             FROM directory_exports x JOIN inputs i ON i.id = x.input_id
+             WHERE i.complete = 1 {where_}
+             ORDER BY x.path, x.id"
+        );
+        self.conn()?.query(&sql, &arg_refs(&args), |r| {
+            // A row this build cannot read (written by a newer one) is left out, not fatal.
+            let Ok(snapshot) = serde_json::from_str::<DirectorySnapshot>(&r.text(2)?) else {
+                return Ok(());
+            };
+            f(DirectoryExport {
+                snapshot,
+                at: r.opt_text(0)?.as_deref().and_then(parse_ts),
+                at_from: export_time_parse(&r.text(1)?),
+            });
+            Ok(())
+        })
+    }
+
     /// Counts of stored rows, for tests and diagnostics: (inputs, events, netlogon lines).
     pub fn counts(&self) -> Result<(i64, i64, i64)> {
         let mut c = self.conn()?;
@@ -234,6 +267,14 @@ pub(crate) const IDENTITY_COLUMNS: &[&str] = &[
     "line",
     "observed",
     "machine_guid",
+];
+pub(crate) const DIRECTORY_COLUMNS: &[&str] = &[
+    "input_id",
+    "path",
+    "naming_context",
+    "at",
+    "at_from",
+    "snapshot",
 ];
 pub(crate) const NETLOGON_COLUMNS: &[&str] = &[
     "input_id", "time", "category", "thread", "domain", "kind", "status", "peer", "event_id",
@@ -336,4 +377,21 @@ pub fn kind_name(k: NetlogonKind) -> &'static str {
 
 fn kind_from_name(s: &str) -> Option<NetlogonKind> {
     KINDS.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
+}
+
+/// How an export's time is stored.
+pub(crate) fn export_time_name(t: ExportTime) -> &'static str {
+    match t {
+        ExportTime::Stated => "stated",
+        ExportTime::Modified => "modified",
+        ExportTime::Unknown => "unknown",
+    }
+}
+
+fn export_time_parse(s: &str) -> ExportTime {
+    match s {
+        "stated" => ExportTime::Stated,
+        "modified" => ExportTime::Modified,
+        _ => ExportTime::Unknown,
+    }
 }

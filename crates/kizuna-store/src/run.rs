@@ -4,7 +4,10 @@
 use kizuna_core::{Fact, Ingest, InputKind, InputReport, InputStatus};
 
 use crate::db::{self, Row};
-use crate::facts::{EVENT_COLUMNS, Fingerprints, IDENTITY_COLUMNS, NETLOGON_COLUMNS, kind_name};
+use crate::facts::{
+    DIRECTORY_COLUMNS, EVENT_COLUMNS, Fingerprints, IDENTITY_COLUMNS, NETLOGON_COLUMNS,
+    export_time_name, kind_name,
+};
 use crate::{Result, ScanSource, Store, StoreError, ts};
 
 impl Store {
@@ -68,7 +71,7 @@ impl Store {
                 // Left over from an interrupted run: forget it and read it again.
                 self.begin()?;
                 let c = self.conn.get_mut();
-                for table in ["events", "netlogon", "identity"] {
+                for table in ["events", "netlogon", "identity", "directory_exports"] {
                     c.execute(&format!("DELETE FROM {table} WHERE input_id = $1"), &[&id])?;
                 }
                 c.execute("DELETE FROM inputs WHERE id = $1", &[&id])?;
@@ -144,7 +147,8 @@ impl Store {
     fn write_facts(&mut self, fingerprint: &str, facts: Vec<Fact>) -> Result<()> {
         let input = self.open_input(fingerprint)?;
         self.begin()?;
-        let (mut events, mut identity, mut netlogon) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut events, mut identity, mut netlogon, mut directory) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for fact in facts {
             match fact {
                 Fact::Event(e) => {
@@ -187,6 +191,16 @@ impl Store {
                         &r.machine_guid.map(|g| g.to_string()),
                     ]));
                 }
+                Fact::Directory(d) => {
+                    directory.push(db::row(&[
+                        &input,
+                        &d.snapshot.source,
+                        &d.snapshot.domain.default_naming_context,
+                        &d.at.as_ref().map(ts),
+                        &export_time_name(d.at_from),
+                        &serde_json::to_string(&d.snapshot).unwrap_or_default(),
+                    ]));
+                }
                 Fact::Netlogon(n) => {
                     netlogon.push(db::row(&[
                         &input,
@@ -209,6 +223,7 @@ impl Store {
         c.insert_rows("events", EVENT_COLUMNS, &events)?;
         c.insert_rows("identity", IDENTITY_COLUMNS, &identity)?;
         c.insert_rows("netlogon", NETLOGON_COLUMNS, &netlogon)?;
+        c.insert_rows("directory_exports", DIRECTORY_COLUMNS, &directory)?;
         Ok(())
     }
 

@@ -112,11 +112,17 @@ fn generalized(t: DateTime<Utc>) -> String {
 
 /// The directory as LDIF (`ldifde -f` style, no base64 needed: all values are ASCII):
 /// the OUs (not the Domain Controllers OU every domain has) and every computer object of
-/// [`accounts`] with the attributes kizuna's directory audit reads.
+/// [`accounts`] with the attributes kizuna's directory audit reads. A comment states the
+/// export's time (the lab's end), which kizuna takes the directory's ages at.
 pub fn write_ldif(d: &Domain, run: &Run, path: &Path) -> io::Result<()> {
     let mut f = BufWriter::new(File::create(path)?);
     let base = d.base_dn();
     let all = accounts(d, run);
+    writeln!(
+        f,
+        "# Exported: {}",
+        d.end().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )?;
     writeln!(f, "version: 1")?;
     let mut ous: Vec<String> = Vec::new();
     for a in &all {

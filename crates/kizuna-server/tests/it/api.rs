@@ -242,6 +242,7 @@ fn an_upload_yields_the_findings_of_a_scan_on_sqlite_and_postgres() {
             &opts.knowledge,
             None,
             None,
+            chrono::Utc::now(),
         )
         .unwrap();
         let msg = kizuna_i18n::Messages::new(kizuna_i18n::Lang::En);

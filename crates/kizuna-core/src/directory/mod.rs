@@ -3,7 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::Timestamp;
+
+pub mod entry;
 
 /// userAccountControl bits kizuna reads.
 pub mod uac {
@@ -23,7 +27,7 @@ pub mod enctype {
 }
 
 /// One computer object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirComputer {
     pub dn: String,
     /// `cn` (the computer name).
@@ -91,7 +95,7 @@ pub fn parent_dn(dn: &str) -> &str {
 
 /// A Group Policy object (groupPolicyContainer) and, when SYSVOL was read, its security
 /// settings.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DirGpo {
     /// `{6AC1786C-016F-11D2-945F-00C04FB984F9}`, upper case with braces.
     pub guid: String,
@@ -142,7 +146,7 @@ impl DirGpo {
 }
 
 /// Where a GPO is linked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ContainerKind {
     Domain,
     Ou,
@@ -151,7 +155,7 @@ pub enum ContainerKind {
 }
 
 /// One entry of a container's gPLink.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirGpLink {
     pub container_dn: String,
     pub container_kind: ContainerKind,
@@ -165,7 +169,7 @@ pub struct DirGpLink {
 }
 
 /// A WMI filter (msWMI-Som).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirWmiFilter {
     /// `{…}` upper case.
     pub id: String,
@@ -186,7 +190,7 @@ impl DirWmiFilter {
 }
 
 /// rootDSE and domain facts.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DirDomain {
     pub default_naming_context: String,
     pub dns_domain: Option<String>,
@@ -200,7 +204,7 @@ pub struct DirDomain {
 }
 
 /// Everything read from the directory in one audit.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DirectorySnapshot {
     pub source: String,
     pub read_at: Option<Timestamp>,
@@ -261,6 +265,118 @@ impl DirectorySnapshot {
             .filter(|g| !g.computer_disabled())
             .collect()
     }
+}
+
+/// Where the time of a directory export comes from: the ages of KZ-AD-001/002/006 are
+/// computed at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportTime {
+    /// The file says when it was written (an `# Exported: <RFC 3339>` line).
+    Stated,
+    /// The file's modification time.
+    Modified,
+    /// Neither: judged at `--until`, else at the scan's time.
+    Unknown,
+}
+
+impl ExportTime {
+    /// The words input notes use.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ExportTime::Stated => "the time the file states",
+            ExportTime::Modified => "the file's modification time",
+            ExportTime::Unknown => "no time in the file: --until, else the scan's time",
+        }
+    }
+}
+
+/// A directory export read from a file (`ldifde`, `csvde`, `Get-ADComputer | Export-Csv`):
+/// what it says, and when it was taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryExport {
+    pub snapshot: DirectorySnapshot,
+    /// `None` with [`ExportTime::Unknown`].
+    pub at: Option<Timestamp>,
+    pub at_from: ExportTime,
+}
+
+/// Exports of one domain made one snapshot (computers in one file, GPOs in another), at
+/// the newest export's time; the time `unknown` stands for when none says. An object in
+/// several exports is taken from the newest (then the first by source). Domains stay
+/// apart; the result is ordered by naming context, whatever the order given.
+pub fn merge_exports(
+    mut exports: Vec<DirectoryExport>,
+    unknown: Timestamp,
+) -> Vec<(DirectorySnapshot, Timestamp)> {
+    let at = |e: &DirectoryExport| e.at.unwrap_or(unknown);
+    exports.sort_by(|a, b| {
+        let nc = |e: &DirectoryExport| {
+            e.snapshot
+                .domain
+                .default_naming_context
+                .to_ascii_lowercase()
+        };
+        nc(a)
+            .cmp(&nc(b))
+            .then_with(|| at(b).cmp(&at(a)))
+            .then_with(|| a.snapshot.source.cmp(&b.snapshot.source))
+    });
+    let mut out: Vec<(DirectorySnapshot, Timestamp)> = Vec::new();
+    for e in exports {
+        let when = at(&e);
+        let snap = e.snapshot;
+        match out.last_mut() {
+            Some((m, _))
+                if m.domain
+                    .default_naming_context
+                    .eq_ignore_ascii_case(&snap.domain.default_naming_context) =>
+            {
+                if !m.source.split(" + ").any(|s| s == snap.source) {
+                    m.source = format!("{} + {}", m.source, snap.source);
+                }
+                m.domain.domain_functionality = m
+                    .domain
+                    .domain_functionality
+                    .or(snap.domain.domain_functionality);
+                m.domain.blocked_ous.extend(snap.domain.blocked_ous);
+                m.computers.extend(snap.computers);
+                m.gpos.extend(snap.gpos);
+                m.links.extend(snap.links);
+                m.wmi_filters.extend(snap.wmi_filters);
+                m.sysvol_notes.extend(snap.sysvol_notes);
+            }
+            _ => out.push((snap, when)),
+        }
+    }
+    for (m, _) in &mut out {
+        // Stable sorts: the newest export's object comes first among equals and stays.
+        m.computers
+            .sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.dn.cmp(&b.dn)));
+        m.computers
+            .dedup_by(|a, b| a.dn.eq_ignore_ascii_case(&b.dn));
+        m.gpos.sort_by(|a, b| {
+            a.display_name
+                .cmp(&b.display_name)
+                .then_with(|| a.guid.cmp(&b.guid))
+        });
+        m.gpos.dedup_by(|a, b| a.guid == b.guid);
+        m.links.sort_by(|a, b| {
+            a.container_dn
+                .cmp(&b.container_dn)
+                .then(a.order.cmp(&b.order))
+                .then_with(|| a.gpo_guid.cmp(&b.gpo_guid))
+        });
+        m.links.dedup_by(|a, b| {
+            a.container_dn.eq_ignore_ascii_case(&b.container_dn) && a.gpo_guid == b.gpo_guid
+        });
+        m.wmi_filters.sort_by(|a, b| a.id.cmp(&b.id));
+        m.wmi_filters.dedup_by(|a, b| a.id == b.id);
+        m.domain.blocked_ous.sort();
+        m.domain.blocked_ous.dedup();
+        m.sysvol_notes.sort();
+        m.sysvol_notes.dedup();
+    }
+    out
 }
 
 #[cfg(test)]
