@@ -12,20 +12,11 @@ use std::io::BufRead;
 
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use kizuna_core::directory::entry::{AdEntry, EntryKind, SnapshotBuilder};
+use kizuna_core::directory::entry::{AdEntry, SnapshotBuilder};
 use kizuna_core::directory::{DirectoryExport, ExportTime, uac};
 use kizuna_core::{Fact, InputReport, Timestamp};
 
 use crate::text::{Budgeted, for_each_line};
-
-/// Attributes kizuna judges; an entry with none of them is read but not kept.
-const KEPT_KINDS: [EntryKind; 5] = [
-    EntryKind::Computer,
-    EntryKind::Gpo,
-    EntryKind::WmiFilter,
-    EntryKind::Domain,
-    EntryKind::Server,
-];
 
 /// The largest CSV record read (one object's row).
 const MAX_RECORD: u64 = 1024 * 1024;
@@ -154,12 +145,14 @@ fn finish(
     })));
 }
 
+/// Counts an entry as read, and as kept when the snapshot took something from it.
 fn keep(builder: &mut SnapshotBuilder, e: AdEntry, report: &mut InputReport) {
     report.records += 1;
-    if KEPT_KINDS.contains(&e.kind()) || e.has("gPLink") || e.has("gPOptions") {
+    let before = builder.len();
+    builder.add(e);
+    if builder.len() > before {
         report.kept += 1;
     }
-    builder.add(e);
 }
 
 /// One entry of an LDIF being read.
@@ -186,10 +179,10 @@ pub fn read_ldif(
     // The logical line being unfolded, and the line it started on.
     let mut logical: Option<(u64, String)> = None;
     let mut changes = 0u64;
-    let mut urls = 0u64;
+    let mut skipped = NotObjects::default();
     let mut take =
         |(line_no, text): (u64, String), current: &mut LdifEntry, report: &mut InputReport| {
-            ldif_line(line_no, &text, current, report, &mut urls);
+            ldif_line(line_no, &text, current, report, &mut skipped);
         };
     let mut end_entry =
         |current: &mut LdifEntry, builder: &mut SnapshotBuilder, report: &mut InputReport| {
@@ -242,12 +235,28 @@ pub fn read_ldif(
             "{changes} change records (changetype modify/delete/modrdn) are not objects; not read"
         ));
     }
-    if urls > 0 {
+    if skipped.urls > 0 {
         report.notes.push(format!(
-            "{urls} values given by URL (attr:< …) are not fetched"
+            "{} values given by URL (attr:< …) are not fetched",
+            skipped.urls
+        ));
+    }
+    if skipped.referrals > 0 {
+        report.notes.push(format!(
+            "{} search referrals (ref:) are not objects",
+            skipped.referrals
         ));
     }
     finish(builder, path, export_time(stated, modified), report, out);
+}
+
+/// Lines of an LDIF that hold no object's value, counted for the notes.
+#[derive(Default)]
+struct NotObjects {
+    /// `attr:< URL` values (not fetched).
+    urls: u64,
+    /// `ref:` lines: referrals a search (`ldapsearch`, `ldbsearch`) printed.
+    referrals: u64,
 }
 
 /// One unfolded LDIF line into the entry being read.
@@ -256,7 +265,7 @@ fn ldif_line(
     text: &str,
     current: &mut LdifEntry,
     report: &mut InputReport,
-    urls: &mut u64,
+    skipped: &mut NotObjects,
 ) {
     // `-` ends one modification of a change record.
     if text.trim() == "-" {
@@ -281,12 +290,16 @@ fn ldif_line(
             }
         }
     } else if rest.starts_with('<') {
-        *urls += 1;
+        skipped.urls += 1;
         return;
     } else {
         rest.strip_prefix(' ').unwrap_or(rest).to_string()
     };
-    if name.eq_ignore_ascii_case("version") && current.entry.is_none() {
+    if current.entry.is_none() && name.eq_ignore_ascii_case("version") {
+        return;
+    }
+    if current.entry.is_none() && name.eq_ignore_ascii_case("ref") {
+        skipped.referrals += 1;
         return;
     }
     if name.eq_ignore_ascii_case("dn") {

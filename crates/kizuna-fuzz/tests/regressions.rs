@@ -84,6 +84,7 @@ fn targets_on_a_generated_lab() {
         "event_json",
         "netlogon",
         "inventory_csv",
+        "ldif",
         "hive",
         "archive",
     ] {

@@ -1,6 +1,8 @@
 //! The rules over stored facts: one function, so the same facts give the same findings
 //! wherever they are judged (a scan, a recorded scan, a gate, the server's views).
 
+use std::path::Path;
+
 use kizuna_core::directory::{DirectorySnapshot, merge_exports};
 use kizuna_core::{EventRecord, InputReport, Knowledge, Timestamp};
 use kizuna_rules::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
@@ -18,11 +20,12 @@ pub fn analyze_stored(
     expiry: Option<(WorkaroundExpiry, Timestamp)>,
     at: Timestamp,
 ) -> kizuna_store::Result<Analysis> {
-    judge(store, Some(filter), knowledge, directory, expiry, at)
+    judge(store, Some(filter), knowledge, directory, expiry, at, None)
 }
 
 /// The rules over the stored facts `facts` selects (none when `None`) with their
-/// directory exports, a directory read and the workaround expiry.
+/// directory exports (their GPO settings from `sysvol` when given), a directory read and
+/// the workaround expiry.
 pub(crate) fn judge(
     store: &Store,
     facts: Option<&FactFilter>,
@@ -30,6 +33,7 @@ pub(crate) fn judge(
     directory: Option<&(DirectorySnapshot, Timestamp)>,
     expiry: Option<(WorkaroundExpiry, Timestamp)>,
     at: Timestamp,
+    sysvol: Option<&Path>,
 ) -> kizuna_store::Result<Analysis> {
     let mut analyzer = Analyzer::new(knowledge);
     if let Some((e, now)) = expiry {
@@ -41,16 +45,22 @@ pub(crate) fn judge(
         store.for_each_identity(filter, |r| analyzer.add_identity(&r))?;
         let mut exports = Vec::new();
         store.for_each_directory_export(filter, |x| exports.push(x))?;
-        for (snap, when) in merge_exports(exports, at) {
+        for (mut snap, when) in merge_exports(exports, at) {
             // A live read of the same domain is the newer picture: the export gives way.
             let live = directory.is_some_and(|(d, _)| {
                 d.domain
                     .default_naming_context
                     .eq_ignore_ascii_case(&snap.domain.default_naming_context)
             });
-            if !live {
-                analyzer.add_directory(snap, when);
+            if live {
+                continue;
             }
+            if let Some(dir) = sysvol {
+                // The folder was checked when the scan was asked for; what it cannot
+                // match is in the snapshot's notes, and unmatched GPOs stay unchecked.
+                let _ = kizuna_directory::read_sysvol(dir, &mut snap);
+            }
+            analyzer.add_directory(snap, when);
         }
     }
     if let Some((snap, now)) = directory {

@@ -2,6 +2,7 @@
 //! directory read and the workaround expiry when there are any), record it as a scan.
 //! `kizuna scan`, `kizuna devices`, `kizuna demo` and every upload to the server run it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -37,6 +38,9 @@ pub struct ScanSettings {
     pub expires: Option<NaiveDate>,
     /// The directory read with the evidence, if any.
     pub directory: Option<DirectoryRead>,
+    /// Where the GPO settings of directory exports among the evidence come from: a SYSVOL
+    /// copy or a folder of GPMC backups (KZ-AD-004/005 need them).
+    pub sysvol: Option<PathBuf>,
     /// The time the rules judge at (the clock, or a lab's last day).
     pub now: Timestamp,
     /// Record the scan in the store (the history the review and the reports read).
@@ -143,6 +147,7 @@ pub fn scan(
         outcome.directory.as_ref(),
         outcome.expiry.clone(),
         settings.window.until.unwrap_or(settings.now),
+        settings.sysvol.as_deref(),
     )?;
     if settings.record {
         outcome.recorded = Some(store.record_scan(&ScanRow {

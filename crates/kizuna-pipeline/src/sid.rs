@@ -51,6 +51,7 @@ pub fn sid_scan(
         sweep,
         ScanSettings {
             directory: None,
+            sysvol: None,
             ..settings
         },
     )?;

@@ -279,12 +279,14 @@ impl Inventory {
         {
             acc.sid = Some((k, s));
         }
-        // A remote answer's build comes from its NTLM challenge, without the update
-        // revision: below every other source of a build.
-        let build_rank = if r.kind == IdentitySource::Lsarpc {
-            4
-        } else {
-            k
+        // Builds without the update revision rank below every source that has one: a
+        // remote answer's (its NTLM challenge), then the directory's operatingSystemVersion
+        // (what the machine last wrote to its account), so neither hides a UBR that
+        // decides enforcement.
+        let build_rank = match r.kind {
+            IdentitySource::Lsarpc => 4,
+            IdentitySource::Directory => 5,
+            _ => k,
         };
         if let Some(b) = r.os_build
             && acc
@@ -388,4 +390,55 @@ fn sorted_unique(paths: impl Iterator<Item = Arc<str>>) -> Vec<Arc<str>> {
     v.sort();
     v.dedup();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kizuna_core::{IdentitySource, Knowledge, OsBuild, SourceRef};
+
+    fn record(kind: IdentitySource, build: u32, ubr: Option<u32>) -> IdentityRecord {
+        IdentityRecord {
+            device: DeviceName::parse("PC1.lab.test"),
+            folder: None,
+            machine_sid: None,
+            machine_guid: None,
+            role: None,
+            domain: None,
+            os_build: Some(OsBuild { build, ubr }),
+            netlogon: Default::default(),
+            observed: None,
+            kind,
+            source: SourceRef {
+                path: format!("{kind:?}"),
+                offset: None,
+                line: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_build_without_its_update_revision_never_hides_one_with_it() {
+        let k = Knowledge::builtin();
+        for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+            let records = [
+                record(IdentitySource::Inventory, 26100, Some(6584)),
+                record(IdentitySource::Directory, 26100, None),
+                record(IdentitySource::Lsarpc, 26100, None),
+            ];
+            let mut inv = Inventory::default();
+            for i in order {
+                inv.add_identity(&records[i]);
+            }
+            let devices = inv.finish(&k);
+            assert_eq!(
+                devices[0].os_build,
+                Some(OsBuild {
+                    build: 26100,
+                    ubr: Some(6584)
+                }),
+                "order {order:?}"
+            );
+        }
+    }
 }

@@ -170,6 +170,7 @@ fn ingest(
             knowledge,
             expires: None,
             directory: None,
+            sysvol: None,
             now,
             record: true,
             actor: Some(actor.clone()),

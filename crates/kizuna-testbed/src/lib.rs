@@ -865,6 +865,41 @@ impl SambaDc {
         self.ldb(&self.tools.ldbmodify, "ldbmodify", ldif)
     }
 
+    /// The directory as an export: `ldbsearch` of the local sam.ldb, every attribute of the
+    /// objects a directory audit reads (computers, OUs, the domain object, GPOs, WMI filters,
+    /// and the DCs' server objects in the configuration partition), as LDIF: folded lines,
+    /// base64 values, `# record N` comments, the way Samba writes it. `attrs` empty: every
+    /// attribute.
+    pub fn export_ldif(&self, attrs: &[&str]) -> Result<String, String> {
+        let base = self.info.base_dn.clone();
+        let mut out = String::new();
+        for (b, filter) in [
+            (
+                base.clone(),
+                "(|(objectClass=computer)(objectClass=organizationalUnit)(objectClass=domainDNS)\
+(objectClass=groupPolicyContainer)(objectClass=msWMI-Som))",
+            ),
+            (
+                format!("CN=Sites,CN=Configuration,{base}"),
+                "(objectClass=server)",
+            ),
+        ] {
+            let mut cmd = Command::new(&self.tools.ldbsearch);
+            cmd.arg("-H")
+                .arg(&self.sam_ldb)
+                .args(["-b", &b, "-s", "sub", filter]);
+            if attrs.is_empty() {
+                cmd.arg("*");
+            } else {
+                cmd.args(attrs);
+            }
+            let r = self.run_checked("ldbsearch", &mut cmd, None, Duration::from_secs(300))?;
+            out.push_str(&r.stdout);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
     /// Runs `samba-tool ARGS` against this DC over ldap:// as Administrator and returns stdout.
     /// samba-tool 4.17 has no `-A`; the password reaches it through `PASSWD_FILE` (read by Samba's
     /// credentials code), never argv. `-H` is added unless ARGS has one.

@@ -42,7 +42,8 @@ pub struct DirectoryArgs {
     /// Read the bind password from this file (first line).
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
-    /// GPO settings from a SYSVOL copy or a folder of GPMC backups (instead of SMB).
+    /// GPO settings from a SYSVOL copy or a folder of GPMC backups (instead of SMB);
+    /// without --server, of the directory exports (ldifde, csvde) among the inputs.
     #[arg(long, value_name = "DIR")]
     pub sysvol: Option<PathBuf>,
     /// Do not read the GPO settings from \\SERVER\SYSVOL over SMB (port 445, same
@@ -65,6 +66,23 @@ fn password(a: &DirectoryArgs) -> anyhow::Result<Option<Secret>> {
         &prompt,
     )
     .map(|pw| Some(Secret::new(pw)))
+}
+
+/// `--sysvol DIR` without `--server`: the GPO settings of the directory exports among the
+/// inputs, checked to be a folder before anything is read.
+pub fn export_sysvol(a: &DirectoryArgs) -> anyhow::Result<Option<PathBuf>> {
+    match &a.sysvol {
+        Some(dir) if a.ldap.server.is_none() => {
+            if !dir.is_dir() {
+                anyhow::bail!(
+                    "--sysvol {}: not a folder (a SYSVOL copy or a folder of GPMC backups)",
+                    dir.display()
+                );
+            }
+            Ok(Some(dir.clone()))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Reads the directory and the GPO settings: from `--sysvol DIR` when given, else over

@@ -134,6 +134,7 @@ impl Reading {
             knowledge: self.knowledge.clone(),
             expires: None,
             directory: None,
+            sysvol: None,
             now,
             record: false,
             actor: None,

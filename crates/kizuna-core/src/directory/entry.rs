@@ -342,14 +342,21 @@ impl SnapshotBuilder {
         }
     }
 
+    /// How many things the snapshot will hold (objects, links, blocks, sites, the domain):
+    /// an entry that did not change it said nothing kizuna judges.
+    pub fn len(&self) -> usize {
+        self.computers.len()
+            + self.gpos.len()
+            + self.wmi_filters.len()
+            + self.links.len()
+            + self.blocked_ous.len()
+            + self.site_of.len()
+            + usize::from(self.domain_dn.is_some())
+    }
+
     /// Whether anything at all was taken.
     pub fn is_empty(&self) -> bool {
-        self.computers.is_empty()
-            && self.gpos.is_empty()
-            && self.wmi_filters.is_empty()
-            && self.links.is_empty()
-            && self.blocked_ous.is_empty()
-            && self.domain_dn.is_none()
+        self.len() == 0
     }
 
     /// The domain object's DN, else the naming context the entries sit in, else `""`.

@@ -83,6 +83,7 @@ fn settings(directory: Option<DirectorySnapshot>) -> ScanSettings {
             );
             (snap, report)
         }),
+        sysvol: None,
         now: now(),
         record: true,
         actor: None,

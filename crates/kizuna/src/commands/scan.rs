@@ -66,6 +66,7 @@ pub fn run(
     } = run;
     let reading = reading(r, console)?;
     let directory = crate::directory::read(dir)?;
+    let sysvol = crate::directory::export_sysvol(dir)?;
     let mut store = open_store(db.as_ref())?;
     let outcome = kizuna_pipeline::scan(
         &mut store,
@@ -73,6 +74,7 @@ pub fn run(
         ScanSettings {
             expires,
             directory,
+            sysvol,
             // A temporary store is gone after the run: nothing to record in.
             record: db.is_some(),
             ..reading.scan_settings(now)

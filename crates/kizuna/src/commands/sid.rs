@@ -153,6 +153,7 @@ pub fn run(args: SidArgs, console: &Console) -> anyhow::Result<i32> {
             knowledge: knowledge.clone(),
             expires: None,
             directory: None,
+            sysvol: None,
             now,
             record: db.is_some(),
             actor: None,

@@ -90,6 +90,141 @@ fn findings_by_rule(v: &serde_json::Value) -> BTreeMap<String, BTreeSet<Vec<Stri
     m
 }
 
+/// The attributes the CSV exports carry (what `csvde -l` would be asked for).
+const EXPORTED: [&str; 24] = [
+    "cn",
+    "objectClass",
+    "sAMAccountName",
+    "dNSHostName",
+    "userAccountControl",
+    "primaryGroupID",
+    "operatingSystem",
+    "operatingSystemVersion",
+    "pwdLastSet",
+    "lastLogonTimestamp",
+    "whenCreated",
+    "msDS-SupportedEncryptionTypes",
+    "msDS-Behavior-Version",
+    "gPLink",
+    "gPOptions",
+    "displayName",
+    "flags",
+    "versionNumber",
+    "gPCMachineExtensionNames",
+    "gPCWQLFilter",
+    "msWMI-ID",
+    "msWMI-Name",
+    "msWMI-Parm2",
+    "serverReference",
+];
+
+/// The entries of an LDIF whose values are all plain text (no base64): (dn, attributes).
+/// The test's own reading, independent of kizuna's.
+fn plain_ldif_entries(ldif: &str) -> Vec<(String, BTreeMap<String, Vec<String>>)> {
+    let mut lines: Vec<String> = Vec::new();
+    for l in ldif.lines() {
+        match l.strip_prefix(' ') {
+            Some(more) => lines.last_mut().unwrap().push_str(more),
+            None => lines.push(l.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    let mut current: Option<(String, BTreeMap<String, Vec<String>>)> = None;
+    for l in lines.iter().filter(|l| !l.starts_with('#')) {
+        if l.trim().is_empty() {
+            out.extend(current.take());
+            continue;
+        }
+        let (k, v) = l
+            .split_once(": ")
+            .unwrap_or_else(|| panic!("plain value: {l}"));
+        if k == "dn" {
+            out.extend(current.take());
+            current = Some((v.to_string(), BTreeMap::new()));
+        } else if let Some((_, attrs)) = current.as_mut() {
+            attrs.entry(k.to_string()).or_default().push(v.to_string());
+        }
+    }
+    out.extend(current);
+    out
+}
+
+fn quoted(v: &str) -> String {
+    format!("\"{}\"", v.replace('"', "\"\""))
+}
+
+/// `csvde -f` shape: `DN` first, one column per attribute, multiple values joined by `;`.
+fn csvde(entries: &[(String, BTreeMap<String, Vec<String>>)]) -> String {
+    let mut out = String::from("DN");
+    for a in EXPORTED {
+        out.push(',');
+        out.push_str(a);
+    }
+    out.push_str("\r\n");
+    for (dn, attrs) in entries {
+        out.push_str(&quoted(dn));
+        for a in EXPORTED {
+            out.push(',');
+            if let Some(v) = attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(a)) {
+                out.push_str(&quoted(&v.1.join(";")));
+            }
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// `Get-ADComputer -Filter * -Properties * | Export-Csv` shape (Windows PowerShell 5.1: a
+/// `#TYPE` line, every value quoted, dates in the en-US display form beside the raw ones).
+fn get_adcomputer_csv(entries: &[(String, BTreeMap<String, Vec<String>>)]) -> String {
+    let shown = |ft: Option<&str>| -> String {
+        ft.and_then(|v| v.parse::<i64>().ok())
+            .filter(|n| *n > 0)
+            .and_then(|n| DateTime::from_timestamp(n / 10_000_000 - 11_644_473_600, 0))
+            .map(|t| t.format("%-m/%-d/%Y %-I:%M:%S %p").to_string())
+            .unwrap_or_default()
+    };
+    let mut out = String::from(
+        "#TYPE Microsoft.ActiveDirectory.Management.ADComputer\r\n\
+\"DistinguishedName\",\"DNSHostName\",\"Enabled\",\"KerberosEncryptionType\",\"LastLogonDate\",\
+\"lastLogonTimestamp\",\"msDS-SupportedEncryptionTypes\",\"Name\",\"ObjectClass\",\"OperatingSystem\",\
+\"OperatingSystemVersion\",\"PasswordLastSet\",\"PrimaryGroupID\",\"pwdLastSet\",\"SamAccountName\",\
+\"userAccountControl\"\r\n",
+    );
+    for (dn, a) in entries {
+        let one = |k: &str| a.get(k).and_then(|v| v.first()).map(String::as_str);
+        if !a
+            .get("objectClass")
+            .is_some_and(|c| c.iter().any(|c| c == "computer"))
+        {
+            continue;
+        }
+        let uac: u32 = one("userAccountControl").unwrap().parse().unwrap();
+        let row = [
+            dn.as_str(),
+            one("dNSHostName").unwrap_or(""),
+            if uac & 2 == 0 { "True" } else { "False" },
+            "AES128, AES256",
+            &shown(one("lastLogonTimestamp")),
+            one("lastLogonTimestamp").unwrap_or(""),
+            one("msDS-SupportedEncryptionTypes").unwrap_or(""),
+            one("cn").unwrap(),
+            "computer",
+            one("operatingSystem").unwrap_or(""),
+            one("operatingSystemVersion").unwrap_or(""),
+            &shown(one("pwdLastSet")),
+            one("primaryGroupID").unwrap_or(""),
+            one("pwdLastSet").unwrap_or(""),
+            one("sAMAccountName").unwrap_or(""),
+            &uac.to_string(),
+        ];
+        let row: Vec<String> = row.iter().map(|v| quoted(v)).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[test]
 fn directory_audit_against_a_real_samba_dc() {
     if let Err(why) = kizuna_testbed::available() {
@@ -347,6 +482,63 @@ fn directory_audit_against_a_real_samba_dc() {
         "{n:?}"
     );
     assert!(!n.iter().any(|l| l.contains("not read")), "{n:?}");
+
+    // Offline, no bind: the same directory exported to files. An LDIF as Samba's own tool
+    // writes it (every attribute: base64, folded lines, comments), and a csvde CSV and a
+    // Get-ADComputer CSV made from it; the GPO settings from the SYSVOL copy.
+    let export = work.path().join("export");
+    for d in ["ldif", "csvde", "ps"] {
+        std::fs::create_dir_all(export.join(d)).unwrap();
+    }
+    std::fs::write(export.join("ldif/dc.ldf"), dc.export_ldif(&[]).unwrap()).unwrap();
+    let entries = plain_ldif_entries(&dc.export_ldif(&EXPORTED).unwrap());
+    std::fs::write(export.join("csvde/dc.csv"), csvde(&entries)).unwrap();
+    std::fs::write(
+        export.join("ps/computers.csv"),
+        get_adcomputer_csv(&entries),
+    )
+    .unwrap();
+    let offline = |folder: &str| {
+        let o = common::kizuna_at(
+            work.path(),
+            &now.to_rfc3339(),
+            &["scan", folder, "--sysvol", sysvol, "--format", "json"],
+        );
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{folder}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        common::json(&o)
+    };
+    let live = findings_by_rule(&sysvol_run);
+    for (folder, kind) in [("export/ldif", "ldif"), ("export/csvde", "directory-csv")] {
+        let v = offline(folder);
+        assert_eq!(v["inputs"][0]["kind"], kind, "{:#}", v["inputs"]);
+        assert_eq!(v["inputs"][0]["status"], "ok", "{:#}", v["inputs"]);
+        assert_eq!(findings_by_rule(&v), live, "{folder} against ad audit");
+    }
+    // Get-ADComputer holds computers only: no GPO, so no KZ-AD-004/005, and the pilot OU's
+    // paused rotation is not known (PILOT-PC joins KZ-AD-001).
+    let v = offline("export/ps");
+    assert_eq!(v["inputs"][0]["kind"], "directory-csv");
+    let mut want = live.clone();
+    want.remove("KZ-AD-004");
+    want.remove("KZ-AD-005");
+    let ad001: Vec<String> = want["KZ-AD-001"]
+        .iter()
+        .flatten()
+        .cloned()
+        .chain(["PILOT-PC".to_string()])
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
+    want.insert("KZ-AD-001".into(), BTreeSet::from([ad001]));
+    assert_eq!(
+        findings_by_rule(&v),
+        want,
+        "Get-ADComputer against ad audit"
+    );
 
     // --no-smb and no --sysvol: the GPO settings are not read and say so.
     let o = audit(&info.ldaps_url, &["--no-smb"]);

@@ -288,3 +288,87 @@ fn lab_logs_hold_the_events_no_public_sample_has() {
         .count();
     assert!(evtx_inputs > 10, "{evtx_inputs} EVTX files");
 }
+
+/// The lab's directory from its LDIF alone, no DC: a scan of `directory/` reports exactly
+/// the directory truth (judged at the time the LDIF states, whatever the clock says), and
+/// a scan of evidence and LDIF together reports both truths. Random seeds, printed.
+#[test]
+fn lab_ldif_alone_scans_to_its_directory_truth() {
+    let base = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 10_000;
+    for (scenario, seed) in [
+        (Scenario::Small, base),
+        (Scenario::Small, base + 1),
+        (Scenario::Contoso, base + 2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = sim::generate(scenario, seed, None, None, &dir.path().join("lab")).unwrap();
+        let truth: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("lab/truth.json")).unwrap())
+                .unwrap();
+        let want_directory = finding_keys(&truth["directory"]);
+        assert!(!want_directory.is_empty(), "seed {seed}: {truth:#}");
+        // A clock far from the lab's end: the ages come from the LDIF's stated time.
+        let o = kizuna_at(
+            dir.path(),
+            "2031-01-01T00:00:00Z",
+            &["scan", "lab/directory", "--format", "json"],
+        );
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "seed {seed}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let scan = json(&o);
+        let input = &scan["inputs"][0];
+        assert_eq!(input["kind"], "ldif", "{input}");
+        assert_eq!(input["status"], "ok", "{input}");
+        let end = lab.domain.end().format("%Y-%m-%d %H:%M:%SZ").to_string();
+        assert!(
+            input["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap()
+                    == format!("ages computed at {end} (the time the file states)")),
+            "{input}"
+        );
+        assert_eq!(
+            finding_keys(&scan),
+            want_directory,
+            "{} seed {seed}: the LDIF alone",
+            scenario.name()
+        );
+
+        let end = lab.domain.end().to_rfc3339();
+        let o = kizuna_at(
+            dir.path(),
+            &end,
+            &["scan", "lab/evidence", "lab/directory", "--format", "json"],
+        );
+        let both = json(&o);
+        let mut want = finding_keys(&truth);
+        want.extend(want_directory);
+        // One KZ-DC-001 names every DC the evidence or the directory shows.
+        let dc = |keys: &BTreeSet<Key>| -> BTreeSet<String> {
+            keys.iter()
+                .filter(|k| k.0 == "KZ-DC-001")
+                .flat_map(|k| k.2.clone())
+                .collect()
+        };
+        let got = finding_keys(&both);
+        assert_eq!(dc(&got), dc(&want), "seed {seed}");
+        let strip = |keys: BTreeSet<Key>| -> BTreeSet<Key> {
+            keys.into_iter().filter(|k| k.0 != "KZ-DC-001").collect()
+        };
+        assert_eq!(
+            strip(got),
+            strip(want),
+            "{} seed {seed}: evidence and LDIF together",
+            scenario.name()
+        );
+    }
+}
