@@ -87,7 +87,10 @@ pub(crate) fn split_entries(ldif: &str) -> Vec<String> {
     let mut cur = String::new();
     for line in ldif.lines() {
         // RFC 2849's optional `version: 1` header (ldifde writes it); ldb tools reject it.
-        if out.is_empty() && cur.is_empty() && line.trim_end().eq_ignore_ascii_case("version: 1") {
+        if out.is_empty()
+            && cur.lines().all(|l| l.starts_with('#'))
+            && line.trim_end().eq_ignore_ascii_case("version: 1")
+        {
             continue;
         }
         if line.trim().is_empty() {

@@ -118,12 +118,12 @@ pub fn write_ldif(d: &Domain, run: &Run, path: &Path) -> io::Result<()> {
     let mut f = BufWriter::new(File::create(path)?);
     let base = d.base_dn();
     let all = accounts(d, run);
+    writeln!(f, "version: 1")?;
     writeln!(
         f,
         "# Exported: {}",
         d.end().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     )?;
-    writeln!(f, "version: 1")?;
     let mut ous: Vec<String> = Vec::new();
     for a in &all {
         let parts: Vec<&str> = a.ou.split(',').collect();
