@@ -16,21 +16,15 @@ use kizuna_core::directory::entry::{AdEntry, SnapshotBuilder};
 use kizuna_core::directory::{DirectoryExport, ExportTime, uac};
 use kizuna_core::{Fact, InputReport, Timestamp};
 
+use crate::inventory::{delimiter, header_line};
 use crate::text::{Budgeted, for_each_line};
 
 /// The largest CSV record read (one object's row).
 const MAX_RECORD: u64 = 1024 * 1024;
 
-/// Lines before the first `dn:` that may be comments or `version: 1`.
-fn first_real_line(t: &str) -> Option<&str> {
-    t.lines()
-        .map(str::trim_end)
-        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
-}
-
 /// An LDIF opens with `version: 1` or its first `dn:`.
 pub(crate) fn looks_like_ldif(t: &str) -> bool {
-    let Some(first) = first_real_line(t) else {
+    let Some(first) = header_line(t) else {
         return false;
     };
     let lower = first.to_ascii_lowercase();
@@ -41,12 +35,8 @@ pub(crate) fn looks_like_ldif(t: &str) -> bool {
 }
 
 fn csv_columns(header: &str) -> Vec<String> {
-    let d = [',', '\t', ';']
-        .into_iter()
-        .max_by_key(|c| header.matches(*c).count())
-        .unwrap_or(',');
     header
-        .split(d)
+        .split(delimiter(header) as char)
         .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
         .collect()
 }
@@ -54,7 +44,7 @@ fn csv_columns(header: &str) -> Vec<String> {
 /// A `csvde` export has a `DN` column, `Get-ADComputer | Export-Csv` a `DistinguishedName`
 /// one, each with attributes of directory objects beside it.
 pub(crate) fn looks_like_directory_csv(t: &str) -> bool {
-    let Some(header) = first_real_line(t) else {
+    let Some(header) = header_line(t) else {
         return false;
     };
     let cols = csv_columns(header);
@@ -380,15 +370,10 @@ pub fn read_directory_csv(
         .lines()
         .take_while(|l| l.trim().is_empty() || l.starts_with('#'))
         .find_map(stated_time);
-    let delimiter = first_real_line(&head).map_or(b',', |h| {
-        [b',', b'\t', b';']
-            .into_iter()
-            .max_by_key(|c| h.matches(*c as char).count())
-            .unwrap_or(b',')
-    });
+    let sep = header_line(&head).map_or(b',', delimiter);
     let (input, budget) = Budgeted::new(input, MAX_RECORD, "a CSV record");
     let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
+        .delimiter(sep)
         .comment(Some(b'#'))
         .flexible(true)
         .from_reader(input);

@@ -254,7 +254,7 @@ fn record(
 }
 
 /// The delimiter of a CSV header line: comma, tab or semicolon (Excel in some locales).
-fn delimiter(header: &str) -> u8 {
+pub(crate) fn delimiter(header: &str) -> u8 {
     let count = |c: char| header.matches(c).count();
     [(b'\t', count('\t')), (b';', count(';')), (b',', count(','))]
         .into_iter()
@@ -264,7 +264,7 @@ fn delimiter(header: &str) -> u8 {
 }
 
 /// The first line that is not a PowerShell `#TYPE` comment.
-fn header_line(text: &str) -> Option<&str> {
+pub(crate) fn header_line(text: &str) -> Option<&str> {
     text.lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
