@@ -1,6 +1,7 @@
 //! Log Analytics / Microsoft Sentinel query results saved as CSV (the portal's export,
 //! `az monitor log-analytics query -o tsv`, a pandas `to_csv`): the `SecurityEvent` table,
-//! one event a row, event data in its own columns. Without an `EventSourceName` column the
+//! one event a row, event data in its own columns, and the `Event` table, event data as
+//! XML in its `EventData` column. Without an `EventSourceName` column the
 //! table itself says the Security log: its provider is taken from the table, and the
 //! input's notes say so.
 
@@ -9,7 +10,7 @@ use std::io::BufRead;
 use kizuna_core::{Fact, InputReport, SourceRef};
 use serde_json::{Map, Value};
 
-use crate::event_json::from_security_event;
+use crate::event_json::{from_log_analytics, from_security_event};
 use crate::input::{Admit, count_event};
 use crate::text::Budgeted;
 
@@ -23,8 +24,18 @@ const REQUIRED: [&str; 3] = ["EventID", "TimeGenerated", "Computer"];
 fn columns(header: &str) -> Vec<String> {
     header
         .split([',', '\t'])
-        .map(|c| c.trim().trim_matches('"').to_string())
+        .map(|c| column_name(c.trim().trim_matches('"')))
         .collect()
+}
+
+/// A column's name without the time zone the portal's export adds to time columns
+/// (`TimeGenerated [UTC]`).
+fn column_name(h: &str) -> String {
+    let h = h.trim();
+    match h.strip_suffix(']').and_then(|r| r.rsplit_once(" [")) {
+        Some((name, _)) => name.to_string(),
+        None => h.to_string(),
+    }
 }
 
 /// Whether a CSV header line is a Log Analytics event table's.
@@ -47,13 +58,15 @@ pub fn read_event_csv(
     let (input, budget) = Budgeted::new(input, MAX_RECORD, "a CSV record");
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
+        Ok(h) => h.iter().map(column_name).collect(),
         Err(e) => {
             report.error(format!("header: {e}"));
             return;
         }
     };
-    let implied = !headers.iter().any(|h| h == "EventSourceName");
+    let has = |name: &str| headers.iter().any(|h| h == name);
+    let event_table = has("EventLog") && has("Source");
+    let implied = !event_table && !has("EventSourceName");
     let mut row = csv::StringRecord::new();
     loop {
         budget.reset();
@@ -68,7 +81,8 @@ pub fn read_event_csv(
                         object.insert(h.clone(), Value::String(v.trim_end().to_string()));
                     }
                 }
-                let mut raw = from_security_event(&object);
+                let mut raw =
+                    from_log_analytics(&object).unwrap_or_else(|| from_security_event(&object));
                 if implied && raw.provider.is_none() {
                     raw.provider = Some(SECURITY.to_string());
                     raw.channel.get_or_insert_with(|| "Security".to_string());

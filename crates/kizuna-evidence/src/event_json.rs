@@ -6,7 +6,8 @@
 //! - NXLog `im_msvistalog` JSON, also through Logstash (the OTRF "Mordor" datasets):
 //!   `SourceName`, `EventID`, `Hostname`, `Channel`, event data at the top level;
 //! - Microsoft Sentinel / Log Analytics `SecurityEvent` rows (`EventSourceName`,
-//!   `EventID`, `Computer`, `TimeGenerated`, event data at the top level).
+//!   `EventID`, `Computer`, `TimeGenerated`, event data at the top level) and `Event` rows
+//!   (`Source`, `EventLog`, the event data as XML in `EventData` or `ParameterXml`).
 //!
 //! A top-level array, concatenated objects and JSON lines are all accepted.
 
@@ -17,7 +18,7 @@ use kizuna_core::{SourceRef, Timestamp};
 use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::event_xml::{RawEvent, parse_time};
+use crate::event_xml::{RawEvent, parse_time, read_event_data};
 use crate::input::{Admit, count_event};
 use crate::text::{Budgeted, for_each_line};
 
@@ -270,8 +271,8 @@ fn raw_from_json(v: &Value) -> Result<RawEvent, String> {
     if let Some(w) = obj.get("winlog").and_then(Value::as_object) {
         return Ok(from_winlogbeat(obj, w));
     }
-    if obj.contains_key("EventSourceName") && obj.contains_key("EventID") {
-        return Ok(from_security_event(obj));
+    if let Some(raw) = from_log_analytics(obj) {
+        return Ok(raw);
     }
     // Before Get-WinEvent's shape: NXLog's flat events may carry an event-data field
     // named ProviderName.
@@ -374,6 +375,51 @@ const SECURITY_EVENT_COLUMNS: &[&str] = &[
     "_SubscriptionId",
     "TimeCollected",
 ];
+
+/// A Log Analytics row of the `Event` table (`Source` and `EventLog` columns) or of the
+/// `SecurityEvent` table (`EventSourceName`); `None` for other objects.
+pub(crate) fn from_log_analytics(o: &Map<String, Value>) -> Option<RawEvent> {
+    if !o.contains_key("EventID") {
+        return None;
+    }
+    if o.contains_key("EventLog") && o.contains_key("Source") {
+        return Some(from_event_table(o));
+    }
+    o.contains_key("EventSourceName")
+        .then(|| from_security_event(o))
+}
+
+/// A Log Analytics `Event` row: the classic logs an agent collects (System, Application),
+/// one event a row. The provider is `Source`, the channel `EventLog`; the event's data is
+/// the XML of `EventData` (`<DataItem …><EventData …><Data>…`), else `ParameterXml`'s
+/// `<Param>` values in order. `RenderedDescription` is localized text: never keyed on.
+fn from_event_table(o: &Map<String, Value>) -> RawEvent {
+    let mut raw = RawEvent {
+        provider: o.get("Source").and_then(text),
+        event_id: o
+            .get("EventID")
+            .and_then(number)
+            .and_then(|n| u32::try_from(n).ok()),
+        time: o
+            .get("TimeGenerated")
+            .and_then(|t| json_time(t).or_else(|| portal_time(t.as_str()?))),
+        channel: o.get("EventLog").and_then(text),
+        computer: o.get("Computer").and_then(text),
+        ..RawEvent::default()
+    };
+    let xml = |k: &str| o.get(k).and_then(text).filter(|x| !x.trim().is_empty());
+    let from_event_data = xml("EventData").is_some_and(|x| read_event_data(&x, &mut raw).is_ok());
+    if !from_event_data && let Some(params) = xml("ParameterXml") {
+        let as_data = format!(
+            "<EventData>{}</EventData>",
+            params
+                .replace("<Param>", "<Data>")
+                .replace("</Param>", "</Data>")
+        );
+        let _ = read_event_data(&as_data, &mut raw);
+    }
+    raw
+}
 
 /// A Sentinel / Log Analytics `SecurityEvent` row as the portal or `az monitor
 /// log-analytics query` exports it. The portal writes `TimeGenerated` as it displays it
@@ -598,6 +644,67 @@ mod tests {
         let (report, from_row) = read(row, true);
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         assert_eq!(from_row, read(xml, false).1);
+    }
+
+    /// One NETLOGON 3210 (a classic provider: positional data and a binary NTSTATUS) in
+    /// every shape that carries a System-log event, the Log Analytics `Event` table among
+    /// them (JSON and the portal's CSV): the same event each time.
+    #[test]
+    fn a_classic_event_is_the_same_event_in_every_shape() {
+        let xml = r"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='NETLOGON'/><EventID>3210</EventID><TimeCreated SystemTime='2026-11-02T03:04:05.0000000Z'/><Channel>System</Channel><Computer>PC7.corp.example</Computer></System><EventData><Data>CORP</Data><Data>\\DC1.corp.example</Data><Binary>220000C0</Binary></EventData></Event>";
+        let splunk = format!("#Splunk XmlWinEventLog export\r\n{xml}\r\n");
+        let evtx_dump = r##"{"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},"System":{"Provider":{"#attributes":{"Name":"NETLOGON"}},"EventID":3210,"TimeCreated":{"#attributes":{"SystemTime":"2026-11-02T03:04:05.000000Z"}},"Channel":"System","Computer":"PC7.corp.example"},"EventData":{"Data":{"#text":["CORP","\\\\DC1.corp.example"]},"Binary":"220000C0"}}}"##;
+        let get_winevent = r#"{"Id":3210,"ProviderName":"NETLOGON","LogName":"System","MachineName":"PC7.corp.example","TimeCreated":"2026-11-02T03:04:05Z","Properties":[{"Value":"CORP"},{"Value":"\\\\DC1.corp.example"},{"Value":[34,0,0,192]}]}"#;
+        let event_data = r#"<DataItem type=\"System.XmlData\" time=\"2026-11-02T03:04:05.0000000Z\" sourceHealthServiceId=\"00000000-0000-0000-0000-000000000000\"><EventData xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><Data>CORP</Data><Data>\\\\DC1.corp.example</Data><Binary>220000C0</Binary></EventData></DataItem>"#;
+        let table = format!(
+            r#"[{{"TenantId":"t","SourceSystem":"OpsManager","TimeGenerated":"2026-11-02T03:04:05Z","Source":"NETLOGON","EventLog":"System","Computer":"PC7.corp.example","EventLevel":2,"EventLevelName":"Error","ParameterXml":"<Param>CORP</Param><Param>\\\\DC1.corp.example</Param>","EventData":"{event_data}","EventID":3210,"RenderedDescription":"This computer could not authenticate with \\\\DC1.corp.example","Type":"Event"}}]"#
+        );
+        let csv_data = event_data.replace("\\\"", "\"\"").replace("\\\\", "\\");
+        let table_csv = format!(
+            "TenantId,SourceSystem,\"TimeGenerated [UTC]\",Source,EventLog,Computer,EventLevel,EventID,ParameterXml,EventData\r\n\
+t,OpsManager,\"11/2/2026, 3:04:05.000 AM\",NETLOGON,System,PC7.corp.example,2,3210,<Param>CORP</Param>,\"{csv_data}\"\r\n"
+        );
+        let key = |e: &EventRecord| {
+            (
+                e.provider.clone(),
+                e.event_id,
+                e.time,
+                e.channel.clone(),
+                e.computer.clone(),
+                e.data.clone(),
+                e.status,
+                e.subject.clone(),
+            )
+        };
+        let (_, want) = read(xml, false);
+        assert_eq!(want.len(), 1);
+        assert_eq!(want[0].data, ["CORP", r"\\DC1.corp.example"]);
+        assert_eq!(want[0].status.map(|s| s.0), Some(0xC000_0022));
+        let mut shapes: Vec<(&str, Vec<EventRecord>)> = vec![
+            ("splunk xml", read(&splunk, false).1),
+            ("evtx_dump", read(evtx_dump, true).1),
+            ("Get-WinEvent", read(get_winevent, true).1),
+            ("Event table JSON", read(&table, true).1),
+        ];
+        let (report, from_csv) = crate::input::events_of(
+            kizuna_core::InputKind::EventCsv,
+            &table_csv,
+            |input, report, out, admit| {
+                crate::event_csv::read_event_csv(input, "x", report, out, admit)
+            },
+        );
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert!(report.notes.is_empty(), "{:?}", report.notes);
+        shapes.push(("Event table CSV", from_csv));
+        for (shape, got) in shapes {
+            assert_eq!(got.len(), 1, "{shape}");
+            assert_eq!(key(&got[0]), key(&want[0]), "{shape}");
+        }
+        // Without EventData, ParameterXml still gives the data (not the binary).
+        let params_only = table.replace(&format!(r#""EventData":"{event_data}","#), "");
+        let (_, got) = read(&params_only, true);
+        assert_eq!(got[0].data, want[0].data);
+        assert_eq!(got[0].status, None);
     }
 
     #[test]

@@ -119,6 +119,54 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
     })
 }
 
+/// An entity reference's text: the five XML entities and character references. Unknown
+/// entities are kept literally: no DTD is ever expanded.
+fn entity_text(r: &quick_xml::events::BytesRef<'_>) -> String {
+    let name = r.xml10_content().into_owned();
+    let resolved = match name.as_str() {
+        "lt" => Some("<".to_string()),
+        "gt" => Some(">".into()),
+        "amp" => Some("&".into()),
+        "apos" => Some("'".into()),
+        "quot" => Some("\"".into()),
+        _ => r.resolve_char_ref().ok().flatten().map(|c| c.to_string()),
+    };
+    resolved.unwrap_or_else(|| format!("&{name};"))
+}
+
+/// The `<EventData>` of an XML fragment that is not a whole `<Event>` (Log Analytics'
+/// `Event.EventData` column: `<DataItem …><EventData xmlns=…><Data>…</Data><Binary>…`),
+/// into `raw`'s data, named data and binary.
+pub(crate) fn read_event_data(xml: &str, raw: &mut RawEvent) -> Result<(), String> {
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().trim_text(false);
+    let mut b = EventBuilder::default();
+    loop {
+        let ev = reader
+            .read_event()
+            .map_err(|e| format!("EventData: XML error: {e}"))?;
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) => b.start(e)?,
+            Event::Empty(ref e) => {
+                b.start(e)?;
+                b.end();
+            }
+            Event::Text(t) => b.text(&t.xml10_content()),
+            Event::CData(t) => b.text(&t.xml10_content()),
+            Event::GeneralRef(r) => b.text(&entity_text(&r)),
+            Event::End(_) => b.end(),
+            _ => {}
+        }
+    }
+    raw.data.extend(b.raw.data);
+    raw.named.extend(b.raw.named);
+    if b.raw.binary.is_some() {
+        raw.binary = b.raw.binary;
+    }
+    Ok(())
+}
+
 /// Collects one event while the XML reader walks its elements.
 #[derive(Default)]
 struct EventBuilder {
@@ -260,17 +308,7 @@ pub fn read_event_xml<R: BufRead>(
             }
             Event::GeneralRef(r) => {
                 if let Some((b, _)) = current.as_mut().filter(|_| skip_depth == 0) {
-                    let name = r.xml10_content().into_owned();
-                    let resolved = match name.as_str() {
-                        "lt" => Some("<".to_string()),
-                        "gt" => Some(">".into()),
-                        "amp" => Some("&".into()),
-                        "apos" => Some("'".into()),
-                        "quot" => Some("\"".into()),
-                        _ => r.resolve_char_ref().ok().flatten().map(|c| c.to_string()),
-                    };
-                    // Unknown entities are kept literally: no DTD is ever expanded.
-                    b.text(&resolved.unwrap_or_else(|| format!("&{name};")));
+                    b.text(&entity_text(&r));
                 }
             }
             Event::CData(t) => {
