@@ -221,7 +221,9 @@ pub fn naming_context_of(dn: &str) -> Option<String> {
 /// Collects entries and builds the snapshot, sorted the same way whatever their order.
 #[derive(Debug, Default)]
 pub struct SnapshotBuilder {
-    computers: Vec<AdEntry>,
+    /// Taken as they come (the entry's attribute map is dropped at once); their sites are
+    /// filled in at the end, when every server object is known.
+    computers: Vec<DirComputer>,
     gpos: Vec<DirGpo>,
     wmi_filters: Vec<DirWmiFilter>,
     links: Vec<DirGpLink>,
@@ -257,7 +259,25 @@ impl SnapshotBuilder {
     }
 
     pub fn computer(&mut self, e: AdEntry) {
-        self.computers.push(e);
+        self.computers.push(DirComputer {
+            name: e
+                .one("cn")
+                .map(str::to_string)
+                .unwrap_or_else(|| e.rdn_value().to_string()),
+            sam_account_name: e.one("sAMAccountName").map(str::to_string),
+            dns_host_name: e.one("dNSHostName").map(str::to_string),
+            user_account_control: e.number("userAccountControl").unwrap_or(0),
+            operating_system: e.one("operatingSystem").map(str::to_string),
+            operating_system_version: e.one("operatingSystemVersion").map(str::to_string),
+            pwd_last_set: filetime(e.one("pwdLastSet")),
+            last_logon_timestamp: filetime(e.one("lastLogonTimestamp")),
+            when_created: generalized(e.one("whenCreated")),
+            supported_encryption_types: e
+                .number::<i64>("msDS-SupportedEncryptionTypes")
+                .map(|n| n as u32),
+            site: None,
+            dn: e.dn,
+        });
     }
 
     pub fn gpo(&mut self, e: &AdEntry) {
@@ -368,7 +388,7 @@ impl SnapshotBuilder {
                 let dns = self
                     .computers
                     .iter()
-                    .map(|e| e.dn.as_str())
+                    .map(|c| c.dn.as_str())
                     .chain(self.gpos.iter().map(|g| g.dn.as_str()))
                     .chain(self.links.iter().map(|l| l.container_dn.as_str()));
                 for dn in dns {
@@ -407,29 +427,10 @@ impl SnapshotBuilder {
         mut domain: DirDomain,
     ) -> DirectorySnapshot {
         let site_of = self.site_of;
-        let mut computers: Vec<DirComputer> = self
-            .computers
-            .iter()
-            .map(|e| DirComputer {
-                dn: e.dn.clone(),
-                name: e
-                    .one("cn")
-                    .map(str::to_string)
-                    .unwrap_or_else(|| e.rdn_value().to_string()),
-                sam_account_name: e.one("sAMAccountName").map(str::to_string),
-                dns_host_name: e.one("dNSHostName").map(str::to_string),
-                user_account_control: e.number("userAccountControl").unwrap_or(0),
-                operating_system: e.one("operatingSystem").map(str::to_string),
-                operating_system_version: e.one("operatingSystemVersion").map(str::to_string),
-                pwd_last_set: filetime(e.one("pwdLastSet")),
-                last_logon_timestamp: filetime(e.one("lastLogonTimestamp")),
-                when_created: generalized(e.one("whenCreated")),
-                supported_encryption_types: e
-                    .number::<i64>("msDS-SupportedEncryptionTypes")
-                    .map(|n| n as u32),
-                site: site_of.get(&e.dn.to_ascii_lowercase()).cloned(),
-            })
-            .collect();
+        let mut computers = self.computers;
+        for c in &mut computers {
+            c.site = site_of.get(&c.dn.to_ascii_lowercase()).cloned();
+        }
         computers.sort_by(|a, b| {
             a.name
                 .cmp(&b.name)
