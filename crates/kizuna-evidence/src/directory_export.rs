@@ -359,12 +359,8 @@ pub fn read_directory_csv(
     report: &mut InputReport,
     out: &mut dyn FnMut(Fact),
 ) {
-    let head = match input.fill_buf() {
-        Ok(b) => String::from_utf8_lossy(b).into_owned(),
-        Err(e) => {
-            report.error(format!("read error: {e}"));
-            return;
-        }
+    let Some(head) = crate::text::peek_head(&mut *input, report) else {
+        return;
     };
     let stated = head
         .lines()

@@ -389,13 +389,11 @@ pub(crate) fn from_log_analytics(o: &Map<String, Value>) -> Option<RawEvent> {
         .then(|| from_security_event(o))
 }
 
-/// A Log Analytics `Event` row: the classic logs an agent collects (System, Application),
-/// one event a row. The provider is `Source`, the channel `EventLog`; the event's data is
-/// the XML of `EventData` (`<DataItem …><EventData …><Data>…`), else `ParameterXml`'s
-/// `<Param>` values in order. `RenderedDescription` is localized text: never keyed on.
-fn from_event_table(o: &Map<String, Value>) -> RawEvent {
-    let mut raw = RawEvent {
-        provider: o.get("Source").and_then(text),
+/// The columns every Log Analytics event table has (`EventID`, `TimeGenerated`,
+/// `Computer`), with the table's own names for the provider and the channel.
+fn log_analytics_event(o: &Map<String, Value>, provider: &str, channel: &str) -> RawEvent {
+    RawEvent {
+        provider: o.get(provider).and_then(text),
         event_id: o
             .get("EventID")
             .and_then(number)
@@ -403,10 +401,18 @@ fn from_event_table(o: &Map<String, Value>) -> RawEvent {
         time: o
             .get("TimeGenerated")
             .and_then(|t| json_time(t).or_else(|| portal_time(t.as_str()?))),
-        channel: o.get("EventLog").and_then(text),
+        channel: o.get(channel).and_then(text),
         computer: o.get("Computer").and_then(text),
         ..RawEvent::default()
-    };
+    }
+}
+
+/// A Log Analytics `Event` row: the classic logs an agent collects (System, Application),
+/// one event a row. The provider is `Source`, the channel `EventLog`; the event's data is
+/// the XML of `EventData` (`<DataItem …><EventData …><Data>…`), else `ParameterXml`'s
+/// `<Param>` values in order. `RenderedDescription` is localized text: never keyed on.
+fn from_event_table(o: &Map<String, Value>) -> RawEvent {
+    let mut raw = log_analytics_event(o, "Source", "EventLog");
     let xml = |k: &str| o.get(k).and_then(text).filter(|x| !x.trim().is_empty());
     let from_event_data = xml("EventData").is_some_and(|x| read_event_data(&x, &mut raw).is_ok());
     if !from_event_data && let Some(params) = xml("ParameterXml") {
@@ -426,19 +432,7 @@ fn from_event_table(o: &Map<String, Value>) -> RawEvent {
 /// (`3/31/2022, 10:51:35.857 AM`, UTC unless the viewer chose otherwise); empty columns
 /// are columns the event does not have.
 pub(crate) fn from_security_event(o: &Map<String, Value>) -> RawEvent {
-    let mut raw = RawEvent {
-        provider: o.get("EventSourceName").and_then(text),
-        event_id: o
-            .get("EventID")
-            .and_then(number)
-            .and_then(|n| u32::try_from(n).ok()),
-        time: o
-            .get("TimeGenerated")
-            .and_then(|t| json_time(t).or_else(|| portal_time(t.as_str()?))),
-        channel: o.get("Channel").and_then(text),
-        computer: o.get("Computer").and_then(text),
-        ..RawEvent::default()
-    };
+    let mut raw = log_analytics_event(o, "EventSourceName", "Channel");
     for (k, v) in o {
         if SECURITY_EVENT_COLUMNS.contains(&k.as_str()) || v.is_object() || v.is_array() {
             continue;

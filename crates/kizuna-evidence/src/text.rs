@@ -235,6 +235,19 @@ impl<R: BufRead> Read for Budgeted<R> {
     }
 }
 
+/// The text buffered at the start of an input, not consumed: what a CSV reader looks at
+/// for its header (delimiter, leading comments) before the CSV parser reads it all.
+/// `None` after a read error, which goes into `report`.
+pub(crate) fn peek_head(input: &mut dyn BufRead, report: &mut InputReport) -> Option<String> {
+    match input.fill_buf() {
+        Ok(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Err(e) => {
+            report.error(format!("read error: {e}"));
+            None
+        }
+    }
+}
+
 /// One line, or why it was skipped.
 pub(crate) enum Line {
     Text(String),
