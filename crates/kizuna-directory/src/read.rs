@@ -127,6 +127,7 @@ mod tests {
             when_created: None,
             supported_encryption_types: None,
             site: site.map(str::to_string),
+            source: None,
         };
         let mut snap = DirectorySnapshot {
             domain: DirDomain {

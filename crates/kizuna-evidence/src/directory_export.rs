@@ -120,6 +120,13 @@ fn finish(
             &snapshot.domain.default_naming_context
         }
     ));
+    if !snapshot.gpos.is_empty() {
+        report.notes.push(
+            "GPO settings are not part of a directory export: KZ-AD-004/005 read them from \
+             --sysvol DIR (a SYSVOL copy or GPMC backups)"
+                .into(),
+        );
+    }
     report.notes.push(match at {
         Some(t) => format!(
             "ages computed at {} ({})",

@@ -201,6 +201,29 @@ mod tests {
                 InputKind::InventoryJson,
             ),
             ("{\"name\": 1}", InputKind::Unknown),
+            // ldifde / csvde / Get-ADComputer exports, before the inventories: the
+            // account's SID column is not a machine SID.
+            (
+                "version: 1\r\n\r\ndn: CN=PC1,OU=PCs,DC=lab,DC=test\r\nchangetype: add\r\n",
+                InputKind::Ldif,
+            ),
+            (
+                "# Exported: 2026-12-01T00:00:00Z\ndn:: Q049UEMx\n",
+                InputKind::Ldif,
+            ),
+            (
+                "DN,objectClass,cn,userAccountControl\r\n\"CN=PC1,DC=lab,DC=test\",computer,PC1,4096\r\n",
+                InputKind::DirectoryCsv,
+            ),
+            (
+                "#TYPE Microsoft.ActiveDirectory.Management.ADComputer\r\n\"DistinguishedName\",\"DNSHostName\",\"Name\",\"SID\",\"OperatingSystemVersion\"\r\n",
+                InputKind::DirectoryCsv,
+            ),
+            // Log Analytics `Event` rows as the portal exports them
+            (
+                "TenantId,\"TimeGenerated [UTC]\",Source,EventLog,Computer,EventID,EventData\r\n",
+                InputKind::EventCsv,
+            ),
         ] {
             assert_eq!(sniff(text.as_bytes()), Sniffed::Kind(kind), "{text}");
             assert_eq!(

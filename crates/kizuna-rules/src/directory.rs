@@ -23,7 +23,7 @@ fn day(t: Option<Timestamp>) -> String {
 fn computer_evidence(snap: &DirectorySnapshot, c: &DirComputer, label: String) -> Evidence {
     Evidence {
         time: None,
-        path: format!("{} {}", snap.source, c.dn),
+        path: format!("{} {}", c.source.as_deref().unwrap_or(&snap.source), c.dn),
         record_id: None,
         line: None,
         label,
@@ -427,7 +427,7 @@ pub(crate) fn identity_records(snap: &DirectorySnapshot) -> Vec<kizuna_core::Ide
                 observed: None,
                 kind: IdentitySource::Directory,
                 source: SourceRef {
-                    path: format!("{} {}", snap.source, c.dn),
+                    path: format!("{} {}", c.source.as_deref().unwrap_or(&snap.source), c.dn),
                     offset: None,
                     line: None,
                 },
@@ -467,6 +467,7 @@ mod tests {
             when_created: ago(400),
             supported_encryption_types: Some(28),
             site: None,
+            source: None,
         }
     }
 

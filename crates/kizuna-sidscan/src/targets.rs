@@ -275,6 +275,7 @@ mod tests {
             when_created: None,
             supported_encryption_types: None,
             site: None,
+            source: None,
         };
         let snap = DirectorySnapshot {
             domain: DirDomain {

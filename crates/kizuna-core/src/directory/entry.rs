@@ -276,6 +276,7 @@ impl SnapshotBuilder {
                 .number::<i64>("msDS-SupportedEncryptionTypes")
                 .map(|n| n as u32),
             site: None,
+            source: None,
             dn: e.dn,
         });
     }
@@ -430,6 +431,7 @@ impl SnapshotBuilder {
         let mut computers = self.computers;
         for c in &mut computers {
             c.site = site_of.get(&c.dn.to_ascii_lowercase()).cloned();
+            c.source.get_or_insert_with(|| source.clone());
         }
         computers.sort_by(|a, b| {
             a.name

@@ -46,6 +46,10 @@ pub struct DirComputer {
     pub supported_encryption_types: Option<u32>,
     /// Site of a DC (from its server object), when known.
     pub site: Option<String>,
+    /// Where it was read (the server's URL, an export's path): exports of one domain
+    /// are judged as one snapshot, and each computer's evidence still names its file.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 impl DirComputer {

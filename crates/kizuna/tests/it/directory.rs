@@ -780,6 +780,7 @@ fn ad_findings_text_snapshot() {
         when_created: day(500),
         supported_encryption_types: Some(enc),
         site: None,
+        source: None,
     };
     let refuse = |guid: &str, name: &str| {
         DirGpo {

@@ -383,3 +383,90 @@ fn progress_counters_add_up_to_the_reports() {
     assert!(records > 10_000, "{records}");
     assert_eq!(s.records, records);
 }
+
+/// Directory exports as Windows writes them on a Japanese system, inside one zip: `ldifde
+/// -u` (UTF-16LE with BOM, CRLF, a Japanese OU in base64) and `Get-ADComputer | Export-Csv
+/// -Encoding Default` (CP932, Japanese display dates). Both read, merged into one domain,
+/// judged at the time they state; the Japanese names come through.
+#[test]
+fn directory_exports_in_windows_encodings_inside_an_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let ft = |days: i64| {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap()
+            - chrono::Duration::days(days);
+        ((t.timestamp() + 11_644_473_600) * 10_000_000).to_string()
+    };
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
+    let dn = "CN=経理PC01,OU=経理部,DC=corp,DC=example";
+    let ldif = format!(
+        "version: 1\r\n# Exported: 2026-12-01T00:00:00Z\r\n\r\ndn:: {}\r\nchangetype: add\r\nobjectClass: top\r\nobjectClass: computer\r\ncn:: {}\r\nsAMAccountName: KEIRI-PC01$\r\nuserAccountControl: 4096\r\noperatingSystem: Windows 11 Enterprise\r\noperatingSystemVersion: 10.0 (26100)\r\npwdLastSet: {}\r\nlastLogonTimestamp: {}\r\n\r\n",
+        b64(dn),
+        b64("経理PC01"),
+        ft(100),
+        ft(2)
+    );
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(ldif.encode_utf16().flat_map(u16::to_le_bytes));
+    let csv = "# Exported: 2026-12-01T00:00:00Z\r\n#TYPE Microsoft.ActiveDirectory.Management.ADComputer\r\n\
+\"DistinguishedName\",\"DNSHostName\",\"Enabled\",\"Name\",\"ObjectClass\",\"PasswordLastSet\",\"LastLogonDate\",\"PrimaryGroupID\",\"SamAccountName\"\r\n\
+\"CN=総務PC02,OU=総務部,DC=corp,DC=example\",\"soumu-pc02.corp.example\",\"True\",\"総務PC02\",\"computer\",\"2026/08/01 09:00:00\",\"2026/11/30 09:00:00\",\"515\",\"SOUMU-PC02$\"\r\n";
+    let (cp932, _, bad) = encoding_rs::SHIFT_JIS.encode(csv);
+    assert!(!bad);
+    let zip_path = dir.path().join("exports.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file("ad/computers.ldf", opts).unwrap();
+    z.write_all(&utf16).unwrap();
+    z.start_file("ad/computers.csv", opts).unwrap();
+    z.write_all(&cp932).unwrap();
+    z.finish().unwrap();
+
+    let o = kizuna(dir.path(), &["scan", "exports.zip", "--format", "json"]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    let inputs = v["inputs"].as_array().unwrap();
+    let kinds: Vec<&str> = inputs.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["directory-csv", "ldif"], "{inputs:#?}");
+    for i in inputs {
+        assert_eq!(i["status"], "ok", "{i:#}");
+        assert!(
+            i["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n == "ages computed at 2026-12-01 00:00:00Z (the time the file states)"),
+            "{i:#}"
+        );
+    }
+    let ad001 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "KZ-AD-001")
+        .unwrap_or_else(|| panic!("{:#}", v["findings"]));
+    assert_eq!(
+        ad001["subjects"],
+        serde_json::json!(["経理PC01", "総務PC02"]),
+        "{ad001:#}"
+    );
+    let paths: Vec<&str> = ad001["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    // Each computer's evidence names its own file and its DN, Japanese kept.
+    assert!(
+        paths.contains(&format!("exports.zip!/ad/computers.ldf {dn}").as_str()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"exports.zip!/ad/computers.csv CN=総務PC02,OU=総務部,DC=corp,DC=example"),
+        "{paths:?}"
+    );
+}
