@@ -15,6 +15,7 @@ const WATCHED: &str = include_str!("../data/watched.toml");
 const NTSTATUS: &str = include_str!("../data/ntstatus.toml");
 const THRESHOLDS: &str = include_str!("../data/thresholds.toml");
 const HARDENING: &str = include_str!("../data/hardening.toml");
+const MESSAGES: &str = include_str!("../data/messages.toml");
 
 /// Why a knowledge file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -283,12 +284,14 @@ pub struct Knowledge {
     statuses: BTreeMap<u32, StatusInfo>,
     pub thresholds: Thresholds,
     pub hardening: Hardening,
+    /// Message templates and error texts, for exports that keep only rendered text.
+    pub messages: crate::message::Messages,
 }
 
 impl Knowledge {
     /// The compiled-in catalogs.
     pub fn builtin() -> Knowledge {
-        Self::from_texts(WATCHED, NTSTATUS, THRESHOLDS, HARDENING)
+        Self::from_texts(WATCHED, NTSTATUS, THRESHOLDS, HARDENING, MESSAGES)
             .expect("built-in knowledge parses")
     }
 
@@ -308,6 +311,7 @@ impl Knowledge {
             &read("ntstatus.toml", NTSTATUS)?,
             &read("thresholds.toml", THRESHOLDS)?,
             &read("hardening.toml", HARDENING)?,
+            &read("messages.toml", MESSAGES)?,
         )
     }
 
@@ -316,6 +320,7 @@ impl Knowledge {
         statuses: &str,
         thresholds: &str,
         hardening: &str,
+        messages: &str,
     ) -> Result<Knowledge, KnowledgeError> {
         let parse_err = |name: &str| {
             let name = name.to_string();
@@ -327,7 +332,10 @@ impl Knowledge {
             toml::from_str(thresholds).map_err(parse_err("thresholds.toml"))?;
         let hardening: Hardening =
             toml::from_str(hardening).map_err(parse_err("hardening.toml"))?;
+        let messages =
+            crate::message::Messages::from_toml(messages).map_err(parse_err("messages.toml"))?;
         Ok(Knowledge {
+            messages,
             hardening,
             watched,
             statuses: file.status.into_iter().map(|s| (s.code, s)).collect(),

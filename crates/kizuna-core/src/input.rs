@@ -30,6 +30,8 @@ pub enum InputKind {
     WinEventLog,
     /// Log Analytics / Sentinel event rows saved as CSV.
     EventCsv,
+    /// Event Viewer's CSV/TXT or `Get-WinEvent | Export-Csv`: only the rendered message.
+    MessageCsv,
     HiveSam,
     HiveSecurity,
     HiveSystem,
@@ -60,6 +62,7 @@ impl InputKind {
             InputKind::NetlogonLog => "netlogon-log",
             InputKind::WinEventLog => "wineventlog",
             InputKind::EventCsv => "event-csv",
+            InputKind::MessageCsv => "event-message-csv",
             InputKind::HiveSam => "hive-sam",
             InputKind::HiveSecurity => "hive-security",
             InputKind::HiveSystem => "hive-system",
@@ -84,6 +87,7 @@ impl InputKind {
             InputKind::NetlogonLog,
             InputKind::WinEventLog,
             InputKind::EventCsv,
+            InputKind::MessageCsv,
             InputKind::HiveSam,
             InputKind::HiveSecurity,
             InputKind::HiveSystem,

@@ -12,6 +12,7 @@ mod finding;
 mod identity;
 pub mod input;
 mod lang;
+pub mod message;
 mod name;
 mod netlogon;
 mod ntstatus;

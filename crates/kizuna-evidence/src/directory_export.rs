@@ -11,12 +11,13 @@
 use std::io::BufRead;
 
 use base64::Engine;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use kizuna_core::directory::entry::{AdEntry, SnapshotBuilder};
 use kizuna_core::directory::{DirectoryExport, ExportTime, uac};
 use kizuna_core::{Fact, InputReport, Timestamp};
 
 use crate::inventory::{delimiter, header_line};
+use crate::local_time::culture_time;
 use crate::text::{Budgeted, for_each_line};
 
 /// The largest CSV record read (one object's row).
@@ -323,33 +324,6 @@ const CULTURE_TIMES: [(&str, &str); 3] = [
     ("LastLogonDate", "lastLogonTimestamp"),
     ("Created", "whenCreated"),
 ];
-
-/// A time as PowerShell renders a `DateTime` in common cultures: `2026/12/07 17:28:37`
-/// (ja-JP), `2026-12-07 17:28:37`, `12/7/2026 5:28:37 PM` (en-US), `07.12.2026 17:28:37`
-/// (de-DE), `07/12/2026 17:28:37` (en-GB, fr-FR: day first when there is no AM/PM).
-/// The zone is not written: read as UTC.
-fn culture_time(v: &str) -> Option<Timestamp> {
-    let v = v.trim();
-    if v.is_empty() {
-        return None;
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let formats = [
-        "%Y/%m/%d %H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%m/%d/%Y %I:%M:%S %p",
-        "%d.%m.%Y %H:%M:%S",
-        "%d/%m/%Y %H:%M:%S",
-    ];
-    formats.iter().find_map(|f| {
-        NaiveDateTime::parse_from_str(v, f)
-            .ok()
-            .map(|n| DateTime::from_naive_utc_and_offset(n, Utc))
-    })
-}
 
 fn filetime_text(t: Timestamp) -> String {
     let ticks =

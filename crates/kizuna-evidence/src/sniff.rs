@@ -104,6 +104,9 @@ fn classify_text(text: &str) -> InputKind {
     if crate::directory_export::looks_like_directory_csv(t) {
         return InputKind::DirectoryCsv;
     }
+    if crate::event_messages::looks_like_message_export(t) {
+        return InputKind::MessageCsv;
+    }
     if crate::event_csv::looks_like_event_csv(t) {
         return InputKind::EventCsv;
     }
@@ -219,6 +222,19 @@ mod tests {
                 "#TYPE Microsoft.ActiveDirectory.Management.ADComputer\r\n\"DistinguishedName\",\"DNSHostName\",\"Name\",\"SID\",\"OperatingSystemVersion\"\r\n",
                 InputKind::DirectoryCsv,
             ),
+            // Event Viewer's CSV (en, ja) and Get-WinEvent | Export-Csv
+            (
+                "Level,Date and Time,Source,Event ID,Task Category\r\nError,11/2/2026 3:04:05 AM,NETLOGON,5722,None,\"x\"\r\n",
+                InputKind::MessageCsv,
+            ),
+            (
+                "Keywords\tDate and Time\tSource\tEvent ID\tTask Category\r\n",
+                InputKind::MessageCsv,
+            ),
+            (
+                "#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\r\n\"Message\",\"Id\",\"ProviderName\",\"TimeCreated\"\r\n",
+                InputKind::MessageCsv,
+            ),
             // Log Analytics `Event` rows as the portal exports them
             (
                 "TenantId,\"TimeGenerated [UTC]\",Source,EventLog,Computer,EventID,EventData\r\n",
@@ -240,5 +256,15 @@ mod tests {
             bom8.extend_from_slice(text.as_bytes());
             assert_eq!(sniff(&bom8), Sniffed::Kind(kind), "{text} utf8 bom");
         }
+        // Japanese Event Viewer writes UTF-8 with a BOM; UTF-16 is told by its BOM (text
+        // that is nearly all CJK has no zero bytes to tell it by).
+        let ja = "レベル,日付と時刻,ソース,イベント ID,タスクのカテゴリ\r\n";
+        let mut bom8 = b"\xEF\xBB\xBF".to_vec();
+        bom8.extend_from_slice(ja.as_bytes());
+        assert_eq!(sniff(&bom8), Sniffed::Kind(InputKind::MessageCsv));
+        assert_eq!(
+            sniff(&utf16le(ja, true)),
+            Sniffed::Kind(InputKind::MessageCsv)
+        );
     }
 }

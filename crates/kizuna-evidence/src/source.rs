@@ -632,6 +632,7 @@ impl Worker {
                 | InputKind::EventJson
                 | InputKind::WinEventLog
                 | InputKind::EventCsv
+                | InputKind::MessageCsv
                 | InputKind::NetlogonLog
                 | InputKind::PsGetSid
                 | InputKind::InventoryCsv
@@ -650,6 +651,15 @@ impl Worker {
                             InputKind::EventCsv => crate::event_csv::read_event_csv(
                                 text,
                                 &display,
+                                &mut report,
+                                &mut out,
+                                &admit,
+                            ),
+                            InputKind::MessageCsv => crate::event_messages::read_message_export(
+                                text,
+                                &display,
+                                device_from_folders(&b.folders).as_ref(),
+                                &knowledge,
                                 &mut report,
                                 &mut out,
                                 &admit,

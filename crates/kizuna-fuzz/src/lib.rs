@@ -59,6 +59,11 @@ pub const TARGETS: &[Target] = &[
         max_len: 64 * 1024,
     },
     Target {
+        name: "message_csv",
+        run: message_csv,
+        max_len: 64 * 1024,
+    },
+    Target {
         name: "ldif",
         run: ldif,
         max_len: 64 * 1024,
@@ -207,6 +212,16 @@ pub fn wineventlog(data: &[u8]) {
     let k = knowledge();
     text(data, InputKind::WinEventLog, |r, report, out| {
         kizuna_evidence::read_wineventlog(r, DISPLAY, report, out, &|e| k.admit(e))
+    });
+}
+
+pub fn message_csv(data: &[u8]) {
+    let k = knowledge();
+    let device = kizuna_core::DeviceName::parse("PC1.lab.test");
+    text(data, InputKind::MessageCsv, |r, report, out| {
+        kizuna_evidence::read_message_export(r, DISPLAY, device.as_ref(), &k, report, out, &|e| {
+            k.admit(e)
+        })
     });
 }
 

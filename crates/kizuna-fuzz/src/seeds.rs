@@ -60,7 +60,7 @@ fn targets_for(path: &Path, data: &[u8]) -> Vec<&'static str> {
         // netlogon.log, and Splunk's exports (raw event XML or classic WinEventLog)
         t.extend(["netlogon", "event_xml", "wineventlog"]);
     } else if name.ends_with(".csv") {
-        t.extend(["inventory_csv", "event_csv", "directory_csv"]);
+        t.extend(["inventory_csv", "event_csv", "directory_csv", "message_csv"]);
     } else if name.ends_with(".ldif") || name.ends_with(".ldf") {
         t.push("ldif");
     } else if name.contains("psgetsid") {

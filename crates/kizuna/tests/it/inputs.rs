@@ -470,3 +470,51 @@ fn directory_exports_in_windows_encodings_inside_an_archive() {
         "{paths:?}"
     );
 }
+
+/// Event Viewer "Save All Events As… CSV" from a DC and a client, each in a folder named
+/// after its computer, scanned together: the DC's 5722 names the client by its message,
+/// the client's 3210 is its own; both statuses come from the rendered error text.
+#[test]
+fn event_viewer_csv_exports_are_judged_by_their_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["DC1", "PC7"] {
+        std::fs::create_dir_all(dir.path().join("ev").join(d)).unwrap();
+    }
+    let mut dc = String::from("Level,Date and Time,Source,Event ID,Task Category\r\n");
+    let mut pc = dc.clone();
+    for day in 1..=3 {
+        dc.push_str(&format!(
+            "Error,11/{day}/2026 3:04:05 AM,NETLOGON,5722,None,\"The session setup from the computer PC7 failed to authenticate. The name(s) of the account(s) referenced in the security database is PC7$.  The following error occurred: \r\nAccess is denied.\r\n\"\r\n"
+        ));
+        pc.push_str(&format!(
+            "Error,11/{day}/2026 3:04:06 AM,NETLOGON,3210,None,\"This computer could not authenticate with \\\\DC1.corp.example, a Windows domain controller for domain CORP, and therefore this computer might deny logon requests. This inability to authenticate might be caused by another computer on the same network using the same name or the password for this computer account is not recognized. If this message appears again, contact your system administrator.\"\r\n"
+        ));
+    }
+    std::fs::write(dir.path().join("ev/DC1/System.csv"), dc).unwrap();
+    std::fs::write(dir.path().join("ev/PC7/System.csv"), pc).unwrap();
+    let o = kizuna(dir.path(), &["scan", "ev", "--format", "json"]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    for i in v["inputs"].as_array().unwrap() {
+        assert_eq!(i["kind"], "event-message-csv", "{i:#}");
+        assert_eq!(i["kept"], 3, "{i:#}");
+    }
+    let sc = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "KZ-SC-001")
+        .unwrap_or_else(|| panic!("{:#}", v["findings"]));
+    assert_eq!(sc["subjects"], serde_json::json!(["PC7"]), "{sc:#}");
+    assert!(
+        sc["detail"]
+            .as_str()
+            .unwrap()
+            .contains("STATUS_ACCESS_DENIED"),
+        "{sc:#}"
+    );
+}
