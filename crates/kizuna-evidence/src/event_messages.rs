@@ -294,7 +294,7 @@ Information,11/2/2026 3:06:05 AM,Service Control Manager,7036,None,\"The Windows
         assert_eq!(dc.event_id, 5722);
         assert_eq!(dc.data, ["PC7", "PC7$", "%%5"]);
         assert_eq!(dc.status.map(|s| s.0), Some(0xC000_0022));
-        assert_eq!(dc.subject.as_ref().map(|s| s.key()), Some("PC7".into()));
+        assert_eq!(dc.subject.as_ref().map(|s| s.key()), Some("PC7"));
         assert_eq!(dc.time.to_rfc3339(), "2026-11-02T03:04:05+00:00");
         assert_eq!(events[1].status.map(|s| s.0), Some(0xC000_005E));
         assert_eq!(events[1].data[0], "CORP");
@@ -339,6 +339,6 @@ Information,11/2/2026 3:06:05 AM,Service Control Manager,7036,None,\"The Windows
         assert_eq!(e.data, ["CORP", "\\\\DC1.corp.example"]);
         assert_eq!(e.record_id, Some(812));
         assert_eq!(e.channel.as_deref(), Some("System"));
-        assert_eq!(e.subject.as_ref().map(|s| s.key()), Some("PC7".into()));
+        assert_eq!(e.subject.as_ref().map(|s| s.key()), Some("PC7"));
     }
 }
