@@ -16,12 +16,10 @@ use kizuna_core::directory::entry::{AdEntry, SnapshotBuilder};
 use kizuna_core::directory::{DirectoryExport, ExportTime, uac};
 use kizuna_core::{Fact, InputReport, Timestamp};
 
+use crate::csv_rows::CsvRows;
 use crate::inventory::{delimiter, header_line};
 use crate::local_time::culture_time;
-use crate::text::{Budgeted, for_each_line};
-
-/// The largest CSV record read (one object's row).
-const MAX_RECORD: u64 = 1024 * 1024;
+use crate::text::for_each_line;
 
 /// An LDIF opens with `version: 1` or its first `dn:`.
 pub(crate) fn looks_like_ldif(t: &str) -> bool {
@@ -334,33 +332,21 @@ fn filetime_text(t: Timestamp) -> String {
 /// Reads a `csvde` or `Get-ADComputer | Export-Csv` export: one object a row, the DN in
 /// `DN` / `DistinguishedName`.
 pub fn read_directory_csv(
-    mut input: Box<dyn BufRead>,
+    input: Box<dyn BufRead>,
     path: &str,
     modified: Option<Timestamp>,
     report: &mut InputReport,
     out: &mut dyn FnMut(Fact),
 ) {
-    let Some(head) = crate::text::peek_head(&mut *input, report) else {
+    let Some(rows) = CsvRows::open(input, report) else {
         return;
     };
-    let stated = head
+    let stated = rows
+        .head
         .lines()
         .take_while(|l| l.trim().is_empty() || l.starts_with('#'))
         .find_map(stated_time);
-    let sep = header_line(&head).map_or(b',', delimiter);
-    let (input, budget) = Budgeted::new(input, MAX_RECORD, "a CSV record");
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(sep)
-        .comment(Some(b'#'))
-        .flexible(true)
-        .from_reader(input);
-    let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
-        Err(e) => {
-            report.error(format!("header: {e}"));
-            return;
-        }
-    };
+    let headers: Vec<String> = rows.headers.iter().map(|c| c.trim().to_string()).collect();
     let dn_col = headers
         .iter()
         .position(|h| h.eq_ignore_ascii_case("DN") || h.eq_ignore_ascii_case("DistinguishedName"));
@@ -371,45 +357,30 @@ pub fn read_directory_csv(
     let mut builder = SnapshotBuilder::new();
     let mut derived_uac = 0u64;
     let mut culture = 0u64;
-    let mut row = csv::StringRecord::new();
-    loop {
-        budget.reset();
-        match rdr.read_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = row.position().map_or(0, |p| p.line());
-                let dn = row.get(dn_col).unwrap_or("").trim();
-                if dn.is_empty() {
-                    report.error(format!("line {line}: no DN; row skipped"));
-                    continue;
-                }
-                let mut e = AdEntry::new(dn);
-                for (i, (h, v)) in headers.iter().zip(row.iter()).enumerate() {
-                    let v = v.trim();
-                    if i == dn_col || h.is_empty() || v.is_empty() {
-                        continue;
-                    }
-                    if h.eq_ignore_ascii_case("objectClass") {
-                        // csvde joins the values of a multi-valued attribute with `;`.
-                        for c in v.split(';').filter(|c| !c.is_empty()) {
-                            e.push(h, c);
-                        }
-                    } else {
-                        e.push(h, v);
-                    }
-                }
-                culture += normalize_powershell(&mut e, &mut derived_uac);
-                keep(&mut builder, e, report);
+    rows.for_each(report, |line, row, report| {
+        let dn = row.get(dn_col).unwrap_or("").trim();
+        if dn.is_empty() {
+            report.error(format!("line {line}: no DN; row skipped"));
+            return;
+        }
+        let mut e = AdEntry::new(dn);
+        for (i, (h, v)) in headers.iter().zip(row.iter()).enumerate() {
+            let v = v.trim();
+            if i == dn_col || h.is_empty() || v.is_empty() {
+                continue;
             }
-            Err(e) => {
-                let at = e
-                    .position()
-                    .map_or(String::new(), |p| format!("line {}: ", p.line()));
-                report.error(format!("{at}{e}"));
-                break;
+            if h.eq_ignore_ascii_case("objectClass") {
+                // csvde joins the values of a multi-valued attribute with `;`.
+                for c in v.split(';').filter(|c| !c.is_empty()) {
+                    e.push(h, c);
+                }
+            } else {
+                e.push(h, v);
             }
         }
-    }
+        culture += normalize_powershell(&mut e, &mut derived_uac);
+        keep(&mut builder, e, report);
+    });
     if derived_uac > 0 {
         report.notes.push(format!(
             "{derived_uac} rows without userAccountControl: account state from Enabled and PrimaryGroupID (516 = DC, 521 = read-only DC)"

@@ -10,12 +10,10 @@ use std::io::BufRead;
 use kizuna_core::{Fact, InputReport, SourceRef};
 use serde_json::{Map, Value};
 
+use crate::csv_rows::CsvRows;
 use crate::event_json::{from_log_analytics, from_security_event};
 use crate::input::{Admit, count_event};
-use crate::text::Budgeted;
 
-/// The largest CSV record read.
-const MAX_RECORD: u64 = 1024 * 1024;
 const SECURITY: &str = "Microsoft-Windows-Security-Auditing";
 
 /// Columns every Log Analytics event export has.
@@ -55,57 +53,39 @@ pub fn read_event_csv(
     out: &mut dyn FnMut(Fact),
     admit: Admit<'_>,
 ) {
-    let (input, budget) = Budgeted::new(input, MAX_RECORD, "a CSV record");
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(column_name).collect(),
-        Err(e) => {
-            report.error(format!("header: {e}"));
-            return;
-        }
+    let Some(rows) = CsvRows::open(input, report) else {
+        return;
     };
+    let headers: Vec<String> = rows.headers.iter().map(|h| column_name(h)).collect();
     let has = |name: &str| headers.iter().any(|h| h == name);
     let event_table = has("EventLog") && has("Source");
     let implied = !event_table && !has("EventSourceName");
-    let mut row = csv::StringRecord::new();
-    loop {
-        budget.reset();
-        match rdr.read_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = row.position().map_or(0, |p| p.line());
-                let mut object = Map::new();
-                for (h, v) in headers.iter().zip(row.iter()) {
-                    // pandas writes its row index under an empty name
-                    if !h.is_empty() {
-                        object.insert(h.clone(), Value::String(v.trim_end().to_string()));
-                    }
-                }
-                let mut raw =
-                    from_log_analytics(&object).unwrap_or_else(|| from_security_event(&object));
-                if implied && raw.provider.is_none() {
-                    raw.provider = Some(SECURITY.to_string());
-                    raw.channel.get_or_insert_with(|| "Security".to_string());
-                }
-                let source = SourceRef {
-                    path: path.to_string(),
-                    offset: None,
-                    line: Some(line),
-                };
-                count_event(
-                    report,
-                    raw.into_record(source),
-                    &format!("line {line}"),
-                    admit,
-                    out,
-                );
-            }
-            Err(e) => {
-                report.error(format!("{e}"));
-                break;
+    rows.for_each(report, |line, row, report| {
+        let mut object = Map::new();
+        for (h, v) in headers.iter().zip(row.iter()) {
+            // pandas writes its row index under an empty name
+            if !h.is_empty() {
+                object.insert(h.clone(), Value::String(v.trim_end().to_string()));
             }
         }
-    }
+        let mut raw = from_log_analytics(&object).unwrap_or_else(|| from_security_event(&object));
+        if implied && raw.provider.is_none() {
+            raw.provider = Some(SECURITY.to_string());
+            raw.channel.get_or_insert_with(|| "Security".to_string());
+        }
+        let source = SourceRef {
+            path: path.to_string(),
+            offset: None,
+            line: Some(line),
+        };
+        count_event(
+            report,
+            raw.into_record(source),
+            &format!("line {line}"),
+            admit,
+            out,
+        );
+    });
     if implied && report.records > 0 {
         report.notes.push(
             "no EventSourceName column: the rows are taken as the SecurityEvent table's (the Security log)"

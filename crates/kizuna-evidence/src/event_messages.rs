@@ -15,14 +15,11 @@ use std::io::BufRead;
 
 use kizuna_core::{DeviceName, Fact, InputReport, Knowledge, SourceRef};
 
+use crate::csv_rows::CsvRows;
 use crate::event_xml::RawEvent;
 use crate::input::{Admit, count_event};
 use crate::inventory::{delimiter, header_line};
 use crate::local_time::culture_time;
-use crate::text::{Budgeted, peek_head};
-
-/// The largest CSV record read (one event and its message).
-const MAX_RECORD: u64 = 1024 * 1024;
 
 /// Event Viewer's column names, English and Japanese UI; the first is Level, or Keywords
 /// for the Security log.
@@ -116,7 +113,7 @@ impl Layout {
 /// Reads every row; `device` names the computer when the export has no column for it
 /// (Event Viewer's), from the folder it was found in.
 pub fn read_message_export(
-    mut input: Box<dyn BufRead>,
+    input: Box<dyn BufRead>,
     path: &str,
     device: Option<&DeviceName>,
     knowledge: &Knowledge,
@@ -124,23 +121,10 @@ pub fn read_message_export(
     out: &mut dyn FnMut(Fact),
     admit: Admit<'_>,
 ) {
-    let Some(head) = peek_head(&mut *input, report) else {
+    let Some(rows) = CsvRows::open(input, report) else {
         return;
     };
-    let sep = header_line(&head).map_or(b',', delimiter);
-    let (input, budget) = Budgeted::new(input, MAX_RECORD, "a CSV record");
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(sep)
-        .comment(Some(b'#'))
-        .flexible(true)
-        .from_reader(input);
-    let cols: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
-        Err(e) => {
-            report.error(format!("header: {e}"));
-            return;
-        }
-    };
+    let cols: Vec<String> = rows.headers.iter().map(|c| c.trim().to_string()).collect();
     let Some(layout) = Layout::of(&cols) else {
         report.error("header: not Event Viewer's nor Get-WinEvent's columns");
         return;
@@ -149,76 +133,61 @@ pub fn read_message_export(
     let mut unmatched: BTreeMap<(String, u32), u64> = BTreeMap::new();
     let mut languages: BTreeMap<String, u64> = BTreeMap::new();
     let mut nobody = 0u64;
-    let mut row = csv::StringRecord::new();
-    loop {
-        budget.reset();
-        match rdr.read_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = row.position().map_or(0, |p| p.line());
-                let field = |i: usize| row.get(i).map(str::trim).filter(|v| !v.is_empty());
-                let mut raw = RawEvent {
-                    provider: field(layout.provider).map(str::to_string),
-                    event_id: field(layout.id).and_then(|v| v.parse().ok()),
-                    time: field(layout.time).and_then(culture_time),
-                    record_id: layout.record.and_then(field).and_then(|v| v.parse().ok()),
-                    channel: layout.channel.and_then(field).map(str::to_string),
-                    computer: layout
-                        .computer
-                        .and_then(field)
-                        .map(str::to_string)
-                        .or_else(|| device.map(|d| d.to_string())),
-                    ..RawEvent::default()
-                };
-                if let (Some(p), Some(id)) = (raw.provider.clone(), raw.event_id)
-                    && knowledge.watched.lookup(&p, id).is_some()
-                {
-                    let message = field(layout.message).unwrap_or("");
-                    match messages.insertions(&p, id, message) {
-                        Some((values, lang)) => {
-                            *languages.entry(lang.to_string()).or_default() += 1;
-                            raw.data = values
-                                .into_iter()
-                                .map(|v| match messages.win32_code(&v) {
-                                    Some(code) => format!("%%{code}"),
-                                    None => v,
-                                })
-                                .collect();
-                        }
-                        None => {
-                            // Read, not judged: without its values the event could be
-                            // pinned on the wrong device.
-                            report.records += 1;
-                            *unmatched.entry((p, id)).or_default() += 1;
-                            continue;
-                        }
-                    }
-                    if raw.computer.is_none() {
-                        nobody += 1;
-                    }
+    rows.for_each(report, |line, row, report| {
+        let field = |i: usize| row.get(i).map(str::trim).filter(|v| !v.is_empty());
+        let mut raw = RawEvent {
+            provider: field(layout.provider).map(str::to_string),
+            event_id: field(layout.id).and_then(|v| v.parse().ok()),
+            time: field(layout.time).and_then(culture_time),
+            record_id: layout.record.and_then(field).and_then(|v| v.parse().ok()),
+            channel: layout.channel.and_then(field).map(str::to_string),
+            computer: layout
+                .computer
+                .and_then(field)
+                .map(str::to_string)
+                .or_else(|| device.map(|d| d.to_string())),
+            ..RawEvent::default()
+        };
+        if let (Some(p), Some(id)) = (raw.provider.clone(), raw.event_id)
+            && knowledge.watched.lookup(&p, id).is_some()
+        {
+            let message = field(layout.message).unwrap_or("");
+            match messages.insertions(&p, id, message) {
+                Some((values, lang)) => {
+                    *languages.entry(lang.to_string()).or_default() += 1;
+                    raw.data = values
+                        .into_iter()
+                        .map(|v| match messages.win32_code(&v) {
+                            Some(code) => format!("%%{code}"),
+                            None => v,
+                        })
+                        .collect();
                 }
-                let source = SourceRef {
-                    path: path.to_string(),
-                    offset: None,
-                    line: Some(line),
-                };
-                count_event(
-                    report,
-                    raw.into_record(source),
-                    &format!("line {line}"),
-                    admit,
-                    out,
-                );
+                None => {
+                    // Read, not judged: without its values the event could be
+                    // pinned on the wrong device.
+                    report.records += 1;
+                    *unmatched.entry((p, id)).or_default() += 1;
+                    return;
+                }
             }
-            Err(e) => {
-                let at = e
-                    .position()
-                    .map_or(String::new(), |p| format!("line {}: ", p.line()));
-                report.error(format!("{at}{e}"));
-                break;
+            if raw.computer.is_none() {
+                nobody += 1;
             }
         }
-    }
+        let source = SourceRef {
+            path: path.to_string(),
+            offset: None,
+            line: Some(line),
+        };
+        count_event(
+            report,
+            raw.into_record(source),
+            &format!("line {line}"),
+            admit,
+            out,
+        );
+    });
     if report.records > 0 {
         report.notes.push(
             "times are the exporting computer's local time, written without a zone: read as UTC"

@@ -11,8 +11,8 @@ use kizuna_core::{
 };
 use serde_json::Value;
 
+use crate::csv_rows::CsvRows;
 use crate::event_json::for_each_json_value;
-use crate::text::Budgeted;
 use kizuna_core::{Fact, InputReport};
 
 /// Which field a header names.
@@ -300,74 +300,39 @@ pub(crate) fn looks_like_inventory_json(text: &str) -> bool {
     Columns::from_headers(keys.iter().map(String::as_str)).usable()
 }
 
-/// Largest CSV record (one device's row, quoted line breaks included) read: a row is a few
-/// hundred bytes, so a bigger one is damage or hostile (an unclosed quote, say).
-const MAX_RECORD: u64 = 1024 * 1024;
-
-/// Reads an inventory CSV. A record larger than [`MAX_RECORD`] ends the read with an error
-/// (the rows before it are kept).
+/// Reads an inventory CSV. A record too large ends the read with an error (the rows
+/// before it are kept).
 pub fn read_inventory_csv(
-    mut input: Box<dyn BufRead>,
+    input: Box<dyn BufRead>,
     path: &str,
     report: &mut InputReport,
     out: &mut dyn FnMut(Fact),
 ) {
-    let Some(head) = crate::text::peek_head(&mut *input, report) else {
+    let Some(rows) = CsvRows::open(input, report) else {
         return;
     };
-    let d = header_line(&head).map_or(b',', delimiter);
-    let (input, budget) = Budgeted::new(input, MAX_RECORD, "a CSV record");
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(d)
-        .comment(Some(b'#'))
-        .flexible(true)
-        .from_reader(input);
-    let columns = match rdr.headers() {
-        Ok(h) => Columns::from_headers(h.iter()),
-        Err(e) => {
-            report.error(format!("header: {e}"));
-            return;
-        }
-    };
+    let columns = Columns::from_headers(rows.headers.iter().map(String::as_str));
     if !columns.usable() {
         report.error("no computer-name column with a SID or build column");
         return;
     }
-    let mut row = csv::StringRecord::new();
-    loop {
-        budget.reset();
-        match rdr.read_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = row.position().map(|p| p.line());
-                report.records += 1;
-                let get = |i: Option<usize>| i.and_then(|i| row.get(i)).map(str::to_string);
-                let source = SourceRef {
-                    path: path.to_string(),
-                    offset: None,
-                    line,
-                };
-                match record(&columns, &get, source) {
-                    Ok(Some(r)) => {
-                        report.kept += 1;
-                        out(Fact::Identity(r));
-                    }
-                    Ok(None) => {}
-                    Err(e) => report.error(format!("line {}: {e}", line.unwrap_or(0))),
-                }
+    rows.for_each(report, |line, row, report| {
+        report.records += 1;
+        let get = |i: Option<usize>| i.and_then(|i| row.get(i)).map(str::to_string);
+        let source = SourceRef {
+            path: path.to_string(),
+            offset: None,
+            line: Some(line),
+        };
+        match record(&columns, &get, source) {
+            Ok(Some(r)) => {
+                report.kept += 1;
+                out(Fact::Identity(r));
             }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                report.error(format!("line {line}: {e}"));
-                if !matches!(
-                    e.kind(),
-                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
-                ) {
-                    break;
-                }
-            }
+            Ok(None) => {}
+            Err(e) => report.error(format!("line {line}: {e}")),
         }
-    }
+    });
 }
 
 fn json_text(v: &Value) -> Option<String> {

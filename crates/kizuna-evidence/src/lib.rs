@@ -9,6 +9,7 @@
 //! Folders are walked recursively; `.gz`, `.xz` and `.zip` are opened transparently
 //! (decompressed to a temporary file, so memory stays bounded).
 
+mod csv_rows;
 mod directory_export;
 mod event_csv;
 mod event_json;
