@@ -7,12 +7,12 @@
 
 use std::io::BufRead;
 
-use kizuna_core::{Fact, InputReport, SourceRef};
+use kizuna_core::{Fact, InputReport};
 use serde_json::{Map, Value};
 
 use crate::csv_rows::CsvRows;
 use crate::event_json::{from_log_analytics, from_security_event};
-use crate::input::{Admit, count_event};
+use crate::input::{Admit, count_row_event};
 
 const SECURITY: &str = "Microsoft-Windows-Security-Auditing";
 
@@ -73,18 +73,7 @@ pub fn read_event_csv(
             raw.provider = Some(SECURITY.to_string());
             raw.channel.get_or_insert_with(|| "Security".to_string());
         }
-        let source = SourceRef {
-            path: path.to_string(),
-            offset: None,
-            line: Some(line),
-        };
-        count_event(
-            report,
-            raw.into_record(source),
-            &format!("line {line}"),
-            admit,
-            out,
-        );
+        count_row_event(report, raw, path, line, admit, out);
     });
     if implied && report.records > 0 {
         report.notes.push(

@@ -13,11 +13,11 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-use kizuna_core::{DeviceName, Fact, InputReport, Knowledge, SourceRef};
+use kizuna_core::{DeviceName, Fact, InputReport, Knowledge};
 
 use crate::csv_rows::CsvRows;
 use crate::event_xml::RawEvent;
-use crate::input::{Admit, count_event};
+use crate::input::{Admit, count_row_event};
 use crate::inventory::{delimiter, header_line};
 use crate::local_time::culture_time;
 
@@ -175,18 +175,7 @@ pub fn read_message_export(
                 nobody += 1;
             }
         }
-        let source = SourceRef {
-            path: path.to_string(),
-            offset: None,
-            line: Some(line),
-        };
-        count_event(
-            report,
-            raw.into_record(source),
-            &format!("line {line}"),
-            admit,
-            out,
-        );
+        count_row_event(report, raw, path, line, admit, out);
     });
     if report.records > 0 {
         report.notes.push(

@@ -44,6 +44,29 @@ pub(crate) fn count_event(
     }
 }
 
+/// [`count_event`] for an event read from line `line` of a row-per-event export.
+pub(crate) fn count_row_event(
+    report: &mut InputReport,
+    raw: crate::event_xml::RawEvent,
+    path: &str,
+    line: u64,
+    admit: Admit<'_>,
+    out: &mut dyn FnMut(Fact),
+) {
+    let source = kizuna_core::SourceRef {
+        path: path.to_string(),
+        offset: None,
+        line: Some(line),
+    };
+    count_event(
+        report,
+        raw.into_record(source),
+        &format!("line {line}"),
+        admit,
+        out,
+    );
+}
+
 /// For reader tests: what `read` makes of `text` as an input of `kind`, every event kept.
 #[cfg(test)]
 pub(crate) fn events_of(
