@@ -47,6 +47,8 @@ pub enum InputKind {
     Ldif,
     /// Directory objects written by `csvde` or `Get-ADComputer | Export-Csv`.
     DirectoryCsv,
+    /// A GPO's security template (`GptTmpl.inf`) in a SYSVOL copy.
+    GptTmpl,
     /// One host's answer to a remote SID query (`lsarpc://HOST`).
     Lsarpc,
     Unknown,
@@ -74,6 +76,7 @@ impl InputKind {
             InputKind::Directory => "directory",
             InputKind::Ldif => "ldif",
             InputKind::DirectoryCsv => "directory-csv",
+            InputKind::GptTmpl => "gpttmpl",
             InputKind::Lsarpc => "lsarpc",
             InputKind::Unknown => "unknown",
         }
@@ -99,6 +102,7 @@ impl InputKind {
             InputKind::Directory,
             InputKind::Ldif,
             InputKind::DirectoryCsv,
+            InputKind::GptTmpl,
             InputKind::Lsarpc,
         ]
         .into_iter()

@@ -8,7 +8,7 @@
 //! collector write one), else the file's modification time, else the judging time
 //! (`--until`, else the scan's); the input's notes say which.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -20,6 +20,80 @@ use crate::csv_rows::CsvRows;
 use crate::inventory::{delimiter, header_line};
 use crate::local_time::culture_time;
 use crate::text::for_each_line;
+
+/// A security template opens with `[Unicode]` and signs itself `$CHICAGO$`.
+pub(crate) fn looks_like_gpttmpl(t: &str) -> bool {
+    t.trim_start().starts_with("[Unicode]") && t.to_ascii_uppercase().contains("$CHICAGO$")
+}
+
+/// The largest GptTmpl.inf read: real ones are kilobytes.
+const MAX_GPTTMPL: u64 = 16 * 1024 * 1024;
+
+/// A GPO's `GptTmpl.inf` in a SYSVOL copy (`…\Policies\{GUID}\Machine\Microsoft\Windows
+/// NT\SecEdit\GptTmpl.inf`): its `[Registry Values]` as the settings of GPO `{GUID}`,
+/// the folder above `Machine`. They reach the GPO of that GUID in the directory exports
+/// of the same scan (KZ-AD-004/005), as `--sysvol` would give them. `folders` are the
+/// file's folders, nearest first.
+pub fn read_gpttmpl(
+    mut input: Box<dyn BufRead>,
+    path: &str,
+    folders: &[String],
+    report: &mut InputReport,
+    out: &mut dyn FnMut(Fact),
+) {
+    let mut text = String::new();
+    if let Err(e) = (&mut input).take(MAX_GPTTMPL).read_to_string(&mut text) {
+        report.error(format!("read error: {e}"));
+        return;
+    }
+    report.records = 1;
+    let backup = folders
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case("DomainSysvol"));
+    let machine = folders
+        .iter()
+        .position(|f| f.eq_ignore_ascii_case("Machine"));
+    let guid = machine
+        .and_then(|i| folders.get(i + 1))
+        .filter(|g| g.len() == 38 && g.starts_with('{') && g.ends_with('}'))
+        .map(|g| g.to_ascii_uppercase());
+    let guid = match (guid, backup) {
+        (Some(g), false) => g,
+        (_, true) => {
+            report.notes.push(
+                "in a GPMC backup: its GPO is named by the backup's bkupInfo.xml; give the \
+                 backup folder with --sysvol"
+                    .into(),
+            );
+            return;
+        }
+        (None, false) => {
+            report
+                .notes
+                .push("not under Policies\\{GUID}\\Machine: no GPO to give its settings to".into());
+            return;
+        }
+    };
+    let values = kizuna_gpo_read::gpttmpl::registry_values(text.as_bytes());
+    report.kept = 1;
+    report.notes.push(format!(
+        "settings of GPO {guid}: {} registry values, for the directory exports of this scan",
+        values.len()
+    ));
+    out(Fact::Directory(Box::new(DirectoryExport {
+        snapshot: kizuna_core::directory::DirectorySnapshot {
+            source: path.to_string(),
+            gpos: vec![kizuna_core::directory::DirGpo {
+                guid,
+                registry_values: Some(values),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+        at: None,
+        at_from: ExportTime::Unknown,
+    })));
+}
 
 /// An LDIF opens with `version: 1` or its first `dn:`.
 pub(crate) fn looks_like_ldif(t: &str) -> bool {
@@ -573,6 +647,46 @@ description: y\n\
         );
         assert!(report.notes.iter().any(|n| n.contains("no time zone")));
         assert!(report.notes.iter().any(|n| n.contains("PrimaryGroupID")));
+    }
+
+    #[test]
+    fn a_gpttmpl_gives_its_settings_to_the_gpo_of_its_folder() {
+        let inf = "[Unicode]\nUnicode=yes\n[Version]\nsignature=\"$CHICAGO$\"\n[Registry Values]\nMACHINE\\System\\CurrentControlSet\\Services\\Netlogon\\Parameters\\RefusePasswordChange=4,1\n";
+        let folders = |p: &str| -> Vec<String> { p.split('/').rev().map(str::to_string).collect() };
+        let run = |f: Vec<String>| {
+            let mut report = InputReport::new(
+                "x".into(),
+                InputKind::GptTmpl,
+                "fp".into(),
+                inf.len() as u64,
+            );
+            let mut got = Vec::new();
+            let input: Box<dyn BufRead> = Box::new(std::io::Cursor::new(inf.as_bytes().to_vec()));
+            read_gpttmpl(input, "x", &f, &mut report, &mut |x| {
+                if let Fact::Directory(d) = x {
+                    got.push(*d);
+                }
+            });
+            (report, got)
+        };
+        let (report, got) = run(folders(
+            "SYSVOL/lab.test/Policies/{31b2f340-016d-11d2-945f-00c04fb984f9}/Machine/Microsoft/Windows NT/SecEdit",
+        ));
+        assert_eq!(report.kept, 1);
+        let s = &got[0].snapshot;
+        assert!(s.is_gpo_settings());
+        assert_eq!(s.gpos[0].guid, "{31B2F340-016D-11D2-945F-00C04FB984F9}");
+        assert_eq!(s.gpos[0].netlogon_value("RefusePasswordChange"), Some(1));
+        // A GPMC backup names its GPO elsewhere (bkupInfo.xml): said, not guessed.
+        let (report, got) = run(folders(
+            "backups/{AAAAAAAA-0000-0000-0000-000000000000}/DomainSysvol/GPO/Machine/microsoft/windows nt/SecEdit",
+        ));
+        assert!(got.is_empty());
+        assert!(
+            report.notes[0].contains("GPMC backup"),
+            "{:?}",
+            report.notes
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ mod source;
 pub mod text;
 mod wineventlog;
 
-pub use directory_export::{read_directory_csv, read_ldif};
+pub use directory_export::{read_directory_csv, read_gpttmpl, read_ldif};
 pub use event_csv::read_event_csv;
 pub use event_json::read_event_json;
 pub use event_messages::read_message_export;

@@ -69,6 +69,9 @@ fn classify_text(text: &str) -> InputKind {
         }
         return InputKind::Unknown;
     }
+    if crate::directory_export::looks_like_gpttmpl(t) {
+        return InputKind::GptTmpl;
+    }
     if crate::directory_export::looks_like_ldif(t) {
         return InputKind::Ldif;
     }
@@ -221,6 +224,15 @@ mod tests {
             (
                 "#TYPE Microsoft.ActiveDirectory.Management.ADComputer\r\n\"DistinguishedName\",\"DNSHostName\",\"Name\",\"SID\",\"OperatingSystemVersion\"\r\n",
                 InputKind::DirectoryCsv,
+            ),
+            // a GPO's security template, as Windows and as Samba write it
+            (
+                "[Unicode]\r\nUnicode=yes\r\n[Version]\r\nsignature=\"$CHICAGO$\"\r\nRevision=1\r\n",
+                InputKind::GptTmpl,
+            ),
+            (
+                "[Unicode]\nUnicode = yes\n[Version]\nsignature = \"$CHICAGO$\"\n",
+                InputKind::GptTmpl,
             ),
             // Event Viewer's CSV (en, ja) and Get-WinEvent | Export-Csv
             (

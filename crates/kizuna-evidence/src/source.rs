@@ -578,6 +578,23 @@ impl Worker {
                 Err(e) => return self.fail(b.display, format!("read error: {e}")),
             },
         };
+        // A GptTmpl.inf means what its folder says (the GPO it belongs to): two GPOs with
+        // the same settings are two inputs, not one content read twice.
+        let fingerprint = if kind == InputKind::GptTmpl {
+            let mut h = Sha256::new();
+            h.update(fingerprint.as_bytes());
+            // Up to the GPO's {GUID} folder: where the SYSVOL copy lies does not matter.
+            for f in &b.folders {
+                h.update(b"\n");
+                h.update(f.to_ascii_uppercase().as_bytes());
+                if f.starts_with('{') && f.ends_with('}') {
+                    break;
+                }
+            }
+            hex(&h.finalize())
+        } else {
+            fingerprint
+        };
         if let Some(mut earlier) = self.known(&fingerprint) {
             earlier.path = b.display;
             return self.send(Msg::Done(earlier));
@@ -638,7 +655,8 @@ impl Worker {
                 | InputKind::InventoryCsv
                 | InputKind::InventoryJson
                 | InputKind::Ldif
-                | InputKind::DirectoryCsv => match text_reader(b.file) {
+                | InputKind::DirectoryCsv
+                | InputKind::GptTmpl => match text_reader(b.file) {
                     Err(e) => report.error(format!("read error: {e}")),
                     Ok((text, replaced)) => {
                         match kind {
@@ -680,6 +698,13 @@ impl Worker {
                             InputKind::InventoryJson => {
                                 read_inventory_json(text, &display, &mut report, &mut out)
                             }
+                            InputKind::GptTmpl => crate::directory_export::read_gpttmpl(
+                                text,
+                                &display,
+                                &b.folders,
+                                &mut report,
+                                &mut out,
+                            ),
                             InputKind::Ldif => crate::directory_export::read_ldif(
                                 text,
                                 &display,

@@ -222,6 +222,17 @@ pub struct DirectorySnapshot {
 }
 
 impl DirectorySnapshot {
+    /// GPO settings read from SYSVOL files alone: GPOs with settings and nothing else,
+    /// under no domain.
+    pub fn is_gpo_settings(&self) -> bool {
+        self.domain.default_naming_context.is_empty()
+            && self.computers.is_empty()
+            && self.links.is_empty()
+            && self.wmi_filters.is_empty()
+            && !self.gpos.is_empty()
+            && self.gpos.iter().all(|g| g.registry_values.is_some())
+    }
+
     /// `OU=Domain Controllers,<domain>`.
     pub fn domain_controllers_ou(&self) -> String {
         format!(
@@ -309,10 +320,15 @@ pub struct DirectoryExport {
 /// several exports is taken from the newest (then the first by source). Domains stay
 /// apart; the result is ordered by naming context, whatever the order given.
 pub fn merge_exports(
-    mut exports: Vec<DirectoryExport>,
+    exports: Vec<DirectoryExport>,
     unknown: Timestamp,
 ) -> Vec<(DirectorySnapshot, Timestamp)> {
     let at = |e: &DirectoryExport| e.at.unwrap_or(unknown);
+    // GPO settings read from SYSVOL files (no domain of their own): given to the GPOs
+    // of that GUID in every export, after the merge.
+    let (settings, mut exports): (Vec<_>, Vec<_>) = exports
+        .into_iter()
+        .partition(|e| e.snapshot.is_gpo_settings());
     exports.sort_by(|a, b| {
         let nc = |e: &DirectoryExport| {
             e.snapshot
@@ -352,7 +368,19 @@ pub fn merge_exports(
             _ => out.push((snap, when)),
         }
     }
+    let mut settings: Vec<DirGpo> = settings.into_iter().flat_map(|e| e.snapshot.gpos).collect();
+    settings.sort_by(|a, b| a.guid.cmp(&b.guid).then_with(|| a.dn.cmp(&b.dn)));
     for (m, _) in &mut out {
+        for g in &mut m.gpos {
+            for s in settings
+                .iter()
+                .filter(|s| s.guid.eq_ignore_ascii_case(&g.guid))
+            {
+                g.registry_values
+                    .get_or_insert_with(BTreeMap::new)
+                    .extend(s.registry_values.clone().unwrap_or_default());
+            }
+        }
         // Stable sorts: the newest export's object comes first among equals and stays.
         m.computers
             .sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.dn.cmp(&b.dn)));
@@ -413,6 +441,78 @@ mod tests {
         assert_eq!(g.wmi_filter_id().as_deref(), Some("{ABC-1}"));
         assert_eq!(g.netlogon_value("RefusePasswordChange"), Some(1));
         assert_eq!(g.netlogon_value("MaximumPasswordAge"), None);
+    }
+
+    #[test]
+    fn exports_of_one_domain_merge_and_sysvol_settings_reach_their_gpo() {
+        let t = |d: &str| d.parse::<Timestamp>().unwrap();
+        let snap = |source: &str, nc: &str| DirectorySnapshot {
+            source: source.into(),
+            domain: DirDomain {
+                default_naming_context: nc.into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let export = |s: DirectorySnapshot, at: Option<&str>| DirectoryExport {
+            snapshot: s,
+            at: at.map(t),
+            at_from: if at.is_some() {
+                ExportTime::Stated
+            } else {
+                ExportTime::Unknown
+            },
+        };
+        let mut computers = snap("a.ldf", "DC=lab,DC=test");
+        computers.computers.push(DirComputer {
+            dn: "CN=PC1,DC=lab,DC=test".into(),
+            name: "PC1".into(),
+            sam_account_name: None,
+            dns_host_name: None,
+            user_account_control: 4096,
+            operating_system: None,
+            operating_system_version: None,
+            pwd_last_set: None,
+            last_logon_timestamp: None,
+            when_created: None,
+            supported_encryption_types: None,
+            site: None,
+            source: Some("a.ldf".into()),
+        });
+        let mut gpos = snap("b.ldf", "dc=lab,dc=test");
+        gpos.gpos.push(DirGpo {
+            guid: "{G1}".into(),
+            ..Default::default()
+        });
+        let mut settings = snap("SYSVOL/{G1}/Machine/GptTmpl.inf", "");
+        settings.gpos.push(DirGpo {
+            guid: "{g1}".into(),
+            registry_values: Some(BTreeMap::from([("K".into(), "4,1".into())])),
+            ..Default::default()
+        });
+        let other = snap("c.ldf", "DC=other,DC=test");
+        let given = vec![
+            export(settings, None),
+            export(gpos, Some("2026-12-02T00:00:00Z")),
+            export(other, None),
+            export(computers, Some("2026-12-01T00:00:00Z")),
+        ];
+        let unknown = t("2026-12-07T00:00:00Z");
+        let merged = merge_exports(given.clone(), unknown);
+        let mut reversed = given;
+        reversed.reverse();
+        assert_eq!(merged, merge_exports(reversed, unknown), "any order");
+        assert_eq!(merged.len(), 2, "two domains; the settings are no domain");
+        let (lab, at) = &merged[0];
+        assert_eq!(*at, t("2026-12-02T00:00:00Z"), "the newest export's time");
+        assert_eq!(lab.source, "b.ldf + a.ldf");
+        assert_eq!(lab.computers.len(), 1);
+        assert_eq!(
+            lab.gpos[0].registry_values.as_ref().unwrap()["K"],
+            "4,1",
+            "SYSVOL settings reach the GPO of their GUID"
+        );
+        assert_eq!(merged[1].1, unknown, "no time: the judging time");
     }
 
     #[test]

@@ -90,6 +90,19 @@ fn findings_by_rule(v: &serde_json::Value) -> BTreeMap<String, BTreeSet<Vec<Stri
     m
 }
 
+/// Copies the regular files under `from` to `to`, folders and all.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let t = e.file_type().unwrap();
+        if t.is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else if t.is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
 /// The attributes the CSV exports carry (what `csvde -l` would be asked for).
 const EXPORTED: [&str; 24] = [
     "cn",
@@ -518,6 +531,36 @@ fn directory_audit_against_a_real_samba_dc() {
         assert_eq!(v["inputs"][0]["status"], "ok", "{:#}", v["inputs"]);
         assert_eq!(findings_by_rule(&v), live, "{folder} against ad audit");
     }
+    // The SYSVOL copy among the evidence instead of --sysvol: each GptTmpl.inf gives its
+    // settings to the exported GPO of the {GUID} folder it is in.
+    let with_files = export.join("ldif-and-sysvol");
+    copy_tree(&export.join("ldif"), &with_files);
+    copy_tree(&info.sysvol, &with_files.join("SYSVOL"));
+    let o = common::kizuna_at(
+        work.path(),
+        &now.to_rfc3339(),
+        &["scan", "export/ldif-and-sysvol", "--format", "json"],
+    );
+    let v = common::json(&o);
+    let kinds: BTreeSet<&str> = v["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] != "skipped")
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["gpttmpl", "ldif"]),
+        "{:#}",
+        v["inputs"]
+    );
+    assert_eq!(
+        findings_by_rule(&v),
+        live,
+        "LDIF and SYSVOL files, no --sysvol"
+    );
+
     // Get-ADComputer holds computers only: no GPO, so no KZ-AD-004/005, and the pilot OU's
     // paused rotation is not known (PILOT-PC joins KZ-AD-001).
     let v = offline("export/ps");
