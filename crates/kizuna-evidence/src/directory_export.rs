@@ -225,6 +225,10 @@ fn keep(builder: &mut SnapshotBuilder, e: AdEntry, report: &mut InputReport) {
     }
 }
 
+/// The longest value read from an LDIF once its folded lines are joined (a photo or a
+/// certificate is tens of kilobytes; nothing kizuna reads comes close).
+const MAX_VALUE: usize = 4 * 1024 * 1024;
+
 /// One entry of an LDIF being read.
 #[derive(Default)]
 struct LdifEntry {
@@ -248,6 +252,7 @@ pub fn read_ldif(
     let mut current = LdifEntry::default();
     // The logical line being unfolded, and the line it started on.
     let mut logical: Option<(u64, String)> = None;
+    let mut dropping = false;
     let mut changes = 0u64;
     let mut skipped = NotObjects::default();
     let mut take =
@@ -266,13 +271,24 @@ pub fn read_ldif(
     for_each_line(&mut *input, report, |line_no, text, report| {
         if let Some(rest) = text.strip_prefix(' ') {
             match &mut logical {
+                Some((start, l)) if l.len() + rest.len() > MAX_VALUE => {
+                    // Unfolding without end is damage or hostile: the value is dropped,
+                    // and so are the rest of its lines.
+                    report.error(format!(
+                        "line {start}: a value folded past {MAX_VALUE} bytes; skipped"
+                    ));
+                    logical = None;
+                    dropping = true;
+                }
                 Some((_, l)) => l.push_str(rest),
+                None if dropping => {}
                 None => report.error(format!(
                     "line {line_no}: a continuation line with nothing to continue; skipped"
                 )),
             }
             return true;
         }
+        dropping = false;
         if let Some(l) = logical.take() {
             take(l, &mut current, report);
         }
@@ -584,6 +600,21 @@ description: y\n\
             "{:?}",
             report.notes
         );
+    }
+
+    #[test]
+    fn a_value_folded_without_end_is_dropped_not_held() {
+        let mut text =
+            String::from("dn: CN=PC1,DC=lab,DC=test\nobjectClass: computer\ndescription: x\n");
+        let fold = format!(" {}\n", "y".repeat(1000));
+        for _ in 0..(MAX_VALUE / 1000 + 10) {
+            text.push_str(&fold);
+        }
+        text.push_str("cn: PC1\n");
+        let (report, got) = read(InputKind::Ldif, &text, None);
+        assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+        assert!(report.errors[0].starts_with("line 3: a value folded past"));
+        assert_eq!(got[0].snapshot.computers[0].name, "PC1", "the rest is read");
     }
 
     #[test]
