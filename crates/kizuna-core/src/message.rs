@@ -97,7 +97,7 @@ fn push_text(out: &mut Vec<Piece>, text: &mut String) {
 }
 
 /// The values of `message` under `template`: `Some(values by slot, %1 first)` when the
-/// message begins as the template says.
+/// message holds the template's text in order (from its opening text on).
 fn fill(template: &str, message: &str) -> Option<Vec<String>> {
     let msg = squash(message);
     let pieces = pieces(template);
@@ -111,6 +111,9 @@ fn fill(template: &str, message: &str) -> Option<Vec<String>> {
                 let found = match open {
                     // The first occurrence of the text after a value ends the value.
                     Some(_) => msg[at..].find(t.as_str())? + at,
+                    // A template's opening text starts the message, or (for the fields
+                    // after a warning paragraph, 5829–5831) is found in it.
+                    None if at == 0 => msg.find(t.as_str())?,
                     None if msg[at..].starts_with(t.as_str()) => at,
                     None => return None,
                 };

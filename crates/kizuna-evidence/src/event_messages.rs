@@ -285,6 +285,73 @@ Information,11/2/2026 3:06:05 AM,Service Control Manager,7036,None,\"The Windows
         );
     }
 
+    /// Every shipped template, rendered with known values (an error text where the message
+    /// ends in one) and written as Event Viewer would, reads back to those values.
+    #[test]
+    fn every_template_reads_back_what_it_rendered() {
+        let k = Knowledge::builtin();
+        let mut csv = String::from("Level,Date and Time,Source,Event ID,Task Category\r\n");
+        let mut want: Vec<(u32, Vec<String>)> = Vec::new();
+        for t in k.messages.templates() {
+            let slots: Vec<usize> = (1..=9)
+                .filter(|n| t.template.contains(&format!("%{n}")))
+                .collect();
+            let last_is_slot = t
+                .template
+                .trim_end()
+                .ends_with(&format!("%{}", slots.last().copied().unwrap_or(0)));
+            let error = if t.lang == "ja" {
+                "アクセスが拒否されました。"
+            } else {
+                "Access is denied."
+            };
+            let mut message = t.template.replace("%n", "\r\n");
+            let mut values = Vec::new();
+            for n in &slots {
+                let v = if last_is_slot && Some(n) == slots.last() {
+                    error.to_string()
+                } else {
+                    format!("V{n}-{}", t.id)
+                };
+                message = message.replace(&format!("%{n}"), &v);
+                values.push(if v == error { "%%5".to_string() } else { v });
+            }
+            // Text after the template, as the full message has it (a message that ends in
+            // an error text ends there).
+            let message = if last_is_slot {
+                format!("{message}\r\n")
+            } else {
+                format!("{message}\r\n\r\nMore text.")
+            };
+            let message = if t.template.starts_with("Machine") || t.template.starts_with("Account")
+            {
+                format!("The Netlogon service allowed a connection.\r\n\r\n {message}")
+            } else {
+                message
+            };
+            csv.push_str(&format!(
+                "Error,11/2/2026 3:04:05 AM,{},{},None,\"{}\"\r\n",
+                t.provider,
+                t.id,
+                message.replace('"', "\"\"")
+            ));
+            want.push((t.id, values));
+        }
+        let (report, events) = read(&csv, Some("PC9.corp.example"));
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert!(
+            !report.notes.iter().any(|n| n.contains("match no template")),
+            "{:?}",
+            report.notes
+        );
+        assert_eq!(events.len(), want.len());
+        for (e, (id, values)) in events.iter().zip(&want) {
+            assert_eq!(e.event_id, *id);
+            assert_eq!(&e.data, values, "{} {}", e.provider, e.event_id);
+            assert_eq!(e.time.to_rfc3339(), "2026-11-02T03:04:05+00:00");
+        }
+    }
+
     #[test]
     fn get_winevent_export_csv_has_its_computer() {
         let csv = "#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord\r\n\
