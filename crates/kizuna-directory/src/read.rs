@@ -117,17 +117,9 @@ mod tests {
         let pc = |name: &str, uac: u32, site: Option<&str>| DirComputer {
             dn: format!("CN={name},DC=lab,DC=test"),
             name: name.into(),
-            sam_account_name: None,
-            dns_host_name: None,
             user_account_control: uac,
-            operating_system: None,
-            operating_system_version: None,
-            pwd_last_set: None,
-            last_logon_timestamp: None,
-            when_created: None,
-            supported_encryption_types: None,
             site: site.map(str::to_string),
-            source: None,
+            ..Default::default()
         };
         let mut snap = DirectorySnapshot {
             domain: DirDomain {

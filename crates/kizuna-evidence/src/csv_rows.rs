@@ -10,6 +10,18 @@ use kizuna_core::InputReport;
 use crate::inventory::{delimiter, header_line};
 use crate::text::{BudgetReset, Budgeted, peek_head};
 
+/// The names in the header line of a CSV export's text (after `#` lines and a BOM),
+/// unquoted and trimmed: what the sniffers look at.
+pub(crate) fn header_names(text: &str) -> Option<Vec<String>> {
+    let header = header_line(text)?.trim_start_matches('\u{feff}');
+    Some(
+        header
+            .split(delimiter(header) as char)
+            .map(|c| c.trim().trim_matches('"').to_string())
+            .collect(),
+    )
+}
+
 /// The largest CSV record read: a row is at most a few kilobytes (an event and its
 /// message), so a bigger one is damage or hostile (an unclosed quote, say).
 const MAX_RECORD: u64 = 1024 * 1024;

@@ -16,8 +16,8 @@ use kizuna_core::directory::entry::{AdEntry, SnapshotBuilder};
 use kizuna_core::directory::{DirectoryExport, ExportTime, uac};
 use kizuna_core::{Fact, InputReport, Timestamp};
 
-use crate::csv_rows::CsvRows;
-use crate::inventory::{delimiter, header_line};
+use crate::csv_rows::{CsvRows, header_names};
+use crate::inventory::header_line;
 use crate::local_time::culture_time;
 use crate::text::for_each_line;
 
@@ -107,21 +107,13 @@ pub(crate) fn looks_like_ldif(t: &str) -> bool {
                 .any(|l| l.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("dn:"))))
 }
 
-fn csv_columns(header: &str) -> Vec<String> {
-    header
-        .split(delimiter(header) as char)
-        .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
-        .collect()
-}
-
 /// A `csvde` export has a `DN` column, `Get-ADComputer | Export-Csv` a `DistinguishedName`
 /// one, each with attributes of directory objects beside it.
 pub(crate) fn looks_like_directory_csv(t: &str) -> bool {
-    let Some(header) = header_line(t) else {
+    let Some(cols) = header_names(t) else {
         return false;
     };
-    let cols = csv_columns(header);
-    let has = |n: &str| cols.iter().any(|c| c == n);
+    let has = |n: &str| cols.iter().any(|c| c.eq_ignore_ascii_case(n));
     (has("dn") || has("distinguishedname"))
         && [
             "objectclass",

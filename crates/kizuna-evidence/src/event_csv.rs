@@ -10,7 +10,7 @@ use std::io::BufRead;
 use kizuna_core::{Fact, InputReport};
 use serde_json::{Map, Value};
 
-use crate::csv_rows::CsvRows;
+use crate::csv_rows::{CsvRows, header_names};
 use crate::event_json::{from_log_analytics, from_security_event};
 use crate::input::{Admit, count_row_event};
 
@@ -18,13 +18,6 @@ const SECURITY: &str = "Microsoft-Windows-Security-Auditing";
 
 /// Columns every Log Analytics event export has.
 const REQUIRED: [&str; 3] = ["EventID", "TimeGenerated", "Computer"];
-
-fn columns(header: &str) -> Vec<String> {
-    header
-        .split([',', '\t'])
-        .map(|c| column_name(c.trim().trim_matches('"')))
-        .collect()
-}
 
 /// A column's name without the time zone the portal's export adds to time columns
 /// (`TimeGenerated [UTC]`).
@@ -38,10 +31,10 @@ fn column_name(h: &str) -> String {
 
 /// Whether a CSV header line is a Log Analytics event table's.
 pub(crate) fn looks_like_event_csv(text: &str) -> bool {
-    let Some(header) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
+    let Some(cols) = header_names(text) else {
         return false;
     };
-    let cols = columns(header);
+    let cols: Vec<String> = cols.iter().map(|c| column_name(c)).collect();
     REQUIRED.iter().all(|r| cols.iter().any(|c| c == r))
 }
 

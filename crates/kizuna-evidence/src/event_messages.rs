@@ -15,10 +15,9 @@ use std::io::BufRead;
 
 use kizuna_core::{DeviceName, Fact, InputReport, Knowledge};
 
-use crate::csv_rows::CsvRows;
+use crate::csv_rows::{CsvRows, header_names};
 use crate::event_xml::RawEvent;
 use crate::input::{Admit, count_row_event};
-use crate::inventory::{delimiter, header_line};
 use crate::local_time::culture_time;
 
 /// Event Viewer's column names, English and Japanese UI; the first is Level, or Keywords
@@ -40,14 +39,6 @@ const EVENT_VIEWER: [[&[&str]; 5]; 2] = [
     ],
 ];
 
-fn names(header: &str) -> Vec<String> {
-    let header = header.trim_start_matches('\u{feff}');
-    header
-        .split(delimiter(header) as char)
-        .map(|c| c.trim().trim_matches('"').to_string())
-        .collect()
-}
-
 fn is_event_viewer(cols: &[String]) -> bool {
     EVENT_VIEWER.iter().any(|ui| {
         cols.len() >= 5
@@ -66,10 +57,7 @@ fn is_get_winevent(cols: &[String]) -> bool {
 
 /// Event Viewer's CSV/TXT header, or `Get-WinEvent | Export-Csv`'s.
 pub(crate) fn looks_like_message_export(t: &str) -> bool {
-    header_line(t).is_some_and(|h| {
-        let cols = names(h);
-        is_event_viewer(&cols) || is_get_winevent(&cols)
-    })
+    header_names(t).is_some_and(|cols| is_event_viewer(&cols) || is_get_winevent(&cols))
 }
 
 /// Where each field is in a row.

@@ -268,14 +268,7 @@ mod tests {
             sam_account_name: Some(format!("{name}$")),
             dns_host_name: dns.map(Into::into),
             user_account_control: uac,
-            operating_system: None,
-            operating_system_version: None,
-            pwd_last_set: None,
-            last_logon_timestamp: None,
-            when_created: None,
-            supported_encryption_types: None,
-            site: None,
-            source: None,
+            ..Default::default()
         };
         let snap = DirectorySnapshot {
             domain: DirDomain {

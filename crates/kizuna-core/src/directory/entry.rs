@@ -420,7 +420,7 @@ impl SnapshotBuilder {
         }
     }
 
-    /// The snapshot, every list sorted by a total order.
+    /// The snapshot, every list in a total order ([`DirectorySnapshot::tidy`]).
     pub fn finish(
         self,
         source: String,
@@ -433,47 +433,19 @@ impl SnapshotBuilder {
             c.site = site_of.get(&c.dn.to_ascii_lowercase()).cloned();
             c.source.get_or_insert_with(|| source.clone());
         }
-        computers.sort_by(|a, b| {
-            a.name
-                .cmp(&b.name)
-                .then_with(|| a.dn.cmp(&b.dn))
-                .then_with(|| format!("{a:?}").cmp(&format!("{b:?}")))
-        });
-        computers.dedup_by(|a, b| a.dn.eq_ignore_ascii_case(&b.dn));
-        let mut gpos = self.gpos;
-        gpos.sort_by(|a, b| {
-            a.display_name
-                .cmp(&b.display_name)
-                .then_with(|| a.guid.cmp(&b.guid))
-                .then_with(|| a.dn.cmp(&b.dn))
-        });
-        gpos.dedup_by(|a, b| a.guid == b.guid);
-        let mut links = self.links;
-        links.sort_by(|a, b| {
-            a.container_dn
-                .cmp(&b.container_dn)
-                .then(a.order.cmp(&b.order))
-                .then_with(|| a.gpo_guid.cmp(&b.gpo_guid))
-        });
-        links.dedup_by(|a, b| {
-            a.container_dn.eq_ignore_ascii_case(&b.container_dn) && a.gpo_guid == b.gpo_guid
-        });
-        let mut wmi_filters = self.wmi_filters;
-        wmi_filters.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.name.cmp(&b.name)));
-        wmi_filters.dedup_by(|a, b| a.id == b.id);
         domain.blocked_ous.extend(self.blocked_ous);
-        domain.blocked_ous.sort();
-        domain.blocked_ous.dedup();
-        DirectorySnapshot {
+        let mut snap = DirectorySnapshot {
             source,
             read_at,
             domain,
             computers,
-            gpos,
-            links,
-            wmi_filters,
+            gpos: self.gpos,
+            links: self.links,
+            wmi_filters: self.wmi_filters,
             sysvol_notes: Vec::new(),
-        }
+        };
+        snap.tidy();
+        snap
     }
 }
 

@@ -27,7 +27,7 @@ pub mod enctype {
 }
 
 /// One computer object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DirComputer {
     pub dn: String,
     /// `cn` (the computer name).
@@ -222,6 +222,38 @@ pub struct DirectorySnapshot {
 }
 
 impl DirectorySnapshot {
+    /// Every list in a total order, each object once: the first of equals stays (stable
+    /// sorts), so whoever fills the lists decides which by the order it gives.
+    pub fn tidy(&mut self) {
+        fn once<T>(v: &mut Vec<T>, key: impl Fn(&T) -> String) {
+            v.sort_by_key(|x| key(x));
+            v.dedup_by(|a, b| key(a) == key(b));
+        }
+        once(&mut self.computers, |c| c.dn.to_ascii_lowercase());
+        self.computers
+            .sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.dn.cmp(&b.dn)));
+        once(&mut self.gpos, |g| g.guid.to_ascii_uppercase());
+        self.gpos.sort_by(|a, b| {
+            a.display_name
+                .cmp(&b.display_name)
+                .then_with(|| a.guid.cmp(&b.guid))
+        });
+        once(&mut self.links, |l| {
+            format!("{}\n{}", l.container_dn.to_ascii_lowercase(), l.gpo_guid)
+        });
+        self.links.sort_by(|a, b| {
+            a.container_dn
+                .cmp(&b.container_dn)
+                .then(a.order.cmp(&b.order))
+                .then_with(|| a.gpo_guid.cmp(&b.gpo_guid))
+        });
+        once(&mut self.wmi_filters, |w| w.id.clone());
+        self.domain.blocked_ous.sort();
+        self.domain.blocked_ous.dedup();
+        self.sysvol_notes.sort();
+        self.sysvol_notes.dedup();
+    }
+
     /// GPO settings read from SYSVOL files alone: GPOs with settings and nothing else,
     /// under no domain.
     pub fn is_gpo_settings(&self) -> bool {
@@ -381,32 +413,8 @@ pub fn merge_exports(
                     .extend(s.registry_values.clone().unwrap_or_default());
             }
         }
-        // Stable sorts: the newest export's object comes first among equals and stays.
-        m.computers
-            .sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.dn.cmp(&b.dn)));
-        m.computers
-            .dedup_by(|a, b| a.dn.eq_ignore_ascii_case(&b.dn));
-        m.gpos.sort_by(|a, b| {
-            a.display_name
-                .cmp(&b.display_name)
-                .then_with(|| a.guid.cmp(&b.guid))
-        });
-        m.gpos.dedup_by(|a, b| a.guid == b.guid);
-        m.links.sort_by(|a, b| {
-            a.container_dn
-                .cmp(&b.container_dn)
-                .then(a.order.cmp(&b.order))
-                .then_with(|| a.gpo_guid.cmp(&b.gpo_guid))
-        });
-        m.links.dedup_by(|a, b| {
-            a.container_dn.eq_ignore_ascii_case(&b.container_dn) && a.gpo_guid == b.gpo_guid
-        });
-        m.wmi_filters.sort_by(|a, b| a.id.cmp(&b.id));
-        m.wmi_filters.dedup_by(|a, b| a.id == b.id);
-        m.domain.blocked_ous.sort();
-        m.domain.blocked_ous.dedup();
-        m.sysvol_notes.sort();
-        m.sysvol_notes.dedup();
+        // The newest export's object comes first among equals and stays.
+        m.tidy();
     }
     out
 }
@@ -467,17 +475,9 @@ mod tests {
         computers.computers.push(DirComputer {
             dn: "CN=PC1,DC=lab,DC=test".into(),
             name: "PC1".into(),
-            sam_account_name: None,
-            dns_host_name: None,
             user_account_control: 4096,
-            operating_system: None,
-            operating_system_version: None,
-            pwd_last_set: None,
-            last_logon_timestamp: None,
-            when_created: None,
-            supported_encryption_types: None,
-            site: None,
             source: Some("a.ldf".into()),
+            ..Default::default()
         });
         let mut gpos = snap("b.ldf", "dc=lab,dc=test");
         gpos.gpos.push(DirGpo {
