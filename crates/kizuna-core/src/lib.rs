@@ -33,7 +33,7 @@ pub use name::{DeviceName, DomainName};
 pub use netlogon::{NetlogonEntry, NetlogonKind};
 pub use ntstatus::NtStatus;
 pub use secret::Secret;
-pub use watch::{LoggedOn, Signal, SubjectFrom, WatchEntry, WatchList};
+pub use watch::{LoggedOn, Signal, SubjectFrom, Verified, WatchEntry, WatchList};
 
 /// Timestamps are UTC everywhere inside kizuna.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -24,10 +24,28 @@ pub enum Signal {
     AccountCreated,
     /// Computer account changed (4742): password resets and rotations show here.
     AccountChanged,
+    /// The device's own password change went through (NETLOGON 5823 on the client).
+    PasswordChanged,
+    /// The computer account was deleted (Security 4743 on a DC).
+    AccountDeleted,
     Logon,
+    /// Kerberos tickets (4768/4769/4771); status 0xE (KDC_ERR_ETYPE_NOTSUPP) is an
+    /// encryption-type failure, not a password mismatch.
     KerberosTicket,
     NtlmValidation,
     KerberosError,
+    /// The KDC saw a request it will refuse once RC4 is retired (audit phase).
+    EtypeWarning,
+    /// The KDC refused a request for its encryption type (RC4 retirement enforced).
+    EtypeBlocked,
+    /// The KDC's own default encryption types are insecure (reported at start-up).
+    EtypeConfig,
+    /// A sign-on used an NTLMv1-derived credential (audit).
+    Ntlmv1Audit,
+    /// A sign-on with an NTLMv1-derived credential was blocked.
+    Ntlmv1Blocked,
+    /// A DC found itself restored from a backup or rolled back (USN rollback).
+    DcRestored,
     NegotiationFailure,
     MachineIdMismatch,
     Zerologon,
@@ -40,6 +58,29 @@ pub enum SubjectFrom {
     Computer,
     Data(usize),
     Named(String),
+    /// The first computer account (`NAME$`) among the values, named ones first (by name),
+    /// then positional ones: for events whose field names Microsoft has not published.
+    AnyComputerAccount,
+}
+
+impl SubjectFrom {
+    /// The raw value naming the subject, if the event has it.
+    pub fn find<'e>(&self, ev: &'e crate::EventRecord) -> Option<&'e str> {
+        match self {
+            SubjectFrom::Computer => ev.computer.as_deref(),
+            SubjectFrom::Data(i) => ev.data.get(*i).map(String::as_str),
+            SubjectFrom::Named(f) => ev.named.get(f).map(String::as_str),
+            SubjectFrom::AnyComputerAccount => ev
+                .named
+                .values()
+                .chain(ev.data.iter())
+                .map(|v| v.trim())
+                .find(|v| {
+                    crate::DeviceName::is_computer_account(v)
+                        && !v.to_ascii_lowercase().starts_with("krbtgt")
+                }),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for SubjectFrom {
@@ -47,6 +88,9 @@ impl<'de> Deserialize<'de> for SubjectFrom {
         let s = String::deserialize(d)?;
         if s == "computer" {
             return Ok(SubjectFrom::Computer);
+        }
+        if s == "any-computer-account" {
+            return Ok(SubjectFrom::AnyComputerAccount);
         }
         if let Some(n) = s.strip_prefix("data:") {
             return n
@@ -58,7 +102,7 @@ impl<'de> Deserialize<'de> for SubjectFrom {
             return Ok(SubjectFrom::Named(f.to_string()));
         }
         Err(serde::de::Error::custom(format!(
-            "subject must be computer, data:N or named:FIELD, not {s:?}"
+            "subject must be computer, data:N, named:FIELD or any-computer-account, not {s:?}"
         )))
     }
 }
@@ -79,6 +123,20 @@ pub struct WatchEntry {
     /// Field names in template order, to name positional values (see `watched.toml`).
     #[serde(default)]
     pub fields: Vec<String>,
+    /// Where the event's meaning and layout are documented.
+    pub source: String,
+    /// Whether `source` is Microsoft's own text or only secondary.
+    pub verified: Verified,
+}
+
+/// How a fact in the knowledge files is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verified {
+    /// Microsoft's own documentation, headers or code.
+    Primary,
+    /// Only secondary sources: product text says "reported".
+    Secondary,
 }
 
 fn default_subject() -> SubjectFrom {
@@ -188,6 +246,8 @@ channel = "System"
 ids = [5722, 5805]
 logged_on = "dc"
 signal = "sc-failure"
+source = "test"
+verified = "primary"
 
 [[watch]]
 provider = "Microsoft-Windows-Security-Auditing"
@@ -195,6 +255,8 @@ channel = "Security"
 ids = [4624, 70000]
 logged_on = "any"
 signal = "sc-failure"
+source = "test"
+verified = "secondary"
 
 [[watch]]
 provider = "netlogon"
@@ -202,6 +264,8 @@ channel = "System"
 ids = [5805]
 logged_on = "client"
 signal = "account-missing"
+source = "test"
+verified = "primary"
 "#;
 
     #[test]

@@ -578,23 +578,7 @@ impl Worker {
                 Err(e) => return self.fail(b.display, format!("read error: {e}")),
             },
         };
-        // A GptTmpl.inf means what its folder says (the GPO it belongs to): two GPOs with
-        // the same settings are two inputs, not one content read twice.
-        let fingerprint = if kind == InputKind::GptTmpl {
-            let mut h = Sha256::new();
-            h.update(fingerprint.as_bytes());
-            // Up to the GPO's {GUID} folder: where the SYSVOL copy lies does not matter.
-            for f in &b.folders {
-                h.update(b"\n");
-                h.update(f.to_ascii_uppercase().as_bytes());
-                if f.starts_with('{') && f.ends_with('}') {
-                    break;
-                }
-            }
-            hex(&h.finalize())
-        } else {
-            fingerprint
-        };
+        let fingerprint = placed_fingerprint(kind, fingerprint, &b.folders);
         if let Some(mut earlier) = self.known(&fingerprint) {
             earlier.path = b.display;
             return self.send(Msg::Done(earlier));
@@ -824,6 +808,40 @@ fn hive_identity(
             line: None,
         },
     })
+}
+
+/// The fingerprint of an input whose facts depend on where it lies as well as on its
+/// bytes: a GptTmpl.inf belongs to the GPO of its `{GUID}` folder, and a netlogon.log or an
+/// Event Viewer export (neither names its computer) to the device of its folder. Two
+/// such files with the same bytes in different places are two inputs, not one content
+/// read twice; where the copy itself lies (the folders above) does not matter.
+fn placed_fingerprint(kind: InputKind, content: String, folders: &[String]) -> String {
+    let place: Vec<String> = match kind {
+        InputKind::GptTmpl => {
+            let mut up_to_guid = Vec::new();
+            for f in folders {
+                up_to_guid.push(f.to_ascii_uppercase());
+                if f.starts_with('{') && f.ends_with('}') {
+                    break;
+                }
+            }
+            up_to_guid
+        }
+        InputKind::NetlogonLog | InputKind::MessageCsv => device_from_folders(folders)
+            .map(|d| vec![format!("device:{}", d.key())])
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if place.is_empty() {
+        return content;
+    }
+    let mut h = Sha256::new();
+    h.update(content.as_bytes());
+    for p in &place {
+        h.update(b"\n");
+        h.update(p.as_bytes());
+    }
+    hex(&h.finalize())
 }
 
 /// The device a collected log belongs to: the nearest folder that is not a generic

@@ -23,11 +23,33 @@ KZ-SC-003-title = Computer account missing or reset: { $device }
 KZ-SC-003-detail = Domain controllers report no usable computer account for this device ({ $count ->
     [one] once, { $first }
    *[other] { $count } times, { $first } to { $last }
-}; reported by { $reporters }). Status 0xC000018B STATUS_NO_TRUST_SAM_ACCOUNT / NETLOGON 5723.
+}; reported by { $reporters }). Status 0xC000018B STATUS_NO_TRUST_SAM_ACCOUNT / NETLOGON 5723.{ $deleted ->
+    [none] {""}
+   *[other] {" "}Security 4743: the account was deleted on { $deleted } by { $deleted_by }.
+}
 KZ-SC-003-remedy = Find out whether the computer object was deleted, disabled, renamed or re-created by a join with the same name from another device (a clone?). Restore it from the AD recycle bin if it was deleted by mistake; otherwise rejoin the device to the domain. Until then it cannot authenticate.
 KZ-SC-004-title = Snapshot or restore rollback suspected: { $device }
-KZ-SC-004-detail = The device changed its own machine password on { $changed }, yet on { $failed } ({ $days } days later) the domain controller rejected its password as wrong. A device that forgets a password change it made was most likely rolled back (VM snapshot, image or backup restore).
+KZ-SC-004-detail = The device changed its own machine password on { $changed }, yet on { $failed } ({ $days } days later) the domain controller rejected its password as wrong. A device that forgets a password change it made was most likely rolled back (VM snapshot, image or backup restore).{ $restored_dc ->
+    [none] {""}
+   *[other] {" "}But the domain controller that rejected it, { $restored_dc }, was itself restored the wrong way (KZ-DC-002): it holds an older password than the device, so repair the DC first.
+}
 KZ-SC-004-remedy = After reverting a VM snapshot or restoring a backup of a domain member, re-sync its machine password as a standard step (Test-ComputerSecureChannel -Repair -Credential, or Reset-ComputerMachinePassword). Avoid reverting members to snapshots older than their password rotation interval.
+
+KZ-KRB-001-title = Kerberos refused the encryption types of { $device } (RC4 retirement), not a password failure
+KZ-KRB-001-detail = { $count ->
+    [one] One Kerberos encryption-type event names
+   *[other] { $count } Kerberos encryption-type events name
+} this device's account ({ $blocked } refused, the rest audit warnings), { $first } to { $last }, reported by { $reporters }. { $account ->
+    [rc4-only] Its account allows RC4 only (msDS-SupportedEncryptionTypes { $etypes }).
+    [unset] Its account has no msDS-SupportedEncryptionTypes: domain controllers updated since April 2026 give it AES tickets only.
+    [aes] Its account allows AES ({ $etypes }): check that it has AES keys (a password last set before the domain had AES keys gives none).
+    [des-only] Its account allows DES only ({ $etypes }), which Windows no longer supports.
+   *[unknown] The directory was not read, so its msDS-SupportedEncryptionTypes is not known.
+}{ $withheld ->
+    [0] {""}
+   *[other] {" "}{ $withheld } secure-channel failures of this device are not reported as machine-password failures (KZ-SC-001/002/004): with no NETLOGON access denied (0xC0000022) beside them, this explains them.
+}
+KZ-KRB-001-remedy = This is not a machine-password mismatch: re-syncing the password or the RefusePasswordChange/MaximumPasswordAge workaround does not help. Since the Kerberos RC4 hardening (KB5073381, CVE-2026-20833; enforced by the April 2026 updates) domain controllers issue only AES tickets to accounts without explicit encryption types. Give the account AES (msDS-SupportedEncryptionTypes 0x18, or 0x1C while it still needs RC4), then change its password so AES keys exist (Reset-ComputerMachinePassword on the device). Look for other accounts in the KDC events 201–209 of every DC.
 
 KZ-SID-001-title = Duplicate machine SID, authentication blocked now: { $sid }
 KZ-SID-001-detail = { $count } devices share the machine SID { $sid }: { $members }. Both ends of { $pair_count ->
@@ -101,6 +123,27 @@ KZ-POL-004-remedy = { $read ->
     [after] Link the rollback GPOs (`kizuna gpo rollback`: RefusePasswordChange=0, MaximumPasswordAge=30) to where the workaround reached, run `gpupdate /force` or wait for the next refresh, collect the SYSTEM hives again and scan until this finding is gone; only then delete the workaround GPOs.
    *[before] Collect the SYSTEM hives of these devices again and scan: a reading after { $expires } confirms the rollback.
 }
+KZ-DC-002-title = Domain controller restored the wrong way (USN rollback): { $dc }
+KZ-DC-002-detail = { $dc } logged Directory Service { $ids } ({ $count ->
+    [one] once, { $first }
+   *[other] { $count } times, { $first } to { $last }
+}): it was restored from a backup or snapshot without a supported procedure, and Windows paused its Net Logon service. It holds machine passwords older than its members' own, so members it rejects look rolled back (KZ-SC-004) although they are not. { $member_count ->
+    [0] No member rejected by it was seen.
+    [one] Member it rejected since: { $members }.
+   *[other] { $member_count } members it rejected since: { $members }.
+}
+KZ-DC-002-remedy = Treat the DC, not the members: take it off the network, then either demote it forcibly and clean up its metadata or restore it with a supported (authoritative or non-authoritative) procedure, as Microsoft's "Detect and recover from a USN rollback" describes. Check the registry value "Dsa Not Writable" (4 = USN rollback) under HKLM\SYSTEM\CurrentControlSet\Services\NTDS\Parameters. Only once the DC is fixed, repair the members that still fail (Test-ComputerSecureChannel -Repair).
+
+KZ-NTLM-001-title = NTLMv1-derived sign-on { $blocked ->
+    [0] audited
+   *[other] blocked
+} on { $device } (KB5066470), not a broken trust
+KZ-NTLM-001-detail = { $device } logged { $count ->
+    [one] one NTLM Operational event
+   *[other] { $count } NTLM Operational events
+} about single sign-on with NTLMv1-derived credentials ({ $blocked } blocked, the rest audit warnings), { $first } to { $last }. Windows 11 24H2 and Windows Server 2025 audit this and then block it when Credential Guard is off (KB5066470; blocking by default is reported from October 2026). Authentication that fails this way is neither a machine-password mismatch nor a duplicate SID.
+KZ-NTLM-001-remedy = Do not repair the secure channel or widen the Netlogon workaround for it. Find what asks for NTLMv1-derived credentials (typically MS-CHAPv2: PEAP-MSCHAPv2 Wi-Fi or VPN, or an old application) and move it to Kerberos, NTLMv2 or certificates (EAP-TLS). As a stopgap only, the value BlockNtlmv1SSO (REG_DWORD) under HKLM\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0 is reported to audit (0) instead of block (1).
+
 KZ-AD-001-title = Active computers whose machine password stopped rotating: { $count }
 KZ-AD-001-detail = These computers logged on within { $active_days } days but their password is older than { $factor } × the age they should rotate at ({ $default_age } days unless a GPO read from SYSVOL sets another): { $devices }. A secure channel that cannot change its password breaks at the next mismatch; on a domain whose DCs all run Windows Server 2025 this is problem A in progress. Workstations are included (PingCastle checks servers only).
 KZ-AD-001-remedy = On each, check `nltest /sc_verify:<domain>` and netlogon.log for failed NlChangePassword; repair with Test-ComputerSecureChannel -Repair, and scan their event logs with kizuna to see whether rotations fail.
@@ -341,16 +384,20 @@ report-more = {" "}and { $count } more
 report-problem-a = Secure channels that keep breaking (problem A)
 report-problem-b = Duplicate machine SIDs (problem B)
 report-problem-w = The workaround and its rollback
+report-problem-l = Look-alikes: not problem A or B
 report-a-now = devices failing now
 report-a-later = devices at risk later (rotation stopped, or failures expected while older DCs remain)
 report-b-now = devices refused now (both ends enforce the check, a DC's SID, or LsaSrv 6167 logged)
 report-b-later = devices that break once their pair is updated
 report-w-devices = devices with the workaround written in their registry
 report-w-gpos = GPOs carrying the workaround
+report-l-now = devices failing for another reason now (Kerberos RC4 retirement, NTLMv1 blocked, a restored DC and the members it rejects)
+report-l-later = devices warned in audit mode (RC4, NTLMv1) that fail at enforcement
 report-state-ok = OK
 report-state-action = ACTION
 report-state-unknown = NOT CHECKED
 report-check-sc = Members set up their secure channel without failures (DC NETLOGON 5722/5805/5723, client 3210/5719).
+report-check-lookalikes = Failures that look like problem A are told apart: Kerberos RC4 retirement (KZ-KRB-001), NTLMv1 blocked (KZ-NTLM-001), a DC restored the wrong way (KZ-DC-002).
 report-check-scope = "Refuse machine account password changes" reaches domain controllers only (GPO linked to OU=Domain Controllers with a ProductType = 2 WMI filter).
 report-check-disable = DisablePasswordChange is not used anywhere.
 report-check-expiry = Every workaround GPO records an expiry date that has not passed.
@@ -405,6 +452,7 @@ KZ-SC-001-about = Secure-channel setup failures seen from either end: DC NETLOGO
 KZ-SC-002-about = The same device failing again after a repair, or after a quiet gap: repairs that do not stick, the mark of problem A once every DC runs Windows Server 2025.
 KZ-SC-003-about = The DC has no account for the device (5723, 0xC000018B): the account was deleted or reset; the device needs a rejoin, not a reset.
 KZ-SC-004-about = A device rejected a day or more after its own password change: it returned to an older machine password, as after a VM snapshot or backup restore.
+KZ-KRB-001-about = Kerberos refused a device's encryption types (KDC events 201–209, 4768/4769 with 0xE): the RC4 retirement of 2026, which looks like a broken trust but needs AES keys, not a password re-sync.
 KZ-SID-001-about = Members with the same machine SID whose builds both enforce the machine-ID check (KB5065426 and later): SMB, RDP and WinRM between them fail now.
 KZ-SID-002-about = Members with the same machine SID where one end does not enforce the check yet: they fail once both run an affected build.
 KZ-SID-003-about = Members that carry their domain's SID (built from a DC image): every enforcing member refuses them.
@@ -414,6 +462,8 @@ KZ-POL-002-about = DisablePasswordChange=1: the device never changes its machine
 KZ-POL-003-about = MaximumPasswordAge 0 or beyond 999: the member half of the workaround, outside Microsoft's documented range.
 KZ-POL-004-about = The workaround's registry values still on devices after its expiry, read from SYSTEM hives dated by when they were written.
 KZ-DC-001-about = Every DC seen runs Windows Server 2025: the condition under which problem A appears.
+KZ-DC-002-about = A DC that logged a USN rollback or an unsupported restore (Directory Service 2095/2103): the members it rejects look rolled back but are not.
+KZ-NTLM-001-about = NTLMv1-derived single sign-on audited or blocked (NTLM Operational 4024/4025, KB5066470): an "access denied" that is not problem A or B.
 KZ-AD-001-about = Computers that log on but whose machine password stopped changing: a secure channel that cannot rotate breaks at the next mismatch.
 KZ-AD-002-about = Domain controllers whose own machine password is older than it should be.
 KZ-AD-003-about = Computer accounts without AES Kerberos keys (RC4 or DES only).

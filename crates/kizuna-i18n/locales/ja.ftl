@@ -13,11 +13,30 @@ KZ-SC-002-title = セキュア チャネル失敗の再発: { $device }
 KZ-SC-002-detail = セキュア チャネルが { $episodes } 回の別々の期間で壊れています(開始日: { $starts })。その間に修復またはパスワード変更が { $recoveries } 回ありました。期間は、回復をはさむか { $gap_days } 日以上離れた失敗で区切ります。最初 { $first }、最後 { $last }。
 KZ-SC-002-remedy = 修復しても定着せず、次のマシン パスワード更新で再び壊れています。すべての DC が Windows Server 2025 の環境で見られるパターンです。DC 用 GPO「ドメイン コントローラー: コンピューター アカウントのパスワード変更を拒否する」(ドメイン コントローラー OU のみ)と、パイロット OU へのメンバー用 GPO で止血し、自己修復スクリプトを配布し、Microsoft の修正適用後のロールバックを計画してください。
 KZ-SC-003-title = コンピューター アカウントの欠落またはリセット: { $device }
-KZ-SC-003-detail = ドメイン コントローラーが、この端末の使用可能なコンピューター アカウントがないと報告しています({ $count } 回、{ $first } から { $last }、報告元: { $reporters })。状態コード 0xC000018B STATUS_NO_TRUST_SAM_ACCOUNT / NETLOGON 5723。
+KZ-SC-003-detail = ドメイン コントローラーが、この端末の使用可能なコンピューター アカウントがないと報告しています({ $count } 回、{ $first } から { $last }、報告元: { $reporters })。状態コード 0xC000018B STATUS_NO_TRUST_SAM_ACCOUNT / NETLOGON 5723。{ $deleted ->
+    [none] {""}
+   *[other] セキュリティ 4743: アカウントは { $deleted } に { $deleted_by } によって削除されました。
+}
 KZ-SC-003-remedy = コンピューター オブジェクトが削除・無効化・名前変更されたか、同じ名前で別の端末(複製?)が参加して再作成されたかを調べてください。誤って削除した場合は AD のごみ箱から復元し、そうでなければ端末をドメインに再参加させてください。それまで端末は認証できません。
 KZ-SC-004-title = スナップショットまたは復元による巻き戻しの疑い: { $device }
-KZ-SC-004-detail = 端末は { $changed } に自身のマシン パスワードを変更しましたが、{ $failed }({ $days } 日後)にドメイン コントローラーがそのパスワードを誤りとして拒否しました。自分で行ったパスワード変更を忘れた端末は、巻き戻された(VM スナップショット、イメージやバックアップからの復元)可能性が高いです。
+KZ-SC-004-detail = 端末は { $changed } に自身のマシン パスワードを変更しましたが、{ $failed }({ $days } 日後)にドメイン コントローラーがそのパスワードを誤りとして拒否しました。自分で行ったパスワード変更を忘れた端末は、巻き戻された(VM スナップショット、イメージやバックアップからの復元)可能性が高いです。{ $restored_dc ->
+    [none] {""}
+   *[other] ただし、拒否したドメイン コントローラー { $restored_dc } 自体がサポートされない方法で復元されています(KZ-DC-002)。DC が端末より古いパスワードを持っているため、先に DC を修復してください。
+}
 KZ-SC-004-remedy = ドメイン メンバーの VM スナップショットを戻した後やバックアップから復元した後は、標準手順としてマシン パスワードを再同期してください(Test-ComputerSecureChannel -Repair -Credential または Reset-ComputerMachinePassword)。パスワード更新間隔より古いスナップショットにメンバーを戻さないでください。
+
+KZ-KRB-001-title = { $device } の暗号化の種類を Kerberos が拒否(RC4 廃止)。パスワードの不一致ではありません
+KZ-KRB-001-detail = この端末のアカウントを示す Kerberos 暗号化の種類のイベントが { $count } 件あります(拒否 { $blocked } 件、残りは監査の警告。{ $first } から { $last }、報告元: { $reporters })。{ $account ->
+    [rc4-only] アカウントは RC4 のみを許可しています(msDS-SupportedEncryptionTypes { $etypes })。
+    [unset] アカウントに msDS-SupportedEncryptionTypes がありません。2026 年 4 月以降の更新を入れた DC は AES のチケットしか発行しません。
+    [aes] アカウントは AES を許可しています({ $etypes })。AES キーがあるか確認してください(ドメインに AES キーができる前に設定されたパスワードには AES キーがありません)。
+    [des-only] アカウントは DES のみを許可しています({ $etypes })。DES は Windows でもう使えません。
+   *[unknown] ディレクトリを読んでいないため、msDS-SupportedEncryptionTypes は不明です。
+}{ $withheld ->
+    [0] {""}
+   *[other] この端末のセキュア チャネル障害 { $withheld } 件は、マシン パスワードの障害(KZ-SC-001/002/004)として報告していません。NETLOGON のアクセス拒否(0xC0000022)がないため、この原因で説明できます。
+}
+KZ-KRB-001-remedy = これはマシン パスワードの不一致ではありません。パスワードの再同期や RefusePasswordChange/MaximumPasswordAge の回避策では直りません。Kerberos の RC4 強化(KB5073381、CVE-2026-20833。2026 年 4 月の更新で強制)以降、DC は暗号化の種類が明示されていないアカウントに AES のチケットしか発行しません。アカウントに AES を許可し(msDS-SupportedEncryptionTypes 0x18、RC4 がまだ必要な間は 0x1C)、AES キーができるようパスワードを変更してください(端末で Reset-ComputerMachinePassword)。ほかのアカウントも、すべての DC の KDC イベント 201～209 で確認してください。
 
 KZ-SID-001-title = マシン SID の重複、認証がすでに遮断されています: { $sid }
 KZ-SID-001-detail = { $count } 台の端末がマシン SID { $sid } を共有しています: { $members }。次の { $pair_count } 組は両端がマシン ID チェック({ $kb } 以降)を実施するため、相互の NTLM / Kerberos 認証が失敗します(SMB、RDP、WinRM。接続先に LsaSrv 6167): { $pairs }。{ $corroborated ->
@@ -67,6 +86,20 @@ KZ-POL-004-remedy = { $read ->
     [after] ロールバック GPO(`kizuna gpo rollback`: RefusePasswordChange=0、MaximumPasswordAge=30)を回避策が届いていた場所にリンクし、`gpupdate /force` を実行するか次の更新を待ってから SYSTEM ハイブを再収集してスキャンし、この検出結果が消えるまで確認してください。回避策 GPO の削除はその後です。
    *[before] これらの端末の SYSTEM ハイブを再収集してスキャンしてください。{ $expires } 以降の読み取りでロールバックを確認できます。
 }
+KZ-DC-002-title = サポートされない方法で復元されたドメイン コントローラー(USN ロールバック): { $dc }
+KZ-DC-002-detail = { $dc } がディレクトリ サービス { $ids } を記録しました({ $count } 回、{ $first } から { $last })。サポートされる手順によらずバックアップやスナップショットから復元され、Windows は Net Logon サービスを一時停止しています。この DC はメンバー自身より古いマシン パスワードを持つため、拒否されたメンバーは巻き戻されていないのに巻き戻しのように見えます(KZ-SC-004)。{ $member_count ->
+    [0] この DC に拒否されたメンバーは見つかりませんでした。
+   *[other] その後この DC に拒否されたメンバー { $member_count } 台: { $members }。
+}
+KZ-DC-002-remedy = メンバーではなく DC を対処してください。DC をネットワークから切り離し、強制降格してメタデータをクリーンアップするか、サポートされる手順(Authoritative または Non-authoritative)で復元してください(Microsoft の「USN ロールバックの検出と回復」)。HKLM\SYSTEM\CurrentControlSet\Services\NTDS\Parameters のレジストリ値「Dsa Not Writable」(4 = USN ロールバック)を確認してください。DC を直してから、まだ失敗するメンバーを修復してください(Test-ComputerSecureChannel -Repair)。
+
+KZ-NTLM-001-title = { $device } で NTLMv1 由来の資格情報によるサインオンを{ $blocked ->
+    [0] 監査
+   *[other] 遮断
+}(KB5066470)。信頼関係の破損ではありません
+KZ-NTLM-001-detail = { $device } は NTLMv1 由来の資格情報によるシングル サインオンについて NTLM Operational イベントを { $count } 件記録しました(遮断 { $blocked } 件、残りは監査の警告。{ $first } から { $last })。Windows 11 24H2 と Windows Server 2025 は、Credential Guard が無効なときこれを監査し、その後遮断します(KB5066470。2026 年 10 月から既定で遮断と報告されています)。この失敗はマシン パスワードの不一致でも SID の重複でもありません。
+KZ-NTLM-001-remedy = このためにセキュア チャネルを修復したり Netlogon の回避策を広げたりしないでください。NTLMv1 由来の資格情報を求めているもの(多くは MS-CHAPv2: PEAP-MSCHAPv2 の無線 LAN や VPN、古いアプリケーション)を見つけ、Kerberos、NTLMv2 または証明書(EAP-TLS)に移行してください。一時しのぎとしてのみ、HKLM\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0 の値 BlockNtlmv1SSO(REG_DWORD)を 0 にすると遮断(1)ではなく監査になると報告されています。
+
 KZ-AD-001-title = マシン パスワードの更新が止まった稼働中のコンピューター: { $count } 台
 KZ-AD-001-detail = 次のコンピューターは { $active_days } 日以内にログオンしていますが、パスワードが本来の更新間隔({ $default_age } 日。SYSVOL から読んだ GPO が別の値を設定していればその値)の { $factor } 倍より古いままです: { $devices }。パスワードを変更できないセキュア チャネルは次の不一致で壊れます。すべての DC が Windows Server 2025 のドメインでは問題 A が進行中です。ワークステーションも対象です(PingCastle はサーバーのみ)。
 KZ-AD-001-remedy = 各端末で `nltest /sc_verify:<ドメイン>` と netlogon.log の NlChangePassword の失敗を確認し、Test-ComputerSecureChannel -Repair で修復してください。ローテーションが失敗しているかは kizuna でイベント ログを読んで確認できます。
@@ -284,16 +317,20 @@ report-more = {" "}ほか { $count } 台
 report-problem-a = 壊れ続けるセキュア チャネル(問題 A)
 report-problem-b = 重複したマシン SID(問題 B)
 report-problem-w = 回避策とそのロールバック
+report-problem-l = 似ているが別の原因(問題 A でも B でもない)
 report-a-now = 台が現在失敗中
 report-a-later = 台が今後危険(ローテーション停止、または旧 DC が残る間の想定内の失敗)
 report-b-now = 台が現在拒否されている(両端がチェックを実施、DC の SID、または LsaSrv 6167 を記録)
 report-b-later = 台が相手の更新後に失敗する
 report-w-devices = 台のレジストリに回避策が書かれている
 report-w-gpos = 件の GPO が回避策を含む
+report-l-now = 台が現在別の原因で失敗中(Kerberos の RC4 廃止、NTLMv1 の遮断、復元された DC とそれに拒否されたメンバー)
+report-l-later = 台が監査モードで警告されており、強制時に失敗する(RC4、NTLMv1)
 report-state-ok = OK
 report-state-action = 要対応
 report-state-unknown = 未確認
 report-check-sc = メンバーがセキュア チャネルを失敗なく確立している(DC の NETLOGON 5722/5805/5723、クライアントの 3210/5719)。
+report-check-lookalikes = 問題 A に似た別の原因の障害を区別している: Kerberos の RC4 廃止(KZ-KRB-001)、NTLMv1 の遮断(KZ-NTLM-001)、サポートされない方法で復元された DC(KZ-DC-002)。
 report-check-scope = 「コンピューター アカウントのパスワード変更を拒否する」が DC だけに届いている(OU=Domain Controllers にリンクし、ProductType = 2 の WMI フィルター付き)。
 report-check-disable = DisablePasswordChange はどこでも使われていない。
 report-check-expiry = 回避策の GPO すべてに期限が記録され、期限を過ぎていない。
@@ -348,6 +385,7 @@ KZ-SC-001-about = どちらの側から見たセキュア チャネル確立の�
 KZ-SC-002-about = 修復後、または間隔を置いて同じ端末が再び失敗している: 修復が定着しない状態で、すべての DC が Windows Server 2025 になった後の問題 A の特徴です。
 KZ-SC-003-about = DC に端末のアカウントがない(5723、0xC000018B): アカウントが削除またはリセットされています。リセットではなく再参加が必要です。
 KZ-SC-004-about = 自分でパスワードを変更してから 1 日以上後に拒否された: VM スナップショットやバックアップからの復元の後のように、古いマシン パスワードに戻っています。
+KZ-KRB-001-about = Kerberos が端末の暗号化の種類を拒否した(KDC イベント 201～209、0xE の 4768/4769): 2026 年の RC4 廃止。信頼関係の破損に見えますが、必要なのはパスワードの再同期ではなく AES キーです。
 KZ-SID-001-about = マシン SID が同じで、両方のビルドがマシン ID チェックを実施する(KB5065426 以降)メンバー: 相互の SMB、RDP、WinRM が現在失敗します。
 KZ-SID-002-about = マシン SID が同じで、片方がまだチェックを実施していないメンバー: 両方が対象ビルドになると失敗します。
 KZ-SID-003-about = ドメインの SID を持つメンバー(DC のイメージから作成): チェックを実施するすべてのメンバーから拒否されます。
@@ -357,6 +395,8 @@ KZ-POL-002-about = DisablePasswordChange=1: 端末がマシン パスワード�
 KZ-POL-003-about = MaximumPasswordAge が 0 または 999 超: 回避策のメンバー側で、Microsoft が文書化した範囲外です。
 KZ-POL-004-about = 期限後も端末に残る回避策のレジストリ値。SYSTEM ハイブから読み、ハイブが書かれた時刻で日付を判断します。
 KZ-DC-001-about = 確認できたすべての DC が Windows Server 2025: 問題 A が現れる条件です。
+KZ-DC-002-about = USN ロールバックまたはサポートされない復元を記録した DC(ディレクトリ サービス 2095/2103): この DC に拒否されたメンバーは巻き戻しに見えますが、そうではありません。
+KZ-NTLM-001-about = NTLMv1 由来のシングル サインオンの監査または遮断(NTLM Operational 4024/4025、KB5066470): 問題 A でも B でもない「アクセス拒否」。
 KZ-AD-001-about = ログオンしているのにマシン パスワードが変わらなくなったコンピューター: ローテーションできないセキュア チャネルは次の不一致で壊れます。
 KZ-AD-002-about = 自身のマシン パスワードが本来より古い DC。
 KZ-AD-003-about = AES の Kerberos キーがない(RC4 または DES のみの)コンピューター アカウント。

@@ -143,14 +143,13 @@ pub fn event_key(s: &str) -> Option<(String, u32)> {
     Some((p.to_ascii_lowercase(), id.trim().parse().ok()?))
 }
 
-/// The device that changed its own machine password, if `ev` says so: a computer-account
-/// change (4742) with `PasswordLastSet` set, made by that computer account itself — what
-/// kizuna's secure-channel rules count as the device's own rotation.
+/// The device that changed its own machine password, if `ev` says so (4742 by the
+/// account itself, or the client's NETLOGON 5823): what kizuna's secure-channel rules
+/// count as the device's own rotation.
 fn self_change(ev: &EventRecord, k: &Knowledge) -> Option<String> {
     let entry = k.watched.lookup(&ev.provider, ev.event_id)?;
-    let own = entry.signal == Signal::AccountChanged
-        && kizuna_rules::password_change(ev) == Some(kizuna_rules::PasswordChange::Own);
-    own.then(|| ev.subject.as_ref().map(|s| s.key().to_string()))
+    kizuna_rules::is_own_rotation(ev, entry.signal)
+        .then(|| ev.subject.as_ref().map(|s| s.key().to_string()))
         .flatten()
 }
 
@@ -231,12 +230,13 @@ pub fn measure(
             .pairs()
             .into_iter()
             .filter(|(p, id)| {
-                k.watched
-                    .lookup(p, *id)
-                    .is_some_and(|w| w.signal == Signal::AccountChanged)
+                k.watched.lookup(p, *id).is_some_and(|w| {
+                    matches!(w.signal, Signal::AccountChanged | Signal::PasswordChanged)
+                })
             })
             .map(|(_, id)| id)
             .collect();
+        change_ids.sort_unstable();
         change_ids.dedup();
         src.events(gate.phase_started, now, &change_ids, &mut |e| {
             if let Some(d) = self_change(e, k)

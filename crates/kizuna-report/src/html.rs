@@ -246,6 +246,19 @@ fn summary(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
         Severity::Info,
     ));
     let w_gpos = subjects_of(&has(r, &["KZ-AD-004", "KZ-AD-005"]), Severity::Info);
+    // Look-alikes: failing now for another reason (refused etypes, blocked NTLMv1, a
+    // restored DC and the members it rejects); later: only audit warnings so far.
+    let l_now = only_devices(subjects_of(
+        &has(r, &["KZ-KRB-001", "KZ-NTLM-001", "KZ-DC-002"]),
+        Severity::High,
+    ));
+    let l_later: BTreeSet<String> = only_devices(subjects_of(
+        &has(r, &["KZ-KRB-001", "KZ-NTLM-001"]),
+        Severity::Info,
+    ))
+    .difference(&l_now)
+    .cloned()
+    .collect();
     let _ = write!(
         s,
         "<section id=\"summary\"><h2>{}</h2><div class=\"cards\">",
@@ -265,6 +278,13 @@ fn summary(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
             &b_later,
             "report-b-now",
             "report-b-later",
+        ),
+        (
+            "report-problem-l",
+            &l_now,
+            &l_later,
+            "report-l-now",
+            "report-l-later",
         ),
         (
             "report-problem-w",
@@ -336,13 +356,18 @@ fn checklist(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
     let overdue_gpo = has(r, &["KZ-AD-005"]).iter().any(|f| {
         matches!(f.args.get("expiry"), Some(MessageArg::Text(e)) if e == "overdue" || e == "none")
     });
-    let items: [(&str, bool, bool); 8] = [
+    let items: [(&str, bool, bool); 9] = [
         (
             "report-check-sc",
             read.events,
             has(r, &["KZ-SC-001", "KZ-SC-002", "KZ-SC-003", "KZ-SC-004"])
                 .iter()
                 .any(|f| f.severity >= Severity::Medium),
+        ),
+        (
+            "report-check-lookalikes",
+            read.events,
+            !has(r, &["KZ-KRB-001", "KZ-NTLM-001", "KZ-DC-002"]).is_empty(),
         ),
         (
             "report-check-scope",

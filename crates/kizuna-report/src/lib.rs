@@ -199,3 +199,31 @@ pub(crate) fn csv_field(s: &str) -> String {
         s.to_string()
     }
 }
+
+#[cfg(test)]
+mod catalog_tests {
+    use kizuna_i18n::{Lang, Messages};
+
+    /// Every rule is explained everywhere a user meets it: its finding texts and its
+    /// "what this checks" line in both languages, and its entry in docs/rules.md.
+    #[test]
+    fn every_rule_has_texts_in_both_languages_and_a_docs_entry() {
+        let docs = include_str!("../../../docs/rules.md");
+        for lang in [Lang::En, Lang::Ja] {
+            let m = Messages::new(lang);
+            for rule in kizuna_rules::ALL_RULES {
+                for part in ["title", "detail", "remedy", "about"] {
+                    let id = format!("{}-{part}", rule.0);
+                    assert!(m.has(&id), "{lang:?} catalog lacks {id}");
+                }
+            }
+        }
+        for rule in kizuna_rules::ALL_RULES {
+            assert!(
+                docs.contains(rule.0),
+                "docs/rules.md does not explain {}",
+                rule.0
+            );
+        }
+    }
+}

@@ -5,11 +5,14 @@
 //! produces the device inventory and the findings. Rules know facts, not file formats,
 //! and never build sentences: findings carry message arguments for the catalogs.
 
+mod dc_restore;
 mod devices;
 mod directory;
 mod duplicate_sid;
+mod encryption_types;
 mod evidence;
 mod expiry;
+mod ntlmv1;
 mod policy;
 pub mod review;
 mod secure_channel;
@@ -23,7 +26,34 @@ pub use devices::Device;
 pub use expiry::{ExpirySource, WorkaroundExpiry};
 pub use kizuna_core::DeviceRole as Role;
 pub use secure_channel::RULES as SECURE_CHANNEL_RULES;
-pub use timeline::{PasswordChange, password_change};
+pub use timeline::{PasswordChange, is_own_rotation, password_change};
+
+/// Every rule kizuna has, in the order docs/rules.md explains them: each needs a title,
+/// detail, remedy and "about" text in every catalog (tested in kizuna-i18n).
+pub const ALL_RULES: [kizuna_core::RuleId; 22] = [
+    secure_channel::SC_FAILURE,
+    secure_channel::SC_RECURRENCE,
+    secure_channel::SC_ACCOUNT,
+    secure_channel::SC_ROLLBACK,
+    encryption_types::KRB_ETYPE,
+    ntlmv1::NTLMV1,
+    duplicate_sid::SID_BLOCKED,
+    duplicate_sid::SID_LATER,
+    duplicate_sid::SID_DC,
+    duplicate_sid::SID_6167,
+    policy::POL_REFUSE_ON_MEMBER,
+    policy::POL_DISABLE_CHANGE,
+    policy::POL_MAX_AGE,
+    expiry::POL_PAST_EXPIRY,
+    policy::DC_ALL_2025,
+    dc_restore::DC_RESTORED,
+    directory::AD_STALE_ACTIVE,
+    directory::AD_DC_PASSWORD,
+    directory::AD_RC4_ONLY,
+    directory::AD_REFUSE_SCOPE,
+    directory::AD_WORKAROUND,
+    directory::AD_INACTIVE,
+];
 
 /// What a scan concludes (`Default`: nothing, for a report of inputs none of which could
 /// be read).
@@ -60,6 +90,8 @@ pub struct Analyzer<'k> {
     counts: BTreeMap<(String, u32), u64>,
     /// LsaSrv 6167 (machine-ID mismatch) by the device that logged it.
     machine_id_events: BTreeMap<String, Vec<kizuna_core::Evidence>>,
+    /// Directory Service 2095/2103 (a DC restored the wrong way) by the DC that logged it.
+    restored_dcs: BTreeMap<String, Vec<kizuna_core::Evidence>>,
     /// Directory snapshots and the time each was read (the rules' "now").
     directories: Vec<(
         kizuna_core::directory::DirectorySnapshot,
@@ -78,6 +110,7 @@ impl<'k> Analyzer<'k> {
             timelines: timeline::Timelines::default(),
             counts: BTreeMap::new(),
             machine_id_events: BTreeMap::new(),
+            restored_dcs: BTreeMap::new(),
             directories: Vec::new(),
             activity: Activity::default(),
             expiry: None,
@@ -131,11 +164,15 @@ impl<'k> Analyzer<'k> {
                 .entry((s.key().to_string(), day))
                 .or_default() += 1;
         }
-        if entry.signal == kizuna_core::Signal::MachineIdMismatch
+        let by_logger = match entry.signal {
+            kizuna_core::Signal::MachineIdMismatch => Some(&mut self.machine_id_events),
+            kizuna_core::Signal::DcRestored => Some(&mut self.restored_dcs),
+            _ => None,
+        };
+        if let Some(map) = by_logger
             && let Some(d) = ev.logging_device()
         {
-            self.machine_id_events
-                .entry(d.key().to_string())
+            map.entry(d.key().to_string())
                 .or_default()
                 .push(timeline::evidence_of(ev));
         }
@@ -153,7 +190,19 @@ impl<'k> Analyzer<'k> {
 
     pub fn finish(self) -> Analysis {
         let devices = self.devices.finish(self.knowledge);
-        let mut findings = secure_channel::evaluate(&self.timelines, self.knowledge);
+        let mut findings =
+            secure_channel::evaluate(&self.timelines, &self.restored_dcs, self.knowledge);
+        findings.extend(dc_restore::evaluate(
+            &self.timelines,
+            &self.restored_dcs,
+            self.knowledge,
+        ));
+        findings.extend(ntlmv1::evaluate(&self.timelines, self.knowledge));
+        findings.extend(encryption_types::evaluate(
+            &self.timelines,
+            &self.directories,
+            self.knowledge,
+        ));
         findings.extend(duplicate_sid::evaluate(
             &devices,
             &self.machine_id_events,
@@ -197,7 +246,7 @@ impl<'k> Analyzer<'k> {
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
-    use kizuna_core::{DeviceName, NtStatus, Severity, SourceRef, Timestamp};
+    use kizuna_core::{DeviceName, MessageArg, NtStatus, Severity, SourceRef, Timestamp};
 
     fn t(day: i64, hour: i64) -> Timestamp {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
@@ -330,6 +379,176 @@ mod tests {
                 ("KZ-SC-001".into(), "PC10".into(), Severity::High),
                 ("KZ-SC-003".into(), "PC10".into(), Severity::High)
             ]
+        );
+    }
+
+    /// An event as a reader hands it over: admitted by the built-in watch list (so the
+    /// subject is found the way a real scan finds it).
+    fn admitted(
+        provider: &str,
+        id: u32,
+        day: i64,
+        computer: &str,
+        named: &[(&str, &str)],
+    ) -> EventRecord {
+        let k = Knowledge::builtin();
+        let ev = EventRecord {
+            provider: provider.into(),
+            event_id: id,
+            qualifiers: None,
+            time: t(day, 8),
+            record_id: Some(day as u64 * 1000 + id as u64),
+            channel: None,
+            computer: Some(computer.into()),
+            data: vec![],
+            named: named
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            binary: None,
+            status: None,
+            subject: None,
+            source: SourceRef {
+                path: format!("{computer}.evtx"),
+                offset: None,
+                line: None,
+            },
+        };
+        k.admit(ev).expect("watched")
+    }
+
+    fn findings(events: &[EventRecord]) -> Vec<Finding> {
+        let k = Knowledge::builtin();
+        let mut a = Analyzer::new(&k);
+        for e in events {
+            a.add_event(e);
+        }
+        a.finish().findings
+    }
+
+    const KDC: &str = "Microsoft-Windows-Kerberos-Key-Distribution-Center";
+
+    #[test]
+    fn encryption_type_failures_are_not_machine_password_failures() {
+        let logon_failure = Some(0xC000_006D);
+        // The KDC blocked RC4 for PC20's account, and its secure channel failed with a
+        // logon failure: an etype finding, no machine-password finding.
+        let got = run(&[
+            admitted(KDC, 203, 1, "DC1.corp.example", &[("AccountName", "PC20$")]),
+            dc_event(5805, 1, 9, "PC20", logon_failure),
+            dc_event(5805, 30, 9, "PC20", logon_failure),
+        ]);
+        assert_eq!(got, [("KZ-KRB-001".into(), "PC20".into(), Severity::High)]);
+        // With NETLOGON's access denied beside it, both stand.
+        let got = run(&[
+            admitted(KDC, 203, 1, "DC1.corp.example", &[("AccountName", "PC21$")]),
+            dc_event(5805, 1, 9, "PC21", DENIED),
+        ]);
+        assert!(got.contains(&("KZ-KRB-001".into(), "PC21".into(), Severity::High)));
+        assert!(got.contains(&("KZ-SC-001".into(), "PC21".into(), Severity::High)));
+        // Audit warnings only: medium. A user account named alone is not kept at all.
+        let got = run(&[admitted(KDC, 201, 1, "DC1", &[("AccountName", "PC22$")])]);
+        assert_eq!(
+            got,
+            [("KZ-KRB-001".into(), "PC22".into(), Severity::Medium)]
+        );
+        let k = Knowledge::builtin();
+        let mut user = admitted(KDC, 201, 1, "DC1", &[("AccountName", "PC23$")]);
+        user.named.insert("AccountName".into(), "alice".into());
+        user.subject = None;
+        assert!(k.admit(user).is_none());
+        // 4769 failing with KDC_ERR_ETYPE_NOTSUPP for the computer account.
+        let got = run(&[admitted(
+            "Microsoft-Windows-Security-Auditing",
+            4769,
+            2,
+            "DC1",
+            &[("TargetUserName", "PC24$@CORP.EXAMPLE"), ("Status", "0xe")],
+        )]);
+        assert_eq!(got, [("KZ-KRB-001".into(), "PC24".into(), Severity::High)]);
+        // The same ticket with status 0x0 is nothing.
+        let got = run(&[admitted(
+            "Microsoft-Windows-Security-Auditing",
+            4769,
+            2,
+            "DC1",
+            &[("TargetUserName", "PC25$@CORP.EXAMPLE"), ("Status", "0x0")],
+        )]);
+        assert!(got.is_empty(), "{got:?}");
+        // The withheld count reaches the finding.
+        let f = findings(&[
+            admitted(KDC, 203, 1, "DC1", &[("AccountName", "PC26$")]),
+            dc_event(5805, 1, 9, "PC26", logon_failure),
+        ]);
+        assert_eq!(f[0].args["withheld"], MessageArg::Number(1));
+        assert_eq!(f[0].args["account"], MessageArg::Text("unknown".into()));
+    }
+
+    #[test]
+    fn a_client_password_change_event_is_a_rotation() {
+        // NETLOGON 5823 on PC30, then a rejection a week later: rollback suspected.
+        let got = run(&[
+            admitted("NETLOGON", 5823, 1, "PC30.corp.example", &[]),
+            dc_event(5722, 8, 9, "PC30", DENIED),
+        ]);
+        assert!(
+            got.contains(&("KZ-SC-004".into(), "PC30".into(), Severity::High)),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_deleted_account_explains_the_missing_one() {
+        let f = findings(&[
+            admitted(
+                "Microsoft-Windows-Security-Auditing",
+                4743,
+                1,
+                "DC1.corp.example",
+                &[("TargetUserName", "PC31$"), ("SubjectUserName", "dadmin")],
+            ),
+            dc_event(5723, 2, 8, "PC31", None),
+        ]);
+        let sc3 = f.iter().find(|f| f.rule.0 == "KZ-SC-003").expect("SC-003");
+        assert_eq!(sc3.args["deleted_by"], MessageArg::Text("dadmin".into()));
+        assert_eq!(sc3.evidence.len(), 2, "the deletion is evidence too");
+        // A deletion alone (a decommissioned device) is no finding.
+        let f = findings(&[admitted(
+            "Microsoft-Windows-Security-Auditing",
+            4743,
+            1,
+            "DC1",
+            &[("TargetUserName", "PC32$"), ("SubjectUserName", "dadmin")],
+        )]);
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn a_restored_dc_explains_its_members_rollbacks() {
+        let f = findings(&[
+            admitted("NETLOGON", 5823, 1, "PC40.corp.example", &[]),
+            admitted("NTDS General", 2103, 5, "DC1.corp.example", &[]),
+            dc_event(5722, 8, 9, "PC40", DENIED),
+        ]);
+        let dc = f.iter().find(|f| f.rule.0 == "KZ-DC-002").expect("DC-002");
+        assert_eq!(dc.severity, Severity::Critical);
+        assert_eq!(dc.subjects, ["DC1", "PC40"]);
+        assert_eq!(dc.args["ids"], MessageArg::Text("2103".into()));
+        let sc4 = f.iter().find(|f| f.rule.0 == "KZ-SC-004").expect("SC-004");
+        assert_eq!(sc4.args["restored_dc"], MessageArg::Text("DC1".into()));
+    }
+
+    #[test]
+    fn ntlmv1_sign_on_is_its_own_finding() {
+        let got = run(&[
+            admitted("Microsoft-Windows-NTLM", 4024, 1, "PC50", &[]),
+            admitted("Microsoft-Windows-NTLM", 4025, 2, "PC50", &[]),
+        ]);
+        assert_eq!(got, [("KZ-NTLM-001".into(), "PC50".into(), Severity::High)]);
+        let got = run(&[admitted("Microsoft-Windows-NTLM", 4024, 1, "PC51", &[])]);
+        assert_eq!(
+            got,
+            [("KZ-NTLM-001".into(), "PC51".into(), Severity::Medium)]
         );
     }
 

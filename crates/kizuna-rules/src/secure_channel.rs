@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Duration;
 use kizuna_core::{
-    Finding, Knowledge, MessageArg, NtStatus, RuleId, Severity, StatusClass, Timestamp,
+    Evidence, Finding, Knowledge, MessageArg, NtStatus, RuleId, Severity, StatusClass, Timestamp,
 };
 
-use crate::timeline::{Item, Timelines, What};
+use crate::timeline::{Item, Timelines, What, etype_explains, is_explained_by_etype, time_arg};
 
 pub const SC_FAILURE: RuleId = RuleId("KZ-SC-001");
 pub const SC_RECURRENCE: RuleId = RuleId("KZ-SC-002");
@@ -17,13 +17,6 @@ pub const SC_ROLLBACK: RuleId = RuleId("KZ-SC-004");
 
 /// The rules this module implements.
 pub const RULES: [RuleId; 4] = [SC_FAILURE, SC_RECURRENCE, SC_ACCOUNT, SC_ROLLBACK];
-
-fn time_arg(t: Option<Timestamp>) -> MessageArg {
-    MessageArg::Text(t.map_or_else(
-        || "?".to_string(),
-        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    ))
-}
 
 fn class_key(c: StatusClass) -> &'static str {
     match c {
@@ -79,10 +72,20 @@ fn reporters(items: &[&Item]) -> MessageArg {
     MessageArg::Text(set.into_iter().collect::<Vec<_>>().join(", "))
 }
 
-pub(crate) fn evaluate(t: &Timelines, k: &Knowledge) -> Vec<Finding> {
+/// `restored_dcs`: DCs that logged a wrong restore (KZ-DC-002), whose rejections explain a
+/// member's rollback finding.
+pub(crate) fn evaluate(
+    t: &Timelines,
+    restored_dcs: &BTreeMap<String, Vec<Evidence>>,
+    k: &Knowledge,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for (device, items) in &t.by_device {
-        let mut items: Vec<&Item> = items.iter().collect();
+        let explained = etype_explains(items);
+        let mut items: Vec<&Item> = items
+            .iter()
+            .filter(|i| !(explained && is_explained_by_etype(i)))
+            .collect();
         items.sort_by(|a, b| {
             a.time
                 .cmp(&b.time)
@@ -145,19 +148,33 @@ pub(crate) fn evaluate(t: &Timelines, k: &Knowledge) -> Vec<Finding> {
             .collect();
         if !missing.is_empty() {
             let (first, last) = span(&missing);
-            out.push(finding(
-                SC_ACCOUNT,
-                Severity::High,
-                device,
-                &missing,
-                vec![
-                    ("count", missing.len().into()),
-                    ("first", time_arg(first)),
-                    ("last", time_arg(last)),
-                    ("reporters", reporters(&missing)),
-                ],
-                k,
-            ));
+            // Security 4743 explains it: the account was deleted (the last deletion
+            // before the last report of it missing).
+            let deleted = items
+                .iter()
+                .copied()
+                .filter(|i| matches!(i.what, What::AccountDeleted { .. }) && i.time <= last)
+                .next_back();
+            let mut args = vec![
+                ("count", missing.len().into()),
+                ("first", time_arg(first)),
+                ("last", time_arg(last)),
+                ("reporters", reporters(&missing)),
+            ];
+            let mut shown = missing.clone();
+            match deleted {
+                Some(d) => {
+                    let by = match &d.what {
+                        What::AccountDeleted { by: Some(by) } => by.clone(),
+                        _ => "?".to_string(),
+                    };
+                    args.push(("deleted", time_arg(d.time)));
+                    args.push(("deleted_by", by.into()));
+                    shown.insert(0, d);
+                }
+                None => args.push(("deleted", "none".into())),
+            }
+            out.push(finding(SC_ACCOUNT, Severity::High, device, &shown, args, k));
         }
 
         // KZ-SC-002: trust failures in two or more episodes, split by a recovery or a gap.
@@ -235,6 +252,11 @@ pub(crate) fn evaluate(t: &Timelines, k: &Knowledge) -> Vec<Finding> {
                         && let (Some(tc), Some(tf)) = (change.time, i.time)
                         && tf - tc >= min
                     {
+                        // The DC that rejected it was itself restored: that explains it.
+                        let restored = i
+                            .reporter
+                            .as_deref()
+                            .filter(|r| restored_dcs.contains_key(*r));
                         out.push(finding(
                             SC_ROLLBACK,
                             Severity::High,
@@ -244,6 +266,7 @@ pub(crate) fn evaluate(t: &Timelines, k: &Knowledge) -> Vec<Finding> {
                                 ("changed", time_arg(Some(tc))),
                                 ("failed", time_arg(Some(tf))),
                                 ("days", MessageArg::Number((tf - tc).num_days())),
+                                ("restored_dc", restored.unwrap_or("none").into()),
                             ],
                             k,
                         ));

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use kizuna_core::{
-    DeviceName, EventRecord, Evidence, Knowledge, NetlogonEntry, NetlogonKind, NtStatus, Signal,
-    StatusClass, Timestamp, WatchEntry,
+    DeviceName, EventRecord, Evidence, Knowledge, MessageArg, NetlogonEntry, NetlogonKind,
+    NtStatus, Signal, StatusClass, Timestamp, WatchEntry,
 };
 
 /// What happened, for the rules.
@@ -21,6 +21,13 @@ pub(crate) enum What {
     SelfPasswordChange,
     /// Someone else reset the password or re-created the account: a repair.
     Repair,
+    /// The computer account was deleted (Security 4743), by `by` when the event says.
+    AccountDeleted { by: Option<String> },
+    /// Kerberos refused (or, in the audit phase, warned about) the account's encryption
+    /// types: RC4 retirement, not a password mismatch.
+    Etype { blocked: bool },
+    /// A sign-on with an NTLMv1-derived credential: warned about, or blocked.
+    Ntlmv1 { blocked: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +42,14 @@ pub(crate) struct Item {
 #[derive(Default)]
 pub(crate) struct Timelines {
     pub by_device: BTreeMap<String, Vec<Item>>,
+}
+
+/// A time as findings print it (UTC, to the minute), `?` when unknown.
+pub(crate) fn time_arg(t: Option<Timestamp>) -> MessageArg {
+    MessageArg::Text(t.map_or_else(
+        || "?".to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    ))
 }
 
 /// An event as evidence for a finding.
@@ -92,6 +107,29 @@ pub fn password_change(ev: &EventRecord) -> Option<PasswordChange> {
     })
 }
 
+/// KDC_ERR_ETYPE_NOTSUPP (RFC 4120 §7.5.9): the KDC has no key of an encryption type
+/// both ends support.
+const KDC_ERR_ETYPE_NOTSUPP: u32 = 0xE;
+
+/// The Kerberos result code of a 4768/4769/4771 (`Status`, e.g. `0xe`; RFC 4120 error
+/// numbers, not NTSTATUS).
+fn kerberos_result(ev: &EventRecord) -> Option<u32> {
+    let v = ev.named.get("Status")?.trim();
+    let hex = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X"))?;
+    u32::from_str_radix(hex, 16).ok()
+}
+
+/// Whether an event says its subject changed its own machine password (a rotation): a
+/// computer-account change (4742) made by that account itself, or the client's NETLOGON
+/// 5823. The one reading the secure-channel rules and the plan's gates share.
+pub fn is_own_rotation(ev: &EventRecord, signal: Signal) -> bool {
+    match signal {
+        Signal::PasswordChanged => true,
+        Signal::AccountChanged => password_change(ev) == Some(PasswordChange::Own),
+        _ => false,
+    }
+}
+
 impl Timelines {
     fn push(&mut self, device: &DeviceName, item: Item) {
         self.by_device
@@ -126,12 +164,27 @@ impl Timelines {
                     What::AccountMissing,
                 ]
             }
+            s if is_own_rotation(ev, s) => vec![What::SelfPasswordChange],
             Signal::AccountChanged => match password_change(ev) {
-                Some(PasswordChange::Own) => vec![What::SelfPasswordChange],
                 Some(PasswordChange::Other) => vec![What::Repair],
-                None => return,
+                _ => return,
             },
             Signal::AccountCreated => vec![What::Repair],
+            Signal::AccountDeleted => vec![What::AccountDeleted {
+                by: ev
+                    .named
+                    .get("SubjectUserName")
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty() && *s != "-")
+                    .map(str::to_string),
+            }],
+            Signal::EtypeWarning => vec![What::Etype { blocked: false }],
+            Signal::EtypeBlocked => vec![What::Etype { blocked: true }],
+            Signal::KerberosTicket if kerberos_result(ev) == Some(KDC_ERR_ETYPE_NOTSUPP) => {
+                vec![What::Etype { blocked: true }]
+            }
+            Signal::Ntlmv1Audit => vec![What::Ntlmv1 { blocked: false }],
+            Signal::Ntlmv1Blocked => vec![What::Ntlmv1 { blocked: true }],
             _ => return,
         };
         let reporter = ev.logging_device().map(|d| d.key().to_string());
@@ -223,4 +276,35 @@ fn kind_label(k: NetlogonKind) -> &'static str {
         NetlogonKind::ServerAuthenticateFailed => "NetrServerAuthenticate failed",
         _ => "line",
     }
+}
+
+/// STATUS_ACCESS_DENIED: what NETLOGON reports when the DC rejects the machine password.
+const ACCESS_DENIED: u32 = 0xC000_0022;
+
+/// Whether a device's password-mismatch failures are explained by Kerberos encryption
+/// types: the KDC refused or warned about its etypes, and no failure says "access denied"
+/// (the machine-password signature of NETLOGON). Such failures are not reported as a
+/// machine-password failure, and do not count toward recurrence or rollback.
+pub(crate) fn etype_explains(items: &[Item]) -> bool {
+    items.iter().any(|i| matches!(i.what, What::Etype { .. }))
+        && !items.iter().any(|i| {
+            matches!(
+                i.what,
+                What::Failure {
+                    status: Some(NtStatus(ACCESS_DENIED)),
+                    ..
+                }
+            )
+        })
+}
+
+/// The failures `etype_explains` takes away from the secure-channel rules.
+pub(crate) fn is_explained_by_etype(i: &Item) -> bool {
+    matches!(
+        i.what,
+        What::Failure {
+            class: StatusClass::PasswordMismatch,
+            ..
+        }
+    )
 }

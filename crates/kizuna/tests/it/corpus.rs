@@ -13,7 +13,7 @@ const WATCHED: &[(&str, &[u32])] = &[
     (
         "netlogon",
         &[
-            5719, 5722, 5723, 5805, 5827, 5828, 5829, 5830, 5831, 3209, 3210,
+            5719, 5722, 5723, 5805, 5823, 5827, 5828, 5829, 5830, 5831, 3210,
         ],
     ),
     ("lsasrv", &[40960, 40961, 6167]),
@@ -22,8 +22,22 @@ const WATCHED: &[(&str, &[u32])] = &[
         &[3, 4, 7, 14, 16, 27],
     ),
     ("microsoft-windows-security-auditing", &[4741, 4742]),
+    ("microsoft-windows-kerberos-key-distribution-center", &[205]),
+    ("microsoft-windows-ntlm", &[4024, 4025]),
+    ("microsoft-windows-security-netlogon", &[9005, 9006]),
+    (
+        "microsoft-windows-activedirectory_domainservice",
+        &[2095, 2103],
+    ),
+    (
+        "microsoft-windows-activedirectory_domainservices",
+        &[2095, 2103],
+    ),
+    ("ntds replication", &[2095]),
+    ("ntds general", &[2103]),
 ];
-const COMPUTER_ONLY: &[u32] = &[4624, 4625, 4768, 4769, 4771, 4776];
+/// Kept only when they name a computer account (4743 as its target, KDC 201-209 anywhere).
+const COMPUTER_ONLY: &[u32] = &[4624, 4625, 4743, 4768, 4769, 4771, 4776];
 
 type Counts = BTreeMap<(String, String, u32), u64>;
 
@@ -57,12 +71,29 @@ fn expected_counts(root: &Path) -> Counts {
                 && rec.data["Event"]["EventData"]["TargetUserName"]
                     .as_str()
                     .is_some_and(|u| u.split('@').next().unwrap().ends_with('$') && u.len() > 1);
-            if watched || computer_rule {
+            let kdc_rule = p == "microsoft-windows-kerberos-key-distribution-center"
+                && (201..=209).contains(&id)
+                && id != 205
+                && names_computer_account(&rec.data["Event"]["EventData"]);
+            if watched || computer_rule || kdc_rule {
                 *out.entry((rel.clone(), provider, id)).or_default() += 1;
             }
         }
     }
     out
+}
+
+/// Whether any string in an EventData rendering is a computer account (`NAME$`, not krbtgt).
+fn names_computer_account(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => {
+            let s = s.trim();
+            s.len() > 1 && s.ends_with('$') && !s.to_ascii_lowercase().starts_with("krbtgt")
+        }
+        serde_json::Value::Array(a) => a.iter().any(names_computer_account),
+        serde_json::Value::Object(o) => o.values().any(names_computer_account),
+        _ => false,
+    }
 }
 
 fn walk(p: &Path) -> Vec<std::path::PathBuf> {

@@ -518,3 +518,72 @@ fn event_viewer_csv_exports_are_judged_by_their_messages() {
         "{sc:#}"
     );
 }
+
+#[test]
+fn the_same_netlogon_log_in_two_device_folders_is_two_devices() {
+    // netlogon.log names no computer: the folder it was collected in does. Two devices
+    // with byte-identical logs (a cloned image, a quiet week) must not collapse into one.
+    let dir = tempfile::tempdir().unwrap();
+    let log = "11/02 07:32:23 [SESSION] [4128] CORP: NlSessionSetup: Session setup Failed\r\n\
+               11/02 07:32:24 [CRITICAL] [4128] CORP: NlSessionSetup: Session setup: cannot I_NetServerAuthenticate: 0xc0000022\r\n";
+    for d in ["PC1", "PC2"] {
+        std::fs::create_dir_all(dir.path().join(d).join("debug")).unwrap();
+        std::fs::write(dir.path().join(d).join("debug/netlogon.log"), log).unwrap();
+    }
+    let db = dir.path().join("k.db");
+    let o = kizuna(
+        dir.path(),
+        &[
+            "scan",
+            "PC1",
+            "PC2",
+            "--db",
+            db.to_str().unwrap(),
+            "--year",
+            "2026",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+    let v = json(&o);
+    let inputs = v["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 2, "{inputs:#?}");
+    assert_ne!(inputs[0]["sha256"], inputs[1]["sha256"], "{inputs:#?}");
+    for i in inputs {
+        assert_eq!(i["kept"], 2, "{i:#}");
+    }
+    // A re-scan of the same folders adds nothing: the placed fingerprint is stable.
+    let again = kizuna(
+        dir.path(),
+        &[
+            "scan",
+            "PC2",
+            "PC1",
+            "--db",
+            db.to_str().unwrap(),
+            "--year",
+            "2026",
+            "--format",
+            "json",
+        ],
+    );
+    let w = json(&again);
+    let shas = |v: &serde_json::Value| {
+        let mut s: Vec<String> = v["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["sha256"].as_str().unwrap().to_string())
+            .collect();
+        s.sort();
+        s
+    };
+    assert_eq!(shas(&v), shas(&w));
+    let devices = kizuna(
+        dir.path(),
+        &["devices", "PC1", "PC2", "--year", "2026", "--format", "csv"],
+    );
+    let d = String::from_utf8_lossy(&devices.stdout);
+    assert!(d.contains("PC1") && d.contains("PC2"), "{d}");
+}
