@@ -195,7 +195,8 @@ pub struct AffectedBuild {
     pub update: String,
 }
 
-/// When Windows blocks duplicate machine SIDs (`data/hardening.toml`).
+/// When Windows blocks duplicate machine SIDs, when it began to honour Machine Identity
+/// Isolation, and the other hardening changes of 2025-2026 (`data/hardening.toml`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Hardening {
     pub first_kb: String,
@@ -205,6 +206,50 @@ pub struct Hardening {
     pub compat_option_from: String,
     pub compat_option_expires: String,
     pub affected: Vec<AffectedBuild>,
+    pub identity_isolation: IdentityIsolation,
+    #[serde(default)]
+    pub changes: Vec<HardeningChange>,
+}
+
+/// The September 2026 updates that make Windows honour Machine Identity Isolation
+/// enforcement (supported only at the Windows Server 2025 domain functional level).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdentityIsolation {
+    pub kb: String,
+    /// The day the first such update shipped: trust failures from then on count.
+    pub date: chrono::NaiveDate,
+    /// The lowest domain functional level (msDS-Behavior-Version) that supports it.
+    pub min_functional_level: u32,
+    /// The value that means "enforced" in the registry (0 = off).
+    pub enforced_value: u32,
+    /// Client builds that honour it (Windows Server is not affected).
+    pub builds: Vec<AffectedBuild>,
+    pub source: String,
+    pub verified: crate::Verified,
+}
+
+/// One hardening change with its phases: what a finding says was in force on a day.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HardeningChange {
+    pub id: String,
+    pub kb: String,
+    pub phases: Vec<HardeningPhase>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HardeningPhase {
+    pub from: chrono::NaiveDate,
+    /// `audit`, `enforced` (a rollback is still possible) or `final` (no rollback).
+    pub state: String,
+    pub source: String,
+    pub verified: crate::Verified,
+}
+
+impl HardeningChange {
+    /// The phase in force on `day`, if the change had begun.
+    pub fn phase_on(&self, day: chrono::NaiveDate) -> Option<&HardeningPhase> {
+        self.phases.iter().rev().find(|p| p.from <= day)
+    }
 }
 
 /// Whether a device enforces the duplicate-SID check.
@@ -229,32 +274,17 @@ impl Affected {
 impl Hardening {
     /// Whether a build enforces the check.
     pub fn affected(&self, build: Option<crate::OsBuild>) -> Affected {
-        let Some(b) = build else {
-            return Affected::Unknown;
-        };
-        for a in &self.affected {
-            if a.from_build.is_some_and(|f| b.build >= f) {
-                return Affected::Yes;
-            }
-            if a.build == Some(b.build) {
-                return match (b.ubr, a.min_ubr) {
-                    (_, None) => Affected::Yes,
-                    (Some(u), Some(m)) if u >= m => Affected::Yes,
-                    (Some(_), Some(_)) => Affected::No,
-                    (None, Some(_)) => Affected::Unknown,
-                };
-            }
-        }
-        if self
-            .affected
-            .iter()
-            .filter_map(|a| a.build.or(a.from_build))
-            .all(|f| b.build < f)
-        {
-            Affected::No
-        } else {
-            Affected::Unknown
-        }
+        affected_in(&self.affected, build)
+    }
+
+    /// Whether a client build honours Machine Identity Isolation enforcement.
+    pub fn honours_identity_isolation(&self, build: Option<crate::OsBuild>) -> Affected {
+        affected_in(&self.identity_isolation.builds, build)
+    }
+
+    /// A hardening change by id (`rc4-retirement`, `ntlmv1-sso-block`).
+    pub fn change(&self, id: &str) -> Option<&HardeningChange> {
+        self.changes.iter().find(|c| c.id == id)
     }
 
     /// The update that makes a not-yet-affected build enforce the check.
@@ -274,6 +304,39 @@ impl Hardening {
                 }),
             None => self.first_kb.clone(),
         }
+    }
+}
+
+/// Whether `build` is in a list of affected builds: a listed build from its `min_ubr`
+/// on (an exact build wins: 26H1's 28000 is newer than 26H2's 26300 but has its own
+/// update level), else any build from a `from_build` on; builds below every entry are
+/// not; a listed build without its update revision is unknown (kizuna does not guess).
+fn affected_in(list: &[AffectedBuild], build: Option<crate::OsBuild>) -> Affected {
+    let Some(b) = build else {
+        return Affected::Unknown;
+    };
+    if let Some(a) = list.iter().find(|a| a.build == Some(b.build)) {
+        return match (b.ubr, a.min_ubr) {
+            (_, None) => Affected::Yes,
+            (Some(u), Some(m)) if u >= m => Affected::Yes,
+            (Some(_), Some(_)) => Affected::No,
+            (None, Some(_)) => Affected::Unknown,
+        };
+    }
+    if list
+        .iter()
+        .any(|a| a.from_build.is_some_and(|f| b.build >= f))
+    {
+        return Affected::Yes;
+    }
+    if list
+        .iter()
+        .filter_map(|a| a.build.or(a.from_build))
+        .all(|f| b.build < f)
+    {
+        Affected::No
+    } else {
+        Affected::Unknown
     }
 }
 

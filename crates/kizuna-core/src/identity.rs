@@ -318,6 +318,10 @@ pub struct IdentityRecord {
     pub os_build: Option<OsBuild>,
     /// Netlogon parameters (RefusePasswordChange, MaximumPasswordAge, DisablePasswordChange).
     pub netlogon: std::collections::BTreeMap<String, u32>,
+    /// Hardening switches that tell look-alike failures apart, by where they were read:
+    /// `Lsa\MachineIdentityIsolation` and `DeviceGuard\MachineIdentityIsolation` (Machine
+    /// Identity Isolation: 2 = enforced, 0 = off), `Lsa\MSV1_0\BlockNtlmv1SSO` (KB5066470).
+    pub hardening: std::collections::BTreeMap<String, u32>,
     /// When the source last recorded these facts (a hive's base-block "last written"
     /// time): the rules weigh a reading by it, e.g. whether a setting was still on a
     /// device after the workaround's expiry. `None` when the source does not say.

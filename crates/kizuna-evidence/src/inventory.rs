@@ -247,6 +247,7 @@ fn record(
         domain,
         os_build,
         netlogon,
+        hardening: Default::default(),
         observed,
         kind: IdentitySource::Inventory,
         source,

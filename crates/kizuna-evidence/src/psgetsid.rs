@@ -67,6 +67,7 @@ pub fn read_psgetsid(
                             .and_then(|d| d.dns_domain().map(str::to_string)),
                         os_build: None,
                         netlogon: Default::default(),
+                        hardening: Default::default(),
                         observed: None,
                         kind: IdentitySource::PsGetSid,
                         source: SourceRef {

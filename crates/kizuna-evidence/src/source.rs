@@ -800,6 +800,7 @@ fn hive_identity(
         domain,
         os_build,
         netlogon: f.netlogon.clone(),
+        hardening: f.hardening.clone(),
         observed: f.last_written,
         kind: source_kind,
         source: SourceRef {

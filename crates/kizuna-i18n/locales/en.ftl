@@ -10,6 +10,7 @@ KZ-SC-001-remedy = { $kind ->
     [account] The computer account is missing or was reset in Active Directory. Check that the computer object exists and is enabled (it may have been deleted, renamed or re-created by another join), then rejoin the device or reset its account and repair the secure channel.
     [connectivity] No domain controller could be reached (network, DNS, site or firewall), not a trust problem. Check name resolution of the domain's DC records, the device's site and the ports to the DCs; watch whether it recurs after the network is fixed.
     [expected] Expected once on a Windows Server 2025 member talking to an older DC (Kerberos secure channel attempt, then classic Netlogon). No action unless it is followed by other failures; UseKerberosForSecureChannels = 0 silences it.
+    [isolation] This device enforces Machine Identity Isolation in a domain below the Windows Server 2025 functional level (KZ-MII-001): a password re-sync or the GPO workaround will not hold. Turn the setting off the way it was set (Intune, GPO or registry), restart, then repair with Test-ComputerSecureChannel -Repair -Credential; see KZ-MII-001.
    *[other] Check the device's secure channel (nltest /sc_verify:<domain>) and the status code above; repair with Test-ComputerSecureChannel -Repair -Credential when the channel is broken.
 }
 KZ-SC-002-title = Recurring secure-channel failures: { $device }
@@ -35,6 +36,16 @@ KZ-SC-004-detail = The device changed its own machine password on { $changed }, 
 }
 KZ-SC-004-remedy = After reverting a VM snapshot or restoring a backup of a domain member, re-sync its machine password as a standard step (Test-ComputerSecureChannel -Repair -Credential, or Reset-ComputerMachinePassword). Avoid reverting members to snapshots older than their password rotation interval.
 
+KZ-MII-001-title = Machine Identity Isolation broke the trust of { $device } (domain below Windows Server 2025 level)
+KZ-MII-001-detail = { $device } enforces Machine Identity Isolation (Credential Guard-protected machine account: { $switches } = 2) on build { $build }, which honours it since { $kb } ({ $date }). Microsoft supports it only at the Windows Server 2025 domain functional level; { $level ->
+    [unknown] the domain's level was not read (read the directory to confirm it is below 2025).
+   *[other] this domain is at level { $level }.
+} Since then the device failed to authenticate to its domain { $count ->
+    [one] once ({ $first })
+   *[other] { $count } times, first { $first }
+}: its secure channel broke, and users may see "the trust relationship between this workstation and the primary domain failed" while cached sign-in still works.
+KZ-MII-001-remedy = Do not apply the Netlogon GPO workaround or re-sync the password first: it will not hold. Turn Machine Identity Isolation off the way it was set — the Intune setting or GPO (Device Guard, Machine Identity Isolation Configuration) if one sets it, else the registry: where MachineIdentityIsolation = 2 under HKLM\SYSTEM\CurrentControlSet\Control\Lsa or HKLM\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard, set it to 0 — restart, then run Test-ComputerSecureChannel -Repair -Credential (Get-Credential). A device that had it enforced may need to leave and rejoin the domain. Keep it off until the domain is at the Windows Server 2025 functional level.
+
 KZ-KRB-001-title = Kerberos refused the encryption types of { $device } (RC4 retirement), not a password failure
 KZ-KRB-001-detail = { $count ->
     [one] One Kerberos encryption-type event names
@@ -48,6 +59,14 @@ KZ-KRB-001-detail = { $count ->
 }{ $withheld ->
     [0] {""}
    *[other] {" "}{ $withheld } secure-channel failures of this device are not reported as machine-password failures (KZ-SC-001/002/004): with no NETLOGON access denied (0xC0000022) beside them, this explains them.
+}{ $phase ->
+    [audit] {" "}On { $last } the RC4 retirement (KB5073381) was in its audit phase (since { $since }): enforcement follows.
+    [enforced] {" "}On { $last } the RC4 retirement (KB5073381) was enforced (since { $since }).
+    [final] {" "}On { $last } the RC4 retirement (KB5073381) was enforced for good (since { $since }, no rollback{ $phase_source ->
+        [secondary] , as reported
+       *[other] {""}
+    }).
+   *[other] {""}
 }
 KZ-KRB-001-remedy = This is not a machine-password mismatch: re-syncing the password or the RefusePasswordChange/MaximumPasswordAge workaround does not help. Since the Kerberos RC4 hardening (KB5073381, CVE-2026-20833; enforced by the April 2026 updates) domain controllers issue only AES tickets to accounts without explicit encryption types. Give the account AES (msDS-SupportedEncryptionTypes 0x18, or 0x1C while it still needs RC4), then change its password so AES keys exist (Reset-ComputerMachinePassword on the device). Look for other accounts in the KDC events 201–209 of every DC.
 
@@ -141,7 +160,14 @@ KZ-NTLM-001-title = NTLMv1-derived sign-on { $blocked ->
 KZ-NTLM-001-detail = { $device } logged { $count ->
     [one] one NTLM Operational event
    *[other] { $count } NTLM Operational events
-} about single sign-on with NTLMv1-derived credentials ({ $blocked } blocked, the rest audit warnings), { $first } to { $last }. Windows 11 24H2 and Windows Server 2025 audit this and then block it when Credential Guard is off (KB5066470; blocking by default is reported from October 2026). Authentication that fails this way is neither a machine-password mismatch nor a duplicate SID.
+} about single sign-on with NTLMv1-derived credentials ({ $blocked } blocked, the rest audit warnings), { $first } to { $last }. Windows 11 24H2 and Windows Server 2025 audit this and then block it when Credential Guard is off (KB5066470){ $phase ->
+    [audit] ; on { $last } it was in its audit phase (since { $since })
+    [enforced] ; on { $last } blocking was the default (since { $since }{ $phase_source ->
+        [secondary] , as reported
+       *[other] {""}
+    })
+   *[other] {""}
+}. Authentication that fails this way is neither a machine-password mismatch nor a duplicate SID.
 KZ-NTLM-001-remedy = Do not repair the secure channel or widen the Netlogon workaround for it. Find what asks for NTLMv1-derived credentials (typically MS-CHAPv2: PEAP-MSCHAPv2 Wi-Fi or VPN, or an old application) and move it to Kerberos, NTLMv2 or certificates (EAP-TLS). As a stopgap only, the value BlockNtlmv1SSO (REG_DWORD) under HKLM\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0 is reported to audit (0) instead of block (1).
 
 KZ-AD-001-title = Active computers whose machine password stopped rotating: { $count }
@@ -452,6 +478,7 @@ KZ-SC-001-about = Secure-channel setup failures seen from either end: DC NETLOGO
 KZ-SC-002-about = The same device failing again after a repair, or after a quiet gap: repairs that do not stick, the mark of problem A once every DC runs Windows Server 2025.
 KZ-SC-003-about = The DC has no account for the device (5723, 0xC000018B): the account was deleted or reset; the device needs a rejoin, not a reset.
 KZ-SC-004-about = A device rejected a day or more after its own password change: it returned to an older machine password, as after a VM snapshot or backup restore.
+KZ-MII-001-about = A client that enforces Machine Identity Isolation in a domain below the Windows Server 2025 functional level and fails to authenticate since the September 2026 updates: revert the setting, restart, repair.
 KZ-KRB-001-about = Kerberos refused a device's encryption types (KDC events 201–209, 4768/4769 with 0xE): the RC4 retirement of 2026, which looks like a broken trust but needs AES keys, not a password re-sync.
 KZ-SID-001-about = Members with the same machine SID whose builds both enforce the machine-ID check (KB5065426 and later): SMB, RDP and WinRM between them fail now.
 KZ-SID-002-about = Members with the same machine SID where one end does not enforce the check yet: they fail once both run an affected build.

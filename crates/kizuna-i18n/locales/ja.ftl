@@ -7,6 +7,7 @@ KZ-SC-001-remedy = { $kind ->
     [account] Active Directory のコンピューター アカウントが存在しないか、リセットされています。コンピューター オブジェクトが存在し有効か(削除・名前変更・別端末の参加による再作成がないか)を確認し、端末をドメインに再参加させるか、アカウントをリセットしてセキュア チャネルを修復してください。
     [connectivity] ドメイン コントローラーに到達できませんでした(ネットワーク、DNS、サイト、ファイアウォール)。信頼関係の問題ではありません。DC の DNS レコードの名前解決、端末のサイト、DC へのポートを確認し、ネットワーク修正後に再発するかを監視してください。
     [expected] Windows Server 2025 のメンバーが旧バージョンの DC に接続する際に 1 回出るのは想定内です(Kerberos によるセキュア チャネルを試した後、従来の Netlogon に切り替え)。他の失敗が続かない限り対応は不要です。UseKerberosForSecureChannels = 0 で抑止できます。
+    [isolation] この端末は、Windows Server 2025 の機能レベルに満たないドメインでマシン ID の分離(Machine Identity Isolation)を強制しています(KZ-MII-001)。パスワードの再同期や GPO の回避策では直りません。設定したのと同じ方法(Intune、GPO またはレジストリ)で無効にし、再起動してから Test-ComputerSecureChannel -Repair -Credential で修復してください。KZ-MII-001 を参照してください。
    *[other] 端末のセキュア チャネル(nltest /sc_verify:<ドメイン>)と上記の状態コードを確認し、壊れていれば Test-ComputerSecureChannel -Repair -Credential で修復してください。
 }
 KZ-SC-002-title = セキュア チャネル失敗の再発: { $device }
@@ -25,6 +26,13 @@ KZ-SC-004-detail = 端末は { $changed } に自身のマシン パスワード�
 }
 KZ-SC-004-remedy = ドメイン メンバーの VM スナップショットを戻した後やバックアップから復元した後は、標準手順としてマシン パスワードを再同期してください(Test-ComputerSecureChannel -Repair -Credential または Reset-ComputerMachinePassword)。パスワード更新間隔より古いスナップショットにメンバーを戻さないでください。
 
+KZ-MII-001-title = マシン ID の分離が { $device } の信頼関係を壊しました(ドメインが Windows Server 2025 の機能レベル未満)
+KZ-MII-001-detail = { $device } はマシン ID の分離(Credential Guard で保護されたマシン アカウント: { $switches } = 2)を強制しており、ビルド { $build } は { $kb }({ $date })以降これに従います。Microsoft がこれをサポートするのは Windows Server 2025 のドメイン機能レベルだけです。{ $level ->
+    [unknown] ドメインの機能レベルは読んでいません(2025 未満であることをディレクトリで確認してください)。
+   *[other] このドメインの機能レベルは { $level } です。
+} それ以降、端末はドメインへの認証に { $count } 回失敗しました(最初は { $first })。セキュア チャネルが壊れ、キャッシュされた資格情報でのサインインはできても「このワークステーションとプライマリ ドメインとの信頼関係に失敗しました」と表示されることがあります。
+KZ-MII-001-remedy = 先に Netlogon の GPO 回避策を適用したりパスワードを再同期したりしないでください。元に戻ってしまいます。マシン ID の分離を設定したのと同じ方法で無効にしてください。Intune の設定や GPO(Device Guard の Machine Identity Isolation Configuration)で設定している場合はそれを、そうでなければレジストリで HKLM\SYSTEM\CurrentControlSet\Control\Lsa または HKLM\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard の MachineIdentityIsolation が 2 なら 0 にします。再起動してから Test-ComputerSecureChannel -Repair -Credential (Get-Credential) を実行してください。強制していた端末は、ドメインからの離脱と再参加が必要な場合があります。ドメインが Windows Server 2025 の機能レベルになるまで無効のままにしてください。
+
 KZ-KRB-001-title = { $device } の暗号化の種類を Kerberos が拒否(RC4 廃止)。パスワードの不一致ではありません
 KZ-KRB-001-detail = この端末のアカウントを示す Kerberos 暗号化の種類のイベントが { $count } 件あります(拒否 { $blocked } 件、残りは監査の警告。{ $first } から { $last }、報告元: { $reporters })。{ $account ->
     [rc4-only] アカウントは RC4 のみを許可しています(msDS-SupportedEncryptionTypes { $etypes })。
@@ -35,6 +43,14 @@ KZ-KRB-001-detail = この端末のアカウントを示す Kerberos 暗号化�
 }{ $withheld ->
     [0] {""}
    *[other] この端末のセキュア チャネル障害 { $withheld } 件は、マシン パスワードの障害(KZ-SC-001/002/004)として報告していません。NETLOGON のアクセス拒否(0xC0000022)がないため、この原因で説明できます。
+}{ $phase ->
+    [audit] { $last } の時点で RC4 廃止(KB5073381)は監査段階でした({ $since } から)。強制がこれに続きます。
+    [enforced] { $last } の時点で RC4 廃止(KB5073381)は強制されていました({ $since } から)。
+    [final] { $last } の時点で RC4 廃止(KB5073381)は完全に強制されていました({ $since } から、ロールバック不可{ $phase_source ->
+        [secondary] と報告されています
+       *[other] {""}
+    })。
+   *[other] {""}
 }
 KZ-KRB-001-remedy = これはマシン パスワードの不一致ではありません。パスワードの再同期や RefusePasswordChange/MaximumPasswordAge の回避策では直りません。Kerberos の RC4 強化(KB5073381、CVE-2026-20833。2026 年 4 月の更新で強制)以降、DC は暗号化の種類が明示されていないアカウントに AES のチケットしか発行しません。アカウントに AES を許可し(msDS-SupportedEncryptionTypes 0x18、RC4 がまだ必要な間は 0x1C)、AES キーができるようパスワードを変更してください(端末で Reset-ComputerMachinePassword)。ほかのアカウントも、すべての DC の KDC イベント 201～209 で確認してください。
 
@@ -97,7 +113,14 @@ KZ-NTLM-001-title = { $device } で NTLMv1 由来の資格情報によるサイ�
     [0] 監査
    *[other] 遮断
 }(KB5066470)。信頼関係の破損ではありません
-KZ-NTLM-001-detail = { $device } は NTLMv1 由来の資格情報によるシングル サインオンについて NTLM Operational イベントを { $count } 件記録しました(遮断 { $blocked } 件、残りは監査の警告。{ $first } から { $last })。Windows 11 24H2 と Windows Server 2025 は、Credential Guard が無効なときこれを監査し、その後遮断します(KB5066470。2026 年 10 月から既定で遮断と報告されています)。この失敗はマシン パスワードの不一致でも SID の重複でもありません。
+KZ-NTLM-001-detail = { $device } は NTLMv1 由来の資格情報によるシングル サインオンについて NTLM Operational イベントを { $count } 件記録しました(遮断 { $blocked } 件、残りは監査の警告。{ $first } から { $last })。Windows 11 24H2 と Windows Server 2025 は、Credential Guard が無効なときこれを監査し、その後遮断します(KB5066470)。{ $phase ->
+    [audit] { $last } の時点では監査段階でした({ $since } から)。
+    [enforced] { $last } の時点では既定で遮断されていました({ $since } から{ $phase_source ->
+        [secondary] 、と報告されています
+       *[other] {""}
+    })。
+   *[other] {""}
+}この失敗はマシン パスワードの不一致でも SID の重複でもありません。
 KZ-NTLM-001-remedy = このためにセキュア チャネルを修復したり Netlogon の回避策を広げたりしないでください。NTLMv1 由来の資格情報を求めているもの(多くは MS-CHAPv2: PEAP-MSCHAPv2 の無線 LAN や VPN、古いアプリケーション)を見つけ、Kerberos、NTLMv2 または証明書(EAP-TLS)に移行してください。一時しのぎとしてのみ、HKLM\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0 の値 BlockNtlmv1SSO(REG_DWORD)を 0 にすると遮断(1)ではなく監査になると報告されています。
 
 KZ-AD-001-title = マシン パスワードの更新が止まった稼働中のコンピューター: { $count } 台
@@ -385,6 +408,7 @@ KZ-SC-001-about = どちらの側から見たセキュア チャネル確立の�
 KZ-SC-002-about = 修復後、または間隔を置いて同じ端末が再び失敗している: 修復が定着しない状態で、すべての DC が Windows Server 2025 になった後の問題 A の特徴です。
 KZ-SC-003-about = DC に端末のアカウントがない(5723、0xC000018B): アカウントが削除またはリセットされています。リセットではなく再参加が必要です。
 KZ-SC-004-about = 自分でパスワードを変更してから 1 日以上後に拒否された: VM スナップショットやバックアップからの復元の後のように、古いマシン パスワードに戻っています。
+KZ-MII-001-about = Windows Server 2025 の機能レベル未満のドメインでマシン ID の分離を強制し、2026 年 9 月の更新以降に認証に失敗しているクライアント: 設定を戻し、再起動し、修復します。
 KZ-KRB-001-about = Kerberos が端末の暗号化の種類を拒否した(KDC イベント 201～209、0xE の 4768/4769): 2026 年の RC4 廃止。信頼関係の破損に見えますが、必要なのはパスワードの再同期ではなく AES キーです。
 KZ-SID-001-about = マシン SID が同じで、両方のビルドがマシン ID チェックを実施する(KB5065426 以降)メンバー: 相互の SMB、RDP、WinRM が現在失敗します。
 KZ-SID-002-about = マシン SID が同じで、片方がまだチェックを実施していないメンバー: 両方が対象ビルドになると失敗します。

@@ -40,6 +40,9 @@ pub struct Device {
     pub machine_guid: Option<MachineGuid>,
     /// The inputs that gave it that MachineGuid, sorted.
     pub guid_sources: Vec<Arc<str>>,
+    /// Hardening switches (`IdentityRecord::hardening`), each with the hive it was read
+    /// from: per hive type, the newest hive's reading.
+    pub hardening: BTreeMap<String, (u32, Arc<str>)>,
 }
 
 #[derive(Default)]
@@ -64,6 +67,8 @@ struct Acc {
     netlogon_from: Option<Arc<str>>,
     /// A role said by an inventory or hive (a DC-side event still makes it a DC).
     declared_role: Option<Role>,
+    /// Per hive type, the newest reading of its hardening switches and where it came from.
+    hardening: BTreeMap<IdentitySource, (Option<Timestamp>, BTreeMap<String, u32>, Arc<str>)>,
 }
 
 fn rank(k: IdentitySource) -> u8 {
@@ -316,6 +321,17 @@ impl Inventory {
         // A SYSTEM hive gives the whole Netlogon\Parameters key: the newest reading wins
         // entirely (a value deleted since must not survive from an older copy). Other
         // sources add values they name.
+        if matches!(
+            r.kind,
+            IdentitySource::HiveSystem | IdentitySource::HiveSoftware
+        ) && acc
+            .hardening
+            .get(&r.kind)
+            .is_none_or(|(old, _, _)| r.observed >= *old)
+        {
+            acc.hardening
+                .insert(r.kind, (r.observed, r.hardening.clone(), src.clone()));
+        }
         if r.kind == IdentitySource::HiveSystem {
             if acc.netlogon_read.is_none_or(|old| r.observed >= old) {
                 acc.netlogon = r.netlogon.clone();
@@ -378,6 +394,13 @@ impl Inventory {
                     build_sources,
                     machine_guid,
                     guid_sources,
+                    hardening: a
+                        .hardening
+                        .into_values()
+                        .flat_map(|(_, values, from)| {
+                            values.into_iter().map(move |(k, v)| (k, (v, from.clone())))
+                        })
+                        .collect(),
                 }
             })
             .collect()
@@ -407,6 +430,7 @@ mod tests {
             domain: None,
             os_build: Some(OsBuild { build, ubr }),
             netlogon: Default::default(),
+            hardening: Default::default(),
             observed: None,
             kind,
             source: SourceRef {

@@ -424,6 +424,7 @@ pub(crate) fn identity_records(snap: &DirectorySnapshot) -> Vec<kizuna_core::Ide
                 domain: snap.domain.dns_domain.clone(),
                 os_build: c.build().map(|build| OsBuild { build, ubr: None }),
                 netlogon: Default::default(),
+                hardening: Default::default(),
                 observed: None,
                 kind: IdentitySource::Directory,
                 source: SourceRef {

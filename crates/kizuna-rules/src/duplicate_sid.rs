@@ -329,6 +329,7 @@ mod tests {
             build_sources: vec![],
             machine_guid: guid.and_then(|g| g.parse().ok()),
             guid_sources: guid.map_or(vec![], |_| vec![format!("{name}/SOFTWARE").into()]),
+            hardening: Default::default(),
         }
     }
 

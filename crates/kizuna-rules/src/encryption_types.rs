@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use kizuna_core::directory::DirectorySnapshot;
 use kizuna_core::{DeviceName, Finding, Knowledge, MessageArg, RuleId, Severity, Timestamp};
 
-use crate::timeline::{Item, Timelines, What, etype_explains, is_explained_by_etype, time_arg};
+use crate::timeline::{
+    Item, Timelines, What, etype_explains, is_explained_by_etype, phase_args, time_arg,
+};
 
 pub const KRB_ETYPE: RuleId = RuleId("KZ-KRB-001");
 
@@ -85,6 +87,7 @@ pub(crate) fn evaluate(
             reporters.into_iter().collect::<Vec<_>>().join(", ").into(),
         );
         args.insert("withheld", withheld.into());
+        args.extend(phase_args(k, "rc4-retirement", last));
         args.insert(
             "account",
             match account {

@@ -202,6 +202,7 @@ mod tests {
             build_sources: vec![],
             machine_guid: None,
             guid_sources: Vec::new(),
+            hardening: Default::default(),
         }
     }
 

@@ -12,6 +12,7 @@ mod duplicate_sid;
 mod encryption_types;
 mod evidence;
 mod expiry;
+mod identity_isolation;
 mod ntlmv1;
 mod policy;
 pub mod review;
@@ -30,11 +31,12 @@ pub use timeline::{PasswordChange, is_own_rotation, password_change};
 
 /// Every rule kizuna has, in the order docs/rules.md explains them: each needs a title,
 /// detail, remedy and "about" text in every catalog (tested in kizuna-i18n).
-pub const ALL_RULES: [kizuna_core::RuleId; 22] = [
+pub const ALL_RULES: [kizuna_core::RuleId; 23] = [
     secure_channel::SC_FAILURE,
     secure_channel::SC_RECURRENCE,
     secure_channel::SC_ACCOUNT,
     secure_channel::SC_ROLLBACK,
+    identity_isolation::MII,
     encryption_types::KRB_ETYPE,
     ntlmv1::NTLMV1,
     duplicate_sid::SID_BLOCKED,
@@ -190,8 +192,17 @@ impl<'k> Analyzer<'k> {
 
     pub fn finish(self) -> Analysis {
         let devices = self.devices.finish(self.knowledge);
-        let mut findings =
-            secure_channel::evaluate(&self.timelines, &self.restored_dcs, self.knowledge);
+        let isolation =
+            identity_isolation::cases(&devices, &self.directories, &self.timelines, self.knowledge);
+        let mut findings = secure_channel::evaluate(
+            &self.timelines,
+            &secure_channel::Explained {
+                restored_dcs: &self.restored_dcs,
+                identity_isolation: &isolation.keys().cloned().collect(),
+            },
+            self.knowledge,
+        );
+        findings.extend(identity_isolation::evaluate(&isolation, self.knowledge));
         findings.extend(dc_restore::evaluate(
             &self.timelines,
             &self.restored_dcs,
@@ -246,7 +257,9 @@ impl<'k> Analyzer<'k> {
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
-    use kizuna_core::{DeviceName, MessageArg, NtStatus, Severity, SourceRef, Timestamp};
+    use kizuna_core::{
+        DeviceName, IdentityRecord, MessageArg, NtStatus, Severity, SourceRef, Timestamp,
+    };
 
     fn t(day: i64, hour: i64) -> Timestamp {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
@@ -550,6 +563,78 @@ mod tests {
             got,
             [("KZ-NTLM-001".into(), "PC51".into(), Severity::Medium)]
         );
+    }
+
+    fn hive(name: &str, kind: kizuna_core::IdentitySource) -> IdentityRecord {
+        IdentityRecord {
+            device: DeviceName::parse(name),
+            folder: Some(name.into()),
+            machine_sid: None,
+            machine_guid: None,
+            role: Some(kizuna_core::DeviceRole::Workstation),
+            domain: Some("corp.example".into()),
+            os_build: None,
+            netlogon: Default::default(),
+            hardening: Default::default(),
+            observed: None,
+            kind,
+            source: SourceRef {
+                path: format!("{name}/{kind:?}"),
+                offset: None,
+                line: None,
+            },
+        }
+    }
+
+    /// PC60 enforces Machine Identity Isolation on 25H2 after KB5124008 and fails on
+    /// 2026-09-20; the domain is at `level` when given.
+    fn isolation_case(level: Option<u32>, value: u32, ubr: u32) -> Vec<Finding> {
+        use kizuna_core::IdentitySource;
+        let k = Knowledge::builtin();
+        let mut a = Analyzer::new(&k);
+        let mut system = hive("PC60", IdentitySource::HiveSystem);
+        system
+            .hardening
+            .insert("Lsa\\MachineIdentityIsolation".into(), value);
+        let mut software = hive("PC60", IdentitySource::HiveSoftware);
+        software.os_build = Some(kizuna_core::OsBuild {
+            build: 26200,
+            ubr: Some(ubr),
+        });
+        a.add_identity(&system);
+        a.add_identity(&software);
+        if let Some(l) = level {
+            let mut snap = kizuna_core::directory::DirectorySnapshot::default();
+            snap.domain.dns_domain = Some("corp.example".into());
+            snap.domain.domain_functionality = Some(l);
+            a.add_directory(snap, t(300, 0));
+        }
+        a.add_event(&dc_event(5722, 262, 9, "PC60", DENIED));
+        a.finish().findings
+    }
+
+    #[test]
+    fn machine_identity_isolation_below_the_2025_level_is_its_own_finding() {
+        let f = isolation_case(Some(7), 2, 9445);
+        let mii = f.iter().find(|f| f.rule.0 == "KZ-MII-001").expect("MII");
+        assert_eq!(mii.severity, Severity::Critical);
+        assert_eq!(mii.args["level"], MessageArg::Text("7".into()));
+        assert!(mii.evidence.iter().any(|e| e.path == "PC60/HiveSystem"));
+        let sc = f.iter().find(|f| f.rule.0 == "KZ-SC-001").expect("SC-001");
+        assert_eq!(sc.args["kind"], MessageArg::Text("isolation".into()));
+        // Unknown level: still said, with the level unknown.
+        let f = isolation_case(None, 2, 9445);
+        assert!(f.iter().any(|f| f.rule.0 == "KZ-MII-001"));
+        // At the 2025 level it is supported; off (0), or before the update: not this.
+        for (level, value, ubr) in [(Some(10), 2, 9445), (Some(7), 0, 9445), (Some(7), 2, 9168)] {
+            let f = isolation_case(level, value, ubr);
+            assert!(
+                !f.iter().any(|f| f.rule.0 == "KZ-MII-001"),
+                "{level:?} {value} {ubr}"
+            );
+            let sc = f.iter().find(|f| f.rule.0 == "KZ-SC-001").expect("SC-001");
+            assert_eq!(sc.args["kind"], MessageArg::Text("password".into()));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use kizuna_core::{Finding, Knowledge, MessageArg, RuleId, Severity};
 
-use crate::timeline::{Item, Timelines, What, time_arg};
+use crate::timeline::{Item, Timelines, What, phase_args, time_arg};
 
 pub const NTLMV1: RuleId = RuleId("KZ-NTLM-001");
 
@@ -30,8 +30,10 @@ pub(crate) fn evaluate(t: &Timelines, k: &Knowledge) -> Vec<Finding> {
         args.insert("device", device.clone().into());
         args.insert("count", hits.len().into());
         args.insert("blocked", blocked.into());
+        let last = hits.iter().filter_map(|i| i.time).max();
         args.insert("first", time_arg(hits.iter().filter_map(|i| i.time).min()));
-        args.insert("last", time_arg(hits.iter().filter_map(|i| i.time).max()));
+        args.insert("last", time_arg(last));
+        args.extend(phase_args(k, "ntlmv1-sso-block", last));
         out.push(Finding {
             rule: NTLMV1,
             severity: if blocked > 0 {

@@ -8,7 +8,9 @@ use kizuna_core::{
     Evidence, Finding, Knowledge, MessageArg, NtStatus, RuleId, Severity, StatusClass, Timestamp,
 };
 
-use crate::timeline::{Item, Timelines, What, etype_explains, is_explained_by_etype, time_arg};
+use crate::timeline::{
+    Item, Timelines, What, etype_explains, is_explained_by_etype, is_trust_failure, time_arg,
+};
 
 pub const SC_FAILURE: RuleId = RuleId("KZ-SC-001");
 pub const SC_RECURRENCE: RuleId = RuleId("KZ-SC-002");
@@ -27,17 +29,6 @@ fn class_key(c: StatusClass) -> &'static str {
         StatusClass::Blocked => "blocked",
         StatusClass::Other => "other",
     }
-}
-
-/// A failure that says the trust itself is broken (not the network, not an expected retry).
-fn is_trust_failure(w: &What) -> bool {
-    matches!(
-        w,
-        What::Failure {
-            class: StatusClass::PasswordMismatch | StatusClass::AccountMissing,
-            ..
-        }
-    )
 }
 
 fn finding(
@@ -72,19 +63,24 @@ fn reporters(items: &[&Item]) -> MessageArg {
     MessageArg::Text(set.into_iter().collect::<Vec<_>>().join(", "))
 }
 
-/// `restored_dcs`: DCs that logged a wrong restore (KZ-DC-002), whose rejections explain a
-/// member's rollback finding.
-pub(crate) fn evaluate(
-    t: &Timelines,
-    restored_dcs: &BTreeMap<String, Vec<Evidence>>,
-    k: &Knowledge,
-) -> Vec<Finding> {
+/// What other rules already explain, so the secure-channel findings point to them.
+pub(crate) struct Explained<'a> {
+    /// DCs that logged a wrong restore (KZ-DC-002): their rejections explain a member's
+    /// rollback finding.
+    pub restored_dcs: &'a BTreeMap<String, Vec<Evidence>>,
+    /// Devices whose trust failures Machine Identity Isolation explains (KZ-MII-001):
+    /// their KZ-SC-001 remedy is its revert-then-repair, not the GPO workaround.
+    pub identity_isolation: &'a BTreeSet<String>,
+}
+
+pub(crate) fn evaluate(t: &Timelines, explained: &Explained<'_>, k: &Knowledge) -> Vec<Finding> {
+    let restored_dcs = explained.restored_dcs;
     let mut out = Vec::new();
     for (device, items) in &t.by_device {
-        let explained = etype_explains(items);
+        let by_etype = etype_explains(items);
         let mut items: Vec<&Item> = items
             .iter()
-            .filter(|i| !(explained && is_explained_by_etype(i)))
+            .filter(|i| !(by_etype && is_explained_by_etype(i)))
             .collect();
         items.sort_by(|a, b| {
             a.time
@@ -134,7 +130,14 @@ pub(crate) fn evaluate(
                     ("last", time_arg(last)),
                     ("statuses", statuses.join(", ").into()),
                     ("reporters", reporters(&failures)),
-                    ("kind", class_key(worst.1).into()),
+                    (
+                        "kind",
+                        if explained.identity_isolation.contains(device) {
+                            "isolation".into()
+                        } else {
+                            class_key(worst.1).into()
+                        },
+                    ),
                 ],
                 k,
             ));

@@ -52,6 +52,40 @@ pub(crate) fn time_arg(t: Option<Timestamp>) -> MessageArg {
     ))
 }
 
+/// The phase of hardening change `id` in force on `day`, as finding arguments: `phase`
+/// (`audit`, `enforced`, `final`, or `none` before it began), `since` (its first day) and
+/// `phase_source` (`primary` or `secondary`, so the text can say "reported").
+pub(crate) fn phase_args(
+    k: &Knowledge,
+    id: &str,
+    day: Option<Timestamp>,
+) -> [(&'static str, MessageArg); 3] {
+    let phase = k
+        .hardening
+        .change(id)
+        .zip(day)
+        .and_then(|(c, d)| c.phase_on(d.date_naive()));
+    match phase {
+        Some(p) => [
+            ("phase", p.state.clone().into()),
+            ("since", p.from.to_string().into()),
+            (
+                "phase_source",
+                match p.verified {
+                    kizuna_core::Verified::Primary => "primary",
+                    kizuna_core::Verified::Secondary => "secondary",
+                }
+                .into(),
+            ),
+        ],
+        None => [
+            ("phase", "none".into()),
+            ("since", "-".into()),
+            ("phase_source", "primary".into()),
+        ],
+    }
+}
+
 /// An event as evidence for a finding.
 pub(crate) fn evidence_of(ev: &EventRecord) -> Evidence {
     Evidence {
@@ -105,6 +139,17 @@ pub fn password_change(ev: &EventRecord) -> Option<PasswordChange> {
     } else {
         PasswordChange::Other
     })
+}
+
+/// A failure that says the trust itself is broken (not the network, not an expected retry).
+pub(crate) fn is_trust_failure(w: &What) -> bool {
+    matches!(
+        w,
+        What::Failure {
+            class: StatusClass::PasswordMismatch | StatusClass::AccountMissing,
+            ..
+        }
+    )
 }
 
 /// KDC_ERR_ETYPE_NOTSUPP (RFC 4120 §7.5.9): the KDC has no key of an encryption type

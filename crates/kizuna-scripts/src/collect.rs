@@ -108,7 +108,7 @@ impl ChannelQuery {
         q
     }
 
-    /// `NETLOGON 3209, 3210; LsaSrv 6167` (for the help and the READMEs).
+    /// `NETLOGON 3210, 5719; LsaSrv 6167` (for the help and the READMEs).
     fn describe(&self) -> String {
         let parts: Vec<String> = self
             .events
@@ -147,10 +147,13 @@ pub fn channel_queries(watch: &WatchList) -> Vec<ChannelQuery> {
                     (p, ids)
                 })
                 .collect();
+            // As Windows names its own log files: `/` is `%4`
+            // (`Microsoft-Windows-NTLM%4Operational.evtx`).
+            let base = channel.replace('/', "%4");
             let file = if opt_in {
-                format!("{channel}-logons")
+                format!("{base}-logons")
             } else {
-                channel.clone()
+                base
             };
             ChannelQuery {
                 channel,

@@ -147,6 +147,7 @@ pub fn identity(host: &str, answer: &Answer, at: Timestamp) -> Option<IdentityRe
             .and_then(|v| v.windows_build())
             .map(|build| kizuna_core::OsBuild { build, ubr: None }),
         netlogon: Default::default(),
+        hardening: Default::default(),
         observed: Some(at),
         kind: IdentitySource::Lsarpc,
         source: SourceRef {

@@ -161,7 +161,8 @@ impl Store {
         }
         let sql = format!(
             "SELECT d.device, d.device_domain, d.folder, d.machine_sid, d.role, d.domain, d.os_build,
-                    d.os_ubr, d.netlogon, d.kind, d.path, d.line, d.observed, d.machine_guid
+                    d.os_ubr, d.netlogon, d.kind, d.path, d.line, d.observed, d.machine_guid,
+                    d.hardening
              FROM identity d JOIN inputs i ON i.id = d.input_id
              WHERE i.complete = 1 {where_}
              ORDER BY d.path, d.line NULLS FIRST, d.id"
@@ -182,6 +183,11 @@ impl Store {
                     ubr: r.opt_narrow(7).ok().flatten(),
                 }),
                 netlogon: serde_json::from_str(&r.text(8)?).unwrap_or_default(),
+                // NULL in rows stored before version 10.
+                hardening: r
+                    .opt_text(14)?
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or_default(),
                 observed: r.opt_text(12)?.as_deref().and_then(parse_ts),
                 kind,
                 source: source(&r, 10, None, 11)?,
@@ -267,6 +273,7 @@ pub(crate) const IDENTITY_COLUMNS: &[&str] = &[
     "line",
     "observed",
     "machine_guid",
+    "hardening",
 ];
 pub(crate) const DIRECTORY_COLUMNS: &[&str] = &[
     "input_id",

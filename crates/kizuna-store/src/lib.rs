@@ -366,6 +366,7 @@ mod tests {
             domain: None,
             os_build: None,
             netlogon: [("MaximumPasswordAge".to_string(), 0)].into(),
+            hardening: Default::default(),
             observed,
             kind: IdentitySource::HiveSystem,
             source: SourceRef {
@@ -452,6 +453,38 @@ mod tests {
         let got = identities(&s);
         let new = got.iter().find(|r| r.source.path == "PC1/SYSTEM").unwrap();
         assert_eq!(new.machine_guid, guid);
+    }
+
+    #[test]
+    fn a_version_9_store_gains_hardening_switches_and_keeps_its_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        {
+            // A store written by the release before migration 10.
+            let c = Connection::open(&db).unwrap();
+            for sql in &schema::MIGRATIONS[..9] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 9).unwrap();
+            c.execute_batch(
+                "INSERT INTO inputs (id, fingerprint, complete) VALUES (1, 'old', 1);
+                 INSERT INTO identity (input_id, device, netlogon, kind, path)
+                 VALUES (1, 'PC0', '{}', 'hive-system', 'PC0/SYSTEM');",
+            )
+            .unwrap();
+        }
+        let mut s = Store::open(&db).unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema::VERSION);
+        assert!(identities(&s)[0].hardening.is_empty());
+        let Fact::Identity(mut r) = hive_fact(None) else {
+            unreachable!()
+        };
+        r.hardening = [("Lsa\\MachineIdentityIsolation".to_string(), 2)].into();
+        s.facts("new", vec![Fact::Identity(r.clone())]).unwrap();
+        s.finish(report("new")).unwrap();
+        let got = identities(&s);
+        let new = got.iter().find(|x| x.source.path == "PC1/SYSTEM").unwrap();
+        assert_eq!(new.hardening, r.hardening);
     }
 
     #[test]

@@ -189,6 +189,7 @@ impl Store {
                         &r.source.line.map(|o| o as i64),
                         &r.observed.as_ref().map(ts),
                         &r.machine_guid.map(|g| g.to_string()),
+                        &serde_json::to_string(&r.hardening).unwrap_or_default(),
                     ]));
                 }
                 Fact::Directory(d) => {

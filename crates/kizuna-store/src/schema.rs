@@ -203,6 +203,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         snapshot TEXT NOT NULL
     );
     CREATE INDEX directory_exports_input ON directory_exports(input_id);",
+    // 10: hardening switches read from hives (Machine Identity Isolation, BlockNtlmv1SSO),
+    // as JSON like `netlogon`.
+    "ALTER TABLE identity ADD COLUMN hardening TEXT;",
 ];
 
 /// The migrations after [`POSTGRES_BASE_VERSION`] in PostgreSQL's dialect: entry `i`
@@ -271,6 +274,8 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
         snapshot TEXT NOT NULL
     );
     CREATE INDEX directory_exports_input ON directory_exports(input_id);"#,
+    // 10: as SQLite's 10.
+    r#"ALTER TABLE identity ADD COLUMN hardening TEXT;"#,
 ];
 
 /// The schema version this build writes.

@@ -224,6 +224,24 @@ impl Reader<'_> {
                 }
             }
         }
+        let lsa = format!("{set}\\Control\\Lsa");
+        self.hardening(&lsa, "MachineIdentityIsolation", "Lsa");
+        self.hardening(&format!("{lsa}\\MSV1_0"), "BlockNtlmv1SSO", "Lsa\\MSV1_0");
+    }
+
+    /// A hardening switch: value `name` of the key at `path`, else of its same-named
+    /// sub-key (Microsoft writes the Machine Identity Isolation paths with the value name
+    /// as their last element, so both forms are read). Kept as `<label>\<name>`.
+    fn hardening(&mut self, path: &str, name: &str, label: &str) {
+        let sub = format!("{path}\\{name}");
+        for at in [path, sub.as_str()] {
+            if let Some(key) = self.key(at, Need::Optional)
+                && let Some(n) = self.number(&key, at, name, Need::Optional)
+            {
+                self.facts.hardening.insert(format!("{label}\\{name}"), n);
+                return;
+            }
+        }
     }
 
     /// `ControlSet00N` per `Select\Current`; falls back (with a note) to `Select\Default`,
@@ -279,6 +297,11 @@ impl Reader<'_> {
         self.facts.product_name = self.string(&key, PATH, "ProductName", Need::Required);
         self.facts.edition_id = self.string(&key, PATH, "EditionID", Need::Optional);
         self.facts.installation_type = self.string(&key, PATH, "InstallationType", Need::Optional);
+        self.hardening(
+            "Policies\\Microsoft\\Windows\\DeviceGuard",
+            "MachineIdentityIsolation",
+            "DeviceGuard",
+        );
         const CRYPTOGRAPHY: &str = "Microsoft\\Cryptography";
         if let Some(key) = self.key(CRYPTOGRAPHY, Need::Optional)
             && let Some(text) = self.string(&key, CRYPTOGRAPHY, "MachineGuid", Need::Optional)

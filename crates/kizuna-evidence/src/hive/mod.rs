@@ -103,6 +103,11 @@ pub struct HiveFacts {
     /// `MaximumPasswordAge`, `DisablePasswordChange` when present, keyed in this canonical
     /// casing whatever the hive's casing.
     pub netlogon: BTreeMap<String, u32>,
+    /// Hardening switches that tell look-alike failures apart, keyed as
+    /// [`kizuna_core::IdentityRecord::hardening`] says: SYSTEM `...\Control\Lsa` value
+    /// `MachineIdentityIsolation` and `...\Control\Lsa\MSV1_0` value `BlockNtlmv1SSO`;
+    /// SOFTWARE `Policies\Microsoft\Windows\DeviceGuard` value `MachineIdentityIsolation`.
+    pub hardening: BTreeMap<String, u32>,
     /// SOFTWARE `Microsoft\Windows NT\CurrentVersion` value `CurrentBuild` (a REG_SZ such as
     /// "26100"; `CurrentBuildNumber` when `CurrentBuild` is absent).
     pub current_build: Option<u32>,

@@ -44,6 +44,7 @@ fn inventory(path: &str, fingerprint: &str, devices: &[&str]) -> (InputReport, V
                 domain: None,
                 os_build: OsBuild::parse("10.0.26100.6584"),
                 netlogon: BTreeMap::new(),
+                hardening: Default::default(),
                 observed: None,
                 kind: IdentitySource::Inventory,
                 source: SourceRef {

@@ -193,12 +193,27 @@ function Get-KizunaIdentity {
     return $record
 }
 
+# Whether this computer has an event log: Directory Service exists only on DCs, and the
+# NTLM and Security-NetLogon operational logs only on newer builds. A log that is not
+# there holds nothing to collect; it is not a failure.
+function Test-KizunaEventLog {
+    param([string]$Name)
+    $ErrorActionPreference = 'Continue'
+    $null = & wevtutil.exe gl $Name 2>&1
+    $code = $LASTEXITCODE
+    $ErrorActionPreference = 'Stop'
+    return ($code -eq 0)
+}
+
 function Export-KizunaEvents {
     param([string]$Folder, [string]$Work)
     $failed = @()
     $windowMs = [int64]$Days * 86400000
     foreach ($q in $KizunaQueries) {
         if ($q.OptIn -and -not $IncludeLogonEvents) {
+            continue
+        }
+        if (-not (Test-KizunaEventLog -Name $q.Channel)) {
             continue
         }
         $queryFile = Join-Path $Work ('{0}.xml' -f $q.File)
