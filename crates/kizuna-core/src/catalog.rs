@@ -72,6 +72,9 @@ struct StatusFile {
 pub struct Thresholds {
     pub recurrence_gap_days: i64,
     pub rollback_min_hours: i64,
+    /// KZ-DC-002: how long before a DC's restore event its rejections count as the restore's.
+    #[serde(default = "default_dc_restore_lookback_days")]
+    pub dc_restore_lookback_days: i64,
     pub evidence_per_finding: usize,
     /// KZ-POL-003: MaximumPasswordAge above this (or 0) is outside Microsoft's range.
     #[serde(default = "default_max_password_age_limit")]
@@ -173,6 +176,10 @@ fn default_ad_dc_password_days() -> i64 {
 
 fn default_ad_inactive_days() -> i64 {
     90
+}
+
+fn default_dc_restore_lookback_days() -> i64 {
+    14
 }
 
 fn default_max_password_age_limit() -> i64 {

@@ -120,6 +120,10 @@ pub struct WatchEntry {
     pub subject: SubjectFrom,
     #[serde(default)]
     pub computer_account_only: bool,
+    /// Logged for every user's sign-on or ticket as well (4624, 4768...): the collector
+    /// exports these only when asked (`-IncludeLogonEvents`).
+    #[serde(default)]
+    pub high_volume: bool,
     /// Field names in template order, to name positional values (see `watched.toml`).
     #[serde(default)]
     pub fields: Vec<String>,

@@ -50,7 +50,10 @@ KZ-KRB-001-title = Kerberos refused the encryption types of { $device } (RC4 ret
 KZ-KRB-001-detail = { $count ->
     [one] One Kerberos encryption-type event names
    *[other] { $count } Kerberos encryption-type events name
-} this device's account ({ $blocked } refused, the rest audit warnings), { $first } to { $last }, reported by { $reporters }. { $account ->
+} this device's account ({ $blocked ->
+    [0] all audit warnings
+   *[other] { $blocked } refused, the rest audit warnings
+}), { $first } to { $last }, reported by { $reporters }. { $account ->
     [rc4-only] Its account allows RC4 only (msDS-SupportedEncryptionTypes { $etypes }).
     [unset] Its account has no msDS-SupportedEncryptionTypes: domain controllers updated since April 2026 give it AES tickets only.
     [aes] Its account allows AES ({ $etypes }): check that it has AES keys (a password last set before the domain had AES keys gives none).
@@ -160,7 +163,10 @@ KZ-NTLM-001-title = NTLMv1-derived sign-on { $blocked ->
 KZ-NTLM-001-detail = { $device } logged { $count ->
     [one] one NTLM Operational event
    *[other] { $count } NTLM Operational events
-} about single sign-on with NTLMv1-derived credentials ({ $blocked } blocked, the rest audit warnings), { $first } to { $last }. Windows 11 24H2 and Windows Server 2025 audit this and then block it when Credential Guard is off (KB5066470){ $phase ->
+} about single sign-on with NTLMv1-derived credentials ({ $blocked ->
+    [0] all audit warnings
+   *[other] { $blocked } blocked, the rest audit warnings
+}), { $first } to { $last }. Windows 11 24H2 and Windows Server 2025 audit this and then block it when Credential Guard is off (KB5066470){ $phase ->
     [audit] ; on { $last } it was in its audit phase (since { $since })
     [enforced] ; on { $last } blocking was the default (since { $since }{ $phase_source ->
         [secondary] , as reported

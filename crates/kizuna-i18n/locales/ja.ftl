@@ -34,7 +34,10 @@ KZ-MII-001-detail = { $device } はマシン ID の分離(Credential Guard で�
 KZ-MII-001-remedy = 先に Netlogon の GPO 回避策を適用したりパスワードを再同期したりしないでください。元に戻ってしまいます。マシン ID の分離を設定したのと同じ方法で無効にしてください。Intune の設定や GPO(Device Guard の Machine Identity Isolation Configuration)で設定している場合はそれを、そうでなければレジストリで HKLM\SYSTEM\CurrentControlSet\Control\Lsa または HKLM\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard の MachineIdentityIsolation が 2 なら 0 にします。再起動してから Test-ComputerSecureChannel -Repair -Credential (Get-Credential) を実行してください。強制していた端末は、ドメインからの離脱と再参加が必要な場合があります。ドメインが Windows Server 2025 の機能レベルになるまで無効のままにしてください。
 
 KZ-KRB-001-title = { $device } の暗号化の種類を Kerberos が拒否(RC4 廃止)。パスワードの不一致ではありません
-KZ-KRB-001-detail = この端末のアカウントを示す Kerberos 暗号化の種類のイベントが { $count } 件あります(拒否 { $blocked } 件、残りは監査の警告。{ $first } から { $last }、報告元: { $reporters })。{ $account ->
+KZ-KRB-001-detail = この端末のアカウントを示す Kerberos 暗号化の種類のイベントが { $count } 件あります({ $blocked ->
+    [0] すべて監査の警告。
+   *[other] 拒否 { $blocked } 件、残りは監査の警告。
+}{ $first } から { $last }、報告元: { $reporters })。{ $account ->
     [rc4-only] アカウントは RC4 のみを許可しています(msDS-SupportedEncryptionTypes { $etypes })。
     [unset] アカウントに msDS-SupportedEncryptionTypes がありません。2026 年 4 月以降の更新を入れた DC は AES のチケットしか発行しません。
     [aes] アカウントは AES を許可しています({ $etypes })。AES キーがあるか確認してください(ドメインに AES キーができる前に設定されたパスワードには AES キーがありません)。
@@ -113,7 +116,10 @@ KZ-NTLM-001-title = { $device } で NTLMv1 由来の資格情報によるサイ�
     [0] 監査
    *[other] 遮断
 }(KB5066470)。信頼関係の破損ではありません
-KZ-NTLM-001-detail = { $device } は NTLMv1 由来の資格情報によるシングル サインオンについて NTLM Operational イベントを { $count } 件記録しました(遮断 { $blocked } 件、残りは監査の警告。{ $first } から { $last })。Windows 11 24H2 と Windows Server 2025 は、Credential Guard が無効なときこれを監査し、その後遮断します(KB5066470)。{ $phase ->
+KZ-NTLM-001-detail = { $device } は NTLMv1 由来の資格情報によるシングル サインオンについて NTLM Operational イベントを { $count } 件記録しました({ $blocked ->
+    [0] すべて監査の警告。
+   *[other] 遮断 { $blocked } 件、残りは監査の警告。
+}{ $first } から { $last })。Windows 11 24H2 と Windows Server 2025 は、Credential Guard が無効なときこれを監査し、その後遮断します(KB5066470)。{ $phase ->
     [audit] { $last } の時点では監査段階でした({ $since } から)。
     [enforced] { $last } の時点では既定で遮断されていました({ $since } から{ $phase_source ->
         [secondary] 、と報告されています

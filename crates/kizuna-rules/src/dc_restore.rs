@@ -20,7 +20,9 @@ pub(crate) fn evaluate(
     for (dc, events) in restored_dcs {
         let first = events.iter().filter_map(|e| e.time).min();
         let last = events.iter().filter_map(|e| e.time).max();
-        // Members this DC rejected with a password mismatch since it was first seen restored.
+        // Members this DC rejected with a password mismatch from the look-back before its
+        // first restore event on: it served with its old passwords until it noticed.
+        let from = first.map(|f| f - chrono::Duration::days(k.thresholds.dc_restore_lookback_days));
         let members: BTreeSet<&str> = t
             .by_device
             .iter()
@@ -34,7 +36,7 @@ pub(crate) fn evaluate(
                                 ..
                             }
                         )
-                        && first.is_none_or(|f| i.time.is_some_and(|t| t >= f))
+                        && from.is_none_or(|f| i.time.is_some_and(|t| t >= f))
                 })
             })
             .map(|(d, _)| d.as_str())

@@ -186,11 +186,18 @@ pub(crate) fn evaluate(t: &Timelines, explained: &Explained<'_>, k: &Knowledge) 
         let mut recovered = false;
         let mut last_failure: Option<Timestamp> = None;
         let mut recoveries = 0usize;
+        let mut last_recovery: Option<Timestamp> = None;
         for i in items.iter().copied().filter(|i| i.time.is_some()) {
             match &i.what {
                 What::SelfPasswordChange | What::Repair if last_failure.is_some() => {
                     recovered = true;
-                    recoveries += 1;
+                    // One change seen from several sides (the DC's 4742, the client's
+                    // 5823, its netlogon.log) within minutes is one recovery.
+                    let t = i.time.expect("filtered");
+                    if last_recovery.is_none_or(|r| t - r > Duration::minutes(10)) {
+                        recoveries += 1;
+                    }
+                    last_recovery = Some(t);
                 }
                 w if is_trust_failure(w) => {
                     let t = i.time.expect("filtered");

@@ -5,8 +5,8 @@
 //! Its event queries are generated from the watched events (`watched.toml`), so what the
 //! collector exports can never drift from what kizuna keeps. Windows' event queries are an
 //! XPath 1.0 subset without string functions: the computer-account filter of the logon and
-//! ticket events (`computer_account_only`) cannot be expressed, so those events are a
-//! separate, opt-in export (`-IncludeLogonEvents`).
+//! ticket events cannot be expressed, and they are logged for every user too
+//! (`high_volume`), so those events are a separate, opt-in export (`-IncludeLogonEvents`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -130,7 +130,7 @@ pub fn channel_queries(watch: &WatchList) -> Vec<ChannelQuery> {
     let mut groups: BTreeMap<(String, bool), BTreeMap<String, Vec<u32>>> = BTreeMap::new();
     for e in watch.entries() {
         groups
-            .entry((e.channel.clone(), e.computer_account_only))
+            .entry((e.channel.clone(), e.high_volume))
             .or_default()
             .entry(e.provider.clone())
             .or_default()

@@ -187,6 +187,9 @@ pub struct Machine {
     pub created_days_before: u32,
     /// msDS-SupportedEncryptionTypes (28 = RC4+AES; 4 = RC4 only).
     pub encryption_types: u32,
+    /// Signs on to something that asks for NTLMv1-derived credentials (a PEAP-MSCHAPv2
+    /// Wi-Fi, an old application): NTLM/Operational 4024, or 4025 once it is blocked.
+    pub ntlmv1_sso: bool,
 }
 
 impl Machine {
@@ -205,6 +208,29 @@ pub struct DomainController {
     pub machine: Machine,
     /// Demoted on this day (its folder is not collected: it no longer exists).
     pub demoted: Option<u32>,
+    /// Restored the wrong way (a VM snapshot put back): it serves with its old passwords
+    /// until replication finds the USN rollback, then pauses Net Logon.
+    pub restore: Option<Restore>,
+}
+
+/// A DC put back to a snapshot of `backup` on `restored`; it notices (Directory Service
+/// 2095) on `detected` and serves no secure channel from then on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restore {
+    pub backup: u32,
+    pub restored: u32,
+    pub detected: u32,
+}
+
+/// The lab's own statement of the hardening dates it writes events by (KB5073381's April
+/// 2026 enforcement of the RC4 retirement; KB5066470's October 2026 NTLMv1 block, which
+/// is secondary): not read from kizuna's knowledge, so the two can disagree in a test.
+pub const RC4_ENFORCED: (i32, u32, u32) = (2026, 4, 14);
+pub const NTLMV1_BLOCKED: (i32, u32, u32) = (2026, 10, 13);
+
+/// Whether the calendar date of `t` is on or after `(y, m, d)`.
+pub fn on_or_after(t: DateTime<Utc>, (y, m, d): (i32, u32, u32)) -> bool {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).is_some_and(|day| t.date_naive() >= day)
 }
 
 /// The workaround of the source article and its rollback, by day.

@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 
 use super::files;
-use super::model::{Domain, Machine};
+use super::model::{Domain, Machine, RC4_ENFORCED, on_or_after};
 use super::run::{
-    Happening, Occurrence, Run, STATUS_INTERNAL_ERROR, STATUS_NO_LOGON_SERVERS,
+    self, Happening, Occurrence, Run, STATUS_INTERNAL_ERROR, STATUS_NO_LOGON_SERVERS,
     STATUS_NO_TRUST_SAM_ACCOUNT,
 };
 use super::truth::{self, Expected};
@@ -78,6 +78,27 @@ pub fn write_all(
             w.events += write_log(d, &dc.machine, i as u64, channel, events, &path)?;
             w.file(&path)?;
         }
+        // A DC that found its USN rollback says so in its Directory Service log.
+        if let Some(t) = run::restore_detected_at(d, i) {
+            let path = dir.join(Channel::DcDirectory.file());
+            let mut e = event(
+                "Microsoft-Windows-ActiveDirectory_DomainService",
+                2095,
+                t,
+                "Directory Service",
+                d.fqdn(&dc.machine.name),
+            );
+            e.level = 2;
+            w.events += write_log(
+                d,
+                &dc.machine,
+                i as u64,
+                Channel::DcDirectory,
+                vec![e],
+                &path,
+            )?;
+            w.file(&path)?;
+        }
         w.files += files::write_hives(d, &dc.machine, &dir)?;
     }
 
@@ -100,6 +121,16 @@ pub fn write_all(
                 .collect();
             let label = 0x100 + i as u64;
             w.events += write_log(d, m, label, Channel::MemberSystem, events, &path)?;
+            w.file(&path)?;
+        }
+        if c.system_evtx && m.ntlmv1_sso {
+            let path = dir.join(Channel::MemberNtlm.file());
+            let events: Vec<LabEvent> = by_member[i]
+                .iter()
+                .filter_map(|o| ntlm_event(d, o))
+                .collect();
+            let label = 0x100 + i as u64;
+            w.events += write_log(d, m, label, Channel::MemberNtlm, events, &path)?;
             w.file(&path)?;
         }
         if c.hives {
@@ -153,13 +184,21 @@ enum Channel {
     DcSystem,
     DcSecurity,
     MemberSystem,
+    /// A DC's Directory Service log (only the restore events: no traffic).
+    DcDirectory,
+    /// A member's NTLM Operational log (only NTLMv1 sign-on events: no traffic).
+    MemberNtlm,
 }
 
 impl Channel {
+    /// As the collector names its exports (`/` in a channel name is `%4`, as Windows
+    /// names its own log files).
     fn file(self) -> &'static str {
         match self {
             Channel::DcSecurity => "Security.evtx",
-            _ => "System.evtx",
+            Channel::DcDirectory => "Directory Service.evtx",
+            Channel::MemberNtlm => "Microsoft-Windows-NTLM%4Operational.evtx",
+            Channel::DcSystem | Channel::MemberSystem => "System.evtx",
         }
     }
 }
@@ -170,7 +209,9 @@ fn dc_of(h: Happening) -> Option<usize> {
         | Happening::Rejected { dc, .. }
         | Happening::NoAccount { dc }
         | Happening::Repaired { dc }
-        | Happening::Rejoined { dc } => Some(dc),
+        | Happening::Rejoined { dc }
+        | Happening::AccountDeleted { dc }
+        | Happening::EtypeRefused { dc } => Some(dc),
         _ => None,
     }
 }
@@ -294,8 +335,93 @@ fn dc_event(d: &Domain, o: &Occurrence, channel: Channel) -> Option<LabEvent> {
         (Happening::Rejoined { .. }, Channel::DcSecurity) => {
             account_event(d, 4741, o, dc, HELPDESK)
         }
+        (Happening::AccountDeleted { .. }, Channel::DcSecurity) => {
+            let rid = 1100 + o.member;
+            named(
+                event(SECURITY, 4743, o.time, "Security", d.fqdn(&dc.name)),
+                &[
+                    ("TargetUserName", account),
+                    ("TargetDomainName", d.netbios.clone()),
+                    ("TargetSid", format!("{}-{rid}", d.domain_sid)),
+                    ("SubjectUserSid", format!("{}-1108", d.domain_sid)),
+                    ("SubjectUserName", HELPDESK.to_string()),
+                    ("SubjectDomainName", d.netbios.clone()),
+                    ("SubjectLogonId", "0x3e7".to_string()),
+                    ("PrivilegeList", "-".to_string()),
+                ],
+            )
+        }
+        (Happening::EtypeRefused { .. }, Channel::DcSecurity) => {
+            // A TGT request the KDC cannot answer: no AES key, and no RC4 ticket from a
+            // Windows Server 2025 DC (KDC_ERR_ETYPE_NOTSUPP).
+            let mut e = named(
+                event(SECURITY, 4768, o.time, "Security", d.fqdn(&dc.name)),
+                &[
+                    ("TargetUserName", account),
+                    ("TargetDomainName", d.netbios.clone()),
+                    ("TargetSid", "S-1-0-0".to_string()),
+                    ("ServiceName", "krbtgt".to_string()),
+                    ("ServiceSid", "S-1-0-0".to_string()),
+                    ("TicketOptions", "0x40810010".to_string()),
+                    ("Status", "0xe".to_string()),
+                    ("TicketEncryptionType", "0xffffffff".to_string()),
+                    ("PreAuthType", "-".to_string()),
+                    (
+                        "IpAddress",
+                        format!("::ffff:10.0.{}.{}", o.member / 250, 1 + o.member % 250),
+                    ),
+                    ("IpPort", "49732".to_string()),
+                    ("CertIssuerName", String::new()),
+                    ("CertSerialNumber", String::new()),
+                    ("CertThumbprint", String::new()),
+                ],
+            );
+            e.level = 4;
+            e
+        }
+        (Happening::EtypeRefused { .. }, Channel::DcSystem) => {
+            // KB5073381's KDC events: 201 warns in the audit phase, 203 says it blocked.
+            // Their field names are not published: the lab names them after the rendered
+            // labels (the rules do not depend on the names).
+            let blocked = on_or_after(o.time, RC4_ENFORCED);
+            let mut e = named(
+                event(
+                    "Microsoft-Windows-Kerberos-Key-Distribution-Center",
+                    if blocked { 203 } else { 201 },
+                    o.time,
+                    "System",
+                    d.fqdn(&dc.name),
+                ),
+                &[
+                    ("AccountName", account),
+                    ("SuppliedRealmName", d.dns_name.to_ascii_uppercase()),
+                    ("AccountSupportedEncryptionTypes", "0x4".to_string()),
+                    ("AccountAvailableKeys", "RC4".to_string()),
+                    ("ServiceName", "krbtgt".to_string()),
+                ],
+            );
+            e.level = if blocked { 2 } else { 3 };
+            e
+        }
         _ => return None,
     })
+}
+
+/// The member's NTLM Operational event of an occurrence.
+fn ntlm_event(d: &Domain, o: &Occurrence) -> Option<LabEvent> {
+    let Happening::Ntlmv1 { blocked } = o.what else {
+        return None;
+    };
+    let m = &d.members[o.member];
+    let mut e = event(
+        "Microsoft-Windows-NTLM",
+        if blocked { 4025 } else { 4024 },
+        o.time,
+        "Microsoft-Windows-NTLM/Operational",
+        d.fqdn(&m.name),
+    );
+    e.level = if blocked { 2 } else { 3 };
+    Some(e)
 }
 
 /// The member's own System events of an occurrence.
@@ -305,6 +431,13 @@ fn member_events(d: &Domain, o: &Occurrence) -> Vec<LabEvent> {
     let netlogon = |id| event("NETLOGON", id, o.time, "System", me.clone());
     let dc_name = |dc: usize| format!("\\\\{}", d.dcs[dc].machine.name);
     match o.what {
+        Happening::SelfChange { dc } => {
+            vec![{
+                let mut e = netlogon(5823);
+                e.data = vec![format!("\\\\{}", d.fqdn(&d.dcs[dc].machine.name))];
+                e
+            }]
+        }
         Happening::Rejected { dc, status, .. } => vec![
             error(
                 netlogon(3210),
@@ -472,6 +605,7 @@ fn noise(
         }
         Channel::DcSystem => d.noise.dc_system_per_day as u64,
         Channel::MemberSystem => d.noise.member_system_per_day as u64,
+        Channel::DcDirectory | Channel::MemberNtlm => 0,
     };
     for _ in 0..n {
         let time = day_start + Duration::milliseconds(rng.range(0, 86_400_000) as i64);

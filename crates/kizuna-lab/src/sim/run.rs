@@ -44,6 +44,15 @@ pub enum Happening {
     KerberosRefused,
     /// The member refused a clone that shares its machine SID (LsaSrv 6167 on it).
     MachineIdRefused { peer: usize },
+    /// An administrator deleted the member's computer account on `dc` (Security 4743).
+    AccountDeleted { dc: usize },
+    /// `dc` (Windows Server 2025, which issues no RC4 tickets) refused the RC4-only
+    /// account a ticket: Security 4768 with status 0xE, and a KDC RC4 event (audit
+    /// before the enforcement date, blocked from it).
+    EtypeRefused { dc: usize },
+    /// The member signed on with NTLMv1-derived credentials (NTLM/Operational 4024, or
+    /// 4025 once blocked).
+    Ntlmv1 { blocked: bool },
 }
 
 /// One happening of one member (`member` indexes [`Domain::members`]).
@@ -86,6 +95,11 @@ pub struct Outcome {
     pub refused_clone: bool,
     /// When its password was last set (own change, repair or rejoin), for `pwdLastSet`.
     pub last_password_set: Option<DateTime<Utc>>,
+    /// A DC refused its RC4-only account a ticket (KZ-KRB-001, blocked: high).
+    pub etype_refused: bool,
+    /// NTLMv1-derived sign-on seen in its collected NTLM log: `Some(true)` once one was
+    /// blocked (KZ-NTLM-001 high), `Some(false)` when only audited (medium).
+    pub ntlmv1: Option<bool>,
 }
 
 /// Every occurrence in time order, and each member's outcome.
@@ -106,6 +120,9 @@ struct State<'a> {
     index: usize,
     m: &'a Machine,
     rng: Rng,
+    /// Draws for the causes added later (RC4, NTLMv1, restored DCs), so a seed's other
+    /// happenings stay what they were.
+    later: Rng,
     /// When the member and the DCs last agreed on a password.
     password_set: DateTime<Utc>,
     last_own_change: Option<DateTime<Utc>>,
@@ -147,6 +164,7 @@ impl<'a> State<'a> {
             index,
             m,
             rng,
+            later: Rng::stream(domain.seed, 0x5000_0000 + index as u64),
             password_set,
             last_own_change: None,
             clean_since_own_change: false,
@@ -163,10 +181,13 @@ impl<'a> State<'a> {
             + Duration::seconds(self.rng.range(from_hour * 3600, to_hour * 3600) as i64)
     }
 
-    /// A DC serving on `day`.
+    /// A DC serving on `day` (a restored DC that found its USN rollback serves no more).
     fn dc(&mut self, day: u32) -> usize {
         let serving: Vec<usize> = (0..self.domain.dcs.len())
-            .filter(|&i| self.domain.dcs[i].demoted.is_none_or(|x| day < x))
+            .filter(|&i| {
+                let dc = &self.domain.dcs[i];
+                dc.demoted.is_none_or(|x| day < x) && dc.restore.is_none_or(|r| day < r.detected)
+            })
             .collect();
         serving[self.rng.below(serving.len() as u64) as usize]
     }
@@ -241,8 +262,14 @@ impl<'a> State<'a> {
         }
         if m.account_deleted == Some(day) && self.broken.is_none() {
             let first = self.at(day, 10, 16);
+            let deleted = first - Duration::minutes(self.later.range(5, 120) as i64);
+            let dc = self.later_dc(day);
+            self.happen(deleted, Happening::AccountDeleted { dc });
             self.break_trust(Broken::NoAccount, day, first);
         }
+        self.restored_dc_day(day);
+        self.rc4_day(day);
+        self.ntlmv1_day(day);
         if m.reverts.contains(&day)
             && self.broken.is_none()
             && let Some(snap) = self.snapshot_password
@@ -280,6 +307,98 @@ impl<'a> State<'a> {
             }
         }
         self.rotate(day);
+    }
+
+    /// A serving DC drawn from the later causes' stream.
+    fn later_dc(&mut self, day: u32) -> usize {
+        let serving: Vec<usize> = (0..self.domain.dcs.len())
+            .filter(|&i| {
+                let dc = &self.domain.dcs[i];
+                dc.demoted.is_none_or(|x| day < x) && dc.restore.is_none_or(|r| day < r.detected)
+            })
+            .collect();
+        serving[self.later.below(serving.len() as u64) as usize]
+    }
+
+    /// While a restored DC serves with its old passwords, a member whose password changed
+    /// after the snapshot and that sets up its secure channel with it is rejected: the DC
+    /// went back in time, not the member (KZ-SC-004 on the member, explained by KZ-DC-002).
+    fn restored_dc_day(&mut self, day: u32) {
+        let domain = self.domain;
+        for (i, dc) in domain.dcs.iter().enumerate() {
+            let Some(r) = dc.restore else { continue };
+            if day < r.restored || day >= r.detected || self.broken.is_some() {
+                continue;
+            }
+            let snapshot = domain.start + Duration::days(i64::from(r.backup) + 1);
+            if self.password_set <= snapshot || !self.later.chance(0.5) {
+                continue;
+            }
+            let first = self.at(day, 7, 20);
+            let forgot = self.clean_since_own_change
+                && self
+                    .last_own_change
+                    .is_some_and(|c| first - c >= Duration::hours(24));
+            let what = Happening::Rejected {
+                dc: i,
+                status: STATUS_ACCESS_DENIED,
+                dc_event: 5722,
+            };
+            if !self.happen(first, what) {
+                continue;
+            }
+            self.see(Severity::High);
+            self.outcome.trust_incidents += 1;
+            if forgot {
+                self.outcome.forgot_own_change = true;
+            }
+            // The help desk resets it on a DC that has the current password.
+            let repair = first + Duration::minutes(self.later.range(20 * 60, 3 * 24 * 60) as i64);
+            self.broken = Some((Broken::Mismatch, repair));
+            self.clean_since_own_change = false;
+        }
+    }
+
+    /// An RC4-only account (msDS-SupportedEncryptionTypes 4) gets no ticket from a Windows
+    /// Server 2025 DC: some days it asks one.
+    fn rc4_day(&mut self, day: u32) {
+        if self.m.encryption_types != 4 || !self.later.chance(0.3) {
+            return;
+        }
+        let domain = self.domain;
+        let dcs: Vec<usize> = (0..domain.dcs.len())
+            .filter(|&i| {
+                let dc = &domain.dcs[i];
+                dc.demoted.is_none_or(|x| day < x)
+                    && dc.restore.is_none_or(|r| day < r.detected)
+                    && dc.machine.image_on(day).is_server_2025()
+            })
+            .collect();
+        if dcs.is_empty() {
+            return;
+        }
+        let dc = dcs[self.later.below(dcs.len() as u64) as usize];
+        let t = domain.start
+            + Duration::days(i64::from(day))
+            + Duration::seconds(self.later.range(6 * 3600, 22 * 3600) as i64);
+        if self.happen(t, Happening::EtypeRefused { dc }) {
+            self.outcome.etype_refused = true;
+        }
+    }
+
+    /// A device that signs on with NTLMv1-derived credentials, on a build that checks
+    /// them (Windows 11 24H2 and later).
+    fn ntlmv1_day(&mut self, day: u32) {
+        if !self.m.ntlmv1_sso || self.m.image_on(day).build < 26100 || !self.later.chance(0.5) {
+            return;
+        }
+        let t = self.domain.start
+            + Duration::days(i64::from(day))
+            + Duration::seconds(self.later.range(8 * 3600, 18 * 3600) as i64);
+        let blocked = super::model::on_or_after(t, super::model::NTLMV1_BLOCKED);
+        if self.happen(t, Happening::Ntlmv1 { blocked }) && self.m.collected.system_evtx {
+            self.outcome.ntlmv1 = self.outcome.ntlmv1.max(Some(blocked));
+        }
     }
 
     /// Failures of a broken member on `day`, then its repair when due.
@@ -334,6 +453,17 @@ impl<'a> State<'a> {
             self.break_trust(Broken::Mismatch, day, first);
         }
     }
+}
+
+/// When a restored DC logs that it found its USN rollback (Directory Service 2095): the
+/// morning of its detection day, minutes apart per DC.
+pub fn restore_detected_at(d: &Domain, dc: usize) -> Option<DateTime<Utc>> {
+    let r = d.dcs.get(dc)?.restore?;
+    let t = d.start
+        + Duration::days(i64::from(r.detected))
+        + Duration::hours(9)
+        + Duration::minutes(dc as i64 * 7 + 3);
+    (t < d.end()).then_some(t)
 }
 
 /// Members that share a machine SID meet (SMB, RDP, WinRM): once both enforce the

@@ -54,6 +54,9 @@ impl Scenario {
 
 struct Builder {
     rng: Rng,
+    /// Draws for the causes added later (NTLMv1 sign-on, restored DCs): a stream of
+    /// their own, so the rest of a seed's population stays what it was.
+    later: Rng,
     domain: Domain,
 }
 
@@ -85,6 +88,7 @@ impl Builder {
                 },
             },
             rng,
+            later: Rng::stream(seed, 7),
         }
     }
 
@@ -116,6 +120,7 @@ impl Builder {
             collected: Collected::default(),
             created_days_before: self.rng.range(60, 2000) as u32,
             encryption_types: 28,
+            ntlmv1_sso: false,
         }
     }
 
@@ -133,6 +138,7 @@ impl Builder {
         self.domain.dcs.push(DomainController {
             machine: m,
             demoted,
+            restore: None,
         });
     }
 
@@ -195,6 +201,11 @@ impl Builder {
         if r.chance(odds.rc4_only) {
             m.encryption_types = 4;
         }
+        // Windows 11 24H2 and later audit and block NTLMv1-derived sign-on (KB5066470).
+        if !server && self.later.chance(odds.ntlmv1) {
+            m.ntlmv1_sso = true;
+        }
+        let r = &mut self.rng;
         m.collected = Collected {
             system_evtx: r.chance(odds.system_evtx),
             hives: r.chance(odds.hives),
@@ -229,6 +240,7 @@ struct Odds {
     account_deleted: f64,
     laptop_offline: f64,
     rc4_only: f64,
+    ntlmv1: f64,
     system_evtx: f64,
     hives: f64,
     netlogon_log: f64,
@@ -244,6 +256,7 @@ impl Odds {
         account_deleted: 0.0,
         laptop_offline: 0.0,
         rc4_only: 0.0,
+        ntlmv1: 0.0,
         system_evtx: 0.5,
         hives: 0.5,
         netlogon_log: 0.2,
@@ -268,11 +281,11 @@ const ALL: Collected = Collected {
 /// | PC-C03 | a laptop two days away from any DC | SC-001 (medium) |
 /// | SV-D04 | VM reverted to a snapshot older than its last rotation | SC-001, SC-004 |
 /// | PC-CLONE1/2 | clones, both 24H2 patched; PC-CLONE2 logs 6167 | SID-001, SID-004 |
-/// | PC-OLD1, PC-NEW1 | clones, Windows 10 and 24H2; PC-OLD1 RC4-only | SID-002, AD-003 |
+/// | PC-OLD1, PC-NEW1 | clones, Windows 10 and 24H2; PC-OLD1 RC4-only, refused tickets | SID-002, AD-003, KRB-001 |
 /// | PC-DCCLONE | carries the domain SID (built from a DC image) | SID-003 |
 /// | SV-FILE01 | the DC "Refuse" GPO reaches it (mis-linked) | POL-001 |
 /// | PC-KIOSK01 | DisablePasswordChange=1 from its image; password never rotates | POL-002, AD-001 |
-/// | PC-P01..P03 | pilot OU of the member GPO (MaximumPasswordAge=0) | POL-003 |
+/// | PC-P01..P03 | pilot OU of the member GPO (MaximumPasswordAge=0); PC-P02 signs on to a PEAP-MSCHAPv2 Wi-Fi | POL-003, NTLM-001 |
 /// | DC01, DC02 | both Windows Server 2025 | DC-001 |
 /// | PC-70000… | directory only: retired machines' accounts | AD-006 (some) |
 fn small(seed: u64, devices: u32, days: u32) -> Domain {
@@ -368,6 +381,8 @@ fn small(seed: u64, devices: u32, days: u32) -> Domain {
         );
         m.pilot = true;
         m.collected = ALL;
+        // Joins a PEAP-MSCHAPv2 Wi-Fi: NTLMv1-derived sign-on, audited (KZ-NTLM-001).
+        m.ntlmv1_sso = i == 2;
         b.member(m);
     }
     let odds = Odds {
@@ -378,6 +393,7 @@ fn small(seed: u64, devices: u32, days: u32) -> Domain {
         account_deleted: 0.05,
         laptop_offline: 0.1,
         rc4_only: 0.1,
+        ntlmv1: 0.05,
         system_evtx: 0.6,
         hives: 0.6,
         netlogon_log: 0.4,
@@ -392,7 +408,8 @@ fn small(seed: u64, devices: u32, days: u32) -> Domain {
 }
 
 /// `contoso` and `scale`: a domain that moves its last DCs to Server 2025 early on,
-/// applies the workaround at 50% of the period and rolls it back at 80%.
+/// applies the workaround at 50% of the period and rolls it back at 80%; DC01 is put back
+/// to a ten-day-old snapshot at 60% and finds its USN rollback two days later.
 fn mid_size(
     scenario: Scenario,
     seed: u64,
@@ -412,6 +429,14 @@ fn mid_size(
         SERVER_2022,
         Some(15.min(days / 4)),
     );
+    // DC01 is put back to a snapshot ten days old at 60% of the period; replication
+    // finds the USN rollback two days later (KZ-DC-002).
+    let restored = days * 3 / 5;
+    b.domain.dcs[0].restore = Some(Restore {
+        backup: restored.saturating_sub(10),
+        restored,
+        detected: (restored + 2).min(days - 1),
+    });
     // Rolled back before its expiry: only devices whose own policy matches the workaround's
     // values are KZ-POL-004.
     b.domain.workaround = Workaround {
@@ -437,6 +462,7 @@ fn mid_size(
         account_deleted: 0.01,
         laptop_offline: 0.08,
         rc4_only: 0.03,
+        ntlmv1: 0.02,
         system_evtx: if scenario == Scenario::Scale {
             0.3
         } else {

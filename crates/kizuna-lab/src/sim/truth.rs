@@ -68,6 +68,8 @@ pub fn expected(d: &Domain, run: &Run) -> Vec<Expected> {
             forgot_own_change,
             refused_clone,
             last_password_set: _,
+            etype_refused,
+            ntlmv1,
         } = o;
         if let Some(w) = worst {
             out.push(one("KZ-SC-001", *w, &m.name));
@@ -84,7 +86,20 @@ pub fn expected(d: &Domain, run: &Run) -> Vec<Expected> {
         if *refused_clone {
             out.push(one("KZ-SID-004", Severity::High, &m.name));
         }
+        // A Windows Server 2025 DC's refusal (4768 0xE) is a blocked request: high.
+        if *etype_refused {
+            out.push(one("KZ-KRB-001", Severity::High, &m.name));
+        }
+        if let Some(blocked) = ntlmv1 {
+            let sev = if *blocked {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            out.push(one("KZ-NTLM-001", sev, &m.name));
+        }
     }
+    restored_dcs(d, run, &mut out);
     duplicate_sids(d, &mut out);
     policies(d, &mut out);
     every_dc_2025(d, &mut out);
@@ -93,6 +108,39 @@ pub fn expected(d: &Domain, run: &Run) -> Vec<Expected> {
     }
     out.sort();
     out
+}
+
+/// How long before a DC says it was restored its rejections count as the restore's (the
+/// lab's statement of the rule's look-back).
+const RESTORE_LOOKBACK_DAYS: i64 = 14;
+
+/// KZ-DC-002: each DC that logged its USN rollback, with the members it rejected (a
+/// password mismatch, DC NETLOGON 5722/5805) from the look-back before that on.
+fn restored_dcs(d: &Domain, run: &Run, out: &mut Vec<Expected>) {
+    for (i, dc) in d.dcs.iter().enumerate() {
+        let Some(t) = super::run::restore_detected_at(d, i) else {
+            continue;
+        };
+        let from = t - chrono::Duration::days(RESTORE_LOOKBACK_DAYS);
+        let mut subjects = vec![dc.machine.name.clone()];
+        let mut members: Vec<String> = run
+            .occurrences
+            .iter()
+            .filter(|o| {
+                o.time >= from
+                    && matches!(o.what, super::run::Happening::Rejected { dc, .. } if dc == i)
+            })
+            .map(|o| d.members[o.member].name.clone())
+            .collect();
+        members.sort();
+        members.dedup();
+        subjects.extend(members);
+        out.push(Expected {
+            rule: "KZ-DC-002",
+            severity: "critical",
+            subjects,
+        });
+    }
 }
 
 fn serving_dcs(d: &Domain) -> impl Iterator<Item = &Machine> {

@@ -280,7 +280,7 @@ fn kept(path: &Path, knowledge: &Arc<Knowledge>) -> Vec<(u64, bool)> {
                 let opt_in = knowledge
                     .watched
                     .lookup(&e.provider, e.event_id)
-                    .is_some_and(|w| w.computer_account_only);
+                    .is_some_and(|w| w.high_volume);
                 out.push((e.record_id.unwrap(), opt_in));
             }
         },

@@ -587,3 +587,112 @@ fn the_same_netlogon_log_in_two_device_folders_is_two_devices() {
     let d = String::from_utf8_lossy(&devices.stdout);
     assert!(d.contains("PC1") && d.contains("PC2"), "{d}");
 }
+
+/// The events watched since issue 27, as the lab writes them to EVTX (no public sample
+/// has most of them), read back alike from wevtutil XML, Event Viewer XML, Get-WinEvent
+/// JSON and Winlogbeat lines; their near-miss ids from every shape are not kept.
+#[test]
+fn lookalike_events_read_alike_from_evtx_xml_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small");
+    let scale = dir.path().join("scale");
+    kizuna_lab::sim::generate(kizuna_lab::sim::Scenario::Small, 1, None, None, &small).unwrap();
+    kizuna_lab::sim::generate(
+        kizuna_lab::sim::Scenario::Scale,
+        5,
+        Some(400),
+        Some(30),
+        &scale,
+    )
+    .unwrap();
+    let mut all = events(&read(&small.join("evidence")));
+    all.extend(events(&read(&scale.join("evidence"))));
+    // (provider, id, a neighbouring id of the provider that is not watched)
+    let wanted: [(&str, u32, u32); 6] = [
+        ("NETLOGON", 5823, 5824),
+        ("Microsoft-Windows-Security-Auditing", 4743, 4744),
+        ("Microsoft-Windows-Security-Auditing", 4768, 4770),
+        (
+            "Microsoft-Windows-Kerberos-Key-Distribution-Center",
+            201,
+            200,
+        ),
+        ("Microsoft-Windows-NTLM", 4024, 4023),
+        (
+            "Microsoft-Windows-ActiveDirectory_DomainService",
+            2095,
+            2094,
+        ),
+    ];
+    let writers: [(&str, Writer); 4] = [
+        ("wevtutil.xml", kizuna_lab::writers::write_wevtutil_xml),
+        ("viewer.xml", kizuna_lab::writers::write_event_viewer_xml),
+        (
+            "get-winevent.json",
+            kizuna_lab::writers::write_get_winevent_json,
+        ),
+        (
+            "winlogbeat.ndjson",
+            kizuna_lab::writers::write_winlogbeat_jsonl,
+        ),
+    ];
+    let knowledge = Knowledge::builtin();
+    // Named values in the template's order (what Get-WinEvent's positional Properties
+    // keep), as the watch list gives it; the record holds them sorted by name.
+    let in_template_order = |e: &kizuna_core::EventRecord| -> Vec<(String, String)> {
+        let fields = knowledge
+            .watched
+            .lookup(&e.provider, e.event_id)
+            .map(|w| w.fields.clone())
+            .unwrap_or_default();
+        let mut v: Vec<(String, String)> = e
+            .named
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        v.sort_by_key(|(k, _)| fields.iter().position(|f| f == k).unwrap_or(usize::MAX));
+        v
+    };
+    let lab_event = |e: &kizuna_core::EventRecord, id: u32| kizuna_lab::writers::LabEvent {
+        provider: Box::leak(e.provider.clone().into_boxed_str()),
+        event_id: id,
+        qualifiers: e.qualifiers,
+        level: 2,
+        time: e.time,
+        record_id: e.record_id.unwrap(),
+        channel: Box::leak(e.channel.clone().unwrap().into_boxed_str()),
+        computer: e.computer.clone().unwrap(),
+        data: e.data.clone(),
+        named: in_template_order(e),
+        status: None,
+    };
+    for (provider, id, near) in wanted {
+        let original = all
+            .iter()
+            .find(|e| {
+                e.provider == provider
+                    && e.event_id == id
+                    && (id != 4768 || e.named.get("Status").map(String::as_str) == Some("0xe"))
+            })
+            .unwrap_or_else(|| panic!("the lab wrote no {provider} {id}"));
+        assert!(original.subject.is_some(), "{provider} {id}: {original:?}");
+        for (name, write) in writers {
+            let p = dir.path().join(name);
+            let mut f = std::fs::File::create(&p).unwrap();
+            write(&mut f, &[lab_event(original, id)]).unwrap();
+            drop(f);
+            let got = events(&read(&p));
+            assert_eq!(got.len(), 1, "{name}: {provider} {id}");
+            assert_eq!(got[0].subject, original.subject, "{name}: {provider} {id}");
+            assert_eq!(got[0].time, original.time, "{name}: {provider} {id}");
+            let mut f = std::fs::File::create(&p).unwrap();
+            write(&mut f, &[lab_event(original, near)]).unwrap();
+            drop(f);
+            let got = events(&read(&p));
+            assert!(
+                got.is_empty(),
+                "{name}: near miss {provider} {near} kept: {got:?}"
+            );
+        }
+    }
+}

@@ -98,11 +98,13 @@ pub fn subjects(finding: &serde_json::Value) -> Vec<String> {
 }
 
 /// Every rule the `small` lab (and so the demo) must show.
-pub const SMALL_LAB_RULES: [&str; 13] = [
+pub const SMALL_LAB_RULES: [&str; 15] = [
     "KZ-SC-001",
     "KZ-SC-002",
     "KZ-SC-003",
     "KZ-SC-004",
+    "KZ-KRB-001",
+    "KZ-NTLM-001",
     "KZ-SID-001",
     "KZ-SID-002",
     "KZ-SID-003",
