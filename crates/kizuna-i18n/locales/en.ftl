@@ -423,13 +423,13 @@ report-b-now = devices refused now (both ends enforce the check, a DC's SID, or 
 report-b-later = devices that break once their pair is updated
 report-w-devices = devices with the workaround written in their registry
 report-w-gpos = GPOs carrying the workaround
-report-l-now = devices failing for another reason now (Kerberos RC4 retirement, NTLMv1 blocked, a restored DC and the members it rejects)
+report-l-now = devices failing for another reason now (Machine Identity Isolation, Kerberos RC4 retirement, NTLMv1 blocked, a restored DC and the members it rejects)
 report-l-later = devices warned in audit mode (RC4, NTLMv1) that fail at enforcement
 report-state-ok = OK
 report-state-action = ACTION
 report-state-unknown = NOT CHECKED
 report-check-sc = Members set up their secure channel without failures (DC NETLOGON 5722/5805/5723, client 3210/5719).
-report-check-lookalikes = Failures that look like problem A are told apart: Kerberos RC4 retirement (KZ-KRB-001), NTLMv1 blocked (KZ-NTLM-001), a DC restored the wrong way (KZ-DC-002).
+report-check-lookalikes = Failures that look like problem A are told apart: Machine Identity Isolation (KZ-MII-001), Kerberos RC4 retirement (KZ-KRB-001), NTLMv1 blocked (KZ-NTLM-001), a DC restored the wrong way (KZ-DC-002).
 report-check-scope = "Refuse machine account password changes" reaches domain controllers only (GPO linked to OU=Domain Controllers with a ProductType = 2 WMI filter).
 report-check-disable = DisablePasswordChange is not used anywhere.
 report-check-expiry = Every workaround GPO records an expiry date that has not passed.
@@ -553,6 +553,17 @@ cli-review-no-store = { $path }: no kizuna store there (run `kizuna scan PATH...
 cli-review-no-scan = --compare-to { $what }: no scan #{ $id } in { $db }; recorded scans: { $scans }
 cli-review-no-scans = --compare-to { $what }: no scan recorded in { $db }
 cli-review-none = none
+cli-gpo-unchecked = note: no evidence checked. With --db STORE (a kizuna scan store) kizuna first checks that the failures are problem A and not a look-alike the workaround cannot fix.
+cli-gpo-lookalikes-refused = not written: the evidence shows no failure of problem A, and { $count ->
+    [one] one device fails
+   *[other] { $count } devices fail
+} for reasons the workaround cannot fix: { $devices }. See those findings (kizuna report --db …) and fix their cause; --despite-lookalikes writes the kit anyway.
+cli-gpo-lookalikes-despite = warning: the evidence shows no failure of problem A; { $count } devices fail for other reasons: { $devices }. Written anyway (--despite-lookalikes).
+cli-gpo-lookalikes-beside = warning: besides problem A, { $count ->
+    [one] one device fails
+   *[other] { $count } devices fail
+} for reasons the workaround cannot fix: { $devices }. Keep them out of the pilot OU and fix their cause.
+cli-gpo-no-failures = note: the evidence of --db shows no failing secure channel: make sure the logs of every DC were scanned before applying a workaround.
 cli-gpo-zero-age = note: MaximumPasswordAge=0 pauses rotation as the article does, but 0 is outside the documented 1–999: CIS 2.3.6.5 and the STIG will flag it. --member-max-age 999 stays within the range. DisablePasswordChange is never used.
 cli-gpo-workaround = DC GPO "{ $dc_gpo }" → { $dc_link } (WMI filter ProductType = 2); member GPO "{ $member_gpo }" → { $member_link }; expires { $expires }
 cli-gpo-rollback = rollback to RefusePasswordChange=0 and MaximumPasswordAge=30, computer version { $version }

@@ -353,13 +353,13 @@ report-b-now = 台が現在拒否されている(両端がチェックを実施�
 report-b-later = 台が相手の更新後に失敗する
 report-w-devices = 台のレジストリに回避策が書かれている
 report-w-gpos = 件の GPO が回避策を含む
-report-l-now = 台が現在別の原因で失敗中(Kerberos の RC4 廃止、NTLMv1 の遮断、復元された DC とそれに拒否されたメンバー)
+report-l-now = 台が現在別の原因で失敗中(マシン ID の分離、Kerberos の RC4 廃止、NTLMv1 の遮断、復元された DC とそれに拒否されたメンバー)
 report-l-later = 台が監査モードで警告されており、強制時に失敗する(RC4、NTLMv1)
 report-state-ok = OK
 report-state-action = 要対応
 report-state-unknown = 未確認
 report-check-sc = メンバーがセキュア チャネルを失敗なく確立している(DC の NETLOGON 5722/5805/5723、クライアントの 3210/5719)。
-report-check-lookalikes = 問題 A に似た別の原因の障害を区別している: Kerberos の RC4 廃止(KZ-KRB-001)、NTLMv1 の遮断(KZ-NTLM-001)、サポートされない方法で復元された DC(KZ-DC-002)。
+report-check-lookalikes = 問題 A に似た別の原因の障害を区別している: マシン ID の分離(KZ-MII-001)、Kerberos の RC4 廃止(KZ-KRB-001)、NTLMv1 の遮断(KZ-NTLM-001)、サポートされない方法で復元された DC(KZ-DC-002)。
 report-check-scope = 「コンピューター アカウントのパスワード変更を拒否する」が DC だけに届いている(OU=Domain Controllers にリンクし、ProductType = 2 の WMI フィルター付き)。
 report-check-disable = DisablePasswordChange はどこでも使われていない。
 report-check-expiry = 回避策の GPO すべてに期限が記録され、期限を過ぎていない。
@@ -483,6 +483,11 @@ cli-review-no-store = { $path }: kizuna の保存先がありません(先に `k
 cli-review-no-scan = --compare-to { $what }: { $db } にスキャン #{ $id } はありません。記録済みのスキャン: { $scans }
 cli-review-no-scans = --compare-to { $what }: { $db } に記録済みのスキャンがありません
 cli-review-none = なし
+cli-gpo-unchecked = 注意: 証跡を確認していません。--db STORE(kizuna scan のストア)を指定すると、障害が問題 A であり、回避策で直らない似た別の原因ではないことを先に確認します。
+cli-gpo-lookalikes-refused = 書き出しませんでした: 証跡に問題 A の障害がなく、{ $count } 台が回避策では直らない原因で失敗しています: { $devices }。それらの検出結果(kizuna report --db …)を見て原因を直してください。--despite-lookalikes を付けるとそれでも書き出します。
+cli-gpo-lookalikes-despite = 警告: 証跡に問題 A の障害がありません。{ $count } 台が別の原因で失敗しています: { $devices }。--despite-lookalikes のため書き出しました。
+cli-gpo-lookalikes-beside = 警告: 問題 A のほかに、{ $count } 台が回避策では直らない原因で失敗しています: { $devices }。これらはパイロット OU に入れず、原因を直してください。
+cli-gpo-no-failures = 注意: --db の証跡には失敗しているセキュア チャネルがありません。回避策を適用する前に、すべての DC のログをスキャンしたか確認してください。
 cli-gpo-zero-age = 注意: MaximumPasswordAge=0 は記事のとおりローテーションを止めますが、0 は文書化された範囲 1~999 の外です。CIS 2.3.6.5 と STIG が指摘します。--member-max-age 999 なら範囲内です。DisablePasswordChange は使いません。
 cli-gpo-workaround = DC 用 GPO「{ $dc_gpo }」→ { $dc_link }(WMI フィルター ProductType = 2)、メンバー用 GPO「{ $member_gpo }」→ { $member_link }、期限 { $expires }
 cli-gpo-rollback = RefusePasswordChange=0、MaximumPasswordAge=30 に戻します。コンピューターのバージョン { $version }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use kizuna_core::directory::{DirectorySnapshot, merge_exports};
 use kizuna_core::{EventRecord, InputReport, Knowledge, Timestamp};
-use kizuna_rules::{Analysis, Analyzer, ExpirySource, WorkaroundExpiry};
+use kizuna_rules::{Analysis, Analyzer, ExpirySource, WorkaroundCheck, WorkaroundExpiry};
 use kizuna_store::{FactFilter, Fingerprints, Inputs, ScanRow, ScanSource, Store};
 
 /// Runs the rules over the stored facts `filter` selects, with a directory read and the
@@ -21,6 +21,17 @@ pub fn analyze_stored(
     at: Timestamp,
 ) -> kizuna_store::Result<Analysis> {
     judge(store, Some(filter), knowledge, directory, expiry, at, None)
+}
+
+/// Whether the stored evidence shows problem A or only its look-alikes (`kizuna gpo
+/// workaround --db`): every complete input judged at `at`.
+pub fn workaround_check(
+    store: &Store,
+    knowledge: &Knowledge,
+    at: Timestamp,
+) -> kizuna_store::Result<WorkaroundCheck> {
+    let analysis = analyze_stored(store, &FactFilter::default(), knowledge, None, None, at)?;
+    Ok(WorkaroundCheck::of(&analysis))
 }
 
 /// The rules over the stored facts `facts` selects (none when `None`) with their

@@ -18,7 +18,9 @@ mod review;
 mod scan;
 mod sid;
 
-pub use judge::{RecordedScan, analyze_sources, analyze_stored, recorded_scan, scan_sources};
+pub use judge::{
+    RecordedScan, analyze_sources, analyze_stored, recorded_scan, scan_sources, workaround_check,
+};
 pub use plan::{
     PlanStart, advance_plan, judge_gate, plan_expiry, plan_status, start_plan, workaround_expiry,
 };

@@ -246,10 +246,11 @@ fn summary(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
         Severity::Info,
     ));
     let w_gpos = subjects_of(&has(r, &["KZ-AD-004", "KZ-AD-005"]), Severity::Info);
-    // Look-alikes: failing now for another reason (refused etypes, blocked NTLMv1, a
-    // restored DC and the members it rejects); later: only audit warnings so far.
+    // Look-alikes: failing now for another reason (Machine Identity Isolation, refused
+    // etypes, blocked NTLMv1, a restored DC and the members it rejects); later: only audit
+    // warnings so far.
     let l_now = only_devices(subjects_of(
-        &has(r, &["KZ-KRB-001", "KZ-NTLM-001", "KZ-DC-002"]),
+        &has(r, &kizuna_rules::LOOKALIKE_RULES),
         Severity::High,
     ));
     let l_later: BTreeSet<String> = only_devices(subjects_of(
@@ -367,7 +368,7 @@ fn checklist(r: &ScanReport<'_>, msg: &Messages, s: &mut String) {
         (
             "report-check-lookalikes",
             read.events,
-            !has(r, &["KZ-KRB-001", "KZ-NTLM-001", "KZ-DC-002"]).is_empty(),
+            !has(r, &kizuna_rules::LOOKALIKE_RULES).is_empty(),
         ),
         (
             "report-check-scope",

@@ -67,9 +67,12 @@ struct Acc {
     netlogon_from: Option<Arc<str>>,
     /// A role said by an inventory or hive (a DC-side event still makes it a DC).
     declared_role: Option<Role>,
-    /// Per hive type, the newest reading of its hardening switches and where it came from.
-    hardening: BTreeMap<IdentitySource, (Option<Timestamp>, BTreeMap<String, u32>, Arc<str>)>,
+    /// Per hive type, the newest reading of its hardening switches.
+    hardening: BTreeMap<IdentitySource, HardeningReading>,
 }
+
+/// One hive's hardening switches: when the hive was written, the values, where from.
+type HardeningReading = (Option<Timestamp>, BTreeMap<String, u32>, Arc<str>);
 
 fn rank(k: IdentitySource) -> u8 {
     match k {

@@ -18,6 +18,7 @@ mod policy;
 pub mod review;
 mod secure_channel;
 mod timeline;
+mod workaround_check;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,7 @@ pub use expiry::{ExpirySource, WorkaroundExpiry};
 pub use kizuna_core::DeviceRole as Role;
 pub use secure_channel::RULES as SECURE_CHANNEL_RULES;
 pub use timeline::{PasswordChange, is_own_rotation, password_change};
+pub use workaround_check::{LOOKALIKE_RULES, WorkaroundCheck};
 
 /// Every rule kizuna has, in the order docs/rules.md explains them: each needs a title,
 /// detail, remedy and "about" text in every catalog (tested in kizuna-i18n).

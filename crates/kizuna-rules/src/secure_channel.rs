@@ -156,8 +156,7 @@ pub(crate) fn evaluate(t: &Timelines, explained: &Explained<'_>, k: &Knowledge) 
             let deleted = items
                 .iter()
                 .copied()
-                .filter(|i| matches!(i.what, What::AccountDeleted { .. }) && i.time <= last)
-                .next_back();
+                .rfind(|i| matches!(i.what, What::AccountDeleted { .. }) && i.time <= last);
             let mut args = vec![
                 ("count", missing.len().into()),
                 ("first", time_arg(first)),

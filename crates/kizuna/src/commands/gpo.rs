@@ -44,6 +44,15 @@ pub struct WorkaroundArgs {
     /// Output folder (created; files in it are overwritten).
     #[arg(long)]
     pub out: PathBuf,
+    /// A store of scanned evidence (`kizuna scan --db`), checked first: the kit is refused
+    /// when every failure it shows is a look-alike of problem A (Machine Identity
+    /// Isolation, refused Kerberos encryption types, blocked NTLMv1, a restored DC), which
+    /// the workaround cannot fix; look-alike devices beside problem A are named.
+    #[arg(long, value_name = "FILE|postgres://…")]
+    pub db: Option<kizuna_store::Location>,
+    /// Write the kit even when the evidence says the failures are not problem A.
+    #[arg(long, requires = "db")]
+    pub despite_lookalikes: bool,
 }
 
 #[derive(Args, Debug)]
@@ -77,6 +86,9 @@ pub fn run(a: GpoArgs, console: &Console) -> anyhow::Result<i32> {
                 })?;
             if w.member_max_age == 0 {
                 console.note("cli-gpo-zero-age", &[]);
+            }
+            if !evidence_says_problem_a(&w, console)? {
+                return Ok(exit::FINDINGS);
             }
             let files = kit
                 .write(&w.out)
@@ -121,4 +133,45 @@ pub fn run(a: GpoArgs, console: &Console) -> anyhow::Result<i32> {
         println!("  {}", f.display());
     }
     Ok(exit::OK)
+}
+
+/// Checks the evidence of `--db` before a workaround kit is written: false (after saying
+/// why) when it shows only look-alikes of problem A and `--despite-lookalikes` was not given.
+fn evidence_says_problem_a(w: &WorkaroundArgs, console: &Console) -> anyhow::Result<bool> {
+    let Some(db) = &w.db else {
+        console.note("cli-gpo-unchecked", &[]);
+        return Ok(true);
+    };
+    let store = kizuna_pipeline::open_existing(db)?;
+    let check = kizuna_pipeline::workaround_check(
+        &store,
+        &kizuna_core::Knowledge::builtin(),
+        kizuna_core::time::now(),
+    )?;
+    let lookalikes: Vec<String> = check
+        .lookalikes
+        .iter()
+        .map(|(device, rules)| {
+            let rules: Vec<&str> = rules.iter().copied().collect();
+            format!("{device} ({})", rules.join(", "))
+        })
+        .collect();
+    let args = [
+        ("count", num(check.lookalikes.len())),
+        ("devices", text(lookalikes.join(", "))),
+    ];
+    if check.only_lookalikes() {
+        if w.despite_lookalikes {
+            console.note("cli-gpo-lookalikes-despite", &args);
+            return Ok(true);
+        }
+        console.error("cli-gpo-lookalikes-refused", &args);
+        return Ok(false);
+    }
+    if !check.lookalikes.is_empty() {
+        console.note("cli-gpo-lookalikes-beside", &args);
+    } else if check.problem_a.is_empty() {
+        console.note("cli-gpo-no-failures", &[]);
+    }
+    Ok(true)
 }

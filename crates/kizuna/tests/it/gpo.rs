@@ -369,3 +369,98 @@ fn kit_round_trip_through_a_real_dc() {
     assert!(gpo_findings(&v, "KZ-AD-004").is_empty(), "{v:#}");
     dc.stop().unwrap();
 }
+
+/// The workaround kit is checked against the evidence of `--db`: refused when every
+/// failure is a look-alike of problem A, written with a warning naming the look-alike
+/// devices when problem A is there too, and written as asked with `--despite-lookalikes`.
+#[test]
+fn workaround_is_refused_when_the_evidence_shows_only_lookalikes() {
+    use kizuna_lab::writers::{LabEvent, write_wevtutil_xml};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let time = chrono::DateTime::parse_from_rfc3339("2026-11-10T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    // PC7's RC4-only account refused by the KDC; no NETLOGON failure anywhere.
+    let refused = LabEvent {
+        provider: "Microsoft-Windows-Security-Auditing",
+        event_id: 4768,
+        qualifiers: None,
+        level: 0,
+        time,
+        record_id: 1,
+        channel: "Security",
+        computer: "DC1.corp.example".into(),
+        data: vec![],
+        named: vec![
+            ("TargetUserName".into(), "PC7$".into()),
+            ("TargetDomainName".into(), "CORP".into()),
+            ("Status".into(), "0xe".into()),
+        ],
+        status: None,
+    };
+    std::fs::create_dir_all(d.join("ev")).unwrap();
+    let mut f = std::fs::File::create(d.join("ev/dc1.xml")).unwrap();
+    write_wevtutil_xml(&mut f, &[refused]).unwrap();
+    drop(f);
+    let o = kizuna_now(d, &["scan", "ev", "--db", "only.db", "--format", "json"]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+    let args = |db: &str, out: &str, extra: &[&str]| {
+        let mut a = vec![
+            "gpo",
+            "workaround",
+            "--domain",
+            "corp.example",
+            "--pilot-ou",
+            "OU=Pilot,DC=corp,DC=example",
+            "--expires",
+            "2027-02-28",
+            "--out",
+            out,
+            "--db",
+            db,
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        kizuna_now(d, &a)
+    };
+    let o = run(args("only.db", "kit1", &[]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("not written") && err.contains("PC7 (KZ-KRB-001)"),
+        "{err}"
+    );
+    assert!(!d.join("kit1").exists(), "nothing is written");
+    let o = run(args("only.db", "kit2", &["--despite-lookalikes"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("Written anyway"), "{err}");
+    assert!(d.join("kit2/kit.json").exists());
+
+    // The small lab: problem A on several devices, and look-alikes beside it.
+    kizuna_lab::sim::generate(
+        kizuna_lab::sim::Scenario::Small,
+        1,
+        None,
+        None,
+        &d.join("lab"),
+    )
+    .unwrap();
+    let o = kizuna_now(
+        d,
+        &["scan", "lab/evidence", "--db", "lab.db", "--format", "json"],
+    );
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+    let o = run(args("lab.db", "kit3", &[]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("besides problem A") && err.contains("PC-OLD1 (KZ-KRB-001)"),
+        "{err}"
+    );
+    assert!(d.join("kit3/kit.json").exists());
+}
