@@ -5,13 +5,15 @@ KZ-SC-001-detail = { $count ->
     [one] One secure-channel failure, { $first }.
    *[other] { $count } secure-channel failures between { $first } and { $last }.
 } Status: { $statuses }. Reported by: { $reporters }.
-KZ-SC-001-remedy = { $kind ->
-    [password] The domain controller rejects this computer's machine password (old or wrong password). On the device run Test-ComputerSecureChannel -Repair -Credential DOMAIN\JoinAccount (or Reset-ComputerMachinePassword -Server <DC>), then confirm with nltest /sc_verify:<domain>. If it keeps coming back after each password rotation and every DC runs Windows Server 2025, apply the GPO workaround of the playbook: "Refuse machine account password changes" on a GPO linked only to the Domain Controllers OU, and a maximum machine password age on a pilot OU of members.
-    [account] The computer account is missing or was reset in Active Directory. Check that the computer object exists and is enabled (it may have been deleted, renamed or re-created by another join), then rejoin the device or reset its account and repair the secure channel.
-    [connectivity] No domain controller could be reached (network, DNS, site or firewall), not a trust problem. Check name resolution of the domain's DC records, the device's site and the ports to the DCs; watch whether it recurs after the network is fixed.
-    [expected] Expected once on a Windows Server 2025 member talking to an older DC (Kerberos secure channel attempt, then classic Netlogon). No action unless it is followed by other failures; UseKerberosForSecureChannels = 0 silences it.
-    [isolation] This device enforces Machine Identity Isolation in a domain below the Windows Server 2025 functional level (KZ-MII-001): a password re-sync or the GPO workaround will not hold. Turn the setting off the way it was set (Intune, GPO or registry), restart, then repair with Test-ComputerSecureChannel -Repair -Credential; see KZ-MII-001.
-   *[other] Check the device's secure channel (nltest /sc_verify:<domain>) and the status code above; repair with Test-ComputerSecureChannel -Repair -Credential when the channel is broken.
+KZ-SC-001-remedy = { $cause ->
+    [identity-isolation] This device enforces Machine Identity Isolation in a domain below the Windows Server 2025 functional level (KZ-MII-001): a password re-sync or the GPO workaround will not hold. Turn the setting off the way it was set (Intune, GPO or registry), restart, then repair with Test-ComputerSecureChannel -Repair -Credential; see KZ-MII-001.
+   *[other] { $kind ->
+        [password] The domain controller rejects this computer's machine password (old or wrong password). On the device run Test-ComputerSecureChannel -Repair -Credential DOMAIN\JoinAccount (or Reset-ComputerMachinePassword -Server <DC>), then confirm with nltest /sc_verify:<domain>. If it keeps coming back after each password rotation and every DC runs Windows Server 2025, apply the GPO workaround of the playbook: "Refuse machine account password changes" on a GPO linked only to the Domain Controllers OU, and a maximum machine password age on a pilot OU of members.
+        [account] The computer account is missing or was reset in Active Directory. Check that the computer object exists and is enabled (it may have been deleted, renamed or re-created by another join), then rejoin the device or reset its account and repair the secure channel.
+        [connectivity] No domain controller could be reached (network, DNS, site or firewall), not a trust problem. Check name resolution of the domain's DC records, the device's site and the ports to the DCs; watch whether it recurs after the network is fixed.
+        [expected] Expected once on a Windows Server 2025 member talking to an older DC (Kerberos secure channel attempt, then classic Netlogon). No action unless it is followed by other failures; UseKerberosForSecureChannels = 0 silences it.
+       *[other] Check the device's secure channel (nltest /sc_verify:<domain>) and the status code above; repair with Test-ComputerSecureChannel -Repair -Credential when the channel is broken.
+    }
 }
 KZ-SC-002-title = Recurring secure-channel failures: { $device }
 KZ-SC-002-detail = The secure channel broke in { $episodes } separate episodes (starting { $starts }), with { $recoveries ->

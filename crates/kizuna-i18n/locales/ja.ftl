@@ -2,13 +2,15 @@
 
 KZ-SC-001-title = セキュア チャネルの失敗: { $device }
 KZ-SC-001-detail = { $first } から { $last } の間にセキュア チャネルの失敗が { $count } 件。状態コード: { $statuses }。報告元: { $reporters }。
-KZ-SC-001-remedy = { $kind ->
-    [password] ドメイン コントローラーがこの端末のマシン パスワードを拒否しています(古いまたは誤ったパスワード)。端末で Test-ComputerSecureChannel -Repair -Credential ドメイン\参加用アカウント(または Reset-ComputerMachinePassword -Server <DC>)を実行し、nltest /sc_verify:<ドメイン> で確認してください。パスワード更新のたびに再発し、すべての DC が Windows Server 2025 の場合は、手順書の GPO 回避策を適用します: ドメイン コントローラー OU のみにリンクした GPO で「コンピューター アカウントのパスワード変更を拒否する」を有効にし、メンバーはパイロット OU からマシン パスワードの最大有効期間を設定します。
-    [account] Active Directory のコンピューター アカウントが存在しないか、リセットされています。コンピューター オブジェクトが存在し有効か(削除・名前変更・別端末の参加による再作成がないか)を確認し、端末をドメインに再参加させるか、アカウントをリセットしてセキュア チャネルを修復してください。
-    [connectivity] ドメイン コントローラーに到達できませんでした(ネットワーク、DNS、サイト、ファイアウォール)。信頼関係の問題ではありません。DC の DNS レコードの名前解決、端末のサイト、DC へのポートを確認し、ネットワーク修正後に再発するかを監視してください。
-    [expected] Windows Server 2025 のメンバーが旧バージョンの DC に接続する際に 1 回出るのは想定内です(Kerberos によるセキュア チャネルを試した後、従来の Netlogon に切り替え)。他の失敗が続かない限り対応は不要です。UseKerberosForSecureChannels = 0 で抑止できます。
-    [isolation] この端末は、Windows Server 2025 の機能レベルに満たないドメインでマシン ID の分離(Machine Identity Isolation)を強制しています(KZ-MII-001)。パスワードの再同期や GPO の回避策では直りません。設定したのと同じ方法(Intune、GPO またはレジストリ)で無効にし、再起動してから Test-ComputerSecureChannel -Repair -Credential で修復してください。KZ-MII-001 を参照してください。
-   *[other] 端末のセキュア チャネル(nltest /sc_verify:<ドメイン>)と上記の状態コードを確認し、壊れていれば Test-ComputerSecureChannel -Repair -Credential で修復してください。
+KZ-SC-001-remedy = { $cause ->
+    [identity-isolation] この端末は、Windows Server 2025 の機能レベルに満たないドメインでマシン ID の分離(Machine Identity Isolation)を強制しています(KZ-MII-001)。パスワードの再同期や GPO の回避策では直りません。設定したのと同じ方法(Intune、GPO またはレジストリ)で無効にし、再起動してから Test-ComputerSecureChannel -Repair -Credential で修復してください。KZ-MII-001 を参照してください。
+   *[other] { $kind ->
+        [password] ドメイン コントローラーがこの端末のマシン パスワードを拒否しています(古いまたは誤ったパスワード)。端末で Test-ComputerSecureChannel -Repair -Credential ドメイン\参加用アカウント(または Reset-ComputerMachinePassword -Server <DC>)を実行し、nltest /sc_verify:<ドメイン> で確認してください。パスワード更新のたびに再発し、すべての DC が Windows Server 2025 の場合は、手順書の GPO 回避策を適用します: ドメイン コントローラー OU のみにリンクした GPO で「コンピューター アカウントのパスワード変更を拒否する」を有効にし、メンバーはパイロット OU からマシン パスワードの最大有効期間を設定します。
+        [account] Active Directory のコンピューター アカウントが存在しないか、リセットされています。コンピューター オブジェクトが存在し有効か(削除・名前変更・別端末の参加による再作成がないか)を確認し、端末をドメインに再参加させるか、アカウントをリセットしてセキュア チャネルを修復してください。
+        [connectivity] ドメイン コントローラーに到達できませんでした(ネットワーク、DNS、サイト、ファイアウォール)。信頼関係の問題ではありません。DC の DNS レコードの名前解決、端末のサイト、DC へのポートを確認し、ネットワーク修正後に再発するかを監視してください。
+        [expected] Windows Server 2025 のメンバーが旧バージョンの DC に接続する際に 1 回出るのは想定内です(Kerberos によるセキュア チャネルを試した後、従来の Netlogon に切り替え)。他の失敗が続かない限り対応は不要です。UseKerberosForSecureChannels = 0 で抑止できます。
+       *[other] 端末のセキュア チャネル(nltest /sc_verify:<ドメイン>)と上記の状態コードを確認し、壊れていれば Test-ComputerSecureChannel -Repair -Credential で修復してください。
+    }
 }
 KZ-SC-002-title = セキュア チャネル失敗の再発: { $device }
 KZ-SC-002-detail = セキュア チャネルが { $episodes } 回の別々の期間で壊れています(開始日: { $starts })。その間に修復またはパスワード変更が { $recoveries } 回ありました。期間は、回復をはさむか { $gap_days } 日以上離れた失敗で区切ります。最初 { $first }、最後 { $last }。

@@ -809,6 +809,9 @@ pub struct MachineHives {
     pub refuse_password_change: Option<u32>,
     pub maximum_password_age: Option<u32>,
     pub disable_password_change: Option<u32>,
+    /// SYSTEM `Control\Lsa` value `MachineIdentityIsolation` (2 = enforced); `None` =
+    /// value absent.
+    pub machine_identity_isolation: Option<u32>,
     /// Last-written time of every key; also the last machine password change.
     pub last_written: DateTime<Utc>,
 }
@@ -864,6 +867,7 @@ impl MachineHives {
             refuse_password_change: None,
             maximum_password_age: Some(30),
             disable_password_change: Some(0),
+            machine_identity_isolation: None,
             last_written: Utc
                 .with_ymd_and_hms(2025, 10, 14, 9, 30, 0)
                 .single()
@@ -1050,11 +1054,15 @@ impl MachineHives {
             .sz("ComputerName", &self.computer_name);
         b.key(&format!(r"{cs}\Control\ProductOptions"))
             .sz("ProductType", self.role.product_type());
-        b.key(&format!(r"{cs}\Control\Lsa"))
+        let lsa = b
+            .key(&format!(r"{cs}\Control\Lsa"))
             .dword("LimitBlankPasswordUse", 1)
             .dword("NoLmHash", 1)
             .multi_sz("Authentication Packages", &["msv1_0"])
             .multi_sz("Notification Packages", &["scecli"]);
+        if let Some(v) = self.machine_identity_isolation {
+            lsa.dword("MachineIdentityIsolation", v);
+        }
         b.key(&format!(r"{cs}\Control\Windows"))
             .expand_sz("Directory", "%SystemRoot%")
             .expand_sz("SystemDirectory", "%SystemRoot%\\system32")

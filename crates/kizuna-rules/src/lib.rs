@@ -623,7 +623,11 @@ mod tests {
         assert_eq!(mii.args["level"], MessageArg::Text("7".into()));
         assert!(mii.evidence.iter().any(|e| e.path == "PC60/HiveSystem"));
         let sc = f.iter().find(|f| f.rule.0 == "KZ-SC-001").expect("SC-001");
-        assert_eq!(sc.args["kind"], MessageArg::Text("isolation".into()));
+        assert_eq!(
+            sc.args["cause"],
+            MessageArg::Text("identity-isolation".into())
+        );
+        assert_eq!(sc.args["kind"], MessageArg::Text("password".into()));
         // Unknown level: still said, with the level unknown.
         let f = isolation_case(None, 2, 9445);
         assert!(f.iter().any(|f| f.rule.0 == "KZ-MII-001"));
@@ -635,7 +639,7 @@ mod tests {
                 "{level:?} {value} {ubr}"
             );
             let sc = f.iter().find(|f| f.rule.0 == "KZ-SC-001").expect("SC-001");
-            assert_eq!(sc.args["kind"], MessageArg::Text("password".into()));
+            assert_eq!(sc.args["cause"], MessageArg::Text("none".into()));
         }
     }
 

@@ -130,12 +130,14 @@ pub(crate) fn evaluate(t: &Timelines, explained: &Explained<'_>, k: &Knowledge) 
                     ("last", time_arg(last)),
                     ("statuses", statuses.join(", ").into()),
                     ("reporters", reporters(&failures)),
+                    ("kind", class_key(worst.1).into()),
+                    // What another rule says caused them: the remedy points there.
                     (
-                        "kind",
+                        "cause",
                         if explained.identity_isolation.contains(device) {
-                            "isolation".into()
+                            "identity-isolation".into()
                         } else {
-                            class_key(worst.1).into()
+                            "none".into()
                         },
                     ),
                 ],
@@ -247,6 +249,11 @@ pub(crate) fn evaluate(t: &Timelines, explained: &Explained<'_>, k: &Knowledge) 
 
         // KZ-SC-004: the device's own password change went through, then — long enough
         // after that a half-finished rotation is unlikely — the DC rejects its password.
+        // Not for a device Machine Identity Isolation explains: its secret moved, it did
+        // not go back in time.
+        if explained.identity_isolation.contains(device) {
+            continue;
+        }
         let min = Duration::hours(k.thresholds.rollback_min_hours);
         let mut last_change: Option<&Item> = None;
         for i in items.iter().copied().filter(|i| i.time.is_some()) {

@@ -188,7 +188,8 @@ fn machine_guid(d: &Domain, m: &Machine) -> kizuna_core::MachineGuid {
 
 /// SAM, SECURITY, SYSTEM and SOFTWARE of a machine as on the lab's last day. Returns the
 /// number of files written.
-pub fn write_hives(d: &Domain, m: &Machine, dir: &Path) -> io::Result<u64> {
+/// `isolation`: the Machine Identity Isolation value on the last day, if one is set.
+pub fn write_hives(d: &Domain, m: &Machine, isolation: Option<u32>, dir: &Path) -> io::Result<u64> {
     let last = d.days.saturating_sub(1);
     let img = m.image_on(last);
     let p = netlogon_parameters(d, m);
@@ -230,6 +231,7 @@ pub fn write_hives(d: &Domain, m: &Machine, dir: &Path) -> io::Result<u64> {
         refuse_password_change: p.get("RefusePasswordChange").copied(),
         maximum_password_age: p.get("MaximumPasswordAge").copied(),
         disable_password_change: p.get("DisablePasswordChange").copied(),
+        machine_identity_isolation: isolation,
         last_written: d.end() - Duration::hours(2),
     };
     Ok(write_machine_hives(dir, &hives)?.len() as u64)

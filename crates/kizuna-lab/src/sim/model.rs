@@ -37,6 +37,12 @@ impl OsImage {
     pub fn is_server_2025(&self) -> bool {
         self.server && self.build >= 26100
     }
+
+    /// Whether a client build honours Machine Identity Isolation enforcement (the lab's
+    /// own statement: 24H2/25H2 from UBR 9445, the September 2026 update).
+    pub fn honours_identity_isolation(&self) -> bool {
+        !self.server && matches!(self.build, 26100 | 26200) && self.ubr >= 9445
+    }
 }
 
 pub const WIN10_22H2: OsImage = OsImage {
@@ -78,6 +84,24 @@ pub const WIN11_25H2: OsImage = OsImage {
     ubr: 6584,
     product_name: "Windows 10 Enterprise",
     display_version: "25H2",
+    edition_id: "Enterprise",
+    server: false,
+};
+/// Windows 11 25H2 / 24H2 with the September 2026 security update (KB5124008), which
+/// honours Machine Identity Isolation enforcement.
+pub const WIN11_25H2_SEP26: OsImage = OsImage {
+    build: 26200,
+    ubr: 9445,
+    product_name: "Windows 10 Enterprise",
+    display_version: "25H2",
+    edition_id: "Enterprise",
+    server: false,
+};
+pub const WIN11_24H2_SEP26: OsImage = OsImage {
+    build: 26100,
+    ubr: 9445,
+    product_name: "Windows 10 Enterprise",
+    display_version: "24H2",
     edition_id: "Enterprise",
     server: false,
 };
@@ -190,6 +214,12 @@ pub struct Machine {
     /// Signs on to something that asks for NTLMv1-derived credentials (a PEAP-MSCHAPv2
     /// Wi-Fi, an old application): NTLM/Operational 4024, or 4025 once it is blocked.
     pub ntlmv1_sso: bool,
+    /// Machine Identity Isolation set to enforcement by policy before the lab starts
+    /// (SYSTEM `Control\Lsa` `MachineIdentityIsolation` = 2): harmless until the
+    /// September 2026 update makes Windows honour it in this domain below the Windows
+    /// Server 2025 functional level. `Some(true)`: the help desk turns it off and repairs
+    /// the device once it breaks; `Some(false)`: still broken at the lab's end.
+    pub identity_isolation: Option<bool>,
 }
 
 impl Machine {
@@ -226,6 +256,8 @@ pub struct Restore {
 /// 2026 enforcement of the RC4 retirement; KB5066470's October 2026 NTLMv1 block, which
 /// is secondary): not read from kizuna's knowledge, so the two can disagree in a test.
 pub const RC4_ENFORCED: (i32, u32, u32) = (2026, 4, 14);
+/// KB5124008: Windows 11 honours Machine Identity Isolation enforcement from this update.
+pub const IDENTITY_ISOLATION_HONOURED: (i32, u32, u32) = (2026, 9, 8);
 pub const NTLMV1_BLOCKED: (i32, u32, u32) = (2026, 10, 13);
 
 /// Whether the calendar date of `t` is on or after `(y, m, d)`.

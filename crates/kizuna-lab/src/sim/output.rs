@@ -89,17 +89,21 @@ pub fn write_all(
                 d.fqdn(&dc.machine.name),
             );
             e.level = 2;
+            // Then Net Logon pauses: the database was restored by an unsupported procedure.
+            let mut paused = e.clone();
+            paused.event_id = 2103;
+            paused.time = t + Duration::seconds(40);
             w.events += write_log(
                 d,
                 &dc.machine,
                 i as u64,
                 Channel::DcDirectory,
-                vec![e],
+                vec![e, paused],
                 &path,
             )?;
             w.file(&path)?;
         }
-        w.files += files::write_hives(d, &dc.machine, &dir)?;
+        w.files += files::write_hives(d, &dc.machine, None, &dir)?;
     }
 
     let mut by_member: Vec<Vec<&Occurrence>> = vec![Vec::new(); d.members.len()];
@@ -123,6 +127,35 @@ pub fn write_all(
             w.events += write_log(d, m, label, Channel::MemberSystem, events, &path)?;
             w.file(&path)?;
         }
+        if c.system_evtx
+            && by_member[i]
+                .iter()
+                .any(|o| o.what == Happening::KerberosRefused)
+        {
+            let path = dir.join(Channel::MemberSecurityNetlogon.file());
+            let me = d.fqdn(&m.name);
+            let events: Vec<LabEvent> = by_member[i]
+                .iter()
+                .filter(|o| o.what == Happening::KerberosRefused)
+                .map(|o| {
+                    let mut e = named(
+                        event(
+                            "Microsoft-Windows-Security-Netlogon",
+                            9005,
+                            o.time,
+                            "Microsoft-Windows-Security-Netlogon/Operational",
+                            me.clone(),
+                        ),
+                        &[("Status", format!("0x{STATUS_INTERNAL_ERROR:08X}"))],
+                    );
+                    e.level = 3;
+                    e
+                })
+                .collect();
+            let label = 0x100 + i as u64;
+            w.events += write_log(d, m, label, Channel::MemberSecurityNetlogon, events, &path)?;
+            w.file(&path)?;
+        }
         if c.system_evtx && m.ntlmv1_sso {
             let path = dir.join(Channel::MemberNtlm.file());
             let events: Vec<LabEvent> = by_member[i]
@@ -134,7 +167,7 @@ pub fn write_all(
             w.file(&path)?;
         }
         if c.hives {
-            w.files += files::write_hives(d, m, &dir)?;
+            w.files += files::write_hives(d, m, run.outcomes[i].isolation_switch, &dir)?;
         }
         if c.netlogon_log {
             let debug = dir.join("debug");
@@ -188,6 +221,8 @@ enum Channel {
     DcDirectory,
     /// A member's NTLM Operational log (only NTLMv1 sign-on events: no traffic).
     MemberNtlm,
+    /// A member's Security-NetLogon Operational log (only its secure-channel events).
+    MemberSecurityNetlogon,
 }
 
 impl Channel {
@@ -198,6 +233,9 @@ impl Channel {
             Channel::DcSecurity => "Security.evtx",
             Channel::DcDirectory => "Directory Service.evtx",
             Channel::MemberNtlm => "Microsoft-Windows-NTLM%4Operational.evtx",
+            Channel::MemberSecurityNetlogon => {
+                "Microsoft-Windows-Security-Netlogon%4Operational.evtx"
+            }
             Channel::DcSystem | Channel::MemberSystem => "System.evtx",
         }
     }
@@ -605,7 +643,7 @@ fn noise(
         }
         Channel::DcSystem => d.noise.dc_system_per_day as u64,
         Channel::MemberSystem => d.noise.member_system_per_day as u64,
-        Channel::DcDirectory | Channel::MemberNtlm => 0,
+        Channel::DcDirectory | Channel::MemberNtlm | Channel::MemberSecurityNetlogon => 0,
     };
     for _ in 0..n {
         let time = day_start + Duration::milliseconds(rng.range(0, 86_400_000) as i64);

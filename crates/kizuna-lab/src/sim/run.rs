@@ -100,6 +100,13 @@ pub struct Outcome {
     /// NTLMv1-derived sign-on seen in its collected NTLM log: `Some(true)` once one was
     /// blocked (KZ-NTLM-001 high), `Some(false)` when only audited (medium).
     pub ntlmv1: Option<bool>,
+    /// Machine Identity Isolation's registry value on the last day (2 = enforced, 0 =
+    /// turned off by the help desk after it broke the trust); `None` when never set.
+    pub isolation_switch: Option<u32>,
+    /// Machine Identity Isolation broke the trust a day or more after the device's own
+    /// password change, with nothing between: KZ-SC-004's pattern, which a scan reports
+    /// unless it can tell Machine Identity Isolation did it (KZ-MII-001).
+    pub forgot_by_isolation: bool,
 }
 
 /// Every occurrence in time order, and each member's outcome.
@@ -129,6 +136,9 @@ struct State<'a> {
     /// No failure and no repair since the last own change.
     clean_since_own_change: bool,
     broken: Option<(Broken, DateTime<Utc>)>,
+    /// Machine Identity Isolation already broke the trust (once: it is then turned off,
+    /// or stays broken).
+    isolation_broke: bool,
     snapshot_password: Option<DateTime<Utc>>,
     out: Vec<Occurrence>,
     outcome: Outcome,
@@ -139,6 +149,7 @@ pub fn run(domain: &Domain) -> Run {
     let mut outcomes = Vec::new();
     for (i, m) in domain.members.iter().enumerate() {
         let mut st = State::new(domain, i, m);
+        st.outcome.isolation_switch = m.identity_isolation.map(|_| 2);
         for day in 0..domain.days {
             st.day(day);
         }
@@ -169,6 +180,7 @@ impl<'a> State<'a> {
             last_own_change: None,
             clean_since_own_change: false,
             broken: None,
+            isolation_broke: false,
             snapshot_password: None,
             out: Vec::new(),
             outcome: Outcome::default(),
@@ -270,6 +282,7 @@ impl<'a> State<'a> {
         self.restored_dc_day(day);
         self.rc4_day(day);
         self.ntlmv1_day(day);
+        self.identity_isolation_day(day);
         if m.reverts.contains(&day)
             && self.broken.is_none()
             && let Some(snap) = self.snapshot_password
@@ -299,10 +312,14 @@ impl<'a> State<'a> {
             }
         }
         let domain = self.domain;
-        if m.image_on(day).is_server_2025() && !domain.all_dcs_2025(day) && m.collected.netlogon_log
+        if m.image_on(day).is_server_2025()
+            && !domain.all_dcs_2025(day)
+            && (m.collected.netlogon_log || m.collected.system_evtx)
         {
+            // netlogon.log says 0xC00000E5 (a low KZ-SC-001); Security-NetLogon 9005 says
+            // it fell back to NetLogon (counted, not a failure).
             let t = self.at(day, 0, 24);
-            if self.happen(t, Happening::KerberosRefused) {
+            if self.happen(t, Happening::KerberosRefused) && m.collected.netlogon_log {
                 self.see(Severity::Low);
             }
         }
@@ -356,6 +373,41 @@ impl<'a> State<'a> {
             let repair = first + Duration::minutes(self.later.range(20 * 60, 3 * 24 * 60) as i64);
             self.broken = Some((Broken::Mismatch, repair));
             self.clean_since_own_change = false;
+        }
+    }
+
+    /// Machine Identity Isolation enforced: on the first day its build honours it (the
+    /// reboot of the September 2026 update) the device loses its trust — DCs reject it as
+    /// for a password mismatch. The help desk turns the setting off and repairs it, or it
+    /// stays broken to the lab's end.
+    fn identity_isolation_day(&mut self, day: u32) {
+        let Some(fixed) = self.m.identity_isolation else {
+            return;
+        };
+        if self.isolation_broke
+            || self.broken.is_some()
+            || !self.m.image_on(day).honours_identity_isolation()
+        {
+            return;
+        }
+        self.isolation_broke = true;
+        let first = self.at(day, 7, 10);
+        let forgot = self.clean_since_own_change
+            && self
+                .last_own_change
+                .is_some_and(|c| first - c >= Duration::hours(24));
+        if !self.break_trust(Broken::Mismatch, day, first) {
+            return;
+        }
+        self.outcome.forgot_by_isolation = forgot;
+        let end = self.domain.end();
+        if fixed {
+            if self.broken.is_some_and(|(_, repair)| repair < end) {
+                self.outcome.isolation_switch = Some(0);
+            }
+        } else {
+            // Nobody has found the cause yet: it fails every day to the end.
+            self.broken = Some((Broken::Mismatch, end + Duration::days(1000)));
         }
     }
 

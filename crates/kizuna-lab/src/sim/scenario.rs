@@ -121,6 +121,7 @@ impl Builder {
             created_days_before: self.rng.range(60, 2000) as u32,
             encryption_types: 28,
             ntlmv1_sso: false,
+            identity_isolation: None,
         }
     }
 
@@ -205,6 +206,28 @@ impl Builder {
         if !server && self.later.chance(odds.ntlmv1) {
             m.ntlmv1_sso = true;
         }
+        // A pilot of Machine Identity Isolation enforcement on current Windows 11; the
+        // September 2026 update installs on its Patch Tuesday when the lab runs that long.
+        if odds.identity_isolation > 0.0
+            && (image == WIN11_25H2 || image == WIN11_24H2)
+            && m.update.is_none()
+            && self.later.chance(odds.identity_isolation)
+        {
+            m.identity_isolation = Some(self.later.chance(0.5));
+            let start = self.domain.start.date_naive();
+            let (y, mo, d) = IDENTITY_ISOLATION_HONOURED;
+            if let Some(day) = chrono::NaiveDate::from_ymd_opt(y, mo, d)
+                .map(|u| (u - start).num_days())
+                .filter(|&n| n >= 0 && n < i64::from(self.domain.days))
+            {
+                let updated = if image == WIN11_25H2 {
+                    WIN11_25H2_SEP26
+                } else {
+                    WIN11_24H2_SEP26
+                };
+                m.update = Some((day as u32, updated));
+            }
+        }
         let r = &mut self.rng;
         m.collected = Collected {
             system_evtx: r.chance(odds.system_evtx),
@@ -241,6 +264,7 @@ struct Odds {
     laptop_offline: f64,
     rc4_only: f64,
     ntlmv1: f64,
+    identity_isolation: f64,
     system_evtx: f64,
     hives: f64,
     netlogon_log: f64,
@@ -257,6 +281,7 @@ impl Odds {
         laptop_offline: 0.0,
         rc4_only: 0.0,
         ntlmv1: 0.0,
+        identity_isolation: 0.0,
         system_evtx: 0.5,
         hives: 0.5,
         netlogon_log: 0.2,
@@ -394,6 +419,7 @@ fn small(seed: u64, devices: u32, days: u32) -> Domain {
         laptop_offline: 0.1,
         rc4_only: 0.1,
         ntlmv1: 0.05,
+        identity_isolation: 0.0,
         system_evtx: 0.6,
         hives: 0.6,
         netlogon_log: 0.4,
@@ -463,6 +489,7 @@ fn mid_size(
         laptop_offline: 0.08,
         rc4_only: 0.03,
         ntlmv1: 0.02,
+        identity_isolation: 0.06,
         system_evtx: if scenario == Scenario::Scale {
             0.3
         } else {

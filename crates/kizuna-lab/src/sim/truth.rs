@@ -60,6 +60,14 @@ pub fn expected(d: &Domain, run: &Run) -> Vec<Expected> {
         severity: severity.as_str(),
         subjects: vec![name.to_string()],
     };
+    // Devices KZ-MII-001 names: their rollback pattern is its doing, not a snapshot's.
+    let mut isolated_findings = Vec::new();
+    identity_isolation(d, run, &mut isolated_findings);
+    let isolated: std::collections::BTreeSet<String> = isolated_findings
+        .iter()
+        .flat_map(|e| e.subjects.iter().cloned())
+        .collect();
+    out.extend(isolated_findings);
     for (m, o) in d.members.iter().zip(&run.outcomes) {
         let Outcome {
             worst,
@@ -70,6 +78,8 @@ pub fn expected(d: &Domain, run: &Run) -> Vec<Expected> {
             last_password_set: _,
             etype_refused,
             ntlmv1,
+            isolation_switch: _,
+            forgot_by_isolation,
         } = o;
         if let Some(w) = worst {
             out.push(one("KZ-SC-001", *w, &m.name));
@@ -80,7 +90,8 @@ pub fn expected(d: &Domain, run: &Run) -> Vec<Expected> {
         if *account_missing {
             out.push(one("KZ-SC-003", Severity::High, &m.name));
         }
-        if *forgot_own_change {
+        // A device KZ-MII-001 names gets no rollback finding, whatever else happened.
+        if (*forgot_own_change || *forgot_by_isolation) && !isolated.contains(&m.name) {
             out.push(one("KZ-SC-004", Severity::High, &m.name));
         }
         if *refused_clone {
@@ -108,6 +119,41 @@ pub fn expected(d: &Domain, run: &Run) -> Vec<Expected> {
     }
     out.sort();
     out
+}
+
+/// KZ-MII-001: a workstation whose collected hives show Machine Identity Isolation still
+/// enforced (2) on a build that honours it, with a trust failure since the update shipped.
+fn identity_isolation(d: &Domain, run: &Run, out: &mut Vec<Expected>) {
+    let (y, m, day) = super::model::IDENTITY_ISOLATION_HONOURED;
+    let Some(honoured) = chrono::NaiveDate::from_ymd_opt(y, m, day) else {
+        return;
+    };
+    let last = d.days.saturating_sub(1);
+    for (i, (m, o)) in d.members.iter().zip(&run.outcomes).enumerate() {
+        if o.isolation_switch != Some(2)
+            || !m.collected.hives
+            || m.role != Role::Workstation
+            || !m.image_on(last).honours_identity_isolation()
+        {
+            continue;
+        }
+        let failed_since = run.occurrences.iter().any(|x| {
+            x.member == i
+                && x.time.date_naive() >= honoured
+                && matches!(
+                    x.what,
+                    super::run::Happening::Rejected { .. }
+                        | super::run::Happening::NoAccount { .. }
+                )
+        });
+        if failed_since {
+            out.push(Expected {
+                rule: "KZ-MII-001",
+                severity: "critical",
+                subjects: vec![m.name.clone()],
+            });
+        }
+    }
 }
 
 /// How long before a DC says it was restored its rejections count as the restore's (the

@@ -608,8 +608,14 @@ fn lookalike_events_read_alike_from_evtx_xml_and_json() {
     let mut all = events(&read(&small.join("evidence")));
     all.extend(events(&read(&scale.join("evidence"))));
     // (provider, id, a neighbouring id of the provider that is not watched)
-    let wanted: [(&str, u32, u32); 6] = [
+    let wanted: [(&str, u32, u32); 8] = [
         ("NETLOGON", 5823, 5824),
+        ("Microsoft-Windows-Security-Netlogon", 9005, 9004),
+        (
+            "Microsoft-Windows-ActiveDirectory_DomainService",
+            2103,
+            2102,
+        ),
         ("Microsoft-Windows-Security-Auditing", 4743, 4744),
         ("Microsoft-Windows-Security-Auditing", 4768, 4770),
         (

@@ -387,3 +387,25 @@ fn lab_ldif_alone_scans_to_its_directory_truth() {
         );
     }
 }
+
+/// A contoso domain run past the September 2026 updates: the pilot of Machine Identity
+/// Isolation enforcement breaks its devices' trust (the domain is below the Windows Server
+/// 2025 level), next to every other cause; the scan still equals the truth.
+#[test]
+fn contoso_through_september_2026_scans_exactly_to_truth() {
+    let mut isolation = 0;
+    for seed in [3, 4] {
+        let found = scan_matches_truth(Scenario::Contoso, seed, Some(300), Some(300));
+        isolation += found.iter().filter(|k| k.0 == "KZ-MII-001").count();
+        for rule in ["KZ-KRB-001", "KZ-DC-002", "KZ-SC-002"] {
+            assert!(
+                found.iter().any(|k| k.0 == rule),
+                "seed {seed} lacks {rule}"
+            );
+        }
+    }
+    assert!(
+        isolation > 0,
+        "no device still enforcing Machine Identity Isolation"
+    );
+}

@@ -134,6 +134,7 @@ fn lab(dir: &Path, fixed: bool) -> Model {
             // A quiet domain otherwise too: no look-alike keeps logging to its last day.
             m.encryption_types = 28;
             m.ntlmv1_sso = false;
+            m.identity_isolation = None;
         }
         for dc in &mut d.dcs {
             dc.restore = None;
