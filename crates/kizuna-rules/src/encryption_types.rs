@@ -10,10 +10,11 @@
 use std::collections::BTreeMap;
 
 use kizuna_core::directory::DirectorySnapshot;
-use kizuna_core::{DeviceName, Finding, Knowledge, MessageArg, RuleId, Severity, Timestamp};
+use kizuna_core::{DeviceName, Finding, Knowledge, RuleId, Timestamp};
 
 use crate::timeline::{
-    Item, Timelines, What, etype_explains, is_explained_by_etype, phase_args, time_arg,
+    Item, Timelines, What, blocked_or_audit, device_finding, etype_explains, is_explained_by_etype,
+    phase_args, reporters, span, time_arg,
 };
 
 pub const KRB_ETYPE: RuleId = RuleId("KZ-KRB-001");
@@ -48,18 +49,13 @@ pub(crate) fn evaluate(
     }
     let mut out = Vec::new();
     for (device, items) in &t.by_device {
-        let mut hits: Vec<&Item> = items
+        let hits: Vec<&Item> = items
             .iter()
             .filter(|i| matches!(i.what, What::Etype { .. }))
             .collect();
         if hits.is_empty() {
             continue;
         }
-        hits.sort_by(|a, b| {
-            a.time
-                .cmp(&b.time)
-                .then_with(|| a.evidence.cmp(&b.evidence))
-        });
         let blocked = hits
             .iter()
             .filter(|i| matches!(i.what, What::Etype { blocked: true }))
@@ -69,52 +65,33 @@ pub(crate) fn evaluate(
         } else {
             0
         };
-        let first = hits.iter().filter_map(|i| i.time).min();
-        let last = hits.iter().filter_map(|i| i.time).max();
-        let reporters: std::collections::BTreeSet<&str> =
-            hits.iter().filter_map(|i| i.reporter.as_deref()).collect();
+        let (first, last) = span(&hits);
         let account = etypes.get(device).copied();
-        let (evidence, total) =
-            crate::evidence::capped(hits.iter().map(|i| i.evidence.clone()).collect(), k);
-        let mut args: BTreeMap<&'static str, MessageArg> = BTreeMap::new();
-        args.insert("device", device.clone().into());
-        args.insert("count", hits.len().into());
-        args.insert("blocked", blocked.into());
-        args.insert("first", time_arg(first));
-        args.insert("last", time_arg(last));
-        args.insert(
-            "reporters",
-            reporters.into_iter().collect::<Vec<_>>().join(", ").into(),
-        );
-        args.insert("withheld", withheld.into());
+        let mut args = vec![
+            ("count", hits.len().into()),
+            ("blocked", blocked.into()),
+            ("first", time_arg(first)),
+            ("last", time_arg(last)),
+            ("reporters", reporters(&hits)),
+            ("withheld", withheld.into()),
+            ("account", account.map_or("unknown", account_state).into()),
+            (
+                "etypes",
+                match account.flatten() {
+                    Some(e) => format!("0x{e:X}").into(),
+                    None => "-".into(),
+                },
+            ),
+        ];
         args.extend(phase_args(k, "rc4-retirement", last));
-        args.insert(
-            "account",
-            match account {
-                Some(e) => account_state(e).into(),
-                None => "unknown".into(),
-            },
-        );
-        args.insert(
-            "etypes",
-            match account.flatten() {
-                Some(e) => format!("0x{e:X}").into(),
-                None => "-".into(),
-            },
-        );
-        out.push(Finding {
-            rule: KRB_ETYPE,
-            // Refused now: high. Only the audit phase's warnings: it breaks at enforcement.
-            severity: if blocked > 0 {
-                Severity::High
-            } else {
-                Severity::Medium
-            },
-            subjects: vec![device.clone()],
+        out.push(device_finding(
+            KRB_ETYPE,
+            blocked_or_audit(blocked),
+            device,
+            &hits,
             args,
-            evidence,
-            evidence_total: total,
-        });
+            k,
+        ));
     }
     out
 }

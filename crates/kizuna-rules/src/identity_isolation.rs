@@ -159,7 +159,23 @@ pub(crate) fn evaluate(cases: &BTreeMap<String, Case<'_>>, k: &Knowledge) -> Vec
                 "first",
                 time_arg(c.failures.iter().filter_map(|i| i.time).min()),
             );
-            args.insert("kb", mii.kb.clone().into());
+            // The update of this build (its text says "reported" where only secondary
+            // sources name it), else the first KB.
+            let update = c
+                .device
+                .os_build
+                .and_then(|b| {
+                    mii.builds
+                        .iter()
+                        .find(|a| a.build == Some(b.build))
+                        .or_else(|| {
+                            mii.builds
+                                .iter()
+                                .find(|a| a.from_build.is_some_and(|f| b.build >= f))
+                        })
+                })
+                .map_or_else(|| mii.kb.clone(), |a| a.update.clone());
+            args.insert("kb", update.into());
             args.insert("date", mii.date.to_string().into());
             Finding {
                 rule: MII,

@@ -9,7 +9,8 @@ use kizuna_core::{
 };
 
 use crate::timeline::{
-    Item, Timelines, What, etype_explains, is_explained_by_etype, is_trust_failure, time_arg,
+    Item, Timelines, What, device_finding, etype_explains, is_explained_by_etype, is_trust_failure,
+    reporters, span, time_arg,
 };
 
 pub const SC_FAILURE: RuleId = RuleId("KZ-SC-001");
@@ -29,38 +30,6 @@ fn class_key(c: StatusClass) -> &'static str {
         StatusClass::Blocked => "blocked",
         StatusClass::Other => "other",
     }
-}
-
-fn finding(
-    rule: RuleId,
-    severity: Severity,
-    device: &str,
-    items: &[&Item],
-    args: Vec<(&'static str, MessageArg)>,
-    k: &Knowledge,
-) -> Finding {
-    let (evidence, total) =
-        crate::evidence::capped(items.iter().map(|i| i.evidence.clone()).collect(), k);
-    let mut all_args: BTreeMap<&'static str, MessageArg> = args.into_iter().collect();
-    all_args.insert("device", MessageArg::Text(device.to_string()));
-    Finding {
-        rule,
-        severity,
-        subjects: vec![device.to_string()],
-        args: all_args,
-        evidence,
-        evidence_total: total,
-    }
-}
-
-fn span(items: &[&Item]) -> (Option<Timestamp>, Option<Timestamp>) {
-    let times = items.iter().filter_map(|i| i.time);
-    (times.clone().min(), times.max())
-}
-
-fn reporters(items: &[&Item]) -> MessageArg {
-    let set: BTreeSet<&str> = items.iter().filter_map(|i| i.reporter.as_deref()).collect();
-    MessageArg::Text(set.into_iter().collect::<Vec<_>>().join(", "))
 }
 
 /// What other rules already explain, so the secure-channel findings point to them.
@@ -119,7 +88,7 @@ pub(crate) fn evaluate(t: &Timelines, explained: &Explained<'_>, k: &Knowledge) 
                 })
                 .collect();
             let (first, last) = span(&failures);
-            out.push(finding(
+            out.push(device_finding(
                 SC_FAILURE,
                 worst.0,
                 device,
@@ -178,7 +147,14 @@ pub(crate) fn evaluate(t: &Timelines, explained: &Explained<'_>, k: &Knowledge) 
                 }
                 None => args.push(("deleted", "none".into())),
             }
-            out.push(finding(SC_ACCOUNT, Severity::High, device, &shown, args, k));
+            out.push(device_finding(
+                SC_ACCOUNT,
+                Severity::High,
+                device,
+                &shown,
+                args,
+                k,
+            ));
         }
 
         // KZ-SC-002: trust failures in two or more episodes, split by a recovery or a gap.
@@ -227,7 +203,7 @@ pub(crate) fn evaluate(t: &Timelines, explained: &Explained<'_>, k: &Knowledge) 
                 })
                 .collect();
             let (first, last) = span(&all);
-            out.push(finding(
+            out.push(device_finding(
                 SC_RECURRENCE,
                 Severity::High,
                 device,
@@ -273,7 +249,7 @@ pub(crate) fn evaluate(t: &Timelines, explained: &Explained<'_>, k: &Knowledge) 
                             .reporter
                             .as_deref()
                             .filter(|r| restored_dcs.contains_key(*r));
-                        out.push(finding(
+                        out.push(device_finding(
                             SC_ROLLBACK,
                             Severity::High,
                             device,

@@ -1,10 +1,10 @@
 //! Per-device timelines of what the secure-channel rules look at.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kizuna_core::{
-    DeviceName, EventRecord, Evidence, Knowledge, MessageArg, NetlogonEntry, NetlogonKind,
-    NtStatus, Signal, StatusClass, Timestamp, WatchEntry,
+    DeviceName, EventRecord, Evidence, Finding, Knowledge, MessageArg, NetlogonEntry, NetlogonKind,
+    NtStatus, RuleId, Severity, Signal, StatusClass, Timestamp, WatchEntry,
 };
 
 /// What happened, for the rules.
@@ -83,6 +83,52 @@ pub(crate) fn phase_args(
             ("since", "-".into()),
             ("phase_source", "primary".into()),
         ],
+    }
+}
+
+/// A finding about one device over `items`: its evidence capped, `device` among the
+/// arguments.
+pub(crate) fn device_finding(
+    rule: RuleId,
+    severity: Severity,
+    device: &str,
+    items: &[&Item],
+    args: Vec<(&'static str, MessageArg)>,
+    k: &Knowledge,
+) -> Finding {
+    let (evidence, total) =
+        crate::evidence::capped(items.iter().map(|i| i.evidence.clone()).collect(), k);
+    let mut all_args: BTreeMap<&'static str, MessageArg> = args.into_iter().collect();
+    all_args.insert("device", MessageArg::Text(device.to_string()));
+    Finding {
+        rule,
+        severity,
+        subjects: vec![device.to_string()],
+        args: all_args,
+        evidence,
+        evidence_total: total,
+    }
+}
+
+/// The first and last time of `items`.
+pub(crate) fn span(items: &[&Item]) -> (Option<Timestamp>, Option<Timestamp>) {
+    let times = items.iter().filter_map(|i| i.time);
+    (times.clone().min(), times.max())
+}
+
+/// Who reported `items`, named once each.
+pub(crate) fn reporters(items: &[&Item]) -> MessageArg {
+    let set: BTreeSet<&str> = items.iter().filter_map(|i| i.reporter.as_deref()).collect();
+    MessageArg::Text(set.into_iter().collect::<Vec<_>>().join(", "))
+}
+
+/// A look-alike's severity: refused or blocked now is high; audit warnings alone (it breaks
+/// at enforcement) medium.
+pub(crate) fn blocked_or_audit(blocked: usize) -> Severity {
+    if blocked > 0 {
+        Severity::High
+    } else {
+        Severity::Medium
     }
 }
 

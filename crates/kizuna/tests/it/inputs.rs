@@ -588,6 +588,132 @@ fn the_same_netlogon_log_in_two_device_folders_is_two_devices() {
     assert!(d.contains("PC1") && d.contains("PC2"), "{d}");
 }
 
+/// Every (provider, id) watched since issue 27, each written to an EVTX file by the lab's
+/// writer and to wevtutil XML, read back with its subject; the ids around them are not kept.
+#[test]
+fn every_lookalike_id_is_read_from_evtx_and_xml() {
+    use kizuna_lab::writers::LabEvent;
+    let dir = tempfile::tempdir().unwrap();
+    let time = chrono::DateTime::parse_from_rfc3339("2026-10-20T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let kdc = "Microsoft-Windows-Kerberos-Key-Distribution-Center";
+    // (provider, channel, ids, named values, the subject it names)
+    type Case<'a> = (&'a str, &'a str, Vec<u32>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: [Case; 9] = [
+        ("NETLOGON", "System", vec![5823], vec![], "PC1"),
+        (
+            "Microsoft-Windows-Security-Auditing",
+            "Security",
+            vec![4743],
+            vec![("TargetUserName", "PC2$"), ("SubjectUserName", "admin")],
+            "PC2",
+        ),
+        (
+            kdc,
+            "System",
+            (201..=209).filter(|i| *i != 205).collect(),
+            vec![("AccountName", "PC3$")],
+            "PC3",
+        ),
+        (kdc, "System", vec![205], vec![], "DC1"),
+        (
+            "Microsoft-Windows-NTLM",
+            "Microsoft-Windows-NTLM/Operational",
+            vec![4024, 4025],
+            vec![],
+            "PC1",
+        ),
+        (
+            "Microsoft-Windows-Security-Netlogon",
+            "Microsoft-Windows-Security-Netlogon/Operational",
+            vec![9005, 9006],
+            vec![("Status", "0xC000006D")],
+            "PC1",
+        ),
+        (
+            "Microsoft-Windows-ActiveDirectory_DomainServices",
+            "Directory Service",
+            vec![2095, 2103],
+            vec![],
+            "DC1",
+        ),
+        (
+            "NTDS Replication",
+            "Directory Service",
+            vec![2095],
+            vec![],
+            "DC1",
+        ),
+        (
+            "NTDS General",
+            "Directory Service",
+            vec![2103],
+            vec![],
+            "DC1",
+        ),
+    ];
+    for (provider, channel, ids, named, subject) in cases {
+        let computer =
+            if subject.starts_with("DC") || provider.contains("Auditing") || provider == kdc {
+                "DC1.corp.example"
+            } else {
+                "PC1.corp.example"
+            };
+        let mut near: Vec<u32> = ids.iter().flat_map(|i| [i - 1, i + 1]).collect();
+        let knowledge = Knowledge::builtin();
+        near.retain(|n| knowledge.watched.lookup(provider, *n).is_none());
+        for (id, kept) in ids
+            .iter()
+            .map(|i| (*i, true))
+            .chain(near.iter().map(|i| (*i, false)))
+        {
+            let e = LabEvent {
+                provider: Box::leak(provider.to_string().into_boxed_str()),
+                event_id: id,
+                qualifiers: None,
+                level: 3,
+                time,
+                record_id: 7,
+                channel: Box::leak(channel.to_string().into_boxed_str()),
+                computer: computer.into(),
+                data: vec![],
+                named: named
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                status: None,
+            };
+            let evtx = dir.path().join("one.evtx");
+            let mut w =
+                kizuna_lab::evtx::EvtxWriter::new(std::fs::File::create(&evtx).unwrap()).unwrap();
+            w.push(&e).unwrap();
+            w.finish().unwrap();
+            let xml = dir.path().join("one.xml");
+            let mut f = std::fs::File::create(&xml).unwrap();
+            kizuna_lab::writers::write_wevtutil_xml(&mut f, std::slice::from_ref(&e)).unwrap();
+            drop(f);
+            for path in [&evtx, &xml] {
+                let got = events(&read(path));
+                if kept {
+                    assert_eq!(got.len(), 1, "{provider} {id} from {}", path.display());
+                    assert_eq!(
+                        got[0]
+                            .subject
+                            .as_ref()
+                            .map(|s| s.key().to_string())
+                            .as_deref(),
+                        Some(subject),
+                        "{provider} {id}"
+                    );
+                } else {
+                    assert!(got.is_empty(), "near miss {provider} {id} kept");
+                }
+            }
+        }
+    }
+}
+
 /// The events watched since issue 27, as the lab writes them to EVTX (no public sample
 /// has most of them), read back alike from wevtutil XML, Event Viewer XML, Get-WinEvent
 /// JSON and Winlogbeat lines; their near-miss ids from every shape are not kept.
