@@ -61,7 +61,10 @@ struct Acc {
     builds_from: Vec<(u32, Arc<str>)>,
     guid: Option<(u8, MachineGuid)>,
     guids_from: Vec<(MachineGuid, Arc<str>)>,
+    /// The newest SYSTEM hive's Netlogon values.
     netlogon: BTreeMap<String, u32>,
+    /// Values other sources name (inventories): a hive's reading of a value wins.
+    netlogon_other: BTreeMap<String, u32>,
     /// The reading time of `netlogon`, and whether any reading set it yet.
     netlogon_read: Option<Option<Timestamp>>,
     netlogon_from: Option<Arc<str>>,
@@ -276,14 +279,17 @@ impl Inventory {
         if let Some(b) = r.os_build {
             acc.builds_from.push((b.build, src.clone()));
         }
+        // Ties between sources of one rank are broken by the value, never by the order the
+        // records came in: the same evidence in any order (uploads, arguments, threads)
+        // gives the same device.
         if let Some(g) = r.machine_guid {
             acc.guids_from.push((g, src.clone()));
-            if acc.guid.is_none_or(|(rk, _)| k < rk) {
+            if acc.guid.is_none_or(|old| (k, g) < old) {
                 acc.guid = Some((k, g));
             }
         }
         if let Some(s) = r.machine_sid
-            && acc.sid.is_none_or(|(rk, _)| k < rk)
+            && acc.sid.is_none_or(|old| (k, s) < old)
         {
             acc.sid = Some((k, s));
         }
@@ -296,10 +302,14 @@ impl Inventory {
             IdentitySource::Directory => 5,
             _ => k,
         };
+        // Within a rank: one with the update revision first, then the newer build.
+        let better = |b: OsBuild, old: OsBuild| {
+            (b.ubr.is_some(), b.build, b.ubr) > (old.ubr.is_some(), old.build, old.ubr)
+        };
         if let Some(b) = r.os_build
             && acc
                 .build
-                .is_none_or(|(rk, old)| build_rank < rk || (build_rank == rk && old.ubr.is_none()))
+                .is_none_or(|(rk, old)| build_rank < rk || (build_rank == rk && better(b, old)))
         {
             acc.build = Some((build_rank, b));
         }
@@ -308,18 +318,21 @@ impl Inventory {
         {
             acc.declared_role = Some(acc.declared_role.map_or(role, |old| old.max(role)));
         }
-        if acc.dns_domain.is_none()
-            && let Some(d) = r.domain.as_ref().filter(|d| d.contains('.'))
-        {
-            acc.dns_domain = Some(d.to_ascii_lowercase());
+        if let Some(d) = r.domain.as_ref().filter(|d| d.contains('.')) {
+            let d = d.to_ascii_lowercase();
+            if acc.dns_domain.as_ref().is_none_or(|old| d < *old) {
+                acc.dns_domain = Some(d);
+            }
         }
-        if acc.netbios_domain.is_none()
-            && let Some(d) = r
-                .domain
-                .as_ref()
-                .filter(|d| !d.contains('.') && !d.is_empty())
+        if let Some(d) = r
+            .domain
+            .as_ref()
+            .filter(|d| !d.contains('.') && !d.is_empty())
         {
-            acc.netbios_domain = Some(d.to_uppercase());
+            let d = d.to_uppercase();
+            if acc.netbios_domain.as_ref().is_none_or(|old| d < *old) {
+                acc.netbios_domain = Some(d);
+            }
         }
         // A SYSTEM hive gives the whole Netlogon\Parameters key: the newest reading wins
         // entirely (a value deleted since must not survive from an older copy). Other
@@ -330,20 +343,31 @@ impl Inventory {
         ) && acc
             .hardening
             .get(&r.kind)
-            .is_none_or(|(old, _, _)| r.observed >= *old)
+            .is_none_or(|(old, values, from)| {
+                (r.observed, &r.hardening, &src) > (*old, values, from)
+            })
         {
             acc.hardening
                 .insert(r.kind, (r.observed, r.hardening.clone(), src.clone()));
         }
         if r.kind == IdentitySource::HiveSystem {
-            if acc.netlogon_read.is_none_or(|old| r.observed >= old) {
+            let newer = match acc.netlogon_read {
+                None => true,
+                Some(old) => {
+                    (r.observed, &r.netlogon, Some(&src))
+                        > (old, &acc.netlogon, acc.netlogon_from.as_ref())
+                }
+            };
+            if newer {
                 acc.netlogon = r.netlogon.clone();
                 acc.netlogon_read = Some(r.observed);
                 acc.netlogon_from = Some(src.clone());
             }
         } else {
+            // Two inventories that disagree: the larger value, whichever came first.
             for (k, v) in &r.netlogon {
-                acc.netlogon.insert(k.clone(), *v);
+                let slot = acc.netlogon_other.entry(k.clone()).or_insert(*v);
+                *slot = (*slot).max(*v);
             }
         }
     }
@@ -385,7 +409,11 @@ impl Inventory {
                     machine_sid,
                     affected: k.hardening.affected(os_build),
                     os_build,
-                    netlogon: a.netlogon,
+                    netlogon: {
+                        let mut n = a.netlogon_other;
+                        n.extend(a.netlogon);
+                        n
+                    },
                     netlogon_read: a.netlogon_read.flatten(),
                     netlogon_from: a.netlogon_from,
                     sources: {
@@ -467,5 +495,76 @@ mod tests {
                 "order {order:?}"
             );
         }
+    }
+
+    /// Every order of disagreeing records gives the same device (issue 28's D4: the
+    /// upload order changed a device's Netlogon values and so KZ-POL-003).
+    #[test]
+    fn disagreeing_records_give_the_same_device_in_any_order() {
+        let k = Knowledge::builtin();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-20T08:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let with = |kind, path: &str, f: &dyn Fn(&mut IdentityRecord)| {
+            let mut r = record(kind, 26100, Some(5074));
+            r.os_build = None;
+            r.source.path = path.into();
+            f(&mut r);
+            r
+        };
+        let records = [
+            with(IdentitySource::HiveSystem, "b/SYSTEM", &|r| {
+                r.observed = Some(at);
+                r.netlogon = [("MaximumPasswordAge".to_string(), 0)].into();
+                r.hardening = [("Lsa\\MachineIdentityIsolation".to_string(), 2)].into();
+            }),
+            with(IdentitySource::HiveSystem, "a/SYSTEM", &|r| {
+                r.observed = Some(at);
+                r.netlogon = [("MaximumPasswordAge".to_string(), 30)].into();
+            }),
+            with(IdentitySource::Inventory, "x.csv", &|r| {
+                r.machine_sid = "S-1-5-21-1-2-3".parse().ok();
+                r.os_build = Some(OsBuild {
+                    build: 26100,
+                    ubr: Some(5074),
+                });
+                r.domain = Some("corp.example".into());
+                r.netlogon = [("RefusePasswordChange".to_string(), 1)].into();
+            }),
+            with(IdentitySource::Inventory, "y.csv", &|r| {
+                r.machine_sid = "S-1-5-21-4-5-6".parse().ok();
+                r.os_build = Some(OsBuild {
+                    build: 26200,
+                    ubr: Some(6584),
+                });
+                r.domain = Some("other.example".into());
+                r.netlogon = [("RefusePasswordChange".to_string(), 0)].into();
+            }),
+            with(IdentitySource::HiveSoftware, "a/SOFTWARE", &|r| {
+                r.machine_guid = "{8B1F2A3C-4D5E-6F70-8192-A3B4C5D6E7F8}".parse().ok();
+            }),
+            with(IdentitySource::HiveSoftware, "b/SOFTWARE", &|r| {
+                r.machine_guid = "{0B1F2A3C-4D5E-6F70-8192-A3B4C5D6E7F8}".parse().ok();
+            }),
+        ];
+        let device = |order: &[usize]| {
+            let mut inv = Inventory::default();
+            for &i in order {
+                inv.add_identity(&records[i]);
+            }
+            inv.finish(&k).remove(0)
+        };
+        let first = device(&[0, 1, 2, 3, 4, 5]);
+        // Every rotation and its reverse.
+        for shift in 0..6 {
+            let mut order: Vec<usize> = (0..6).map(|i| (i + shift) % 6).collect();
+            assert_eq!(device(&order), first, "{order:?}");
+            order.reverse();
+            assert_eq!(device(&order), first, "{order:?}");
+        }
+        // The hive's reading wins over an inventory's; within one rank, by the value.
+        assert_eq!(first.netlogon["MaximumPasswordAge"], 30);
+        assert_eq!(first.netlogon["RefusePasswordChange"], 1);
+        assert_eq!(first.domain.as_deref(), Some("corp.example"));
     }
 }
