@@ -203,6 +203,22 @@ async fn upload(
 
     let done = upload::ingest_received(&state, dir, files, year, caller.actor(), from).await?;
     let inputs: Vec<Value> = done.reports.iter().map(kizuna_report::input_json).collect();
+    // Nothing readable (a truncated or encrypted archive, a file that is not evidence):
+    // 422, so a collector that checks only the status keeps its bundle instead of
+    // counting a broken transfer as delivered. Each input's error is in the body.
+    if done.scan.is_none() {
+        return Ok(json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({
+                "inputs": inputs,
+                "scan": null,
+                "error": {
+                    "code": "nothing-readable",
+                    "message": "no input of the upload could be read as evidence",
+                },
+            }),
+        ));
+    }
     Ok(json_response(
         StatusCode::OK,
         &json!({ "inputs": inputs, "scan": done.scan }),

@@ -73,7 +73,9 @@ fn who_may_do_what() {
     for (method, path) in DATA_PATHS {
         let a = call(&c, method, path, Some(&ingest));
         if path.starts_with("/api/v1/evidence") {
-            assert_eq!(a.status, 200, "{}", a.body);
+            // Taken, read, and nothing in it was evidence.
+            assert_eq!(a.status, 422, "{}", a.body);
+            assert_eq!(a.json()["error"]["code"], "nothing-readable");
         } else {
             assert_eq!(a.status, 403, "ingest token: {method} {path}: {}", a.body);
             assert_eq!(a.json()["error"]["code"], "forbidden");
@@ -492,6 +494,20 @@ fn uploads_are_bounded_named_safely_and_multipart() {
     assert_eq!(a.status, 413, "{}", a.body);
     let audit = c.get("/api/v1/audit", Some(ADMIN)).json();
     assert!(!audit.to_string().contains("\"upload\""), "{audit}");
+
+    // Nothing readable (not evidence, a truncated archive): 422 with each input's error.
+    let a = c.upload(Some(ADMIN), "photo.png", b"\x89PNG\r\n\x1a\n not evidence");
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert_eq!(a.json()["error"]["code"], "nothing-readable");
+    assert_eq!(a.json()["inputs"][0]["path"], "photo.png");
+    assert!(a.json()["scan"].is_null());
+    let a = c.upload(
+        Some(ADMIN),
+        "cut.zip",
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00",
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert_eq!(a.json()["inputs"][0]["status"], "error", "{}", a.body);
 
     // Names lose every way out of the scratch folder.
     let line =
