@@ -394,14 +394,25 @@ impl Worker {
         });
     }
 
-    fn zip(&self, b: Blob) {
+    fn zip(&self, mut b: Blob) {
         if self.too_deep(&b) {
             return;
         }
+        let declared = declared_zip_entries(&mut b.file);
         let mut archive = match zip::ZipArchive::new(b.file) {
             Ok(a) => a,
             Err(e) => return self.fail(b.display, format!("zip: {e}")),
         };
+        // The zip reader keeps one member per name: say what a repeated name hid.
+        if let Some(n) = declared.filter(|&n| n > archive.len() as u64) {
+            self.fail(
+                b.display.clone(),
+                format!(
+                    "zip: {n} members under {} names; only one member of each repeated name was read",
+                    archive.len()
+                ),
+            );
+        }
         let max = self.opts.limits.max_entries;
         if archive.len() > max {
             return self.fail(
@@ -866,6 +877,40 @@ fn device_from_folders(folders: &[String]) -> Option<DeviceName> {
         .iter()
         .find(|f| !GENERIC.contains(&f.to_ascii_lowercase().as_str()))
         .and_then(|f| DeviceName::parse(f))
+}
+
+/// The number of members a zip's central directory declares, from its end record (zip64
+/// included); `None` when it cannot be found. The file is left at its start.
+fn declared_zip_entries(f: &mut File) -> Option<u64> {
+    let found = (|| {
+        let len = f.metadata().ok()?.len();
+        let tail_len = len.min(22 + 65_535);
+        f.seek(SeekFrom::Start(len - tail_len)).ok()?;
+        let mut tail = vec![0u8; tail_len as usize];
+        f.read_exact(&mut tail).ok()?;
+        // The end record is the last one whose comment ends the file.
+        let at = (0..=tail.len().checked_sub(22)?).rev().find(|&i| {
+            tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06]
+                && i + 22 + u16::from_le_bytes([tail[i + 20], tail[i + 21]]) as usize == tail.len()
+        })?;
+        let total = u16::from_le_bytes([tail[at + 10], tail[at + 11]]);
+        if total != 0xFFFF {
+            return Some(u64::from(total));
+        }
+        // zip64: its locator sits just before the end record.
+        let loc = at.checked_sub(20)?;
+        if tail[loc..loc + 4] != [0x50, 0x4b, 0x06, 0x07] {
+            return None;
+        }
+        let record = u64::from_le_bytes(tail[loc + 8..loc + 16].try_into().ok()?);
+        f.seek(SeekFrom::Start(record)).ok()?;
+        let mut r = [0u8; 40];
+        f.read_exact(&mut r).ok()?;
+        (r[0..4] == [0x50, 0x4b, 0x06, 0x06])
+            .then(|| u64::from_le_bytes(r[32..40].try_into().unwrap_or_default()))
+    })();
+    f.seek(SeekFrom::Start(0)).ok()?;
+    found
 }
 
 /// Copies a stream into a temporary file, returning it (rewound) and its SHA-256.

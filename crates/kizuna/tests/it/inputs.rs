@@ -828,3 +828,107 @@ fn lookalike_events_read_alike_from_evtx_xml_and_json() {
         }
     }
 }
+
+/// A stored (uncompressed) zip written byte by byte, so member names may repeat (no zip
+/// writer allows that, but hand-made and broken archives do).
+fn raw_zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let crc = |data: &[u8]| {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    (c >> 1) ^ 0xEDB8_8320
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    };
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for (name, data) in members {
+        let offset = out.len() as u32;
+        let (crc, size, n) = (crc(data), data.len() as u32, name.len() as u16);
+        out.extend_from_slice(&[0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        central.extend_from_slice(&[0x50, 0x4b, 0x01, 0x02, 20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        central.extend_from_slice(&crc.to_le_bytes());
+        central.extend_from_slice(&size.to_le_bytes());
+        central.extend_from_slice(&size.to_le_bytes());
+        central.extend_from_slice(&n.to_le_bytes());
+        central.extend_from_slice(&[0; 12]);
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let (cd_offset, cd_size, count) =
+        (out.len() as u32, central.len() as u32, members.len() as u16);
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0]);
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&cd_size.to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// Issue 28 D12: a zip whose members repeat a name loses all but one of them in the zip
+/// reader; the archive says so instead of dropping them silently.
+#[test]
+fn repeated_zip_member_names_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = b"ComputerName,MachineSid\r\nDUPA,S-1-5-21-1-2-3\r\n";
+    let b = b"ComputerName,MachineSid\r\nDUPB,S-1-5-21-4-5-6\r\n";
+    let c = b"ComputerName,MachineSid\r\nOTHER,S-1-5-21-7-8-9\r\n";
+    std::fs::write(
+        dir.path().join("dup.zip"),
+        raw_zip(&[("DUP/inv.csv", a), ("DUP/inv.csv", b), ("ok/inv.csv", c)]),
+    )
+    .unwrap();
+    let o = kizuna(dir.path(), &["scan", "dup.zip", "--format", "json"]);
+    let v = json(&o);
+    let inputs = v["inputs"].as_array().unwrap();
+    let archive = inputs
+        .iter()
+        .find(|i| i["path"] == "dup.zip")
+        .unwrap_or_else(|| panic!("{inputs:#?}"));
+    assert_eq!(archive["status"], "error");
+    assert!(
+        archive["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("zip: 3 members under 2 names"),
+        "{archive}"
+    );
+    // The members that could be read still are.
+    assert!(
+        inputs
+            .iter()
+            .any(|i| i["path"] == "dup.zip!/ok/inv.csv" && i["kept"] == 1)
+    );
+    // A well-formed zip gives no such error.
+    std::fs::write(
+        dir.path().join("fine.zip"),
+        raw_zip(&[("a/inv.csv", a), ("b/inv.csv", b)]),
+    )
+    .unwrap();
+    let v = json(&kizuna(
+        dir.path(),
+        &["scan", "fine.zip", "--format", "json"],
+    ));
+    assert!(
+        v["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["status"] == "ok"),
+        "{v:#}"
+    );
+}
