@@ -69,8 +69,6 @@ pub enum ServeError {
     Store(#[from] kizuna_store::StoreError),
     #[error(transparent)]
     Token(#[from] auth::TokenError),
-    #[error("KIZUNA_ADMIN_TOKEN was revoked (token {0}); unset it, or make a new admin token")]
-    RevokedAdminToken(i64),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -115,7 +113,12 @@ pub fn open(config: &Config) -> Result<AppState, ServeError> {
     if let Some(secret) = &config.admin_token {
         let now = config.fixed_now.unwrap_or_else(chrono::Utc::now);
         match auth::bootstrap_admin(&mut store, secret, now)? {
-            Bootstrap::Revoked(id) => return Err(ServeError::RevokedAdminToken(id)),
+            // It stays revoked and grants nothing; refusing to start over it would turn
+            // the revocation into an outage at the next service restart.
+            Bootstrap::Revoked(id) => eprintln!(
+                "kizuna serve: warning: KIZUNA_ADMIN_TOKEN was revoked (token {id}) and grants \
+                 nothing; remove it from the service's environment"
+            ),
             Bootstrap::Created(id) => {
                 eprintln!("kizuna serve: KIZUNA_ADMIN_TOKEN stored as admin token {id}")
             }

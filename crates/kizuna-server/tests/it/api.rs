@@ -653,4 +653,35 @@ fn the_admin_token_from_the_environment_is_checked() {
         store.tokens().unwrap()[0].revoked.is_some(),
         "stays revoked"
     );
+    drop(store);
+    // A server whose environment still holds the revoked secret starts (a warning says so),
+    // and the secret grants nothing (issue 28 D13).
+    let config = kizuna_server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db,
+        tls: None,
+        allow_plain_http: false,
+        trusted_proxies: Vec::new(),
+        uploads: kizuna_server::Uploads {
+            scratch: dir.path().join("s"),
+            max_bytes: 1 << 20,
+            threads: 1,
+            limits: Default::default(),
+        },
+        knowledge: Arc::new(kizuna_core::Knowledge::builtin()),
+        admin_token: Some(ADMIN.to_string()),
+        fixed_now: None,
+    };
+    let state = kizuna_server::open(&config).expect("starts despite the revoked secret");
+    drop(state);
+    let mut store = kizuna_store::Store::connect(&config.db).unwrap();
+    assert_eq!(store.tokens().unwrap().len(), 1, "not made again");
+    assert!(
+        store.tokens().unwrap()[0].revoked.is_some(),
+        "still revoked"
+    );
+    assert!(
+        kizuna_server::auth::bootstrap_admin(&mut store, ADMIN, now)
+            .is_ok_and(|b| b == Bootstrap::Revoked(id))
+    );
 }
