@@ -37,6 +37,16 @@ impl ApiError {
         )
     }
 
+    /// A web form whose form token is missing or not the session's: out of date, or sent
+    /// from another page (a cross-site request).
+    pub fn form_expired() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "form-expired",
+            "this form is out of date or was sent from another page: reload the page and send it again",
+        )
+    }
+
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad-request", message)
     }

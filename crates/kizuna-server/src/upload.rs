@@ -279,13 +279,13 @@ pub async fn receive_multipart(
             while let Ok(Some(chunk)) = f.chunk().await {
                 given.extend_from_slice(&chunk);
                 if given.len() > 256 {
-                    return Err(ApiError::forbidden());
+                    return Err(ApiError::form_expired());
                 }
             }
         }
         let given = String::from_utf8_lossy(&given);
         if !crate::accounts::same_secret(want, given.trim()) {
-            return Err(ApiError::forbidden());
+            return Err(ApiError::form_expired());
         }
     }
     let mut files = Vec::new();

@@ -202,7 +202,7 @@ async fn signed_in_as(
 
 /// A posted form's refusal when it lacks the session's CSRF token (403).
 fn form_refused(v: &Viewer, given: &str) -> Option<Response> {
-    (!accounts::same_secret(&v.csrf, given)).then(|| ApiError::forbidden().into_response())
+    (!accounts::same_secret(&v.csrf, given)).then(|| ApiError::form_expired().into_response())
 }
 
 /// The signed-in viewer and the judgement of the whole store: how most pages begin.
@@ -551,7 +551,7 @@ async fn logout(State(state): State<AppState>, req: Request) -> Response {
                 return Ok(());
             };
             if !accounts::same_secret(&s.csrf, &f.csrf) {
-                return Err(ApiError::forbidden());
+                return Err(ApiError::form_expired());
             }
             store.end_session(&s.hash, now)?;
             store.audit(&AuditRow {

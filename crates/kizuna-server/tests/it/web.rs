@@ -511,8 +511,13 @@ fn sessions_cookies_and_forms_are_guarded() {
     let csrf = form_token(&page);
 
     // Signing out needs the session's form token.
-    let (status, _, _) = post("/logout", &cookie, &format!("csrf={}", "1".repeat(64)));
+    let (status, _, body) = post("/logout", &cookie, &format!("csrf={}", "1".repeat(64)));
     assert_eq!(status, 403);
+    // Said as what it is, not as a token's scope (issue 28 D15).
+    assert!(
+        body.contains("\"form-expired\"") && body.contains("reload the page"),
+        "{body}"
+    );
     assert_eq!(get("/devices", &cookie).0, 200, "still signed in");
     let (status, h, _) = post("/logout", &cookie, &format!("csrf={csrf}"));
     assert_eq!(status, 303);
