@@ -528,7 +528,10 @@ async fn create_token(State(state): State<AppState>, req: Request) -> Result<Res
         })?;
         auth::create_token(store, &new.name, scope, &caller.actor(), from, now).map_err(|e| match e
         {
-            auth::TokenError::NoName => ApiError::bad_request(e.to_string()),
+            auth::TokenError::NoName
+            | auth::TokenError::NameTooLong(_)
+            | auth::TokenError::NameTaken(_)
+            | auth::TokenError::NameReserved(_) => ApiError::bad_request(e.to_string()),
             e => ApiError::internal(e.to_string()),
         })
     })

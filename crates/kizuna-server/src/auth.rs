@@ -92,11 +92,24 @@ pub enum TokenError {
     Random(getrandom::Error),
     #[error("a token needs a name")]
     NoName,
+    /// Names tell tokens apart in the list and in the audit log.
+    #[error("a token's name is at most {MAX_NAME_LEN} characters ({0} given)")]
+    NameTooLong(usize),
+    #[error("a live token is already named {0:?}: revoke it or choose another name")]
+    NameTaken(String),
+    #[error("{0:?} is the name of the token the server makes from its environment")]
+    NameReserved(String),
     #[error(
         "KIZUNA_ADMIN_TOKEN is too short ({0} characters): use at least {MIN_SECRET_LEN} random characters"
     )]
     TooShort(usize),
 }
+
+/// The longest token name (the web form's limit too).
+pub const MAX_NAME_LEN: usize = 100;
+
+/// The name of the admin token made from `KIZUNA_ADMIN_TOKEN`.
+const ENVIRONMENT_TOKEN: &str = "KIZUNA_ADMIN_TOKEN";
 
 /// Who made or changed something, for the store's `created_by` and the audit log.
 pub type Actor = str;
@@ -114,6 +127,20 @@ pub fn create_token(
     let name = name.trim();
     if name.is_empty() {
         return Err(TokenError::NoName);
+    }
+    let chars = name.chars().count();
+    if chars > MAX_NAME_LEN {
+        return Err(TokenError::NameTooLong(chars));
+    }
+    if name.eq_ignore_ascii_case(ENVIRONMENT_TOKEN) {
+        return Err(TokenError::NameReserved(name.to_string()));
+    }
+    if store
+        .tokens()?
+        .iter()
+        .any(|t| t.revoked.is_none() && t.name.eq_ignore_ascii_case(name))
+    {
+        return Err(TokenError::NameTaken(name.to_string()));
     }
     let secret = Secret::new(format!("kz_{}", random_hex().map_err(TokenError::Random)?));
     let row = store_token(store, name, scope, &hash(secret.expose()), by, remote, now)?;
@@ -182,7 +209,7 @@ pub fn bootstrap_admin(
     }
     let row = store_token(
         store,
-        "KIZUNA_ADMIN_TOKEN",
+        ENVIRONMENT_TOKEN,
         Scope::Admin,
         &h,
         "environment",

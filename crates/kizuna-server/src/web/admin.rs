@@ -243,7 +243,10 @@ pub(super) async fn make_token(State(state): State<AppState>, req: Request) -> R
     let made = state
         .with_store(move |store| {
             auth::create_token(store, &f.name, scope, &actor, from, now).map_err(|e| match e {
-                auth::TokenError::NoName => ApiError::bad_request(e.to_string()),
+                auth::TokenError::NoName
+                | auth::TokenError::NameTooLong(_)
+                | auth::TokenError::NameTaken(_)
+                | auth::TokenError::NameReserved(_) => ApiError::bad_request(e.to_string()),
                 e => ApiError::internal(e.to_string()),
             })
         })

@@ -123,6 +123,34 @@ fn who_may_do_what() {
     assert!(tokens[1]["revoked"].is_string() && tokens[2]["revoked"].is_null());
     assert!(tokens[2]["last_used"].is_string(), "use is recorded");
 
+    // Names tell tokens apart (issue 28 D10): bounded, unique among live tokens, and not
+    // the environment's own; a revoked token's name is free again.
+    let new = |name: &str| {
+        c.post(
+            "/api/v1/tokens",
+            Some(ADMIN),
+            "application/json",
+            serde_json::json!({"name": name, "scope": "read"})
+                .to_string()
+                .as_bytes(),
+        )
+    };
+    for (name, why) in [
+        ("x".repeat(101), "at most 100"),
+        ("Dashboard Script".to_string(), "already named"),
+        ("kizuna_admin_token".to_string(), "environment"),
+    ] {
+        let a = new(&name);
+        assert_eq!(a.status, 400, "{}", a.body);
+        assert!(a.body.contains(why), "{}", a.body);
+    }
+    assert_eq!(new(&"y".repeat(100)).status, 201);
+    assert_eq!(
+        new("collector").status,
+        201,
+        "the revoked one's name is free"
+    );
+
     // The audit log has the token changes and the upload, by whom.
     let audit = c.get("/api/v1/audit", Some(ADMIN)).json();
     let entries: Vec<(String, String)> = audit["entries"]
