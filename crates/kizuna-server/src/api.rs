@@ -69,7 +69,42 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/audit", get(audit))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticated_first,
+        ))
         .with_state(state)
+}
+
+/// A caller without a valid token is answered 401 before anything else of the request
+/// is looked at: a path, parameter or body error (400, 404, 422) would tell a stranger
+/// which routes and ids exist. The handlers then check the token's scope.
+async fn authenticated_first(
+    State(state): State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.uri().path() == "/api/v1/openapi.json" {
+        return next.run(req).await;
+    }
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let known = state
+        .with_store(move |store| {
+            Ok(!matches!(
+                auth::authenticate(store, header.as_deref(), Need::Ingest)?,
+                Err(Refusal::Unauthenticated)
+            ))
+        })
+        .await;
+    match known {
+        Ok(true) => next.run(req).await,
+        Ok(false) => ApiError::unauthenticated().into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn not_found() -> ApiError {

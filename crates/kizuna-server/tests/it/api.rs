@@ -56,7 +56,21 @@ fn who_may_do_what() {
             );
             assert_eq!(a.json()["error"]["code"], "unauthenticated");
         }
+        // Nothing of the request is judged before the token (issue 28 D8): a bad id, an
+        // unknown file or path gives a stranger 401, not 400/404.
+        for (method, path) in [
+            ("GET", "/api/v1/scans/0/report.html"),
+            ("GET", "/api/v1/scans/x/nofile"),
+            ("GET", "/api/v1/review/nofile"),
+            ("DELETE", "/api/v1/tokens/abc"),
+            ("GET", "/api/v1/no-such-path"),
+            ("GET", "/api/v1/devices?limit=-1"),
+        ] {
+            let a = call(&c, method, path, token);
+            assert_eq!(a.status, 401, "{method} {path} with {token:?}: {}", a.body);
+        }
     }
+
     // A Basic header is not a bearer token.
     let a = c
         .agent
@@ -181,7 +195,8 @@ fn who_may_do_what() {
     let doc = c.get("/api/v1/openapi.json", None);
     assert_eq!(doc.status, 200);
     assert_eq!(doc.json()["openapi"], "3.1.0");
-    assert_eq!(c.get("/api/v1/nothing-here", None).status, 404);
+    assert_eq!(c.get("/api/v1/nothing-here", None).status, 401);
+    assert_eq!(c.get("/api/v1/nothing-here", Some(ADMIN)).status, 404);
     assert_eq!(
         c.get("/api/v1/findings", Some(ADMIN))
             .header("cache-control"),
