@@ -269,7 +269,7 @@ pub(super) struct CsrfOnly {
 /// Revokes a token; back to the administration page.
 pub(super) async fn revoke_token(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     req: Request,
 ) -> Response {
     let headers = req.headers().clone();
@@ -277,6 +277,10 @@ pub(super) async fn revoke_token(
     let v = match signed_in_as(&state, &headers, &HashMap::new(), "/admin", Role::Admin).await {
         Ok(v) => v,
         Err(r) => return r,
+    };
+    // The id is judged after the sign-in, like everything else of the request.
+    let Ok(id) = id.parse::<i64>() else {
+        return ApiError::bad_request(format!("token id: {id:?}")).into_response();
     };
     let Ok(Form(f)) = Form::<CsrfOnly>::from_request(req, &()).await else {
         return ApiError::bad_request("the form lacks its token").into_response();
@@ -308,14 +312,14 @@ pub(super) struct AccountForm {
 }
 
 /// Makes an account; back to the administration page.
-pub(super) async fn make_account(
-    State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-    Form(f): Form<AccountForm>,
-) -> Response {
+pub(super) async fn make_account(State(state): State<AppState>, req: Request) -> Response {
+    let headers = req.headers().clone();
     let v = match signed_in_as(&state, &headers, &HashMap::new(), "/admin", Role::Admin).await {
         Ok(v) => v,
         Err(r) => return r,
+    };
+    let Ok(Form(f)) = Form::<AccountForm>::from_request(req, &()).await else {
+        return ApiError::bad_request("the account form is incomplete").into_response();
     };
     if let Some(r) = form_refused(&v, &f.csrf) {
         return r;

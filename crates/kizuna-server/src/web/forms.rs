@@ -138,13 +138,17 @@ pub(super) struct NoteForm {
 /// `kizuna plan record` does; back to the plan page.
 pub(super) async fn plan_note(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-    Form(f): Form<NoteForm>,
+    req: axum::extract::Request,
 ) -> Response {
+    let headers = req.headers().clone();
+    // Signed in first: a stranger's malformed form learns nothing but the sign-in page.
     let v = match signed_in_as(&state, &headers, &q, "/plan", Role::Operator).await {
         Ok(v) => v,
         Err(r) => return r,
+    };
+    let Ok(Form(f)) = Form::<NoteForm>::from_request(req, &()).await else {
+        return ApiError::bad_request("the note form is incomplete").into_response();
     };
     if let Some(r) = form_refused(&v, &f.csrf) {
         return r;

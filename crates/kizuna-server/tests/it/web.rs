@@ -510,6 +510,16 @@ fn sessions_cookies_and_forms_are_guarded() {
     assert_eq!(status, 200);
     let csrf = form_token(&page);
 
+    // A stranger's malformed form is sent to sign in, not judged (issue 28 D8).
+    for path in ["/plan/note", "/admin/accounts", "/admin/tokens/abc/revoke"] {
+        let (status, h, _) = post(path, "", "x=1");
+        assert_eq!(status, 303, "{path}");
+        assert!(
+            h["location"].to_str().unwrap().starts_with("/login"),
+            "{path}: {h:?}"
+        );
+    }
+
     // Signing out needs the session's form token.
     let (status, _, body) = post("/logout", &cookie, &format!("csrf={}", "1".repeat(64)));
     assert_eq!(status, 403);
