@@ -80,6 +80,9 @@ pub enum ServeError {
 
 /// The whole application: the API and the web interface.
 pub fn app(state: AppState) -> Router {
+    // Browsers reach the server over HTTPS (its own or a proxy's): they are told to keep
+    // doing so, so a later plain-HTTP link cannot strip the session's protection.
+    let hsts = state.secure_cookies();
     web::routes(state.clone())
         .merge(api::routes(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
@@ -87,8 +90,14 @@ pub fn app(state: AppState) -> Router {
             forwarded::layer,
         ))
         .layer(axum::middleware::map_response(
-            |mut r: axum::response::Response| async move {
+            move |mut r: axum::response::Response| async move {
                 let h = r.headers_mut();
+                if hsts {
+                    h.insert(
+                        header::STRICT_TRANSPORT_SECURITY,
+                        HeaderValue::from_static("max-age=31536000"),
+                    );
+                }
                 // Answers hold evidence and findings: never cached, never sniffed.
                 h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 h.insert(

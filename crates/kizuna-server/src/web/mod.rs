@@ -62,7 +62,27 @@ pub fn routes(state: AppState) -> Router {
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/accounts", post(admin::make_account))
         .route("/static/kizuna.css", get(css))
+        .layer(axum::middleware::from_fn(same_origin))
         .with_state(state)
+}
+
+/// A form sent from another site is refused before anything else (a second guard beside
+/// `SameSite=Strict` and the form tokens): the browser says where a request comes from in
+/// `Sec-Fetch-Site`, and only `same-origin` (or `none`, a request the user made) may change
+/// anything. `Origin` is not compared with `Host`: a TLS proxy in front may rewrite `Host`.
+async fn same_origin(req: Request, next: axum::middleware::Next) -> Response {
+    if req.method() == axum::http::Method::POST
+        && req
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|s| {
+                s.eq_ignore_ascii_case("cross-site") || s.eq_ignore_ascii_case("same-site")
+            })
+    {
+        return ApiError::form_expired().into_response();
+    }
+    next.run(req).await
 }
 
 async fn css() -> Response {
@@ -97,9 +117,14 @@ fn cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
 
 /// The page's language: `?lang=` (remembered in a cookie), the cookie, else the
 /// browser's first choice.
-fn lang(q: &HashMap<String, String>, headers: &HeaderMap) -> (Lang, Option<HeaderValue>) {
+/// `secure`: browsers reach the server over HTTPS, so the cookie is `Secure`.
+fn lang(
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
+    secure: bool,
+) -> (Lang, Option<HeaderValue>) {
     if let Some(l) = q.get("lang").and_then(|l| Lang::parse(l)) {
-        return (l, Some(cookie(LANG_COOKIE, l.code(), 365 * 86_400, false)));
+        return (l, Some(cookie(LANG_COOKIE, l.code(), 365 * 86_400, secure)));
     }
     if let Some(l) = cookies(headers)
         .get(LANG_COOKIE)
@@ -153,7 +178,7 @@ async fn signed_in(
     q: &HashMap<String, String>,
     path: &str,
 ) -> Result<Viewer, Response> {
-    let (lang, set) = lang(q, headers);
+    let (lang, set) = lang(q, headers, state.secure_cookies());
     let cookie = cookies(headers).get(SESSION_COOKIE).cloned();
     let now = state.now();
     let found = match cookie {
@@ -352,9 +377,14 @@ async fn login_form(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (lang, set) = lang(&q, &headers);
-    let _ = state;
-    login_page(lang, q.get("next").map(String::as_str), None, set)
+    let (lang, set) = lang(&q, &headers, state.secure_cookies());
+    login_page(
+        lang,
+        q.get("next").map(String::as_str),
+        None,
+        set,
+        state.secure_cookies(),
+    )
 }
 
 /// The sign-in form with a fresh token bound to a cookie that lasts an hour.
@@ -363,6 +393,7 @@ fn login_page(
     next: Option<&str>,
     error: Option<&str>,
     set: Option<HeaderValue>,
+    secure: bool,
 ) -> Response {
     let msg = Messages::new(lang);
     let token = match crate::auth::random_hex() {
@@ -370,7 +401,7 @@ fn login_page(
         Err(e) => return ApiError::internal(e.to_string()).into_response(),
     };
     let mut cookies: Vec<HeaderValue> = set.into_iter().collect();
-    cookies.push(cookie(LOGIN_COOKIE, &token, 3600, false));
+    cookies.push(cookie(LOGIN_COOKIE, &token, 3600, secure));
     let error = error
         .map(|id| format!("<p class=\"error\" id=\"error\">{}</p>", t(&msg, id)))
         .unwrap_or_default();
@@ -424,16 +455,28 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     let headers = req.headers().clone();
     let address = Remote::of(&req);
     let from = address.map(|ip| ip.to_string());
-    let (lang, set) = lang(&HashMap::new(), &headers);
+    let (lang, set) = lang(&HashMap::new(), &headers, state.secure_cookies());
     let Ok(Form(f)) = Form::<LoginForm>::from_request(req, &()).await else {
-        return login_page(lang, None, Some("web-login-expired"), set);
+        return login_page(
+            lang,
+            None,
+            Some("web-login-expired"),
+            set,
+            state.secure_cookies(),
+        );
     };
     let bound = cookies(&headers)
         .get(LOGIN_COOKIE)
         .cloned()
         .unwrap_or_default();
     if bound.is_empty() || !accounts::same_secret(&bound, &f.csrf) {
-        return login_page(lang, f.next.as_deref(), Some("web-login-expired"), set);
+        return login_page(
+            lang,
+            f.next.as_deref(),
+            Some("web-login-expired"),
+            set,
+            state.secure_cookies(),
+        );
     }
     let now = state.now();
     // Account names are at most 64 characters; longer input is cut, so neither the audit
@@ -459,7 +502,13 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
             if let Err(e) = audited {
                 return e.into_response();
             }
-            let mut r = login_page(lang, f.next.as_deref(), Some("web-login-throttled"), set);
+            let mut r = login_page(
+                lang,
+                f.next.as_deref(),
+                Some("web-login-throttled"),
+                set,
+                state.secure_cookies(),
+            );
             *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             return r;
         }
@@ -520,10 +569,16 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
                     secure,
                 ),
             );
-            h.append(header::SET_COOKIE, cookie(LOGIN_COOKIE, "", 0, false));
+            h.append(header::SET_COOKIE, cookie(LOGIN_COOKIE, "", 0, secure));
             r
         }
-        Ok(None) => login_page(lang, f.next.as_deref(), Some("web-login-failed"), set),
+        Ok(None) => login_page(
+            lang,
+            f.next.as_deref(),
+            Some("web-login-failed"),
+            set,
+            state.secure_cookies(),
+        ),
         Err(e) => e.into_response(),
     }
 }

@@ -617,6 +617,13 @@ fn https_with_a_given_certificate() {
         .call()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+    // Browsers are told to keep to HTTPS (issue 28 D6).
+    assert_eq!(
+        r.headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000")
+    );
 
     // A client that does not trust the certificate gets no answer; plain HTTP gets none.
     let untrusting: ureq::Agent = ureq::Agent::config_builder().build().into();

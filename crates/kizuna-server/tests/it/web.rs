@@ -510,6 +510,22 @@ fn sessions_cookies_and_forms_are_guarded() {
     assert_eq!(status, 200);
     let csrf = form_token(&page);
 
+    // A form from another site is refused whatever it holds (issue 28 D6).
+    for (name, value) in [
+        ("Sec-Fetch-Site", "same-site"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ] {
+        let r = agent
+            .post(server.url("/logout"))
+            .header("Cookie", &cookie)
+            .header(name, value)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(format!("csrf={csrf}"))
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{name}: {value}");
+    }
+    assert_eq!(get("/devices", &cookie).0, 200, "still signed in");
+
     // A stranger's malformed form is sent to sign in, not judged (issue 28 D8).
     for path in ["/plan/note", "/admin/accounts", "/admin/tokens/abc/revoke"] {
         let (status, h, _) = post(path, "", "x=1");
