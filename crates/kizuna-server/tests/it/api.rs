@@ -255,6 +255,37 @@ fn the_openapi_document_lists_exactly_the_routes() {
             }
         }
     }
+    // Every documented query bound is the one the server enforces (issue 28 D9): the
+    // maximum is taken, one more is refused.
+    let mut bounds = 0;
+    for (path, item) in paths {
+        let Some(get) = item.get("get") else { continue };
+        let concrete = path
+            .replace("{name}", "PC01")
+            .replace("{id}", "current")
+            .replace(
+                "{file}",
+                if path.contains("review") {
+                    "review.json"
+                } else {
+                    "scan.json"
+                },
+            );
+        for p in get["parameters"].as_array().into_iter().flatten() {
+            let Some(max) = p["schema"]["maximum"].as_u64() else {
+                continue;
+            };
+            if p["in"] != "query" {
+                continue;
+            }
+            let name = p["name"].as_str().unwrap();
+            let at = |n: u64| c.get(&format!("{concrete}?{name}={n}"), Some(ADMIN)).status;
+            assert_ne!(at(max), 400, "{path}?{name}={max}");
+            assert_eq!(at(max + 1), 400, "{path}?{name}={}", max + 1);
+            bounds += 1;
+        }
+    }
+    assert!(bounds >= 5, "{bounds} bounds checked");
 }
 
 #[test]
