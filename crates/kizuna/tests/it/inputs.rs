@@ -214,6 +214,21 @@ fn flate2_writer(p: std::path::PathBuf) -> flate2::write::GzEncoder<std::fs::Fil
 
 type Writer = fn(&mut dyn Write, &[kizuna_lab::writers::LabEvent]) -> std::io::Result<()>;
 
+/// The event shapes other than EVTX, as wevtutil, Event Viewer, Get-WinEvent and
+/// Winlogbeat write them: each test of "the same event from every shape" uses all four.
+const EVENT_WRITERS: [(&str, Writer); 4] = [
+    ("wevtutil.xml", kizuna_lab::writers::write_wevtutil_xml),
+    ("viewer.xml", kizuna_lab::writers::write_event_viewer_xml),
+    (
+        "get-winevent.json",
+        kizuna_lab::writers::write_get_winevent_json,
+    ),
+    (
+        "winlogbeat.ndjson",
+        kizuna_lab::writers::write_winlogbeat_jsonl,
+    ),
+];
+
 /// The same event read from EVTX, event XML and event JSON normalizes identically.
 #[test]
 fn evtx_xml_and_json_normalize_identically() {
@@ -243,19 +258,7 @@ fn evtx_xml_and_json_normalize_identically() {
                 .as_deref()
                 .and_then(|b| kizuna_core::NtStatus::from_binary_hex(b).map(|s| s.0)),
         };
-        let writers: [(&str, Writer); 4] = [
-            ("wevtutil.xml", kizuna_lab::writers::write_wevtutil_xml),
-            ("viewer.xml", kizuna_lab::writers::write_event_viewer_xml),
-            (
-                "get-winevent.json",
-                kizuna_lab::writers::write_get_winevent_json,
-            ),
-            (
-                "winlogbeat.ndjson",
-                kizuna_lab::writers::write_winlogbeat_jsonl,
-            ),
-        ];
-        for (name, write) in writers {
+        for (name, write) in EVENT_WRITERS {
             let p = dir.path().join(name);
             let mut f = std::fs::File::create(&p).unwrap();
             write(&mut f, std::slice::from_ref(&lab)).unwrap();
@@ -756,18 +759,6 @@ fn lookalike_events_read_alike_from_evtx_xml_and_json() {
             2094,
         ),
     ];
-    let writers: [(&str, Writer); 4] = [
-        ("wevtutil.xml", kizuna_lab::writers::write_wevtutil_xml),
-        ("viewer.xml", kizuna_lab::writers::write_event_viewer_xml),
-        (
-            "get-winevent.json",
-            kizuna_lab::writers::write_get_winevent_json,
-        ),
-        (
-            "winlogbeat.ndjson",
-            kizuna_lab::writers::write_winlogbeat_jsonl,
-        ),
-    ];
     let knowledge = Knowledge::builtin();
     // Named values in the template's order (what Get-WinEvent's positional Properties
     // keep), as the watch list gives it; the record holds them sorted by name.
@@ -808,7 +799,7 @@ fn lookalike_events_read_alike_from_evtx_xml_and_json() {
             })
             .unwrap_or_else(|| panic!("the lab wrote no {provider} {id}"));
         assert!(original.subject.is_some(), "{provider} {id}: {original:?}");
-        for (name, write) in writers {
+        for (name, write) in EVENT_WRITERS {
             let p = dir.path().join(name);
             let mut f = std::fs::File::create(&p).unwrap();
             write(&mut f, &[lab_event(original, id)]).unwrap();
