@@ -690,6 +690,36 @@ mod tests {
         assert_eq!(seen[0].0[0].record_id, None, "NULLs first");
     }
 
+    /// Several processes opening a new store at once (three `kizuna scan --db NEW.db`
+    /// started together): each migrates or finds it migrated, none fails.
+    #[test]
+    fn first_opens_at_once_all_succeed() {
+        each(|loc| {
+            for _ in 0..3 {
+                let dir = tempfile::tempdir().unwrap();
+                let loc = match loc {
+                    Location::Sqlite(_) => Location::Sqlite(dir.path().join("new.db")),
+                    Location::Postgres(_) => postgres_location(),
+                };
+                let start = std::sync::Barrier::new(4);
+                let opened: Vec<Result<i64>> = std::thread::scope(|s| {
+                    let handles: Vec<_> = (0..4)
+                        .map(|_| {
+                            s.spawn(|| {
+                                start.wait();
+                                Store::connect(&loc).and_then(|s| s.schema_version())
+                            })
+                        })
+                        .collect();
+                    handles.into_iter().map(|h| h.join().unwrap()).collect()
+                });
+                for o in opened {
+                    assert_eq!(o.unwrap(), schema::VERSION, "{}", loc);
+                }
+            }
+        });
+    }
+
     #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();

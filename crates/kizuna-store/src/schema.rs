@@ -487,14 +487,31 @@ fn check_not_newer(found: i64) -> Result<()> {
     Ok(())
 }
 
+/// Applies the missing migrations in one write transaction taken before the version is
+/// read: processes opening a new store at once migrate one after the other, and the
+/// later ones find the work done (a version read outside it let two of them create the
+/// same tables).
 fn migrate_sqlite(conn: &Connection) -> Result<()> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     check_not_newer(current)?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
+    if current as usize == MIGRATIONS.len() {
+        return Ok(());
     }
-    Ok(())
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let applied = (|| {
+        let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        check_not_newer(current)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            conn.execute_batch(sql)?;
+            conn.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        Ok(())
+    })();
+    match applied {
+        Ok(()) => Ok(conn.execute_batch("COMMIT")?),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }
