@@ -70,6 +70,7 @@ pub fn run(l: Load) -> anyhow::Result<()> {
         evtx: kizuna_evidence::EvtxPath::Prefiltered,
         progress: Default::default(),
         limits: Default::default(),
+        shared_unpack: None,
     };
     let rss0 = peak_rss_kib();
 
@@ -114,6 +115,8 @@ pub fn run(l: Load) -> anyhow::Result<()> {
             max_bytes: 1 << 30,
             threads: l.threads,
             limits: Default::default(),
+            pace: Default::default(),
+            per_token: 1000,
         },
         knowledge,
         admin_token: Some(secret.clone()),

@@ -33,6 +33,7 @@ fn watched_events(path: &str) -> u64 {
         evtx: kizuna_evidence::EvtxPath::Prefiltered,
         progress: Default::default(),
         limits: Default::default(),
+        shared_unpack: None,
     };
     let mut sink = kizuna_core::input::sinks::Collect::default();
     let Ok(()) = kizuna_evidence::ingest_paths(&[PathBuf::from(path)], &options, &mut sink);

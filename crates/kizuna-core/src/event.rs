@@ -15,6 +15,17 @@ pub struct SourceRef {
     pub line: Option<u64>,
 }
 
+impl SourceRef {
+    /// The folder an input path sits in (`PC01/SYSTEM` → `PC01`, an archive's member
+    /// `b.zip!/PC01/SYSTEM` → `b.zip!/PC01`): what names the device of a hive, which has
+    /// no name of its own. `None` for a file given without a folder.
+    pub fn folder_of(path: &str) -> Option<String> {
+        let cut = path.rfind(['/', '\\'])?;
+        let folder = &path[..cut];
+        (!folder.is_empty()).then(|| folder.trim_end_matches('!').to_string())
+    }
+}
+
 /// A watched event, normalized. EVTX, event XML and event JSON readers all produce this,
 /// and the same event read from any of them compares equal (apart from `source`).
 #[derive(Debug, Clone, PartialEq, Eq)]

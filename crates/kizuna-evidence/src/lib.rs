@@ -7,7 +7,8 @@
 //! what was damaged. One bad file never stops the others and never panics the run.
 //!
 //! Folders are walked recursively; `.gz`, `.xz` and `.zip` are opened transparently
-//! (decompressed to a temporary file, so memory stays bounded).
+//! (decompressed to a temporary file, so memory stays bounded). A member whose first
+//! bytes are no evidence is reported as such and not decompressed further.
 
 mod csv_rows;
 mod directory_export;
@@ -39,7 +40,7 @@ pub use input::YearSource;
 pub use inventory::{
     COLLECTOR_FIELDS, is_inventory_field, read_inventory_csv, read_inventory_json,
 };
-pub use limits::Limits;
+pub use limits::{Limits, UnpackAllowance};
 pub use netlogon::{NetlogonContext, parse_netlogon_line, read_netlogon};
 pub use progress::{Progress, ProgressSnapshot};
 pub use psgetsid::read_psgetsid;

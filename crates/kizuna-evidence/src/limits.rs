@@ -8,12 +8,15 @@
 //! member sits in names its device), so names that would leave the archive are refused.
 
 use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The limits applied to each input given (a file, or a file found in a folder) and to
 /// everything unpacked from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Bytes that all archives within one input may unpack to, nested ones included.
+    /// Bytes that all archives within one input may unpack to, nested ones included
+    /// (unless `ReadOptions::shared_unpack` gives all inputs of a read one allowance).
     pub max_unpacked: u64,
     /// Largest unpacked / packed ratio of one member, checked once the member has
     /// unpacked [`Limits::ratio_floor`] bytes (deflate alone cannot pass ~1,032).
@@ -56,12 +59,76 @@ pub(crate) fn unsafe_member_name(name: &str) -> Option<&'static str> {
     None
 }
 
-/// Counts what a member unpacks and stops it at the input's remaining allowance or at the
+/// Bytes that archives may still unpack to. Cheap to clone; clones draw on the same bytes,
+/// from any thread.
+///
+/// [`UnpackAllowance::new`] makes one allowance for a whole read (`kizuna serve`'s upload
+/// of several files): give it as `ReadOptions::shared_unpack` and every input of the read,
+/// nested archives included, draws on it instead of on [`Limits::max_unpacked`] of its own.
+/// Give each read a new one: what one read drew is gone for the next.
+#[derive(Debug, Clone)]
+pub struct UnpackAllowance {
+    left: Arc<AtomicU64>,
+    /// The bytes it started with (named when it runs out).
+    total: u64,
+    /// For a whole read, not one input.
+    shared: bool,
+}
+
+impl UnpackAllowance {
+    /// An allowance of `bytes` for every input of one read (an upload).
+    pub fn new(bytes: u64) -> Self {
+        UnpackAllowance {
+            left: Arc::new(AtomicU64::new(bytes)),
+            total: bytes,
+            shared: true,
+        }
+    }
+
+    /// The allowance of one input of its own ([`Limits::max_unpacked`]).
+    pub(crate) fn per_input(bytes: u64) -> Self {
+        UnpackAllowance {
+            shared: false,
+            ..UnpackAllowance::new(bytes)
+        }
+    }
+
+    /// Bytes that may still be unpacked.
+    pub fn remaining(&self) -> u64 {
+        self.left.load(Ordering::Relaxed)
+    }
+
+    /// Takes `n` bytes, or nothing when fewer are left.
+    fn draw(&self, n: u64) -> bool {
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(n)
+            })
+            .is_ok()
+    }
+
+    fn exhausted(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "unpacks to more than the limit of {} bytes {}; not read",
+                self.total,
+                if self.shared {
+                    "for this upload"
+                } else {
+                    "for one input"
+                }
+            ),
+        )
+    }
+}
+
+/// Counts what a member unpacks and stops it at the remaining allowance or at the
 /// member's ratio limit.
 pub(crate) struct Unpacking<'a, R> {
     inner: R,
-    /// What the whole input may still unpack; shared by nested archives.
-    left: &'a std::cell::Cell<u64>,
+    /// What the input (or the whole read) may still unpack; shared by nested archives.
+    left: &'a UnpackAllowance,
     /// Packed size of this member (for the ratio).
     packed: u64,
     limits: Limits,
@@ -71,7 +138,7 @@ pub(crate) struct Unpacking<'a, R> {
 
 impl<'a, R: Read> Unpacking<'a, R> {
     /// A member of `packed` bytes, unpacked from `inner`, drawing on `left`.
-    pub fn new(inner: R, left: &'a std::cell::Cell<u64>, packed: u64, limits: Limits) -> Self {
+    pub fn new(inner: R, left: &'a UnpackAllowance, packed: u64, limits: Limits) -> Self {
         Unpacking {
             inner,
             left,
@@ -86,16 +153,9 @@ impl<R: Read> Read for Unpacking<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         let n64 = n as u64;
-        if n64 > self.left.get() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "unpacks to more than the limit of {} bytes for one input; not read",
-                    self.limits.max_unpacked
-                ),
-            ));
+        if !self.left.draw(n64) {
+            return Err(self.left.exhausted());
         }
-        self.left.set(self.left.get() - n64);
         self.unpacked += n64;
         let l = &self.limits;
         if self.unpacked > l.ratio_floor && self.unpacked > self.packed.saturating_mul(l.max_ratio)
@@ -161,7 +221,7 @@ mod tests {
             max_ratio: 10,
             ..Limits::default()
         };
-        let left = std::cell::Cell::new(1000);
+        let left = UnpackAllowance::per_input(1000);
         let mut u = Unpacking::new(Trickle(5000), &left, 50, limits);
         let e = io::copy(&mut u, &mut io::sink()).unwrap_err();
         assert!(e.to_string().contains("more than 10 times"), "{e}");
@@ -174,5 +234,55 @@ mod tests {
         let e = io::copy(&mut u, &mut io::sink()).unwrap_err();
         assert!(e.to_string().contains("limit of 1000 bytes"), "{e}");
         assert!(first + u.unpacked <= 1000, "{first} + {}", u.unpacked);
+        assert_eq!(left.remaining(), 1000 - first - u.unpacked);
+    }
+
+    #[test]
+    fn the_limit_that_ran_out_is_named() {
+        let limits = Limits::default();
+        let one = UnpackAllowance::per_input(100);
+        let e = io::copy(
+            &mut Unpacking::new(Trickle(500), &one, 500, limits),
+            &mut io::sink(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unpacks to more than the limit of 100 bytes for one input; not read"
+        );
+        let upload = UnpackAllowance::new(100);
+        let e = io::copy(
+            &mut Unpacking::new(Trickle(500), &upload.clone(), 500, limits),
+            &mut io::sink(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unpacks to more than the limit of 100 bytes for this upload; not read"
+        );
+        // The clone drew on the same bytes.
+        assert!(upload.remaining() < 64, "{}", upload.remaining());
+    }
+
+    #[test]
+    fn clones_draw_on_one_allowance_from_any_thread() {
+        let a = UnpackAllowance::new(10_000);
+        let unpacked: u64 = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let a = a.clone();
+                    s.spawn(move || {
+                        let mut u = Unpacking::new(Trickle(5000), &a, 5000, Limits::default());
+                        let _ = io::copy(&mut u, &mut io::sink());
+                        u.unpacked
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).sum()
+        });
+        // 20,000 bytes asked for: every byte handed out was drawn once, and what is left
+        // is less than one more read.
+        assert_eq!(unpacked + a.remaining(), 10_000);
+        assert!(a.remaining() < 64, "{}", a.remaining());
     }
 }

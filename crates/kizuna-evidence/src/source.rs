@@ -2,11 +2,9 @@
 //! each input to its reader, in parallel across files, with a bounded hand-off to the
 //! single consumer (the store).
 
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -19,7 +17,7 @@ use kizuna_core::{
 use sha2::{Digest, Sha256};
 
 use crate::hive;
-use crate::limits::{Limits, Unpacking, unsafe_member_name};
+use crate::limits::{Limits, UnpackAllowance, Unpacking, unsafe_member_name};
 use crate::netlogon::{NetlogonContext, read_netlogon};
 use crate::sniff::{Sniffed, sniff};
 use crate::text::SNIFF_LEN;
@@ -47,6 +45,11 @@ pub struct ReadOptions {
     pub progress: Arc<Progress>,
     /// How far archives are unpacked.
     pub limits: Limits,
+    /// One allowance for every input of the read (the files of one upload), nested
+    /// archives included, in place of [`Limits::max_unpacked`] for each input. `None`:
+    /// each input may unpack `limits.max_unpacked` bytes of its own. Clones of these
+    /// options share the allowance: give each read a new one.
+    pub shared_unpack: Option<UnpackAllowance>,
 }
 
 enum Msg {
@@ -283,8 +286,9 @@ struct Blob {
     /// The file on disk this blob is (or decompresses from): hives are read by path,
     /// with their transaction logs beside them. `None` for archive members.
     origin: Option<PathBuf>,
-    /// Bytes the input given may still unpack to, shared by everything nested in it.
-    unpack_left: Rc<Cell<u64>>,
+    /// Bytes the input given (or the whole read) may still unpack to, shared by
+    /// everything nested in it.
+    unpack_left: UnpackAllowance,
 }
 
 impl Worker {
@@ -331,7 +335,11 @@ impl Worker {
             notes: Vec::new(),
             depth: 0,
             origin: Some(path.to_path_buf()),
-            unpack_left: Rc::new(Cell::new(self.opts.limits.max_unpacked)),
+            unpack_left: self
+                .opts
+                .shared_unpack
+                .clone()
+                .unwrap_or_else(|| UnpackAllowance::per_input(self.opts.limits.max_unpacked)),
         });
     }
 
@@ -368,19 +376,27 @@ impl Worker {
         b.depth >= max
     }
 
-    /// Decompresses to a temporary file (hashing on the way), then reads that.
+    /// Decompresses to a temporary file (hashing on the way), then reads that; content
+    /// whose first bytes are no evidence is reported from them, not decompressed further.
     fn decompressed(&self, b: Blob, what: &str, open: impl FnOnce(File) -> Box<dyn Read>) {
         if self.too_deep(&b) {
             return;
         }
         let packed = b.file.metadata().map_or(0, |m| m.len());
         let mut reader = Unpacking::new(open(b.file), &b.unpack_left, packed, self.opts.limits);
-        let (tmp, fingerprint) = match spool(&mut reader) {
-            Ok(v) => v,
-            Err(e) => return self.fail(b.display, format!("{what}: {e}")),
-        };
+        let unpacked = unpack(&mut reader);
         let mut notes = b.notes;
         notes.push(format!("{what}-compressed"));
+        let (tmp, fingerprint) = match unpacked {
+            Ok(Unpacked::Spooled(tmp, fingerprint)) => (tmp, fingerprint),
+            // Its unpacked size is known only when the head was all of it; else the
+            // packed size is reported.
+            Ok(Unpacked::NotEvidence { head, whole }) => {
+                let size = if whole { head } else { packed };
+                return self.not_evidence(b.display, notes, size);
+            }
+            Err(e) => return self.fail(b.display, format!("{what}: {e}")),
+        };
         self.blob(Blob {
             file: tmp,
             display: b.display,
@@ -457,9 +473,16 @@ impl Worker {
                 continue;
             }
             let packed = entry.compressed_size();
+            let declared = entry.size();
             let mut reader = Unpacking::new(entry, &b.unpack_left, packed, self.opts.limits);
-            let (tmp, fingerprint) = match spool(&mut reader) {
-                Ok(v) => v,
+            let (tmp, fingerprint) = match unpack(&mut reader) {
+                Ok(Unpacked::Spooled(tmp, fingerprint)) => (tmp, fingerprint),
+                // Not unpacked past its head: the size the zip declares for it.
+                Ok(Unpacked::NotEvidence { head, whole }) => {
+                    let size = if whole { head } else { declared };
+                    self.not_evidence(display, b.notes.clone(), size);
+                    continue;
+                }
                 Err(e) => {
                     self.fail(display, format!("zip entry: {e}"));
                     continue;
@@ -537,7 +560,7 @@ impl Worker {
         match hive::read_hive(&path, &logs) {
             Err(e) => report.error(format!("offset 0: {e}")),
             Ok(facts) => {
-                let folder = folder_of(&b.display);
+                let folder = SourceRef::folder_of(&b.display);
                 if let Some(rec) = hive_identity(&facts, &b.display, folder, &mut report) {
                     report.kept = 1;
                     self.send(Msg::Facts(fp, vec![Fact::Identity(rec)]));
@@ -569,18 +592,23 @@ impl Worker {
         reply_rx.recv().ok().flatten()
     }
 
+    /// Reports an input that is no evidence (by its first bytes): skipped, not read.
+    fn not_evidence(&self, display: String, notes: Vec<String>, size: u64) {
+        let mut r = InputReport::new(display, InputKind::Unknown, String::new(), size);
+        r.notes = notes;
+        r.notes.push(
+            "not evidence: no format kizuna reads (event logs and exports, netlogon.log, \
+             hives, PsGetSid output, inventories)"
+                .to_string(),
+        );
+        r.status = kizuna_core::InputStatus::Skipped;
+        self.send(Msg::Done(r));
+    }
+
     fn read(&self, mut b: Blob, kind: InputKind) {
         let size = b.file.metadata().map(|m| m.len()).unwrap_or(0);
         if kind == InputKind::Unknown {
-            let mut r = InputReport::new(b.display, kind, String::new(), size);
-            r.notes = b.notes;
-            r.notes.push(
-                "not evidence: no format kizuna reads (event logs and exports, netlogon.log, \
-                 hives, PsGetSid output, inventories)"
-                    .to_string(),
-            );
-            r.status = kizuna_core::InputStatus::Skipped;
-            return self.send(Msg::Done(r));
+            return self.not_evidence(b.display, b.notes, size);
         }
         let fingerprint = match b.fingerprint.take() {
             Some(f) => f,
@@ -746,13 +774,6 @@ impl Worker {
     }
 }
 
-/// The folder an input sits in, as displayed (`evidence/PC01`, `bundle.zip!/PC01`).
-fn folder_of(display: &str) -> Option<String> {
-    let cut = display.rfind(['/', '\\'])?;
-    let folder = &display[..cut];
-    (!folder.is_empty()).then(|| folder.trim_end_matches('!').to_string())
-}
-
 /// What a hive says about its device's identity.
 fn hive_identity(
     f: &hive::HiveFacts,
@@ -911,6 +932,30 @@ fn declared_zip_entries(f: &mut File) -> Option<u64> {
     })();
     f.seek(SeekFrom::Start(0)).ok()?;
     found
+}
+
+/// What an archive member (or a decompressed stream) unpacked to.
+enum Unpacked {
+    /// Its first [`SNIFF_LEN`] bytes are no evidence: nothing more was unpacked. `whole`
+    /// when those `head` bytes were all of it.
+    NotEvidence { head: u64, whole: bool },
+    /// Evidence (or an archive): the whole of it in a temporary file, with its SHA-256.
+    Spooled(File, String),
+}
+
+/// Unpacks the first [`SNIFF_LEN`] bytes of `r` and sniffs them: content that is no
+/// evidence costs no more than that, the rest is spooled (and hashed) whole, head first.
+fn unpack(r: &mut dyn Read) -> io::Result<Unpacked> {
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    (&mut *r).take(SNIFF_LEN as u64).read_to_end(&mut head)?;
+    if sniff(&head) == Sniffed::Kind(InputKind::Unknown) {
+        return Ok(Unpacked::NotEvidence {
+            head: head.len() as u64,
+            whole: head.len() < SNIFF_LEN,
+        });
+    }
+    let (tmp, fingerprint) = spool(&mut head.as_slice().chain(r))?;
+    Ok(Unpacked::Spooled(tmp, fingerprint))
 }
 
 /// Copies a stream into a temporary file, returning it (rewound) and its SHA-256.

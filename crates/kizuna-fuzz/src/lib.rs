@@ -421,6 +421,7 @@ pub fn archive(data: &[u8]) {
             max_entries: 256,
             max_nesting: 4,
         },
+        shared_unpack: None,
     };
     let mut c = Collect::default();
     let Ok(()) = kizuna_evidence::ingest_paths(&[path], &opts, &mut c);

@@ -27,5 +27,5 @@ pub use plan::{
 pub use review::{
     BaselineError, CompareTo, baseline_scan, open_existing, review_expiry, review_stored,
 };
-pub use scan::{DirectoryRead, Read, ScanOutcome, ScanSettings, Window, read, scan};
+pub use scan::{DirectoryRead, Read, ScanOutcome, ScanSettings, Staged, Window, read, scan, stage};
 pub use sid::{SidTargets, sid_scan, sid_targets};

@@ -10,7 +10,7 @@ use kizuna_core::directory::DirectorySnapshot;
 use kizuna_core::{FactSource, InputReport, InputStatus, Knowledge, Timestamp};
 use kizuna_plan::PlanError;
 use kizuna_rules::{Analysis, WorkaroundExpiry};
-use kizuna_store::{FactFilter, Fingerprints, Inputs, ScanRow, Store, StoreError};
+use kizuna_store::{AuditRow, FactFilter, Fingerprints, Inputs, ScanRow, Store, StoreError};
 
 use crate::judge::judge;
 use crate::{scan_sources, workaround_expiry};
@@ -82,6 +82,7 @@ impl Read {
 /// alone, even on a store that lives on (the server).
 pub fn read(store: &mut Store, evidence: &impl FactSource) -> Result<Read, StoreError> {
     evidence.read_into(store)?;
+    store.settle_paths()?;
     let fingerprints = store.run_fingerprints();
     let inputs = store.take_run();
     Ok(Read {
@@ -119,6 +120,61 @@ pub fn scan(
     settings: ScanSettings,
 ) -> Result<ScanOutcome, StoreError> {
     let read = read(store, evidence)?;
+    judge_read(store, read, settings)
+}
+
+/// Evidence read into a staging store of its own, waiting to be taken into a shared
+/// store ([`Staged::commit`]): how the server keeps reading an upload from holding up
+/// everyone else, and a crash from leaving half an upload behind.
+pub struct Staged {
+    store: Store,
+}
+
+/// Reads `evidence` into a new staging store at `path` (a file in a folder the caller
+/// removes afterwards). Touches no shared store.
+pub fn stage(evidence: &impl FactSource, path: &std::path::Path) -> Result<Staged, StoreError> {
+    let mut store = Store::staging(path)?;
+    evidence.read_into(&mut store)?;
+    Ok(Staged { store })
+}
+
+impl Staged {
+    /// Takes the staged evidence into `store` and scans it there as [`scan`] does, with
+    /// the audit entry `audit` makes of the outcome, in one transaction: every input, the
+    /// scan and the audit row are stored together or not at all. Content the store holds
+    /// already is not stored twice; content it holds under a larger path moves to the
+    /// smaller one.
+    pub fn commit(
+        mut self,
+        store: &mut Store,
+        settings: ScanSettings,
+        audit: impl FnOnce(&ScanOutcome) -> AuditRow,
+    ) -> Result<ScanOutcome, StoreError> {
+        store.atomically(|store| {
+            store.absorb(&mut self.store)?;
+            let read = Read {
+                fingerprints: store.run_fingerprints(),
+                inputs: store.take_run(),
+            };
+            let mut outcome = judge_read(store, read, settings)?;
+            // A scan that could not be recorded takes the upload with it.
+            match outcome.recorded.take() {
+                Some(Err(e)) => return Err(e),
+                recorded => outcome.recorded = recorded,
+            }
+            store.audit(&audit(&outcome))?;
+            Ok(outcome)
+        })
+    }
+}
+
+/// Judges what `read` read in `store` and records the scan when asked: the part of
+/// [`scan`] after reading.
+fn judge_read(
+    store: &mut Store,
+    read: Read,
+    settings: ScanSettings,
+) -> Result<ScanOutcome, StoreError> {
     let (expiry, plan_unreadable) = workaround_expiry(store, settings.expires);
     let expiry = expiry.map(|e| (e, settings.now));
     let facts = read.facts(settings.window, Vec::new());

@@ -24,7 +24,7 @@ use crate::auth::{self, Caller, Need, Refusal, Scope};
 use crate::error::ApiError;
 use crate::reports;
 use crate::state::AppState;
-use crate::upload::{self, Budget};
+use crate::upload::Upload;
 use crate::views::{self, DeviceQuery, device_key, number, severity};
 
 /// The OpenAPI 3.1 description of this API.
@@ -93,7 +93,7 @@ async fn authenticated_first(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let known = state
-        .with_store(move |store| {
+        .with_reader(move |store| {
             Ok(!matches!(
                 auth::authenticate(store, header.as_deref(), Need::Ingest)?,
                 Err(Refusal::Unauthenticated)
@@ -121,7 +121,10 @@ pub(crate) fn remote(req: &Request) -> Option<String> {
 }
 
 /// Checks the token and runs `work` with the store and the caller, in one turn of the
-/// store. A token's use is recorded at most once a minute.
+/// store: the reading connection for reads and uploads (an upload only learns its caller
+/// here), the writing one for administration. A token's use is recorded at most once a
+/// minute, and skipped while the writer is busy (an upload committing): bookkeeping never
+/// makes a read wait.
 async fn authorized<T: Send + 'static>(
     state: &AppState,
     headers: &HeaderMap,
@@ -133,22 +136,27 @@ async fn authorized<T: Send + 'static>(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let now = state.now();
-    state
-        .with_store(move |store| {
-            let caller = match auth::authenticate(store, header.as_deref(), need)? {
-                Ok(c) => c,
-                Err(Refusal::Unauthenticated) => return Err(ApiError::unauthenticated()),
-                Err(Refusal::Forbidden) => return Err(ApiError::forbidden()),
-            };
-            if caller
-                .last_used
-                .is_none_or(|t| now - t > chrono::Duration::minutes(1))
-            {
-                store.token_used(caller.token_id, now)?;
-            }
-            work(store, &caller)
-        })
-        .await
+    let st = state.clone();
+    let checked = move |store: &mut Store| {
+        let caller = match auth::authenticate(store, header.as_deref(), need)? {
+            Ok(c) => c,
+            Err(Refusal::Unauthenticated) => return Err(ApiError::unauthenticated()),
+            Err(Refusal::Forbidden) => return Err(ApiError::forbidden()),
+        };
+        if caller
+            .last_used
+            .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+        {
+            st.try_with_store(|w| {
+                let _ = w.token_used(caller.token_id, now);
+            });
+        }
+        work(store, &caller)
+    };
+    match need {
+        Need::Admin => state.with_store(checked).await,
+        Need::Read | Need::Ingest => state.with_reader(checked).await,
+    }
 }
 
 fn json_response(status: StatusCode, v: &Value) -> Response {
@@ -213,9 +221,7 @@ async fn upload(
         ),
     };
 
-    let uploads = state.uploads().clone();
-    let dir = upload::scratch(&uploads)?;
-    let mut budget = Budget::new(uploads.max_bytes);
+    let mut upload = Upload::begin(&state, caller.actor())?;
     let multipart = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -224,19 +230,14 @@ async fn upload(
         let form = Multipart::from_request(req, &())
             .await
             .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?;
-        upload::receive_multipart(dir.path(), form, &mut budget, None).await?
+        upload.receive_multipart(form, None).await?
     } else {
         let body: Body = req.into_body();
-        upload::receive_body(
-            dir.path(),
-            q.get("name").map(String::as_str),
-            body,
-            &mut budget,
-        )
-        .await?
+        upload
+            .receive_body(q.get("name").map(String::as_str), body)
+            .await?
     };
-
-    let done = upload::ingest_received(&state, dir, files, year, caller.actor(), from).await?;
+    let done = upload.ingest(files, year, from).await?;
     let inputs: Vec<Value> = done.reports.iter().map(kizuna_report::input_json).collect();
     // Nothing readable (a truncated or encrypted archive, a file that is not evidence):
     // 422, so a collector that checks only the status keeps its bundle instead of

@@ -34,7 +34,7 @@ use kizuna_core::Knowledge;
 use kizuna_store::{Location, Store};
 
 pub use auth::{Bootstrap, Scope};
-pub use state::{AppState, Uploads};
+pub use state::{AppState, BodyPace, Uploads};
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -134,8 +134,11 @@ pub fn open(config: &Config) -> Result<AppState, ServeError> {
             Bootstrap::Known(_) => {}
         }
     }
+    upload::remove_leftovers(&config.uploads);
+    let reader = Store::connect(&config.db)?;
     Ok(AppState::new(
         store,
+        reader,
         config.knowledge.clone(),
         config.uploads.clone(),
         config.fixed_now,

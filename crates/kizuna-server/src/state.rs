@@ -17,10 +17,18 @@ pub struct AppState {
 }
 
 struct Inner {
-    /// The one connection: every ingest, token check and query takes it in turn, so two
-    /// uploads never write at once (the store's purge of half-read inputs assumes one
-    /// writer). `None` only while being dropped.
+    /// The connection that writes: uploads commit, tokens, accounts, sessions, notes and
+    /// the audit log take it in turn, so two uploads never write at once (the store's
+    /// purge of half-read inputs assumes one writer). `None` only while being dropped.
     store: Mutex<Option<Store>>,
+    /// The connection that reads: findings, pages, reports and token checks. Reads see
+    /// what was committed (SQLite's write-ahead log, PostgreSQL's snapshots), so they
+    /// never wait for an upload being taken in.
+    reader: Mutex<Option<Store>>,
+    /// Uploads being read into their staging stores at once (each may use `threads`).
+    staging: tokio::sync::Semaphore,
+    /// Uploads in progress per token or account (received, read or waiting to commit).
+    per_token: Mutex<std::collections::HashMap<String, usize>>,
     knowledge: Arc<Knowledge>,
     judged: Mutex<Option<Judged>>,
     uploads: Uploads,
@@ -41,16 +49,11 @@ impl Drop for Inner {
     /// runtime thread: the last request or the listener may drop the state there. The
     /// store is closed on a thread of its own.
     fn drop(&mut self) {
-        let store = self
-            .store
-            .get_mut()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        if let Some(store) = store {
-            std::thread::scope(|s| {
-                s.spawn(move || drop(store));
-            });
-        }
+        let stores = [&mut self.store, &mut self.reader]
+            .map(|m| m.get_mut().unwrap_or_else(|p| p.into_inner()).take());
+        std::thread::scope(|s| {
+            s.spawn(move || drop(stores));
+        });
     }
 }
 
@@ -73,13 +76,67 @@ pub struct Uploads {
     pub max_bytes: u64,
     /// Threads reading one upload.
     pub threads: usize,
-    /// How far archives are unpacked (as `kizuna scan --max-unpacked-gib`).
+    /// How far archives are unpacked (as `kizuna scan --max-unpacked-gib`);
+    /// `max_unpacked` counts for all files of one upload together.
     pub limits: kizuna_evidence::Limits,
+    /// How slowly a body may arrive before the upload is cut.
+    pub pace: BodyPace,
+    /// Uploads one token may have in progress at once; more are answered 429.
+    pub per_token: usize,
+}
+
+/// The pace an upload's body must keep: a client that sends nothing for `idle`, or less
+/// than `min_rate` bytes a second on average once `grace` has passed, is cut (408), so a
+/// few slow clients cannot hold sockets and scratch folders for ever.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyPace {
+    pub idle: std::time::Duration,
+    pub min_rate: u64,
+    pub grace: std::time::Duration,
+}
+
+impl Default for BodyPace {
+    fn default() -> Self {
+        BodyPace {
+            idle: std::time::Duration::from_secs(30),
+            min_rate: 10 << 10,
+            grace: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+/// Uploads read into staging stores at once: reading is CPU-bound, more would only
+/// share the same cores.
+const STAGING_AT_ONCE: usize = 2;
+
+/// An upload counted against its token (or account) until dropped.
+pub struct UploadSlot {
+    state: AppState,
+    actor: String,
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .state
+            .inner
+            .per_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.actor) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.actor);
+            }
+        }
+    }
 }
 
 impl AppState {
+    /// The state over two connections to one store: `store` writes, `reader` reads.
     pub fn new(
         store: Store,
+        reader: Store,
         knowledge: Arc<Knowledge>,
         uploads: Uploads,
         fixed_now: Option<Timestamp>,
@@ -89,6 +146,9 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 store: Mutex::new(Some(store)),
+                reader: Mutex::new(Some(reader)),
+                staging: tokio::sync::Semaphore::new(STAGING_AT_ONCE),
+                per_token: Default::default(),
                 knowledge,
                 judged: Mutex::new(None),
                 uploads,
@@ -131,27 +191,66 @@ impl AppState {
         self.inner.fixed_now.unwrap_or_else(chrono::Utc::now)
     }
 
-    /// Runs `f` with the store on a blocking thread (the store's drivers block).
+    /// Runs `f` with the writing connection on a blocking thread (the store's drivers
+    /// block). For anything that changes the store.
     pub async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock poisons it; the store itself is left
-            // consistent by its transactions, so carry on with it.
-            let mut store = state
-                .inner
-                .store
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            match store.as_mut() {
-                Some(store) => f(store),
-                None => Err(ApiError::internal("the server is stopping")),
-            }
+        tokio::task::spawn_blocking(move || use_store(&state.inner.store, f))
+            .await
+            .map_err(|e| ApiError::internal(format!("a store task failed: {e}")))?
+    }
+
+    /// Runs `f` with the reading connection on a blocking thread: for queries, which then
+    /// never wait for an upload being committed.
+    pub async fn with_reader<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || use_store(&state.inner.reader, f))
+            .await
+            .map_err(|e| ApiError::internal(format!("a store task failed: {e}")))?
+    }
+
+    /// Runs `f` with the writing connection now if no one else holds it, else not at
+    /// all: for bookkeeping that may be skipped (a token's last use).
+    pub fn try_with_store(&self, f: impl FnOnce(&mut Store)) {
+        if let Ok(mut store) = self.inner.store.try_lock()
+            && let Some(store) = store.as_mut()
+        {
+            f(store);
+        }
+    }
+
+    /// A permit to read an upload into its staging store.
+    pub async fn staging_permit(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.inner
+            .staging
+            .acquire()
+            .await
+            .expect("the staging semaphore is never closed")
+    }
+
+    /// Counts an upload against `actor` (a token or an account); `None` when it has as
+    /// many in progress as it may.
+    pub fn upload_slot(&self, actor: &str) -> Option<UploadSlot> {
+        let mut map = self
+            .inner
+            .per_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(actor.to_string()).or_insert(0);
+        if *n >= self.inner.uploads.per_token.max(1) {
+            return None;
+        }
+        *n += 1;
+        Some(UploadSlot {
+            state: self.clone(),
+            actor: actor.to_string(),
         })
-        .await
-        .map_err(|e| ApiError::internal(format!("a store task failed: {e}")))?
     }
 
     /// The rules over every stored fact, as `kizuna scan` would judge them now; computed
@@ -188,5 +287,18 @@ impl AppState {
             analysis: analysis.clone(),
         });
         Ok(analysis)
+    }
+}
+
+/// Runs `f` with the store behind `lock`. A panic while holding the lock poisons it; the
+/// store itself is left consistent by its transactions, so carry on with it.
+fn use_store<T>(
+    lock: &Mutex<Option<Store>>,
+    f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let mut store = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    match store.as_mut() {
+        Some(store) => f(store),
+        None => Err(ApiError::internal("the server is stopping")),
     }
 }

@@ -57,6 +57,12 @@ pub(crate) trait ToArg {
     fn arg(&self) -> Arg<'_>;
 }
 
+impl ToArg for Value {
+    fn arg(&self) -> Arg<'_> {
+        Value::arg(self)
+    }
+}
+
 impl ToArg for i64 {
     fn arg(&self) -> Arg<'_> {
         Arg::Int(*self)
@@ -176,6 +182,42 @@ impl Row<'_> {
     pub fn text(&self, i: usize) -> Result<String> {
         self.opt_text(i)?
             .ok_or_else(|| StoreError::Corrupt(format!("column {i} is NULL")))
+    }
+
+    /// Any column as it is stored (integer, text or NULL): for copying rows between
+    /// stores without knowing what they mean.
+    pub fn value(&self, i: usize) -> Result<Value> {
+        match self {
+            Row::Sqlite(r) => Ok(match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => Value::Null,
+                rusqlite::types::ValueRef::Integer(n) => Value::Int(n),
+                rusqlite::types::ValueRef::Text(t) => {
+                    Value::Text(String::from_utf8_lossy(t).into_owned())
+                }
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "column {i} holds a {:?} value",
+                        other.data_type()
+                    )));
+                }
+            }),
+            Row::Postgres(r) => {
+                use postgres::types::Type;
+                let ty = r.columns()[i].type_().clone();
+                let v = if ty == Type::INT8 {
+                    r.try_get::<_, Option<i64>>(i)?.map(Value::Int)
+                } else if ty == Type::INT4 {
+                    r.try_get::<_, Option<i32>>(i)?
+                        .map(|n| Value::Int(n.into()))
+                } else if ty == Type::INT2 {
+                    r.try_get::<_, Option<i16>>(i)?
+                        .map(|n| Value::Int(n.into()))
+                } else {
+                    r.try_get::<_, Option<String>>(i)?.map(Value::Text)
+                };
+                Ok(v.unwrap_or(Value::Null))
+            }
+        }
     }
 
     /// An integer column of a narrower type (an event id, an NTSTATUS, a build).

@@ -19,6 +19,7 @@ mod plan;
 mod run;
 mod scans;
 mod schema;
+mod stage;
 
 pub use access::{AccountRow, AuditRow, SessionRow, TokenRow};
 pub use facts::{FactFilter, Fingerprints, Inputs, kind_name};
@@ -97,6 +98,17 @@ pub struct Store {
     /// Fingerprints being read in this run, so the same content at two paths is read once.
     claimed: std::collections::HashSet<String>,
     in_tx: bool,
+    /// Inside [`Store::atomically`]: nothing commits until it ends.
+    held: bool,
+}
+
+/// Whether a database must survive a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// The user's store: write-ahead log, synced at each commit.
+    Kept,
+    /// Deleted after the run: no journal on disk, no sync.
+    Throwaway,
 }
 
 fn ts(t: &Timestamp) -> String {
@@ -116,7 +128,7 @@ impl Store {
             path: path.display().to_string(),
             source,
         })?;
-        Self::init(conn, None)
+        Self::init(conn, None, Durability::Kept)
     }
 
     /// Opens (creating and migrating) the store at `location`, creating an SQLite file's
@@ -145,17 +157,37 @@ impl Store {
         }
     }
 
-    /// A throw-away database in a temporary folder: bounded memory for big runs.
+    /// A throw-away database in a temporary folder: bounded memory for big runs, and
+    /// nothing durable to pay for (see [`Store::staging`]).
     pub fn temporary() -> Result<Store> {
         let dir = tempfile::tempdir().map_err(StoreError::Temporary)?;
         let conn = Connection::open(dir.path().join("kizuna.db"))?;
-        Self::init(conn, Some(dir))
+        Self::init(conn, Some(dir), Durability::Throwaway)
     }
 
-    fn init(conn: Connection, temp: Option<tempfile::TempDir>) -> Result<Store> {
+    /// A throw-away database at `path` (a file in a folder the caller removes): its
+    /// journal in memory, never synced, since it is deleted whether the process ends well
+    /// or not. Where an upload waits to be taken into the shared store.
+    pub fn staging(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::init(conn, None, Durability::Throwaway)
+    }
+
+    fn init(
+        conn: Connection,
+        temp: Option<tempfile::TempDir>,
+        durability: Durability,
+    ) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let (journal, sync) = match durability {
+            Durability::Kept => ("WAL", "NORMAL"),
+            Durability::Throwaway => ("MEMORY", "OFF"),
+        };
+        conn.pragma_update(None, "journal_mode", journal)?;
+        conn.pragma_update(None, "synchronous", sync)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut conn = Conn::Sqlite(conn);
         schema::migrate(&mut conn)?;
@@ -169,6 +201,7 @@ impl Store {
             run: Vec::new(),
             claimed: Default::default(),
             in_tx: false,
+            held: false,
         }
     }
 
@@ -199,22 +232,42 @@ impl Store {
     }
 
     fn commit(&mut self) -> Result<()> {
-        if self.in_tx {
+        if self.in_tx && !self.held {
             self.conn.get_mut().commit()?;
             self.in_tx = false;
         }
         Ok(())
     }
 
+    /// Runs `f` in a transaction of its own (committing any ingest in progress first), or
+    /// inside the one [`Store::atomically`] holds.
+    fn write_tx<T>(&mut self, how: Begin, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
+        if self.held {
+            return f(self.conn.get_mut());
+        }
+        self.commit()?;
+        self.conn.get_mut().transaction(how, f)
+    }
+
     /// Changes whenever facts or plans change, from this or any other process: what a
-    /// cached judgement of the whole store is keyed on.
+    /// cached judgement of the whole store is keyed on. Scans count too: a scan may move
+    /// stored facts to a smaller path without adding an input.
     pub fn change_marker(&self) -> Result<String> {
         self.conn()?.query_one(
             "SELECT (SELECT COALESCE(MAX(id), 0) FROM inputs),
                     (SELECT COUNT(*) FROM inputs WHERE complete = 1),
-                    (SELECT COALESCE(MAX(id), 0) FROM plan_log)",
+                    (SELECT COALESCE(MAX(id), 0) FROM plan_log),
+                    (SELECT COALESCE(MAX(id), 0) FROM scans)",
             &[],
-            |r| Ok(format!("{}/{}/{}", r.int(0)?, r.int(1)?, r.int(2)?)),
+            |r| {
+                Ok(format!(
+                    "{}/{}/{}/{}",
+                    r.int(0)?,
+                    r.int(1)?,
+                    r.int(2)?,
+                    r.int(3)?
+                ))
+            },
         )
     }
 }

@@ -73,8 +73,7 @@ impl Store {
     /// Runs `f` in one transaction serialized with every other plan change (after
     /// committing any ingest in progress).
     fn plan_tx<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
-        self.commit()?;
-        self.conn.get_mut().transaction(Begin::Plan, f)
+        self.write_tx(Begin::Plan, f)
     }
 
     /// Creates a plan with its phases and first log entry; earlier plans still open are

@@ -64,7 +64,7 @@ impl Store {
         )
     }
 
-    fn known_input(&mut self, fingerprint: &str) -> Result<Option<InputReport>> {
+    pub(crate) fn known_input(&mut self, fingerprint: &str) -> Result<Option<InputReport>> {
         match self.input_id(fingerprint)? {
             None => Ok(None),
             Some((id, false)) => {

@@ -79,8 +79,7 @@ fn args_from_json(s: &str) -> Vec<(String, MessageArg)> {
 impl Store {
     /// Records a scan and its findings in one transaction; returns its id.
     pub fn record_scan(&mut self, scan: &ScanRow) -> Result<i64> {
-        self.commit()?;
-        self.conn.get_mut().transaction(Begin::Write, |c| {
+        self.write_tx(Begin::Write, |c| {
             let id = c.insert(
                 "INSERT INTO scans (time, since, until, tool_version, inputs, devices, expires, actor)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

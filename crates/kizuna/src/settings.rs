@@ -170,6 +170,7 @@ pub fn reading(r: &ReadArgs, console: &Console) -> anyhow::Result<Reading> {
             max_unpacked: r.max_unpacked_gib.saturating_mul(1 << 30),
             ..Default::default()
         },
+        shared_unpack: None,
     };
     Ok(Reading {
         files: kizuna_evidence::Files::paths(r.paths.clone(), options),

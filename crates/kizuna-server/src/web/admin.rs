@@ -46,7 +46,7 @@ struct Listing {
 
 async fn listing(state: &AppState) -> Result<Listing, ApiError> {
     state
-        .with_store(|store| {
+        .with_reader(|store| {
             Ok(Listing {
                 tokens: store.tokens()?,
                 accounts: store.accounts()?,

@@ -15,7 +15,7 @@ use crate::accounts::Role;
 use crate::api::remote;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::upload::{self, Budget};
+use crate::upload::Upload;
 
 /// The upload form: files or zip bundles, read as `kizuna scan` reads them.
 pub(super) async fn upload_form(
@@ -55,14 +55,12 @@ pub(super) async fn upload(
         Err(r) => return r,
     };
     let done = async {
-        let dir = upload::scratch(state.uploads())?;
-        let mut budget = Budget::new(state.uploads().max_bytes);
+        let mut upload = Upload::begin(&state, format!("account:{}", v.name))?;
         let form = Multipart::from_request(req, &())
             .await
             .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?;
-        let files = upload::receive_multipart(dir.path(), form, &mut budget, Some(&v.csrf)).await?;
-        let actor = format!("account:{}", v.name);
-        upload::ingest_received(&state, dir, files, None, actor, from).await
+        let files = upload.receive_multipart(form, Some(&v.csrf)).await?;
+        upload.ingest(files, None, from).await
     }
     .await;
     let done = match done {

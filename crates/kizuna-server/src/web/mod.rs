@@ -184,7 +184,7 @@ async fn signed_in(
     let found = match cookie {
         None => None,
         Some(c) => state
-            .with_store(move |store| {
+            .with_reader(move |store| {
                 accounts::session(store, &c, now).map_err(|e| ApiError::internal(e.to_string()))
             })
             .await
@@ -239,7 +239,7 @@ async fn judged_page(
 ) -> Result<(Viewer, Arc<Analysis>), Response> {
     let v = signed_in(state, headers, q, path).await?;
     let st = state.clone();
-    match state.with_store(move |store| st.judged(store)).await {
+    match state.with_reader(move |store| st.judged(store)).await {
         Ok(a) => Ok((v, a)),
         Err(e) => Err(e.into_response()),
     }
@@ -517,7 +517,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     // time, so sign-ins never hold up the pages.
     let who = name.clone();
     let account = match state
-        .with_store(move |store| Ok(store.account(&who)?))
+        .with_reader(move |store| Ok(store.account(&who)?))
         .await
     {
         Ok(a) => a,

@@ -39,7 +39,7 @@ pub(super) async fn overview(
     let knowledge = state.knowledge().clone();
     let now = state.now();
     let loaded = state
-        .with_store(move |store| {
+        .with_reader(move |store| {
             let analysis = st.judged(store)?;
             let inputs = store.counts()?.0;
             let uploads: Vec<AuditRow> = store.audit_log_of("upload", 10)?;
@@ -336,7 +336,7 @@ pub(super) async fn device(
     let st = state.clone();
     let k = key.clone();
     let loaded = state
-        .with_store(move |store| {
+        .with_reader(move |store| {
             let analysis = st.judged(store)?;
             let events = newest_events(store, &FactFilter::default(), &k, 100)?;
             Ok((analysis, events))
@@ -533,7 +533,7 @@ pub(super) async fn plan(
     let knowledge = state.knowledge().clone();
     let now = state.now();
     let status = match state
-        .with_store(move |store| {
+        .with_reader(move |store| {
             kizuna_pipeline::plan_status(store, &knowledge, now)
                 .map_err(|e| ApiError::internal(e.to_string()))
         })
@@ -585,7 +585,7 @@ pub(super) async fn reports(
         Err(e) => return e.into_response(),
     };
     let listed = state
-        .with_store(move |store| scan_reports::list(store, offset, PAGE as usize))
+        .with_reader(move |store| scan_reports::list(store, offset, PAGE as usize))
         .await;
     let (total, scans) = match listed {
         Ok(x) => x,
@@ -738,7 +738,7 @@ pub(super) async fn report_file(
     let st = state.clone();
     let lang = v.lang;
     match state
-        .with_store(move |store| scan_reports::scan_file(&st, store, which, file, lang))
+        .with_reader(move |store| scan_reports::scan_file(&st, store, which, file, lang))
         .await
     {
         Ok(r) => r,
@@ -863,7 +863,7 @@ pub(super) async fn review_file(
     let st = state.clone();
     let lang = v.lang;
     match state
-        .with_store(move |store| scan_reports::review(&st, store, query, file, lang))
+        .with_reader(move |store| scan_reports::review(&st, store, query, file, lang))
         .await
     {
         Ok(r) => r,

@@ -305,6 +305,7 @@ fn an_upload_yields_the_findings_of_a_scan_on_sqlite_and_postgres() {
             evtx: kizuna_evidence::EvtxPath::Prefiltered,
             progress: Default::default(),
             limits: Default::default(),
+            shared_unpack: None,
         };
         kizuna_evidence::ingest_files(
             vec![(bundle.clone(), "bundle.zip".into())],
@@ -692,6 +693,8 @@ fn plain_http_is_refused_off_loopback() {
             max_bytes: 1,
             threads: 1,
             limits: Default::default(),
+            pace: Default::default(),
+            per_token: 16,
         },
         knowledge: Arc::new(kizuna_core::Knowledge::builtin()),
         admin_token: None,
@@ -748,6 +751,8 @@ fn the_admin_token_from_the_environment_is_checked() {
             max_bytes: 1 << 20,
             threads: 1,
             limits: Default::default(),
+            pace: Default::default(),
+            per_token: 16,
         },
         knowledge: Arc::new(kizuna_core::Knowledge::builtin()),
         admin_token: Some(ADMIN.to_string()),

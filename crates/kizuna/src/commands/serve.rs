@@ -63,6 +63,9 @@ pub enum AccountCommand {
     },
 }
 
+/// `serve --max-unpacked-gib` unless given: a whole upload unpacks to at most this.
+pub const SERVE_MAX_UNPACKED_GIB: u64 = 4;
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Address and port to listen on.
@@ -87,9 +90,14 @@ pub struct RunArgs {
     /// Largest upload, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     pub max_upload_mib: u64,
-    /// Most bytes the archives of one upload may unpack to, in GiB (as scan's).
-    #[arg(long, value_name = "GIB", default_value_t = kizuna_evidence::Limits::default().max_unpacked >> 30)]
+    /// Most bytes the archives of one upload may unpack to, all its files together, in
+    /// GiB. Lower than scan's: anyone with an ingest token can send a compression bomb.
+    #[arg(long, value_name = "GIB", default_value_t = SERVE_MAX_UNPACKED_GIB)]
     pub max_unpacked_gib: u64,
+    /// Uploads one token (or account) may have in progress at once; more are answered
+    /// 429 until one ends.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub max_uploads_per_token: usize,
     /// Threads reading one upload.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -164,6 +172,8 @@ fn serve(a: RunArgs, console: &Console) -> anyhow::Result<i32> {
                 max_unpacked: a.max_unpacked_gib.saturating_mul(1 << 30),
                 ..Default::default()
             },
+            pace: Default::default(),
+            per_token: a.max_uploads_per_token.max(1),
         },
         knowledge: crate::settings::knowledge(&a.knowledge)?,
         admin_token: std::env::var("KIZUNA_ADMIN_TOKEN")

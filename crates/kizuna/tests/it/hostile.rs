@@ -22,6 +22,7 @@ fn read_with(path: &Path, limits: Limits) -> Collect {
         knowledge: std::sync::Arc::new(Knowledge::builtin()),
         progress: Default::default(),
         limits,
+        shared_unpack: None,
     };
     let Ok(()) = kizuna_evidence::ingest_paths(&[path.to_path_buf()], &opts, &mut c);
     c
@@ -56,17 +57,26 @@ fn zip_with(path: &Path, members: &[(&str, &[u8])]) {
 fn compression_bombs_stop_at_the_limits() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // gzip: one member of 64 MiB of zeros, repeated 20 times (1.25 GiB from ~1.3 MB).
+    // Each bomb begins with evidence (a few netlogon.log lines): a member that is not
+    // evidence is skipped before it is unpacked, so only a bomb that looks like evidence
+    // reaches the limits.
+    let lines: String = (0..200).map(netlogon_line).collect();
+    // gzip: the lines, then one member of 64 MiB of zeros, repeated 20 times (1.25 GiB
+    // from ~1.3 MB).
+    let mut head = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    head.write_all(lines.as_bytes()).unwrap();
     let mut one = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     one.write_all(&vec![0u8; 64 << 20]).unwrap();
     let one = one.finish().unwrap();
     let mut f = std::fs::File::create(d.join("bomb.log.gz")).unwrap();
+    f.write_all(&head.finish().unwrap()).unwrap();
     for _ in 0..20 {
         f.write_all(&one).unwrap();
     }
     drop(f);
     // xz: 100 MiB of zeros in a few kilobytes (a ratio deflate cannot reach).
     let mut xz = xz2::write::XzEncoder::new(Vec::new(), 0);
+    xz.write_all(lines.as_bytes()).unwrap();
     xz.write_all(&vec![0u8; 100 << 20]).unwrap();
     let xz = xz.finish().unwrap();
     assert!(xz.len() < 100 << 10, "{}", xz.len());

@@ -20,6 +20,7 @@ fn read(path: &Path) -> Collect {
         knowledge: std::sync::Arc::new(Knowledge::builtin()),
         progress: Default::default(),
         limits: Default::default(),
+        shared_unpack: None,
     };
     let Ok(()) = kizuna_evidence::ingest_paths(&[path.to_path_buf()], &opts, &mut c);
     c
@@ -360,6 +361,7 @@ fn progress_counters_add_up_to_the_reports() {
         knowledge: std::sync::Arc::new(Knowledge::builtin()),
         progress: progress.clone(),
         limits: Default::default(),
+        shared_unpack: None,
     };
     let mut c = Collect::default();
     let Ok(()) = kizuna_evidence::ingest_paths(std::slice::from_ref(&evidence), &opts, &mut c);

@@ -38,6 +38,12 @@ pub struct Options {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// `--trusted-proxy`.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How slowly a body may arrive.
+    pub pace: kizuna_server::BodyPace,
+    /// `--max-uploads-per-token`.
+    pub per_token: usize,
+    /// `--max-unpacked-gib`, in bytes.
+    pub max_unpacked: Option<u64>,
 }
 
 impl Options {
@@ -47,6 +53,9 @@ impl Options {
             max_bytes: 64 << 20,
             tls: None,
             trusted_proxies: Vec::new(),
+            pace: Default::default(),
+            per_token: 16,
+            max_unpacked: None,
         }
     }
 }
@@ -64,7 +73,14 @@ impl TestServer {
                 scratch: scratch.path().join("uploads"),
                 max_bytes: o.max_bytes,
                 threads: 2,
-                limits: Default::default(),
+                limits: kizuna_evidence::Limits {
+                    max_unpacked: o
+                        .max_unpacked
+                        .unwrap_or(kizuna_evidence::Limits::default().max_unpacked),
+                    ..Default::default()
+                },
+                pace: o.pace,
+                per_token: o.per_token,
             },
             knowledge: Arc::new(kizuna_core::Knowledge::builtin()),
             admin_token: Some(ADMIN.into()),
