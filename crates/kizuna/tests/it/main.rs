@@ -15,6 +15,7 @@ mod hostile;
 mod inputs;
 mod lab;
 mod lab_directory;
+mod order;
 mod plan;
 mod postgres;
 mod report;

@@ -16,8 +16,24 @@ pub const ADMIN: &str = "kz_test_admin_0123456789abcdef0123456789abcdef";
 pub struct TestServer {
     pub addr: SocketAddr,
     pub scheme: &'static str,
-    pub scratch: tempfile::TempDir,
+    /// The folder whose `uploads` folder is the server's scratch folder.
+    pub scratch: Scratch,
     running: Option<kizuna_server::listen::Background>,
+}
+
+/// A test server's own scratch folder, or one it shares with another.
+pub enum Scratch {
+    Own(tempfile::TempDir),
+    Shared(PathBuf),
+}
+
+impl Scratch {
+    pub fn path(&self) -> &Path {
+        match self {
+            Scratch::Own(d) => d.path(),
+            Scratch::Shared(p) => p,
+        }
+    }
 }
 
 impl Drop for TestServer {
@@ -62,7 +78,15 @@ impl Options {
 
 impl TestServer {
     pub fn start(o: Options) -> TestServer {
-        let scratch = tempfile::tempdir().unwrap();
+        Self::with_scratch(o, Scratch::Own(tempfile::tempdir().unwrap()))
+    }
+
+    /// A server whose scratch folder is `dir/uploads`, as another's may be.
+    pub fn start_in(o: Options, dir: &Path) -> TestServer {
+        Self::with_scratch(o, Scratch::Shared(dir.to_path_buf()))
+    }
+
+    fn with_scratch(o: Options, scratch: Scratch) -> TestServer {
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             db: o.db,

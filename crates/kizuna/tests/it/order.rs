@@ -1,0 +1,127 @@
+//! The same evidence gives the same findings and the same stored evidence whatever the
+//! order of the arguments and however many threads read it — also when two archives hold
+//! the same files (content is read once, and keeps the smallest of its paths).
+
+use crate::common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use common::kizuna;
+
+/// Zips every file under `root/sub` as `sub/…`, in sorted order.
+fn zip_folder(root: &Path, sub: &str, out: &Path) {
+    let mut files = common::files_under(&root.join(sub));
+    files.sort();
+    let mut z = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for f in files {
+        let name = f
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        z.start_file(name, opts).unwrap();
+        z.write_all(&std::fs::read(&f).unwrap()).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+/// Every stored input (fingerprint, first path, kind, records) and the path of every
+/// stored fact, sorted: two stores compare by what they hold.
+fn stored(db: &Path) -> Vec<String> {
+    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap();
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT fingerprint || ' ' || first_path || ' ' || kind || ' ' || records
+         FROM inputs WHERE complete = 1",
+        "SELECT path || ' ' || COALESCE(record_id, -1) FROM events",
+        "SELECT path || ' ' || COALESCE(folder, '') FROM identity",
+        "SELECT path || ' ' || COALESCE(line, -1) FROM netlogon",
+    ] {
+        let mut s = c.prepare(sql).unwrap();
+        let mut rows: Vec<String> = s
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.sort();
+        out.extend(rows);
+    }
+    out
+}
+
+#[test]
+fn argument_order_and_threads_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = kizuna(d, &["lab", "generate", "--out", "lab", "--seed", "3", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    // b.zip: every device; a.zip: the first half of them again, the same files.
+    zip_folder(&d.join("lab"), "evidence", &d.join("b.zip"));
+    let mut devices: Vec<PathBuf> = std::fs::read_dir(d.join("lab/evidence"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    devices.sort();
+    for device in &devices[..devices.len() / 2] {
+        let to = d.join("half/evidence").join(device.file_name().unwrap());
+        std::fs::create_dir_all(&to).unwrap();
+        for f in common::files_under(device) {
+            std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    zip_folder(&d.join("half"), "evidence", &d.join("a.zip"));
+
+    let mut runs = Vec::new();
+    for (i, (first, second, threads)) in [
+        ("a.zip", "b.zip", "1"),
+        ("b.zip", "a.zip", "1"),
+        ("a.zip", "b.zip", "2"),
+        ("b.zip", "a.zip", "2"),
+        ("b.zip", "a.zip", "2"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let db = format!("run{i}.db");
+        let o = kizuna(
+            d,
+            &[
+                "scan",
+                first,
+                second,
+                "--db",
+                &db,
+                "--format",
+                "json",
+                "--threads",
+                threads,
+            ],
+        );
+        assert!(o.status.code().is_some_and(|c| c <= 1), "{o:?}");
+        let v = common::json(&o);
+        runs.push((
+            format!("{first} {second} --threads {threads}"),
+            serde_json::to_string_pretty(&v["findings"]).unwrap(),
+            serde_json::to_string_pretty(&v["inputs"]).unwrap(),
+            stored(&d.join(&db)),
+        ));
+    }
+    let (name0, findings0, inputs0, stored0) = &runs[0];
+    assert!(
+        findings0.contains("a.zip!/evidence/"),
+        "findings cite the smaller of two paths"
+    );
+    assert!(
+        !stored0.iter().any(|r| r.contains(" unknown ")),
+        "no input is stored as unknown"
+    );
+    for (name, findings, inputs, stored) in &runs[1..] {
+        assert_eq!(findings0, findings, "findings: {name0} vs {name}");
+        assert_eq!(inputs0, inputs, "inputs: {name0} vs {name}");
+        assert_eq!(stored0, stored, "stored evidence: {name0} vs {name}");
+    }
+}
