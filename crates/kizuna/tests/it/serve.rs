@@ -468,3 +468,145 @@ fn a_port_in_use_is_named_once_with_its_cause() {
     assert!(err.contains(&format!("cannot listen on {addr}: ")), "{err}");
     assert_eq!(err.matches("(os error").count(), 1, "the cause once: {err}");
 }
+
+/// What the store shows: the findings, and how many scans, upload audit rows and complete
+/// inputs it holds.
+fn served_state(base: &str, db: &Path) -> (String, i64, i64, i64) {
+    let (status, findings) = get(base, "/api/v1/findings?lang=en", ADMIN);
+    assert_eq!(status, 200, "{findings}");
+    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap();
+    let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    (
+        findings,
+        count("SELECT COUNT(*) FROM scans"),
+        count("SELECT COUNT(*) FROM audit_log WHERE action = 'upload'"),
+        count("SELECT COUNT(*) FROM inputs WHERE complete = 1"),
+    )
+}
+
+/// Where an upload stood: `receiving`, `staging`, `committing`, or `answered`.
+fn upload_phase(scratch: &Path, wal: &Path, wal_at_staging: Option<u64>) -> &'static str {
+    let staging = std::fs::read_dir(scratch)
+        .map(|d| d.flatten().any(|e| e.path().join("staged.db").exists()))
+        .unwrap_or(false);
+    let wal_now = std::fs::metadata(wal).map_or(0, |m| m.len());
+    match (staging, wal_at_staging) {
+        (true, Some(w)) if wal_now > w => "committing",
+        (true, _) => "staging",
+        (false, Some(_)) => "answered",
+        (false, None) => "receiving",
+    }
+}
+
+#[test]
+fn a_server_killed_mid_upload_keeps_all_of_it_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Before: the small lab; the upload killed: a lab of ~1,000 inputs.
+    kz(
+        d,
+        &["lab", "generate", "--seed", "5", "--out", "small", "-q"],
+    );
+    kz(
+        d,
+        &[
+            "lab",
+            "generate",
+            "--seed",
+            "6",
+            "--devices",
+            "300",
+            "--days",
+            "30",
+            "--out",
+            "big",
+            "-q",
+        ],
+    );
+    kizuna_lab::bundle::zip_folder(&d.join("small"), "evidence", &d.join("small.zip")).unwrap();
+    kizuna_lab::bundle::zip_folder(&d.join("big"), "evidence", &d.join("big.zip")).unwrap();
+    let small = std::fs::read(d.join("small.zip")).unwrap();
+    let big = std::fs::read(d.join("big.zip")).unwrap();
+
+    // Reference: the state before the upload and after the whole of it.
+    let (before, after) = {
+        let server = serve(d, "ref.db");
+        assert_eq!(upload(&server.base, ADMIN, "small.zip", &small).0, 200);
+        let before = served_state(&server.base, &d.join("ref.db"));
+        assert_eq!(upload(&server.base, ADMIN, "big.zip", &big).0, 200);
+        (before, served_state(&server.base, &d.join("ref.db")))
+    };
+    assert_ne!(before.0, after.0, "the upload changes the findings");
+
+    let scratch = d.join("scratch");
+    let mut hit = std::collections::BTreeSet::new();
+    // Kill while the body arrives, while it is read (early and late), and the moment its
+    // commit begins to write.
+    for (round, (phase, delay_ms)) in [
+        ("receiving", 0u64),
+        ("staging", 0),
+        ("staging", 400),
+        ("committing", 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let db = d.join(format!("crash{round}.db"));
+        let wal = d.join(format!("crash{round}.db-wal"));
+        let db_arg = db.to_string_lossy().into_owned();
+        let mut server = serve(d, &db_arg);
+        assert_eq!(upload(&server.base, ADMIN, "small.zip", &small).0, 200);
+        let base = server.base.clone();
+        let body = big.clone();
+        let sending = std::thread::spawn(move || {
+            agent()
+                .post(format!("{base}/api/v1/evidence?name=big.zip"))
+                .header("Authorization", format!("Bearer {ADMIN}"))
+                .send(&body[..])
+                .map(|r| r.status().as_u16())
+        });
+        let mut wal_at_staging = None;
+        let seen = loop {
+            let now = upload_phase(&scratch, &wal, wal_at_staging);
+            if now == "staging" && wal_at_staging.is_none() {
+                wal_at_staging = Some(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+            }
+            if now == phase || now == "answered" || sending.is_finished() {
+                std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+                break upload_phase(&scratch, &wal, wal_at_staging);
+            }
+        };
+        server.child.kill().unwrap(); // SIGKILL
+        server.child.wait().unwrap();
+        let _ = sending.join().unwrap();
+        hit.insert(seen);
+
+        let server = serve(d, &db_arg);
+        let state = served_state(&server.base, &db);
+        assert!(
+            state == before || state == after,
+            "killed while {seen}: the store shows part of the upload \
+             ({} scans, {} upload audit rows, {} inputs; before {:?}, after {:?})",
+            state.1,
+            state.2,
+            state.3,
+            (before.1, before.2, before.3),
+            (after.1, after.2, after.3),
+        );
+        let left: Vec<_> = std::fs::read_dir(&scratch)
+            .map(|r| r.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "killed while {seen}: left behind {left:?}");
+        // The collector sends it again: all of it arrives.
+        if state == before {
+            assert_eq!(upload(&server.base, ADMIN, "big.zip", &big).0, 200);
+            assert!(served_state(&server.base, &db) == after, "after a resend");
+        }
+    }
+    assert!(
+        hit.contains("staging"),
+        "no kill landed while the upload was read: {hit:?}"
+    );
+    eprintln!("kills landed while: {hit:?}");
+}
