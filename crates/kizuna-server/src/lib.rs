@@ -16,6 +16,7 @@ pub mod auth;
 pub mod error;
 pub mod forwarded;
 pub mod listen;
+pub mod login_token;
 pub mod reports;
 pub mod state;
 pub mod throttle;

@@ -42,6 +42,8 @@ struct Inner {
     password_checks: tokio::sync::Semaphore,
     /// Proxies whose `X-Forwarded-For` names the client.
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Signs the sign-in form's tokens ([`crate::login_token`]); new for each start.
+    login_key: crate::login_token::Key,
 }
 
 impl Drop for Inner {
@@ -157,6 +159,7 @@ impl AppState {
                 throttle: Default::default(),
                 password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
                 trusted_proxies,
+                login_key: crate::login_token::Key::random(),
             }),
         }
     }
@@ -181,6 +184,10 @@ impl AppState {
     /// must not take every core.
     pub fn password_checks(&self) -> &tokio::sync::Semaphore {
         &self.inner.password_checks
+    }
+
+    pub fn login_key(&self) -> &crate::login_token::Key {
+        &self.inner.login_key
     }
 
     pub fn trusted_proxies(&self) -> &[std::net::IpAddr] {

@@ -378,30 +378,30 @@ async fn login_form(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let (lang, set) = lang(&q, &headers, state.secure_cookies());
-    login_page(
-        lang,
-        q.get("next").map(String::as_str),
-        None,
-        set,
-        state.secure_cookies(),
-    )
+    login_page(&state, lang, q.get("next").map(String::as_str), None, set)
 }
 
-/// The sign-in form with a fresh token bound to a cookie that lasts an hour.
+/// The sign-in form with a fresh token the server issued and signed, bound to a cookie
+/// that lasts as long as the token ([`crate::login_token`]).
 fn login_page(
+    state: &AppState,
     lang: Lang,
     next: Option<&str>,
     error: Option<&str>,
     set: Option<HeaderValue>,
-    secure: bool,
 ) -> Response {
     let msg = Messages::new(lang);
-    let token = match crate::auth::random_hex() {
+    let token = match state.login_key().issue(state.now().timestamp()) {
         Ok(t) => t,
         Err(e) => return ApiError::internal(e.to_string()).into_response(),
     };
     let mut cookies: Vec<HeaderValue> = set.into_iter().collect();
-    cookies.push(cookie(LOGIN_COOKIE, &token, 3600, secure));
+    cookies.push(cookie(
+        LOGIN_COOKIE,
+        &token,
+        crate::login_token::LIFETIME_SECS,
+        state.secure_cookies(),
+    ));
     let error = error
         .map(|id| format!("<p class=\"error\" id=\"error\">{}</p>", t(&msg, id)))
         .unwrap_or_default();
@@ -457,25 +457,23 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     let from = address.map(|ip| ip.to_string());
     let (lang, set) = lang(&HashMap::new(), &headers, state.secure_cookies());
     let Ok(Form(f)) = Form::<LoginForm>::from_request(req, &()).await else {
-        return login_page(
-            lang,
-            None,
-            Some("web-login-expired"),
-            set,
-            state.secure_cookies(),
-        );
+        return login_page(&state, lang, None, Some("web-login-expired"), set);
     };
     let bound = cookies(&headers)
         .get(LOGIN_COOKIE)
         .cloned()
         .unwrap_or_default();
-    if bound.is_empty() || !accounts::same_secret(&bound, &f.csrf) {
+    // The form and the cookie carry the same token, and this server issued it lately: a
+    // value the client picked fails the second test.
+    if !accounts::same_secret(&bound, &f.csrf)
+        || !state.login_key().verify(&bound, state.now().timestamp())
+    {
         return login_page(
+            &state,
             lang,
             f.next.as_deref(),
             Some("web-login-expired"),
             set,
-            state.secure_cookies(),
         );
     }
     let now = state.now();
@@ -503,11 +501,11 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
                 return e.into_response();
             }
             let mut r = login_page(
+                &state,
                 lang,
                 f.next.as_deref(),
                 Some("web-login-throttled"),
                 set,
-                state.secure_cookies(),
             );
             *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             return r;
@@ -573,11 +571,11 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
             r
         }
         Ok(None) => login_page(
+            &state,
             lang,
             f.next.as_deref(),
             Some("web-login-failed"),
             set,
-            state.secure_cookies(),
         ),
         Err(e) => e.into_response(),
     }

@@ -479,6 +479,25 @@ fn sessions_cookies_and_forms_are_guarded() {
         &form(&"0".repeat(64), PASSWORD, "/"),
     );
     assert_eq!(status, 401);
+    // A cookie and a form token the client picked alike (sign-in forgery: an attacker who
+    // can set a cookie signs the victim in as the attacker): refused, no session.
+    for chosen in [
+        "b".repeat(64),
+        format!("{}.1.{}", "b".repeat(64), "c".repeat(64)),
+    ] {
+        let (status, h, _) = post(
+            "/login",
+            &format!("kz_login={chosen}"),
+            &form(&chosen, PASSWORD, "/"),
+        );
+        assert_eq!(status, 401, "{chosen}");
+        assert!(
+            set_cookies(&h)
+                .iter()
+                .all(|c| !c.starts_with("kz_session=")),
+            "{chosen}"
+        );
+    }
 
     // The right one signs in; `next` only ever leads within the site.
     let (status, h, _) = post(
