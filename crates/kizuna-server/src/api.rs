@@ -25,7 +25,7 @@ use crate::error::ApiError;
 use crate::reports;
 use crate::state::AppState;
 use crate::upload::Upload;
-use crate::views::{self, DeviceQuery, device_key, number, severity};
+use crate::views::{self, DeviceQuery, device_filter, named_device, number, severity};
 
 /// The OpenAPI 3.1 description of this API.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -271,7 +271,7 @@ async fn findings(
     let lang = lang(&q, &headers)?;
     let min = severity(&q)?;
     let rule = q.get("rule").cloned();
-    let device = q.get("device").map(|d| device_key(d)).transpose()?;
+    let device = device_filter(q.get("device"));
     let st = state.clone();
     let analysis = authorized(&state, &headers, Need::Read, move |store, _| {
         st.judged(store)
@@ -415,7 +415,7 @@ async fn device(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let lang = lang(&q, &headers)?;
-    let key = device_key(&name)?;
+    let key = named_device(&name)?;
     let st = state.clone();
     let analysis = authorized(&state, &headers, Need::Read, move |store, _| {
         st.judged(store)
@@ -445,7 +445,7 @@ async fn events(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let limit = number(&q, "limit", 1000, 100_000)? as usize;
-    let device = q.get("device").map(|d| device_key(d)).transpose()?;
+    let device = device_filter(q.get("device"));
     let mut ids = Vec::new();
     for part in q
         .get("id")
@@ -564,10 +564,12 @@ async fn create_token(State(state): State<AppState>, req: Request) -> Result<Res
         })?;
         auth::create_token(store, &new.name, scope, &caller.actor(), from, now).map_err(|e| match e
         {
-            auth::TokenError::NoName
-            | auth::TokenError::NameTooLong(_)
-            | auth::TokenError::NameTaken(_)
-            | auth::TokenError::NameReserved(_) => ApiError::bad_request(e.to_string()),
+            auth::TokenError::NameTaken(_) | auth::TokenError::NameReserved(_) => {
+                ApiError::new(StatusCode::CONFLICT, "name-taken", e.to_string())
+            }
+            auth::TokenError::NoName | auth::TokenError::NameTooLong(_) => {
+                ApiError::bad_request(e.to_string())
+            }
             e => ApiError::internal(e.to_string()),
         })
     })

@@ -193,11 +193,7 @@ impl ReviewQuery {
         if days == 0 {
             return Err(ApiError::bad_request("days: 1 to 90"));
         }
-        let compare_to = match q
-            .get("compare_to")
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-        {
+        let compare_to = match q.get("compare_to").map(|s| s.trim()) {
             None => None,
             Some(raw) => match Which::parse(raw)? {
                 Which::Scan(id) => Some(id),

@@ -23,6 +23,9 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::state::{AppState, BodyPace, UploadSlot, Uploads};
 
+/// The name of a file sent without `?name=` (or with one that reduces to nothing).
+pub const UNNAMED: &str = "upload";
+
 /// One received file.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -254,11 +257,11 @@ impl Upload {
         name: Option<&str>,
         body: Body,
     ) -> Result<Vec<Received>, ApiError> {
-        let name = name.and_then(safe_name).ok_or_else(|| {
-            ApiError::bad_request(
-                "name the file: POST /api/v1/evidence?name=PC01/System.evtx (or send multipart/form-data)",
-            )
-        })?;
+        // Unnamed, the file is read all the same; only the folder that names a device
+        // (`PC01/netlogon.log`) is missing.
+        let name = name
+            .and_then(safe_name)
+            .unwrap_or_else(|| UNNAMED.to_string());
         let dir = self.dir.path().to_path_buf();
         Ok(vec![
             save(&dir, 0, name, body.into_data_stream(), &mut self.budget).await?,

@@ -46,7 +46,9 @@ pub fn number(
     default: u64,
     max: u64,
 ) -> Result<u64, ApiError> {
-    match q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    // An empty value is refused, not taken as absent: no form sends these empty, and a
+    // caller that sends `?limit=` meant something.
+    match q.get(key).map(|s| s.trim()) {
         None => Ok(default),
         Some(s) => match s.parse::<u64>() {
             Ok(n) if n <= max => Ok(n),
@@ -161,10 +163,19 @@ impl DeviceQuery {
 }
 
 /// The device key (upper-case short name) of a name as typed.
-pub fn device_key(raw: &str) -> Result<String, ApiError> {
-    DeviceName::parse(raw)
-        .map(|d| d.key().to_string())
-        .ok_or_else(|| ApiError::bad_request(format!("not a device name: {raw:?}")))
+pub fn device_key(raw: &str) -> Option<String> {
+    DeviceName::parse(raw).map(|d| d.key().to_string())
+}
+
+/// A device asked for by name: 404 when no device can have that name (an IP address, an
+/// empty or SID-like string), as for a name no device has.
+pub fn named_device(raw: &str) -> Result<String, ApiError> {
+    device_key(raw).ok_or_else(|| ApiError::not_found(format!("no device is named {raw:?}")))
+}
+
+/// A `?device=` filter: a name no device can have matches nothing (never every device).
+pub fn device_filter(raw: Option<&String>) -> Option<String> {
+    raw.map(|d| device_key(d).unwrap_or_default())
 }
 
 /// Whether an event is about the device `key` or was logged by it.

@@ -19,6 +19,7 @@ mod lock;
 pub mod ndrdump;
 pub mod postgres;
 mod process;
+pub mod schemathesis;
 pub mod sid_hosts;
 pub mod windows;
 

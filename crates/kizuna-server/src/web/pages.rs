@@ -21,7 +21,7 @@ use crate::accounts::Role;
 use crate::error::ApiError;
 use crate::reports::{self as scan_reports, Which};
 use crate::state::AppState;
-use crate::views::{DeviceQuery, device_key, newest_events, number};
+use crate::views::{DeviceQuery, named_device, newest_events, number};
 
 /// Days the overview's trend chart covers: the article's weekly watch, four weeks back.
 const TREND_DAYS: usize = 28;
@@ -329,7 +329,7 @@ pub(super) async fn device(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let key = match device_key(&name) {
+    let key = match named_device(&name) {
         Ok(k) => k,
         Err(e) => return e.into_response(),
     };

@@ -149,13 +149,13 @@ fn who_may_do_what() {
                 .as_bytes(),
         )
     };
-    for (name, why) in [
-        ("x".repeat(101), "at most 100"),
-        ("Dashboard Script".to_string(), "already named"),
-        ("kizuna_admin_token".to_string(), "environment"),
+    for (name, why, status) in [
+        ("x".repeat(101), "at most 100", 400),
+        ("Dashboard Script".to_string(), "already named", 409),
+        ("kizuna_admin_token".to_string(), "environment", 409),
     ] {
         let a = new(&name);
-        assert_eq!(a.status, 400, "{}", a.body);
+        assert_eq!(a.status, status, "{}", a.body);
         assert!(a.body.contains(why), "{}", a.body);
     }
     assert_eq!(new(&"y".repeat(100)).status, 201);
@@ -279,7 +279,8 @@ fn the_openapi_document_lists_exactly_the_routes() {
                 continue;
             }
             let name = p["name"].as_str().unwrap();
-            let at = |n: u64| c.get(&format!("{concrete}?{name}={n}"), Some(ADMIN)).status;
+            let at = |n: u128| c.get(&format!("{concrete}?{name}={n}"), Some(ADMIN)).status;
+            let max = u128::from(max);
             assert_ne!(at(max), 400, "{path}?{name}={max}");
             assert_eq!(at(max + 1), 400, "{path}?{name}={}", max + 1);
             bounds += 1;
@@ -590,7 +591,10 @@ fn uploads_are_bounded_named_safely_and_multipart() {
     let a = c.upload(Some(ADMIN), "../../etc/C:\\netlogon.log", line);
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.json()["inputs"][0]["path"], "etc/C/netlogon.log");
-    assert_eq!(c.upload(Some(ADMIN), "..", line).status, 400);
+    // A name that reduces to nothing (or none): the file is read all the same.
+    let a = c.upload(Some(ADMIN), "..", line);
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["inputs"][0]["path"], "upload");
 
     // Several files in one multipart body; a part without a file name is refused.
     let psgetsid = b"SID for \\\\PC7:\r\nS-1-5-21-1-2-3\r\n";
@@ -770,4 +774,62 @@ fn the_admin_token_from_the_environment_is_checked() {
         kizuna_server::auth::bootstrap_admin(&mut store, ADMIN, now)
             .is_ok_and(|b| b == Bootstrap::Revoked(id))
     );
+}
+
+/// Schemathesis (pinned) against a live server holding a lab's evidence: thousands of
+/// generated requests from the OpenAPI description, every answer checked against it
+/// (status codes, content types, headers, bodies), with no server error, no slow answer,
+/// no ignored authentication and no schema-violating request accepted. Left out: tokens
+/// are not revoked (a fuzzed id would revoke the run's own admin token and end it), and
+/// `positive_data_acceptance`, because validity a JSON schema cannot state (a date that
+/// does not exist, a name no device can have) is rightly refused.
+#[test]
+fn schemathesis_finds_nothing() {
+    let st = kizuna_testbed::schemathesis::Schemathesis::find_or_install(Path::new(env!(
+        "CARGO_TARGET_TMPDIR"
+    )))
+    .unwrap_or_else(|e| panic!("schemathesis: {e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(Options::new(sqlite(dir.path())));
+    let c = server.client();
+    let bundle = std::fs::read(lab_bundle(dir.path())).unwrap();
+    assert_eq!(c.upload(Some(ADMIN), "bundle.zip", &bundle).status, 200);
+    let auth = format!("Authorization: Bearer {ADMIN}");
+    let (passed, out) = st
+        .run(
+            &server.url("/api/v1/openapi.json"),
+            &[
+                "-H",
+                &auth,
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--exclude-method",
+                "DELETE",
+                "--phases",
+                "examples,coverage,fuzzing,stateful",
+                "--max-examples",
+                "40",
+                "--seed",
+                "20261207",
+                "--max-response-time",
+                "10",
+                "--workers",
+                "2",
+            ],
+            std::time::Duration::from_secs(1200),
+        )
+        .unwrap();
+    assert!(passed, "schemathesis failed:\n{out}");
+    let generated = out
+        .lines()
+        .find(|l| l.contains(" generated, "))
+        .unwrap_or_else(|| panic!("no summary:\n{out}"));
+    let count: u64 = generated
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(count >= 500, "only {count} cases ran: {generated}");
 }
