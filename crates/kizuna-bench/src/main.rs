@@ -6,6 +6,7 @@ mod evtx;
 mod inventory;
 mod jsonl;
 mod serve;
+mod serve_mix;
 
 use std::path::PathBuf;
 
@@ -82,6 +83,32 @@ enum Workload {
         #[arg(long)]
         db: Option<kizuna_store::Location>,
     },
+    /// `kizuna serve` (a built binary, this build's by default) under many small lab
+    /// bundles and one large one posted at once while readers ask for findings and
+    /// devices, against the same server's idle reads.
+    ServeMix {
+        /// Small bundles (the `small` lab, seeds 100, 101, …) posted at once.
+        #[arg(long, default_value_t = 100)]
+        uploads: usize,
+        /// Readers asking for findings and devices until the uploads are answered.
+        #[arg(long, default_value_t = 50)]
+        readers: usize,
+        /// Devices of the one large bundle (the `contoso` lab, seed 6); 0 for none.
+        #[arg(long, default_value_t = 2000)]
+        large_devices: u32,
+        /// Days of the large bundle.
+        #[arg(long, default_value_t = 90)]
+        large_days: u32,
+        /// The kizuna binary to serve with (default: `kizuna` beside this program).
+        #[arg(long)]
+        kizuna: Option<PathBuf>,
+        /// An empty store to serve from (default: a temporary SQLite file).
+        #[arg(long)]
+        db: Option<kizuna_store::Location>,
+        /// Where generated bundles are kept for later runs (default: a temporary folder).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
 }
 
 fn main() {
@@ -104,6 +131,23 @@ fn main() {
             devices,
             threads,
             db,
+        }),
+        Workload::ServeMix {
+            uploads,
+            readers,
+            large_devices,
+            large_days,
+            kizuna,
+            db,
+            cache,
+        } => serve_mix::run(serve_mix::Mix {
+            uploads,
+            readers,
+            large_devices,
+            large_days,
+            kizuna,
+            db,
+            cache,
         }),
     };
     if let Err(e) = done {

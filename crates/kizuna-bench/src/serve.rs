@@ -34,7 +34,7 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted[i]
 }
 
-fn line(what: &str, mut v: Vec<Duration>) -> String {
+pub(crate) fn line(what: &str, mut v: Vec<Duration>) -> String {
     v.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     format!(
