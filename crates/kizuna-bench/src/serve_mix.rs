@@ -27,6 +27,9 @@ pub struct Mix {
     pub cache: Option<PathBuf>,
 }
 
+/// One upload's name, size, and status and latency (or why it was not answered).
+type Sent = (String, usize, anyhow::Result<(u16, Duration)>);
+
 /// The admin secret the served process gets from its environment.
 const SECRET: &str = "kz_bench_mix_0123456789abcdef0123456789abcdef0123456789";
 
@@ -208,7 +211,7 @@ pub fn run(m: Mix) -> anyhow::Result<()> {
     let failed_reads = Mutex::new(0usize);
     let gate = Arc::new(Barrier::new(bodies.len()));
     let started = Instant::now();
-    let outcomes: Vec<(String, usize, anyhow::Result<(u16, Duration)>)> = std::thread::scope(|s| {
+    let outcomes: Vec<Sent> = std::thread::scope(|s| {
         for r in 0..m.readers {
             let (get, done, reads, failed) = (&get, &done, &reads, &failed_reads);
             s.spawn(move || {
