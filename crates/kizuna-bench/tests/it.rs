@@ -73,3 +73,51 @@ fn bench_evtx_reads_the_same_records_as_the_baseline() {
     let none = bench(&["evtx", dir.path().to_str().unwrap()]);
     assert_eq!(none.status.code(), Some(2), "no EVTX file is a usage error");
 }
+
+/// `kizuna-bench serve-mix` drives a real `kizuna serve` process: every upload answered,
+/// none refused or failed, readers answered throughout, and the server's memory measured.
+#[test]
+fn bench_serve_mix_sends_every_upload_and_reads_throughout() {
+    // The kizuna binary of this build, beside kizuna-bench: `cargo test --workspace`
+    // builds it (a nested `cargo build` here would wait on this run's own lock).
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_kizuna-bench")).with_file_name("kizuna");
+    assert!(
+        exe.exists(),
+        "{} is missing: run the workspace's tests (or cargo build -p kizuna first)",
+        exe.display()
+    );
+    let o = bench(&[
+        "serve-mix",
+        "--uploads",
+        "3",
+        "--readers",
+        "2",
+        "--large-devices",
+        "0",
+        "--kizuna",
+        exe.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("small uploads: n=3,"), "{out}");
+    assert!(
+        out.contains("refused (429): 0; failed uploads: 0; failed reads: 0"),
+        "{out}"
+    );
+    let reads: u64 = out
+        .lines()
+        .find(|l| l.contains("reads under load: n="))
+        .and_then(|l| l.split("n=").nth(1))
+        .and_then(|n| n.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        reads >= 2,
+        "the readers were answered while uploads ran: {out}"
+    );
+    let rss = out
+        .lines()
+        .find(|l| l.contains("server peak RSS:"))
+        .unwrap_or_default();
+    assert!(!rss.contains(": 0 MB"), "{out}");
+}
