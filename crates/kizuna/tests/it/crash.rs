@@ -5,85 +5,12 @@
 
 use crate::common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{json, kizuna};
+use common::{contents, json, kizuna};
 use rusqlite::{Connection, OpenFlags};
-
-/// Everything the database says about the facts of each complete input: its report and
-/// every stored row (without row ids), sorted, so two stores compare by content.
-#[derive(Debug, PartialEq, Eq)]
-struct Contents {
-    inputs: BTreeMap<String, String>,
-    rows: BTreeMap<String, Vec<String>>,
-    incomplete: i64,
-}
-
-fn contents(db: &Path) -> Contents {
-    let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let ok: String = c
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(ok, "ok");
-    let mut inputs = BTreeMap::new();
-    let mut s = c
-        .prepare(
-            "SELECT fingerprint, kind, status, records, kept, errors, error_count, size
-             FROM inputs WHERE complete = 1",
-        )
-        .unwrap();
-    let mut q = s.query([]).unwrap();
-    while let Some(r) = q.next().unwrap() {
-        let fp: String = r.get(0).unwrap();
-        let rest: Vec<String> = (1..8)
-            .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-            .collect();
-        inputs.insert(fp, rest.join(" "));
-    }
-    let mut rows = BTreeMap::new();
-    for table in ["events", "netlogon", "identity"] {
-        let cols: Vec<String> = c
-            .prepare(&format!("PRAGMA table_info({table})"))
-            .unwrap()
-            .query_map([], |r| r.get::<_, String>(1))
-            .unwrap()
-            .map(Result::unwrap)
-            .filter(|n| n != "id" && n != "input_id")
-            .collect();
-        let sql = format!(
-            "SELECT i.fingerprint, {} FROM {table} t JOIN inputs i ON i.id = t.input_id
-             WHERE i.complete = 1",
-            cols.iter()
-                .map(|c| format!("t.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let mut s = c.prepare(&sql).unwrap();
-        let mut q = s.query([]).unwrap();
-        let mut all = Vec::new();
-        while let Some(r) = q.next().unwrap() {
-            let v: Vec<String> = (0..=cols.len())
-                .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                .collect();
-            all.push(v.join("|"));
-        }
-        all.sort();
-        rows.insert(table.to_string(), all);
-    }
-    let incomplete = c
-        .query_row("SELECT COUNT(*) FROM inputs WHERE complete = 0", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    Contents {
-        inputs,
-        rows,
-        incomplete,
-    }
-}
 
 fn args(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
