@@ -166,11 +166,14 @@ fn json_response(status: StatusCode, v: &Value) -> Response {
 }
 
 fn lang(q: &HashMap<String, String>, headers: &HeaderMap) -> Result<Lang, ApiError> {
-    if let Some(l) = q.get("lang") {
-        return Lang::parse(l)
-            .ok_or_else(|| ApiError::bad_request(format!("lang: {l:?} (ja or en)")));
+    if q.get("lang").is_some_and(String::is_empty) {
+        return Err(ApiError::bad_request("lang: \"\" (ja, en)"));
     }
-    Ok(browser_lang(headers))
+    Ok(match views::one_of(q, "lang", &["ja", "en"])? {
+        Some("ja") => Lang::Ja,
+        Some(_) => Lang::En,
+        None => browser_lang(headers),
+    })
 }
 
 /// The client's first choice of language (`Accept-Language`): Japanese when it starts

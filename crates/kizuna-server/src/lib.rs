@@ -32,7 +32,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use kizuna_core::Knowledge;
-use kizuna_store::{Location, Store};
+use kizuna_store::Location;
 
 pub use auth::{Bootstrap, Scope};
 pub use state::{AppState, BodyPace, Uploads};
@@ -119,10 +119,10 @@ pub fn app(state: AppState) -> Router {
 
 /// Opens the store and applies `KIZUNA_ADMIN_TOKEN`.
 pub fn open(config: &Config) -> Result<AppState, ServeError> {
-    let mut store = Store::connect(&config.db)?;
+    let mut connections = state::Connections::open(&config.db)?;
     if let Some(secret) = &config.admin_token {
         let now = config.fixed_now.unwrap_or_else(chrono::Utc::now);
-        match auth::bootstrap_admin(&mut store, secret, now)? {
+        match auth::bootstrap_admin(&mut connections.writer, secret, now)? {
             // It stays revoked and grants nothing; refusing to start over it would turn
             // the revocation into an outage at the next service restart.
             Bootstrap::Revoked(id) => eprintln!(
@@ -136,10 +136,8 @@ pub fn open(config: &Config) -> Result<AppState, ServeError> {
         }
     }
     upload::remove_leftovers(&config.uploads);
-    let reader = Store::connect(&config.db)?;
     Ok(AppState::new(
-        store,
-        reader,
+        connections,
         config.knowledge.clone(),
         config.uploads.clone(),
         config.fixed_now,

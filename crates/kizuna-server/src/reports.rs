@@ -193,8 +193,14 @@ impl ReviewQuery {
         if days == 0 {
             return Err(ApiError::bad_request("days: 1 to 90"));
         }
-        let compare_to = match q.get("compare_to").map(|s| s.trim()) {
+        let compare_to = match q.get("compare_to").map(String::as_str) {
             None => None,
+            // A scan id as the description says: digits only (no `#`, sign or space).
+            Some(raw) if !raw.bytes().all(|b| b.is_ascii_digit()) || raw.is_empty() => {
+                return Err(ApiError::bad_request(format!(
+                    "compare_to: {raw:?} (a scan id)"
+                )));
+            }
             Some(raw) => match Which::parse(raw)? {
                 Which::Scan(id) => Some(id),
                 Which::Current => {

@@ -21,10 +21,15 @@ struct Inner {
     /// the audit log take it in turn, so two uploads never write at once (the store's
     /// purge of half-read inputs assumes one writer). `None` only while being dropped.
     store: Mutex<Option<Store>>,
-    /// The connection that reads: findings, pages, reports and token checks. Reads see
+    /// The connections that read: findings, pages, reports and token checks. Reads see
     /// what was committed (SQLite's write-ahead log, PostgreSQL's snapshots), so they
-    /// never wait for an upload being taken in.
-    reader: Mutex<Option<Store>>,
+    /// never wait for an upload being taken in; there are a few, so one request waiting
+    /// for a fresh judgement does not hold up the others.
+    readers: Vec<Mutex<Option<Store>>>,
+    /// The next reader to wait for when all are busy.
+    next_reader: std::sync::atomic::AtomicUsize,
+    /// The connection the whole store is judged on, by one request at a time.
+    judge: Mutex<Option<Store>>,
     /// Uploads being read into their staging stores at once (each may use `threads`).
     staging: tokio::sync::Semaphore,
     /// Uploads in progress per token or account (received, read or waiting to commit).
@@ -51,8 +56,11 @@ impl Drop for Inner {
     /// runtime thread: the last request or the listener may drop the state there. The
     /// store is closed on a thread of its own.
     fn drop(&mut self) {
-        let stores = [&mut self.store, &mut self.reader]
-            .map(|m| m.get_mut().unwrap_or_else(|p| p.into_inner()).take());
+        let stores: Vec<Option<Store>> = [&mut self.store, &mut self.judge]
+            .into_iter()
+            .chain(self.readers.iter_mut())
+            .map(|m| m.get_mut().unwrap_or_else(|p| p.into_inner()).take())
+            .collect();
         std::thread::scope(|s| {
             s.spawn(move || drop(stores));
         });
@@ -62,7 +70,36 @@ impl Drop for Inner {
 /// Password checks at once.
 const PASSWORD_CHECKS: usize = 2;
 
+/// Reading connections per server.
+pub const READERS: usize = 4;
+
+/// The server's connections to its store, each with one job.
+pub struct Connections {
+    /// Writes (uploads commit, tokens, accounts, sessions, notes, the audit log).
+    pub writer: Store,
+    /// Read (findings, pages, reports, token checks); [`READERS`] of them.
+    pub readers: Vec<Store>,
+    /// Judges the whole store.
+    pub judge: Store,
+}
+
+impl Connections {
+    /// Opens every connection to the store at `location` (the first one migrates it).
+    pub fn open(
+        location: &kizuna_store::Location,
+    ) -> Result<Connections, kizuna_store::StoreError> {
+        Ok(Connections {
+            writer: Store::connect(location)?,
+            readers: (0..READERS)
+                .map(|_| Store::connect(location))
+                .collect::<Result<_, _>>()?,
+            judge: Store::connect(location)?,
+        })
+    }
+}
+
 /// The analysis of every stored fact, and what it was computed from.
+#[derive(Clone)]
 struct Judged {
     marker: String,
     day: chrono::NaiveDate,
@@ -135,10 +172,9 @@ impl Drop for UploadSlot {
 }
 
 impl AppState {
-    /// The state over two connections to one store: `store` writes, `reader` reads.
+    /// The state over the connections to one store.
     pub fn new(
-        store: Store,
-        reader: Store,
+        connections: Connections,
         knowledge: Arc<Knowledge>,
         uploads: Uploads,
         fixed_now: Option<Timestamp>,
@@ -147,8 +183,14 @@ impl AppState {
     ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
-                store: Mutex::new(Some(store)),
-                reader: Mutex::new(Some(reader)),
+                store: Mutex::new(Some(connections.writer)),
+                readers: connections
+                    .readers
+                    .into_iter()
+                    .map(|r| Mutex::new(Some(r)))
+                    .collect(),
+                next_reader: Default::default(),
+                judge: Mutex::new(Some(connections.judge)),
                 staging: tokio::sync::Semaphore::new(STAGING_AT_ONCE),
                 per_token: Default::default(),
                 knowledge,
@@ -217,9 +259,25 @@ impl AppState {
         f: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let state = self.clone();
-        tokio::task::spawn_blocking(move || use_store(&state.inner.reader, f))
-            .await
-            .map_err(|e| ApiError::internal(format!("a store task failed: {e}")))?
+        tokio::task::spawn_blocking(move || {
+            let readers = &state.inner.readers;
+            // A free reader if there is one, else the next in turn.
+            for r in readers {
+                if let Ok(mut store) = r.try_lock() {
+                    return match store.as_mut() {
+                        Some(store) => f(store),
+                        None => Err(ApiError::internal("the server is stopping")),
+                    };
+                }
+            }
+            let i = state
+                .inner
+                .next_reader
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            use_store(&readers[i % readers.len()], f)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("a store task failed: {e}")))?
     }
 
     /// Runs `f` with the writing connection now if no one else holds it, else not at
@@ -262,38 +320,71 @@ impl AppState {
 
     /// The rules over every stored fact, as `kizuna scan` would judge them now; computed
     /// again only when the store changed (in this process or another) or the day did.
+    /// `store` (a reader) only tells whether it changed: the judging runs on a connection
+    /// of its own, one request at a time. While one request judges new evidence, others
+    /// get the judgement from before it instead of waiting (uploads arriving by the
+    /// hundred would otherwise make every read wait for a judgement of the whole store);
+    /// the request that judges — the first read after a change — gets the new one.
     pub fn judged(&self, store: &Store) -> Result<Arc<Analysis>, ApiError> {
         let now = self.now();
         let marker = store.change_marker()?;
         let day = now.date_naive();
-        let mut cache = self
-            .inner
-            .judged
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(j) = cache
-            .as_ref()
-            .filter(|j| j.marker == marker && j.day == day)
-        {
+        let current = |j: &Judged| j.marker == marker && j.day == day;
+        let previous = self.cached();
+        if let Some(j) = previous.as_ref().filter(|j| current(j)) {
             return Ok(j.analysis.clone());
         }
-        let expiry = kizuna_pipeline::plan_expiry(store)
+        let mut judge = match self.inner.judge.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                if let Some(j) = previous.filter(|j| j.day == day) {
+                    return Ok(j.analysis);
+                }
+                self.inner
+                    .judge
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+            }
+        };
+        // Judged meanwhile by the request this one waited for?
+        if let Some(j) = self.cached().filter(|j| current(j)) {
+            return Ok(j.analysis);
+        }
+        let Some(judge) = judge.as_mut() else {
+            return Err(ApiError::internal("the server is stopping"));
+        };
+        // What this judgement reflects at least (a later change gets judged again).
+        let marker = judge.change_marker()?;
+        let expiry = kizuna_pipeline::plan_expiry(judge)
             .map_err(|e| ApiError::internal(e.to_string()))?
             .map(|e| (e, now));
         let analysis = Arc::new(kizuna_pipeline::analyze_stored(
-            store,
+            judge,
             &FactFilter::default(),
             &self.inner.knowledge,
             None,
             expiry,
             now,
         )?);
-        *cache = Some(Judged {
+        *self
+            .inner
+            .judged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Judged {
             marker,
             day,
             analysis: analysis.clone(),
         });
         Ok(analysis)
+    }
+
+    fn cached(&self) -> Option<Judged> {
+        self.inner
+            .judged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 }
 

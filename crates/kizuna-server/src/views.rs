@@ -48,44 +48,47 @@ pub fn number(
 ) -> Result<u64, ApiError> {
     // An empty value is refused, not taken as absent: no form sends these empty, and a
     // caller that sends `?limit=` meant something.
-    match q.get(key).map(|s| s.trim()) {
+    match q.get(key).map(String::as_str) {
         None => Ok(default),
         Some(s) => match s.parse::<u64>() {
-            Ok(n) if n <= max => Ok(n),
+            Ok(n) if n <= max && s.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
             _ => Err(ApiError::bad_request(format!("{key}: {s:?} (0 to {max})"))),
         },
     }
 }
 
 pub fn severity(q: &HashMap<String, String>) -> Result<Option<Severity>, ApiError> {
-    q.get("severity")
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| {
-            s.parse::<Severity>()
-                .map_err(|e| ApiError::bad_request(format!("severity: {e}")))
-        })
-        .transpose()
+    let names = Severity::ALL.map(|s| s.as_str());
+    Ok(one_of(q, "severity", &names)?.and_then(|s| s.parse::<Severity>().ok()))
+}
+
+/// A parameter that must be one of `allowed`, exactly as written (the OpenAPI
+/// description's enum); empty counts as absent (an HTML form's "any").
+pub fn one_of<'a>(
+    q: &HashMap<String, String>,
+    key: &str,
+    allowed: &[&'a str],
+) -> Result<Option<&'a str>, ApiError> {
+    match q.get(key).map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(v) => allowed
+            .iter()
+            .find(|a| **a == v)
+            .map(|a| Some(*a))
+            .ok_or_else(|| ApiError::bad_request(format!("{key}: {v:?} ({})", allowed.join(", ")))),
+    }
 }
 
 impl DeviceQuery {
     /// From query parameters; empty values count as absent (an HTML form sends them).
     pub fn parse(q: &HashMap<String, String>, default_limit: u64) -> Result<DeviceQuery, ApiError> {
         let given = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
-        let sort = match given("sort").unwrap_or("name") {
-            "name" => SortBy::Name,
-            "severity" => SortBy::Severity,
-            "findings" => SortBy::Findings,
-            s => {
-                return Err(ApiError::bad_request(format!(
-                    "sort: {s:?} (name, severity or findings)"
-                )));
-            }
+        let sort = match one_of(q, "sort", &["name", "severity", "findings"])? {
+            None | Some("name") => SortBy::Name,
+            Some("severity") => SortBy::Severity,
+            Some(_) => SortBy::Findings,
         };
-        let desc = match given("order") {
-            None | Some("asc") => false,
-            Some("desc") => true,
-            Some(o) => return Err(ApiError::bad_request(format!("order: {o:?} (asc or desc)"))),
-        };
+        let desc = one_of(q, "order", &["asc", "desc"])? == Some("desc");
         Ok(DeviceQuery {
             text: given("q").map(str::to_uppercase),
             role: given("role").map(str::to_string),

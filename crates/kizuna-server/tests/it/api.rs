@@ -795,8 +795,8 @@ fn schemathesis_finds_nothing() {
     let bundle = std::fs::read(lab_bundle(dir.path())).unwrap();
     assert_eq!(c.upload(Some(ADMIN), "bundle.zip", &bundle).status, 200);
     let auth = format!("Authorization: Bearer {ADMIN}");
-    let (passed, out) = st
-        .run(
+    let run = || {
+        st.run(
             &server.url("/api/v1/openapi.json"),
             &[
                 "-H",
@@ -815,12 +815,22 @@ fn schemathesis_finds_nothing() {
                 "20261207",
                 "--max-response-time",
                 "10",
+                // One worker: CPython compiling regexes on two threads at once
+                // sometimes fails inside the generator ("AST constructor recursion
+                // depth mismatch"), a fault of the tool, not of the server.
                 "--workers",
-                "2",
+                "1",
             ],
             std::time::Duration::from_secs(1200),
         )
-        .unwrap();
+        .unwrap()
+    };
+    let (mut passed, mut out) = run();
+    // A fault inside the tool's generator (seen under load), not an answer of the
+    // server: run once more.
+    if !passed && out.contains("AST constructor recursion depth mismatch") {
+        (passed, out) = run();
+    }
     assert!(passed, "schemathesis failed:\n{out}");
     let generated = out
         .lines()
