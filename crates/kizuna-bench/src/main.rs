@@ -7,6 +7,7 @@ mod inventory;
 mod jsonl;
 mod serve;
 mod serve_mix;
+mod whole;
 
 use std::path::PathBuf;
 
@@ -83,6 +84,25 @@ enum Workload {
         #[arg(long)]
         db: Option<kizuna_store::Location>,
     },
+    /// `kizuna scan` and `kizuna events` as whole processes (one thread) against the evtx
+    /// crate rendering the same EVTX files to JSON in a process of its own.
+    Whole {
+        /// Files to read (EVTX for the renderer; kizuna reads whatever they are).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The kizuna binary (default: `kizuna` beside this program).
+        #[arg(long)]
+        kizuna: Option<PathBuf>,
+        /// Timed rounds (each runs the three in turn); the median counts.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// Render every record of EVTX files to JSON lines on stdout with the evtx crate, one
+    /// thread (evtx_dump's work): the baseline process of `whole`.
+    RenderEvtx {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// `kizuna serve` (a built binary, this build's by default) under many small lab
     /// bundles and one large one posted at once while readers ask for findings and
     /// devices, against the same server's idle reads.
@@ -132,6 +152,12 @@ fn main() {
             threads,
             db,
         }),
+        Workload::Whole {
+            files,
+            kizuna,
+            runs,
+        } => whole::run_whole(&files, kizuna, runs),
+        Workload::RenderEvtx { files } => whole::render(&files),
         Workload::ServeMix {
             uploads,
             readers,
