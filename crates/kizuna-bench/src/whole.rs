@@ -48,6 +48,47 @@ fn run(cmd: &mut Command) -> anyhow::Result<Ran> {
     })
 }
 
+/// What is timed.
+enum Mode {
+    /// The baseline: `kizuna-bench render-evtx`.
+    Render,
+    Scan,
+    Events,
+}
+
+impl Mode {
+    fn name(&self) -> &'static str {
+        match self {
+            Mode::Render => "evtx crate, every record to JSON (render-evtx)",
+            Mode::Scan => "kizuna scan --threads 1 --format json",
+            Mode::Events => "kizuna events --threads 1 --format jsonl",
+        }
+    }
+
+    fn command(&self, me: &Path, kizuna: &Path, paths: &[PathBuf]) -> Command {
+        match self {
+            Mode::Render => {
+                let mut c = Command::new(me);
+                c.arg("render-evtx").args(paths);
+                c
+            }
+            Mode::Scan => {
+                let mut c = Command::new(kizuna);
+                c.args(["scan", "--threads", "1", "--format", "json", "-q"])
+                    .args(paths)
+                    .env("KIZUNA_NOW", "2026-12-07T00:00:00Z");
+                c
+            }
+            Mode::Events => {
+                let mut c = Command::new(kizuna);
+                c.args(["events", "--threads", "1", "--format", "jsonl", "-q"])
+                    .args(paths);
+                c
+            }
+        }
+    }
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -65,44 +106,17 @@ pub fn run_whole(paths: &[PathBuf], kizuna: Option<PathBuf>, runs: usize) -> any
         .iter()
         .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
         .sum();
-    let modes: [(&str, Box<dyn Fn() -> Command>); 3] = [
-        (
-            "evtx crate, every record to JSON (render-evtx)",
-            Box::new(|| {
-                let mut c = Command::new(&me);
-                c.arg("render-evtx").args(paths);
-                c
-            }),
-        ),
-        (
-            "kizuna scan --threads 1 --format json",
-            Box::new(|| {
-                let mut c = Command::new(&kizuna);
-                c.args(["scan", "--threads", "1", "--format", "json", "-q"])
-                    .args(paths)
-                    .env("KIZUNA_NOW", "2026-12-07T00:00:00Z");
-                c
-            }),
-        ),
-        (
-            "kizuna events --threads 1 --format jsonl",
-            Box::new(|| {
-                let mut c = Command::new(&kizuna);
-                c.args(["events", "--threads", "1", "--format", "jsonl", "-q"])
-                    .args(paths);
-                c
-            }),
-        ),
-    ];
+    let modes = [Mode::Render, Mode::Scan, Mode::Events];
+    let cmd = |m: &Mode| m.command(&me, &kizuna, paths);
     let mut walls: Vec<Vec<Duration>> = vec![Vec::new(); modes.len()];
     let mut rss = vec![0u64; modes.len()];
     // One untimed round warms the page cache for all three alike.
-    for (_, cmd) in &modes {
-        run(&mut cmd())?;
+    for m in &modes {
+        run(&mut cmd(m))?;
     }
     for _ in 0..runs.max(1) {
-        for (i, (_, cmd)) in modes.iter().enumerate() {
-            let r = run(&mut cmd())?;
+        for (i, m) in modes.iter().enumerate() {
+            let r = run(&mut cmd(m))?;
             walls[i].push(r.wall);
             rss[i] = rss[i].max(r.max_rss_kib);
         }
@@ -114,7 +128,8 @@ pub fn run_whole(paths: &[PathBuf], kizuna: Option<PathBuf>, runs: usize) -> any
         bytes as f64 / 1e6,
         runs.max(1)
     );
-    for (i, (name, _)) in modes.iter().enumerate() {
+    for (i, m) in modes.iter().enumerate() {
+        let name = m.name();
         let ratio = medians[0].as_secs_f64() / medians[i].as_secs_f64().max(1e-9);
         println!(
             "  {name}: {:.3} s, peak RSS {:.1} MB, {ratio:.2}x the renderer's speed",
