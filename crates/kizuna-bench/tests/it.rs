@@ -121,3 +121,47 @@ fn bench_serve_mix_sends_every_upload_and_reads_throughout() {
         .unwrap_or_default();
     assert!(!rss.contains(": 0 MB"), "{out}");
 }
+
+/// `kizuna-bench render-evtx` renders every record (one JSON line each, as the evtx crate
+/// counts them), and `kizuna-bench whole` times the three processes on the same files.
+#[test]
+fn bench_whole_times_kizuna_against_a_renderer_that_renders_everything() {
+    let Some(root) = corpus() else { return };
+    let file = root.join("evtx/security/mitre-kerbrute-user-enum_4768-4771.evtx");
+    let file = file.to_str().unwrap();
+    let o = bench(&["render-evtx", file]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut parser = evtx::EvtxParser::from_path(file).unwrap();
+    let records = parser.records_json().filter(|r| r.is_ok()).count();
+    assert!(records > 0);
+    assert_eq!(lines.len(), records, "one JSON line per record");
+
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_kizuna-bench")).with_file_name("kizuna");
+    assert!(
+        exe.exists(),
+        "{} is missing: run the workspace's tests (or cargo build -p kizuna first)",
+        exe.display()
+    );
+    let o = bench(&[
+        "whole",
+        file,
+        "--runs",
+        "1",
+        "--kizuna",
+        exe.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let out = stdout(&o);
+    for mode in ["render-evtx", "kizuna scan", "kizuna events"] {
+        let line = out
+            .lines()
+            .find(|l| l.contains(mode))
+            .unwrap_or_else(|| panic!("{mode}: {out}"));
+        assert!(line.contains("x the renderer's speed"), "{line}");
+        assert!(!line.contains("peak RSS 0.0 MB"), "{line}");
+    }
+}
