@@ -31,7 +31,7 @@ struct Inner {
     /// The connection the whole store is judged on, by one request at a time.
     judge: Mutex<Option<Store>>,
     /// Uploads being read into their staging stores at once (each may use `threads`).
-    staging: tokio::sync::Semaphore,
+    staging: Arc<tokio::sync::Semaphore>,
     /// Uploads in progress per token or account (received, read or waiting to commit).
     per_token: Mutex<std::collections::HashMap<String, usize>>,
     knowledge: Arc<Knowledge>,
@@ -191,7 +191,7 @@ impl AppState {
                     .collect(),
                 next_reader: Default::default(),
                 judge: Mutex::new(Some(connections.judge)),
-                staging: tokio::sync::Semaphore::new(STAGING_AT_ONCE),
+                staging: Arc::new(tokio::sync::Semaphore::new(STAGING_AT_ONCE)),
                 per_token: Default::default(),
                 knowledge,
                 judged: Mutex::new(None),
@@ -290,11 +290,14 @@ impl AppState {
         }
     }
 
-    /// A permit to read an upload into its staging store.
-    pub async fn staging_permit(&self) -> tokio::sync::SemaphorePermit<'_> {
+    /// A permit to read an upload into its staging store. It is owned, so the reading
+    /// keeps it until it ends even when the client that sent the upload went away (the
+    /// reading cannot be stopped midway; the bound must hold for it too).
+    pub async fn staging_permit(&self) -> tokio::sync::OwnedSemaphorePermit {
         self.inner
             .staging
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .expect("the staging semaphore is never closed")
     }

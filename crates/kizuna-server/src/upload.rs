@@ -341,23 +341,32 @@ impl Upload {
         remote: Option<String>,
     ) -> Result<Uploaded, ApiError> {
         let Upload {
-            state, dir, actor, ..
+            state,
+            dir,
+            actor,
+            _slot: slot,
+            ..
         } = self;
         let uploads = state.uploads().clone();
         let knowledge = state.knowledge().clone();
         let now = state.now();
-        let staged = {
-            let _permit = state.staging_permit().await;
-            let path = dir.path().join(STAGED_DB);
-            let (files, knowledge) = (files.clone(), knowledge.clone());
-            tokio::task::spawn_blocking(move || stage(&files, &path, &uploads, year, knowledge))
-                .await
-                .map_err(|e| ApiError::internal(format!("an upload task failed: {e}")))??
-        };
+        // The folder, the permit and the token's slot go with the work, not with this
+        // request: a client that hangs up cannot free them while its upload is still
+        // being read or committed.
+        let permit = state.staging_permit().await;
+        let path = dir.path().join(STAGED_DB);
+        let (staged_files, k) = (files.clone(), knowledge.clone());
+        let (staged, dir, slot) = tokio::task::spawn_blocking(move || {
+            let staged = stage(&staged_files, &path, &uploads, year, k);
+            drop(permit);
+            staged.map(|s| (s, dir, slot))
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("an upload task failed: {e}")))??;
         state
             .with_store(move |store| {
                 let done = commit(store, staged, &files, knowledge, now, (actor, remote));
-                drop(dir);
+                drop((dir, slot));
                 done
             })
             .await

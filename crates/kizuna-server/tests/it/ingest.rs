@@ -351,3 +351,61 @@ fn uploads_in_either_order_give_the_same_findings_and_evidence() {
         "stored inputs and the paths of their facts"
     );
 }
+
+#[test]
+fn an_upload_whose_client_hangs_up_keeps_its_place_until_its_reading_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = Options::new(sqlite(dir.path()));
+    o.per_token = 1;
+    let server = TestServer::start(o);
+    let c = server.client();
+    let (_, ingest) = c.token(ADMIN, "collector", "ingest");
+    let big = netlogon_gz(3_000_000);
+    let mut s = raw_upload(&server, &ingest, big.len());
+    s.write_all(&big).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let staged = loop {
+        if let Some(p) = upload_folders(&server)
+            .into_iter()
+            .map(|f| f.join("staged.db"))
+            .find(|p| p.exists())
+        {
+            break p;
+        }
+        assert!(std::time::Instant::now() < deadline, "never staged");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    // The client hangs up while its upload is read.
+    drop(s);
+    std::thread::sleep(Duration::from_millis(50));
+    let small = netlogon_gz(10);
+    // Three million lines take seconds to read: it is still being read, and its folder
+    // must not go with its client.
+    assert!(
+        staged.exists(),
+        "the upload's folder went with its client while it was still being read"
+    );
+    {
+        let refused = c.upload(Some(&ingest), "PC02/netlogon.log.gz", &small);
+        assert_eq!(
+            refused.status, 429,
+            "the hung-up upload still counts while it is read: {}",
+            refused.body
+        );
+    }
+    // Once it is read (and committed), its folder goes and the token may send again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let a = c.upload(Some(&ingest), "PC02/netlogon.log.gz", &small);
+        if a.status == 200 {
+            break;
+        }
+        assert_eq!(a.status, 429, "{}", a.body);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slot was never given back"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!staged.exists(), "its folder is removed");
+}
