@@ -104,7 +104,9 @@ fn retired(d: &Domain) -> Vec<Account> {
                 ("PC", "OU=Tokyo,OU=Workstations")
             };
             // Last seen between 50 days and two years ago, at an odd hour (no day boundaries).
-            let logon_days = r.range(50, 730) as i64;
+            // The first one is always long gone and still enabled, so every lab shows a
+            // stale account (KZ-AD-006) whatever its seed.
+            let logon_days = r.range(if i == 0 { 120 } else { 50 }, 730) as i64;
             let last_logon =
                 end - Duration::days(logon_days) - Duration::hours(r.range(1, 23) as i64);
             let password_set = last_logon - Duration::days(r.range(0, 30) as i64);
@@ -123,7 +125,7 @@ fn retired(d: &Domain) -> Vec<Account> {
                 name: format!("{prefix}-{:05}", 70_000 + i),
                 ou: ou.into(),
                 dc: false,
-                disabled: r.chance(0.3),
+                disabled: r.chance(0.3) && i != 0,
                 os_name: product.into(),
                 build,
                 password_set,
