@@ -127,6 +127,7 @@ pub fn inventory(rows: usize, threads: usize) -> anyhow::Result<()> {
         progress: Default::default(),
         limits: Default::default(),
         shared_unpack: None,
+        fingerprint: Default::default(),
     };
     let mut store = kizuna_store::Store::temporary()?;
     let read = kizuna_pipeline::read(&mut store, &Files::paths(vec![csv_path.clone()], options))?;

@@ -71,6 +71,7 @@ pub fn run(l: Load) -> anyhow::Result<()> {
         progress: Default::default(),
         limits: Default::default(),
         shared_unpack: None,
+        fingerprint: Default::default(),
     };
     let rss0 = peak_rss_kib();
 

@@ -34,6 +34,7 @@ fn watched_events(path: &str) -> u64 {
         progress: Default::default(),
         limits: Default::default(),
         shared_unpack: None,
+        fingerprint: Default::default(),
     };
     let mut sink = kizuna_core::input::sinks::Collect::default();
     let Ok(()) = kizuna_evidence::ingest_paths(&[PathBuf::from(path)], &options, &mut sink);

@@ -45,6 +45,6 @@ pub use netlogon::{NetlogonContext, parse_netlogon_line, read_netlogon};
 pub use progress::{Progress, ProgressSnapshot};
 pub use psgetsid::read_psgetsid;
 pub use sniff::sniff;
-pub use source::{Files, ReadOptions, ingest_files, ingest_paths};
+pub use source::{Files, Fingerprint, ReadOptions, ingest_files, ingest_paths};
 pub use text::{Replaced, text_reader};
 pub use wineventlog::read_wineventlog;

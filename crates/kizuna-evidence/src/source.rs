@@ -45,6 +45,8 @@ pub struct ReadOptions {
     pub progress: Arc<Progress>,
     /// How far archives are unpacked.
     pub limits: Limits,
+    /// When each input's fingerprint is taken.
+    pub fingerprint: Fingerprint,
     /// One allowance for every input of the read (the files of one upload), nested
     /// archives included, in place of [`Limits::max_unpacked`] for each input. `None`:
     /// each input may unpack `limits.max_unpacked` bytes of its own. Clones of these
@@ -610,167 +612,171 @@ impl Worker {
         if kind == InputKind::Unknown {
             return self.not_evidence(b.display, b.notes, size);
         }
-        let fingerprint = match b.fingerprint.take() {
-            Some(f) => f,
-            None => match hash_file(&mut b.file) {
-                Ok(f) => f,
-                Err(e) => return self.fail(b.display, format!("read error: {e}")),
-            },
+        let known_first = self.opts.fingerprint == Fingerprint::BeforeReading;
+        let ahead = match b.fingerprint.take() {
+            Some(f) => Some(Ok(f)),
+            None if known_first || cfg!(not(unix)) => Some(hash_file(&mut b.file)),
+            None => None,
         };
-        let fingerprint = placed_fingerprint(kind, fingerprint, &b.folders);
-        if let Some(mut earlier) = self.known(&fingerprint) {
-            earlier.path = b.display;
-            return self.send(Msg::Done(earlier));
-        }
-        let mut report = InputReport::new(b.display.clone(), kind, fingerprint.clone(), size);
+        let b = b;
+        let mut report = InputReport::new(b.display.clone(), kind, String::new(), size);
         report.notes = b.notes.clone();
-        let mut batch = Vec::with_capacity(BATCH);
-        // The batching closure borrows `batch` until the reader is done.
-        {
-            let mut out = |f: Fact| {
-                batch.push(f);
-                if batch.len() >= BATCH {
-                    self.send(Msg::Facts(
-                        fingerprint.clone(),
-                        std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
-                    ));
+        let mut sink = Fingerprinted {
+            worker: self,
+            kind,
+            folders: &b.folders,
+            state: FingerprintState::Pending,
+            held: Vec::new(),
+            batch: Vec::with_capacity(BATCH),
+        };
+        match ahead {
+            Some(f) => {
+                // Known before reading (unpacked from an archive, or hashed first because
+                // the store may hold it already): decide now.
+                sink.resolve(f);
+                if sink.decided_not_to_read() {
+                    return sink.finish(b.display.clone(), report);
                 }
-            };
-            let knowledge = self.opts.knowledge.clone();
-            let admit = |e| knowledge.admit(e);
-            let display = b.display.clone();
-            match kind {
-                InputKind::Evtx => {
-                    read_evtx(
-                        b.file,
-                        &display,
-                        EvtxOptions {
-                            threads: self.inner_threads,
-                            path: self.opts.evtx,
-                        },
-                        knowledge.clone(),
-                        &mut report,
-                        &self.opts.progress,
-                        &mut out,
-                    );
-                }
-                InputKind::HiveLog => report.notes.push(
-                    "registry transaction log: replayed into the hive beside it, not read alone"
-                        .to_string(),
-                ),
-                InputKind::HiveSam
-                | InputKind::HiveSecurity
-                | InputKind::HiveSystem
-                | InputKind::HiveSoftware
-                | InputKind::Directory
-                | InputKind::Lsarpc => {
-                    unreachable!(
-                        "hives are sniffed as Sniffed::Hive; the directory and remote answers are no file"
-                    )
-                }
-                InputKind::EventXml
-                | InputKind::EventJson
-                | InputKind::WinEventLog
-                | InputKind::EventCsv
-                | InputKind::MessageCsv
-                | InputKind::NetlogonLog
-                | InputKind::PsGetSid
-                | InputKind::InventoryCsv
-                | InputKind::InventoryJson
-                | InputKind::Ldif
-                | InputKind::DirectoryCsv
-                | InputKind::GptTmpl => match text_reader(b.file) {
-                    Err(e) => report.error(format!("read error: {e}")),
-                    Ok((text, replaced)) => {
-                        match kind {
-                            InputKind::EventXml => {
-                                read_event_xml(text, &display, &mut report, &mut out, &admit)
-                            }
-                            InputKind::EventJson => {
-                                read_event_json(text, &display, &mut report, &mut out, &admit)
-                            }
-                            InputKind::EventCsv => crate::event_csv::read_event_csv(
-                                text,
-                                &display,
-                                &mut report,
-                                &mut out,
-                                &admit,
-                            ),
-                            InputKind::MessageCsv => crate::event_messages::read_message_export(
-                                text,
-                                &display,
-                                device_from_folders(&b.folders).as_ref(),
-                                &knowledge,
-                                &mut report,
-                                &mut out,
-                                &admit,
-                            ),
-                            InputKind::WinEventLog => crate::wineventlog::read_wineventlog(
-                                text,
-                                &display,
-                                &mut report,
-                                &mut out,
-                                &admit,
-                            ),
-                            InputKind::PsGetSid => {
-                                read_psgetsid(text, &display, &mut report, &mut out)
-                            }
-                            InputKind::InventoryCsv => {
-                                read_inventory_csv(text, &display, &mut report, &mut out)
-                            }
-                            InputKind::InventoryJson => {
-                                read_inventory_json(text, &display, &mut report, &mut out)
-                            }
-                            InputKind::GptTmpl => crate::directory_export::read_gpttmpl(
-                                text,
-                                &display,
-                                &b.folders,
-                                &mut report,
-                                &mut out,
-                            ),
-                            InputKind::Ldif => crate::directory_export::read_ldif(
-                                text,
-                                &display,
-                                b.modified,
-                                &mut report,
-                                &mut out,
-                            ),
-                            InputKind::DirectoryCsv => crate::directory_export::read_directory_csv(
-                                text,
-                                &display,
-                                b.modified,
-                                &mut report,
-                                &mut out,
-                            ),
-                            _ => {
-                                let year = match (self.opts.year, b.modified.map(|t| t.year())) {
-                                    (Some(y), _) => YearSource::Option(y),
-                                    (None, Some(y)) => YearSource::FileTime(y),
-                                    (None, None) => YearSource::FileTime(chrono::Utc::now().year()),
-                                };
-                                let ctx = NetlogonContext {
-                                    year,
-                                    device: device_from_folders(&b.folders),
-                                };
-                                read_netlogon(text, &display, &ctx, &mut report, &mut out)
-                            }
+                self.parse(&b, kind, &mut report, &mut |f| sink.push(f, None));
+            }
+            None => {
+                // Hashed on another core while this one parses: facts are held back (a
+                // bounded number) until the fingerprint says whether the content is new.
+                let hashed = b.file.try_clone();
+                std::thread::scope(|scope| {
+                    let mut hashing = Some(scope.spawn(move || hashed.and_then(hash_file_at)));
+                    self.parse(&b, kind, &mut report, &mut |f| {
+                        sink.push(f, Some(&mut hashing))
+                    });
+                    if let Some(h) = hashing.take() {
+                        sink.resolve(join_hash(h));
+                    }
+                });
+            }
+        }
+        sink.finish(b.display.clone(), report);
+    }
+
+    /// Runs the reader of `kind` over the blob, handing each fact to `out`.
+    fn parse(
+        &self,
+        b: &Blob,
+        kind: InputKind,
+        report: &mut InputReport,
+        out: &mut dyn FnMut(Fact),
+    ) {
+        let mut out = |f: Fact| out(f);
+        let report = &mut *report;
+        let knowledge = self.opts.knowledge.clone();
+        let admit = |e| knowledge.admit(e);
+        let display = b.display.clone();
+        match kind {
+            InputKind::Evtx => {
+                let Ok(file) = b.file.try_clone() else {
+                    return report.error("read error: cannot open the file again");
+                };
+                read_evtx(
+                    file,
+                    &display,
+                    EvtxOptions {
+                        threads: self.inner_threads,
+                        path: self.opts.evtx,
+                    },
+                    knowledge.clone(),
+                    report,
+                    &self.opts.progress,
+                    &mut out,
+                );
+            }
+            InputKind::HiveLog => report.notes.push(
+                "registry transaction log: replayed into the hive beside it, not read alone"
+                    .to_string(),
+            ),
+            InputKind::HiveSam
+            | InputKind::HiveSecurity
+            | InputKind::HiveSystem
+            | InputKind::HiveSoftware
+            | InputKind::Directory
+            | InputKind::Lsarpc => {
+                unreachable!(
+                    "hives are sniffed as Sniffed::Hive; the directory and remote answers are no file"
+                )
+            }
+            InputKind::EventXml
+            | InputKind::EventJson
+            | InputKind::WinEventLog
+            | InputKind::EventCsv
+            | InputKind::MessageCsv
+            | InputKind::NetlogonLog
+            | InputKind::PsGetSid
+            | InputKind::InventoryCsv
+            | InputKind::InventoryJson
+            | InputKind::Ldif
+            | InputKind::DirectoryCsv
+            | InputKind::GptTmpl => match b.file.try_clone().and_then(text_reader) {
+                Err(e) => report.error(format!("read error: {e}")),
+                Ok((text, replaced)) => {
+                    match kind {
+                        InputKind::EventXml => {
+                            read_event_xml(text, &display, report, &mut out, &admit)
                         }
-                        if replaced.count() > 0 {
-                            report.error(format!(
+                        InputKind::EventJson => {
+                            read_event_json(text, &display, report, &mut out, &admit)
+                        }
+                        InputKind::EventCsv => crate::event_csv::read_event_csv(
+                            text, &display, report, &mut out, &admit,
+                        ),
+                        InputKind::MessageCsv => crate::event_messages::read_message_export(
+                            text,
+                            &display,
+                            device_from_folders(&b.folders).as_ref(),
+                            &knowledge,
+                            report,
+                            &mut out,
+                            &admit,
+                        ),
+                        InputKind::WinEventLog => crate::wineventlog::read_wineventlog(
+                            text, &display, report, &mut out, &admit,
+                        ),
+                        InputKind::PsGetSid => read_psgetsid(text, &display, report, &mut out),
+                        InputKind::InventoryCsv => {
+                            read_inventory_csv(text, &display, report, &mut out)
+                        }
+                        InputKind::InventoryJson => {
+                            read_inventory_json(text, &display, report, &mut out)
+                        }
+                        InputKind::GptTmpl => crate::directory_export::read_gpttmpl(
+                            text, &display, &b.folders, report, &mut out,
+                        ),
+                        InputKind::Ldif => crate::directory_export::read_ldif(
+                            text, &display, b.modified, report, &mut out,
+                        ),
+                        InputKind::DirectoryCsv => crate::directory_export::read_directory_csv(
+                            text, &display, b.modified, report, &mut out,
+                        ),
+                        _ => {
+                            let year = match (self.opts.year, b.modified.map(|t| t.year())) {
+                                (Some(y), _) => YearSource::Option(y),
+                                (None, Some(y)) => YearSource::FileTime(y),
+                                (None, None) => YearSource::FileTime(chrono::Utc::now().year()),
+                            };
+                            let ctx = NetlogonContext {
+                                year,
+                                device: device_from_folders(&b.folders),
+                            };
+                            read_netlogon(text, &display, &ctx, report, &mut out)
+                        }
+                    }
+                    if replaced.count() > 0 {
+                        report.error(format!(
                                 "{} byte sequences are not valid text in the input's encoding; read as U+FFFD",
                                 replaced.count()
                             ));
-                        }
                     }
-                },
-                InputKind::Unknown => unreachable!("handled above"),
-            }
+                }
+            },
+            InputKind::Unknown => unreachable!("handled above"),
         }
-        if !batch.is_empty() {
-            self.send(Msg::Facts(fingerprint, batch));
-        }
-        report.settle();
-        self.send(Msg::Done(report));
     }
 }
 
@@ -973,6 +979,155 @@ fn spool(r: &mut dyn Read) -> io::Result<(File, String)> {
     }
     tmp.seek(SeekFrom::Start(0))?;
     Ok((tmp, hex(&hasher.finalize())))
+}
+
+/// When an input's fingerprint is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fingerprint {
+    /// Before it is read: content the sink holds already is not read at all. For a store
+    /// that lives on (`--db`), where scanning the same evidence again is common.
+    #[default]
+    BeforeReading,
+    /// While it is read, on another core; its facts wait (a bounded number) until the
+    /// fingerprint says the content is new. For a store that is thrown away, where
+    /// content is rarely known and each file would otherwise be read twice.
+    WhileReading,
+}
+
+/// Facts held back, at most, while an input's fingerprint is being computed.
+const HOLD: usize = 8 * BATCH;
+
+/// Where an input's fingerprint stands.
+enum FingerprintState {
+    Pending,
+    /// New content: its facts go to the consumer under this fingerprint.
+    New(String),
+    /// Read before (at another path, or in an earlier run): its earlier report.
+    Known(InputReport),
+    /// It could not be hashed: the input fails with this error.
+    Failed(String),
+}
+
+/// A hash being computed on another thread.
+type Hashing<'scope> = std::thread::ScopedJoinHandle<'scope, io::Result<String>>;
+
+/// The facts of one input on their way to the consumer, held back until its fingerprint
+/// is known.
+struct Fingerprinted<'a> {
+    worker: &'a Worker,
+    kind: InputKind,
+    folders: &'a [String],
+    state: FingerprintState,
+    held: Vec<Fact>,
+    batch: Vec<Fact>,
+}
+
+impl Fingerprinted<'_> {
+    fn push(&mut self, f: Fact, hashing: Option<&mut Option<Hashing<'_>>>) {
+        match self.state {
+            FingerprintState::Pending => {
+                self.held.push(f);
+                if self.held.len() >= HOLD
+                    && let Some(h) = hashing.and_then(Option::take)
+                {
+                    self.resolve(join_hash(h));
+                }
+            }
+            FingerprintState::New(_) => self.emit(f),
+            FingerprintState::Known(_) | FingerprintState::Failed(_) => {}
+        }
+    }
+
+    fn emit(&mut self, f: Fact) {
+        let FingerprintState::New(fp) = &self.state else {
+            return;
+        };
+        self.batch.push(f);
+        if self.batch.len() >= BATCH {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            self.worker.send(Msg::Facts(fp.clone(), batch));
+        }
+    }
+
+    /// The fingerprint is known (or could not be): new content's held facts go on, the
+    /// others are dropped.
+    fn resolve(&mut self, hash: io::Result<String>) {
+        self.state = match hash {
+            Err(e) => FingerprintState::Failed(format!("read error: {e}")),
+            Ok(h) => {
+                let fp = placed_fingerprint(self.kind, h, self.folders);
+                match self.worker.known(&fp) {
+                    Some(earlier) => FingerprintState::Known(earlier),
+                    None => FingerprintState::New(fp),
+                }
+            }
+        };
+        for f in std::mem::take(&mut self.held) {
+            self.emit(f);
+        }
+    }
+
+    fn decided_not_to_read(&self) -> bool {
+        matches!(
+            self.state,
+            FingerprintState::Known(_) | FingerprintState::Failed(_)
+        )
+    }
+
+    /// Ends the input: its report (or the earlier one, or its error) to the consumer.
+    fn finish(mut self, display: String, mut report: InputReport) {
+        match std::mem::replace(&mut self.state, FingerprintState::Pending) {
+            FingerprintState::Known(mut earlier) => {
+                earlier.path = display;
+                self.worker.send(Msg::Done(earlier));
+            }
+            FingerprintState::Failed(e) => self.worker.fail(display, e),
+            FingerprintState::Pending => self
+                .worker
+                .fail(display, "read error: no fingerprint was taken".into()),
+            FingerprintState::New(fp) => {
+                if !self.batch.is_empty() {
+                    let batch = std::mem::take(&mut self.batch);
+                    self.worker.send(Msg::Facts(fp.clone(), batch));
+                }
+                report.fingerprint = fp;
+                report.settle();
+                self.worker.send(Msg::Done(report));
+            }
+        }
+    }
+}
+
+fn join_hash(h: Hashing<'_>) -> io::Result<String> {
+    h.join()
+        .unwrap_or_else(|_| Err(io::Error::other("the hashing thread failed")))
+}
+
+/// SHA-256 of a whole file read by position, so the file's offset (which a reader of the
+/// same file on another thread moves) is not touched.
+#[cfg(unix)]
+fn hash_file_at(f: File) -> io::Result<String> {
+    use std::os::unix::fs::FileExt;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut at = 0u64;
+    loop {
+        let n = f.read_at(&mut buf, at)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        at += n as u64;
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Elsewhere a clone of a file shares its offset: hashing goes before reading there.
+#[cfg(not(unix))]
+fn hash_file_at(_: File) -> io::Result<String> {
+    Err(io::Error::other(
+        "hashing while reading needs positional reads",
+    ))
 }
 
 fn hash_file(f: &mut File) -> io::Result<String> {

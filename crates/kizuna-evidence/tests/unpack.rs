@@ -26,6 +26,7 @@ fn options(threads: usize, limits: Limits, shared_unpack: Option<UnpackAllowance
         progress: Default::default(),
         limits,
         shared_unpack,
+        fingerprint: Default::default(),
     }
 }
 

@@ -422,6 +422,7 @@ pub fn archive(data: &[u8]) {
             max_nesting: 4,
         },
         shared_unpack: None,
+        fingerprint: Default::default(),
     };
     let mut c = Collect::default();
     let Ok(()) = kizuna_evidence::ingest_paths(&[path], &opts, &mut c);

@@ -393,6 +393,8 @@ fn stage(
         shared_unpack: Some(kizuna_evidence::UnpackAllowance::new(
             uploads.limits.max_unpacked,
         )),
+        // The staging store knows nothing: fingerprint while reading.
+        fingerprint: kizuna_evidence::Fingerprint::WhileReading,
     };
     let named = files
         .iter()

@@ -147,7 +147,10 @@ impl Reading {
     }
 }
 
-pub fn reading(r: &ReadArgs, console: &Console) -> anyhow::Result<Reading> {
+/// The evidence and settings a reading command resolved. `db` is the store the facts
+/// go to: with none (a store thrown away at exit), files are fingerprinted while they
+/// are read instead of before, since nothing is known to skip.
+pub fn reading(r: &ReadArgs, console: &Console, db: Option<&Location>) -> anyhow::Result<Reading> {
     let now = now();
     let bound = |s: &Option<String>| -> anyhow::Result<_> {
         s.as_deref()
@@ -171,6 +174,10 @@ pub fn reading(r: &ReadArgs, console: &Console) -> anyhow::Result<Reading> {
             ..Default::default()
         },
         shared_unpack: None,
+        fingerprint: match db {
+            Some(_) => kizuna_evidence::Fingerprint::BeforeReading,
+            None => kizuna_evidence::Fingerprint::WhileReading,
+        },
     };
     Ok(Reading {
         files: kizuna_evidence::Files::paths(r.paths.clone(), options),

@@ -307,6 +307,7 @@ fn an_upload_yields_the_findings_of_a_scan_on_sqlite_and_postgres() {
             progress: Default::default(),
             limits: Default::default(),
             shared_unpack: None,
+            fingerprint: Default::default(),
         };
         kizuna_evidence::ingest_files(
             vec![(bundle.clone(), "bundle.zip".into())],

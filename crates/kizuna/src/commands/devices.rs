@@ -27,7 +27,7 @@ pub struct DevicesArgs {
 }
 
 pub fn run(a: DevicesArgs, console: &Console) -> anyhow::Result<i32> {
-    let reading = reading(&a.read, console)?;
+    let reading = reading(&a.read, console, None)?;
     let mut store = open_store(None)?;
     let outcome = kizuna_pipeline::scan(
         &mut store,

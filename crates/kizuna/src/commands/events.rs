@@ -26,7 +26,7 @@ pub struct EventsArgs {
 }
 
 pub fn run(a: EventsArgs, console: &Console) -> anyhow::Result<i32> {
-    let reading = reading(&a.read, console)?;
+    let reading = reading(&a.read, console, a.db.as_ref())?;
     let mut store = open_store(a.db.as_ref())?;
     let read = kizuna_pipeline::read(&mut store, &reading.evidence())?;
     print_input_errors(&read.inputs);

@@ -64,7 +64,7 @@ pub fn run(
         format,
         fail_on,
     } = run;
-    let reading = reading(r, console)?;
+    let reading = reading(r, console, db.as_ref())?;
     let directory = crate::directory::read(dir)?;
     let sysvol = crate::directory::export_sysvol(dir)?;
     let mut store = open_store(db.as_ref())?;

@@ -23,6 +23,7 @@ fn read_with(path: &Path, limits: Limits) -> Collect {
         progress: Default::default(),
         limits,
         shared_unpack: None,
+        fingerprint: Default::default(),
     };
     let Ok(()) = kizuna_evidence::ingest_paths(&[path.to_path_buf()], &opts, &mut c);
     c

@@ -21,6 +21,7 @@ fn read(path: &Path) -> Collect {
         progress: Default::default(),
         limits: Default::default(),
         shared_unpack: None,
+        fingerprint: Default::default(),
     };
     let Ok(()) = kizuna_evidence::ingest_paths(&[path.to_path_buf()], &opts, &mut c);
     c
@@ -362,6 +363,7 @@ fn progress_counters_add_up_to_the_reports() {
         progress: progress.clone(),
         limits: Default::default(),
         shared_unpack: None,
+        fingerprint: Default::default(),
     };
     let mut c = Collect::default();
     let Ok(()) = kizuna_evidence::ingest_paths(std::slice::from_ref(&evidence), &opts, &mut c);

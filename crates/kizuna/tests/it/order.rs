@@ -78,6 +78,30 @@ fn argument_order_and_threads_change_nothing() {
         );
         assert!(o.status.code().is_some_and(|c| c <= 1), "{o:?}");
         let v = common::json(&o);
+        // Without a store that lives on, files are fingerprinted while they are read:
+        // the same findings and inputs.
+        let o = kizuna(
+            d,
+            &[
+                "scan",
+                first,
+                second,
+                "--format",
+                "json",
+                "--threads",
+                threads,
+            ],
+        );
+        assert!(o.status.code().is_some_and(|c| c <= 1), "{o:?}");
+        let throwaway = common::json(&o);
+        assert_eq!(
+            throwaway["findings"], v["findings"],
+            "{first} {second} --threads {threads}: findings without --db"
+        );
+        assert_eq!(
+            throwaway["inputs"], v["inputs"],
+            "{first} {second} --threads {threads}: inputs without --db"
+        );
         runs.push((
             format!("{first} {second} --threads {threads}"),
             serde_json::to_string_pretty(&v["findings"]).unwrap(),
