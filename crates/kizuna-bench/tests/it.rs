@@ -44,6 +44,18 @@ fn watched_events(path: &str) -> u64 {
         .count() as u64
 }
 
+/// The kizuna binary of this build, beside kizuna-bench: `cargo test --workspace` builds
+/// it (a nested `cargo build` here would wait on this run's own lock).
+fn kizuna_exe() -> PathBuf {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_kizuna-bench")).with_file_name("kizuna");
+    assert!(
+        exe.exists(),
+        "{} is missing: run the workspace's tests (or cargo build -p kizuna first)",
+        exe.display()
+    );
+    exe
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -79,14 +91,7 @@ fn bench_evtx_reads_the_same_records_as_the_baseline() {
 /// none refused or failed, readers answered throughout, and the server's memory measured.
 #[test]
 fn bench_serve_mix_sends_every_upload_and_reads_throughout() {
-    // The kizuna binary of this build, beside kizuna-bench: `cargo test --workspace`
-    // builds it (a nested `cargo build` here would wait on this run's own lock).
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_kizuna-bench")).with_file_name("kizuna");
-    assert!(
-        exe.exists(),
-        "{} is missing: run the workspace's tests (or cargo build -p kizuna first)",
-        exe.display()
-    );
+    let exe = kizuna_exe();
     let o = bench(&[
         "serve-mix",
         "--uploads",
@@ -141,12 +146,7 @@ fn bench_whole_times_kizuna_against_a_renderer_that_renders_everything() {
     assert!(records > 0);
     assert_eq!(lines.len(), records, "one JSON line per record");
 
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_kizuna-bench")).with_file_name("kizuna");
-    assert!(
-        exe.exists(),
-        "{} is missing: run the workspace's tests (or cargo build -p kizuna first)",
-        exe.display()
-    );
+    let exe = kizuna_exe();
     let o = bench(&[
         "whole",
         file,

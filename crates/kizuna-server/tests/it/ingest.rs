@@ -221,11 +221,16 @@ fn a_token_has_a_bounded_number_of_uploads_in_progress() {
     );
     // Once the first ends (its client went away), the token may send again.
     drop(open);
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    send_when_free(&c, &ingest, &log, Duration::from_secs(30));
+}
+
+/// Sends `body` with `token` until it is taken (429 meanwhile), within `limit`.
+fn send_when_free(c: &common::Client, token: &str, body: &[u8], limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
     loop {
-        let a = c.upload(Some(&ingest), "PC02/netlogon.log.gz", &log);
+        let a = c.upload(Some(token), "PC02/netlogon.log.gz", body);
         if a.status == 200 {
-            break;
+            return;
         }
         assert_eq!(a.status, 429, "{}", a.body);
         assert!(
@@ -394,18 +399,6 @@ fn an_upload_whose_client_hangs_up_keeps_its_place_until_its_reading_ends() {
         );
     }
     // Once it is read (and committed), its folder goes and the token may send again.
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let a = c.upload(Some(&ingest), "PC02/netlogon.log.gz", &small);
-        if a.status == 200 {
-            break;
-        }
-        assert_eq!(a.status, 429, "{}", a.body);
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the slot was never given back"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    send_when_free(&c, &ingest, &small, Duration::from_secs(120));
     assert!(!staged.exists(), "its folder is removed");
 }
