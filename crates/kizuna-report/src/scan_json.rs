@@ -13,17 +13,19 @@ use serde_json::{Value, json};
 
 use crate::{ScanReport, rfc3339};
 
-fn array(
+/// Writes `"name": [` and one element per line, each written by `write`.
+fn array<T>(
     out: &mut dyn Write,
     name: &str,
-    items: &mut dyn Iterator<Item = Value>,
+    items: impl Iterator<Item = T>,
+    write: impl Fn(&mut dyn Write, T) -> io::Result<()>,
     last: bool,
 ) -> io::Result<()> {
     write!(out, "  \"{name}\": [")?;
     let mut first = true;
     for v in items {
         out.write_all(if first { b"\n    " } else { b",\n    " })?;
-        serde_json::to_writer(&mut *out, &v)?;
+        write(&mut *out, v)?;
         first = false;
     }
     if !first {
@@ -47,27 +49,30 @@ pub fn write_scan_json(r: &ScanReport<'_>, msg: &Messages, out: &mut dyn Write) 
         "  \"window\": {},",
         json!({"since": r.since.as_ref().map(rfc3339), "until": r.until.as_ref().map(rfc3339)})
     )?;
-    array(out, "inputs", &mut r.inputs.iter().map(input_json), false)?;
+    let value = |o: &mut dyn Write, v: Value| Ok(serde_json::to_writer(o, &v)?);
+    array(out, "inputs", r.inputs.iter().map(input_json), value, false)?;
     array(
         out,
         "events",
-        &mut r
-            .analysis
+        r.analysis
             .event_counts
             .iter()
             .map(|(p, id, n)| json!({"provider": p, "event_id": id, "count": n})),
+        value,
         false,
     )?;
     array(
         out,
         "devices",
-        &mut r.analysis.devices.iter().map(crate::devices::device_json),
+        r.analysis.devices.iter(),
+        crate::devices::write_device_json,
         false,
     )?;
     array(
         out,
         "findings",
-        &mut r.analysis.findings.iter().map(|f| finding_json(f, msg)),
+        r.analysis.findings.iter().map(|f| finding_json(f, msg)),
+        value,
         true,
     )?;
     writeln!(out, "}}")
