@@ -19,6 +19,9 @@ const PACKAGES: &[&str] = &["python3", "python3-venv"];
 /// A ready `st` command.
 pub struct Schemathesis {
     st: PathBuf,
+    /// Where it runs: it keeps a cache in its working folder, which must not be the
+    /// source tree.
+    work: PathBuf,
 }
 
 impl Schemathesis {
@@ -34,8 +37,9 @@ impl Schemathesis {
             .map_err(|e| format!("{}: {e}", lock_path.display()))?;
         lock.lock()
             .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+        let work = target_tmp.to_path_buf();
         if is_ready(&st) {
-            return Ok(Schemathesis { st });
+            return Ok(Schemathesis { st, work });
         }
         let python = crate::find_or_install("python3", PACKAGES)?;
         let make_venv = |python: &Path| {
@@ -79,7 +83,7 @@ impl Schemathesis {
                 process::tail(&format!("{}{}", pip.stdout, pip.stderr), 20)
             ));
         }
-        Ok(Schemathesis { st })
+        Ok(Schemathesis { st, work })
     }
 
     /// Runs `st run SCHEMA_URL ARGS…` (at most `limit`); returns whether it passed and its
@@ -91,7 +95,8 @@ impl Schemathesis {
         limit: Duration,
     ) -> Result<(bool, String), String> {
         let mut cmd = Command::new(&self.st);
-        cmd.arg("run")
+        cmd.current_dir(&self.work)
+            .arg("run")
             .arg(schema_url)
             .args(args)
             .env("NO_COLOR", "1")
