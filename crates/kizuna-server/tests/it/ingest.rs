@@ -190,14 +190,20 @@ fn a_body_that_trickles_in_is_cut() {
     assert!(upload_folders(&server).is_empty());
 }
 
-#[test]
-fn a_token_has_a_bounded_number_of_uploads_in_progress() {
+/// A server that lets each token have one upload in progress, and an ingest token.
+fn one_upload_per_token() -> (tempfile::TempDir, TestServer, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut o = Options::new(sqlite(dir.path()));
     o.per_token = 1;
     let server = TestServer::start(o);
+    let (_, ingest) = server.client().token(ADMIN, "collector", "ingest");
+    (dir, server, ingest)
+}
+
+#[test]
+fn a_token_has_a_bounded_number_of_uploads_in_progress() {
+    let (_dir, server, ingest) = one_upload_per_token();
     let c = server.client();
-    let (_, ingest) = c.token(ADMIN, "collector", "ingest");
     let (_, other) = c.token(ADMIN, "other", "ingest");
     let log = netlogon_gz(10);
     // One upload in progress: its body is still coming.
@@ -359,12 +365,8 @@ fn uploads_in_either_order_give_the_same_findings_and_evidence() {
 
 #[test]
 fn an_upload_whose_client_hangs_up_keeps_its_place_until_its_reading_ends() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut o = Options::new(sqlite(dir.path()));
-    o.per_token = 1;
-    let server = TestServer::start(o);
+    let (_dir, server, ingest) = one_upload_per_token();
     let c = server.client();
-    let (_, ingest) = c.token(ADMIN, "collector", "ingest");
     let big = netlogon_gz(3_000_000);
     let mut s = raw_upload(&server, &ingest, big.len());
     s.write_all(&big).unwrap();
